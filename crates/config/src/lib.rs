@@ -1,0 +1,21 @@
+//! Donna's configuration: one typed, validated [`Settings`] resolved from three layers.
+//!
+//! Precedence is environment > config file > defaults; command-line flags are applied by the
+//! binary on top through [`Overrides`]. Names follow the original deployment so its `.env` files
+//! keep working (`USE_WS_PROXY`, `NEXT_PUBLIC_ENABLE_VAD`, ...). Every bad value is reported as
+//! one [`ConfigError`] whose message names the variable and what is wrong with it.
+//!
+//! This crate does no I/O beyond reading the config file it is pointed at; the environment is
+//! passed in as a snapshot so tests never touch the process environment.
+
+mod env;
+mod error;
+mod file;
+mod secret;
+mod settings;
+
+pub use env::EnvSnapshot;
+pub use error::ConfigError;
+pub use file::FileConfig;
+pub use secret::Secret;
+pub use settings::{Backend, BackendChoice, Overrides, Settings, DEFAULT_ADDR, DEFAULT_REALTIME_MODEL, DEFAULT_OPENAI_BASE_URL};

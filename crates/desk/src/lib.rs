@@ -1,0 +1,57 @@
+//! The receptionist: what Donna knows about the business and how she answers a visitor.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`profile`] | the business profile (TOML): organisation, hours, departments, staff, FAQ, policies, validated at load |
+//! | [`hours`] | opening hours with holiday exceptions: "are you open now?", "when do you open next?" |
+//! | [`reply`] | answering one typed or transcribed message from the profile |
+//! | [`text`] | the small text normalisation every matcher shares |
+//!
+//! Nothing here knows about transports, audio or HTTP: the gateway, the local engine and the app
+//! shell all call [`Desk`].
+
+pub mod hours;
+pub mod profile;
+pub mod reply;
+pub mod text;
+
+mod error;
+
+pub use error::DeskError;
+pub use profile::Profile;
+
+use std::path::Path;
+
+/// The example profile shipped with Donna, used when no `DONNA_PROFILE` is configured.
+pub const EXAMPLE_PROFILE: &str = include_str!("../profiles/harbor-clinic.toml");
+
+/// The receptionist for one business. Cheap to share behind an `Arc`; all methods take `&self`.
+#[derive(Debug, Clone)]
+pub struct Desk {
+    profile: Profile,
+}
+
+impl Desk {
+    pub fn new(profile: Profile) -> Self {
+        Self { profile }
+    }
+
+    /// Load the profile at `path`, or the built-in example profile when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Self, DeskError> {
+        let profile = match path {
+            Some(path) => Profile::load(path)?,
+            None => Profile::parse(EXAMPLE_PROFILE, "built-in example profile")?,
+        };
+        Ok(Self::new(profile))
+    }
+
+    pub fn profile(&self) -> &Profile {
+        &self.profile
+    }
+
+    /// Donna's answer to one message, as of the instant `now` (converted to the business's
+    /// time zone, so "are you open now?" is right whatever the kiosk's clock zone is).
+    pub fn reply(&self, message: &str, now: &jiff::Timestamp) -> String {
+        reply::answer(&self.profile, message, &now.to_zoned(self.profile.timezone.clone()))
+    }
+}

@@ -1,0 +1,279 @@
+//! Answering one message from the profile: hours, directions to staff and departments, FAQ,
+//! policies, greetings, and a polite hand-over to staff for everything else.
+//!
+//! This is deliberately rule-based: it must work offline, instantly and predictably on a kiosk.
+//! Every branch reads only the profile, so a different business gets the right answers by
+//! changing its TOML, not this code.
+
+use jiff::Zoned;
+use jiff::civil::{Date, Weekday};
+
+use crate::hours::{Status, speak_time};
+use crate::profile::{Profile, StaffMember};
+use crate::text::{contains_phrase, mentions_any, words};
+
+const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor"];
+const HOURS_WORDS: &[&str] = &["open", "opening", "hours", "close", "closing", "closed", "time do you"];
+const DELIVERY_WORDS: &[&str] = &["delivery", "deliver", "delivering", "parcel", "package", "courier"];
+const BADGE_WORDS: &[&str] = &["badge", "sign in", "visitor pass", "lanyard"];
+const ADDRESS_WORDS: &[&str] = &["address", "postcode", "zip code", "phone number", "call you"];
+const GREETING_WORDS: &[&str] = &["hi", "hello", "hey", "good morning", "good afternoon", "good evening"];
+const THANKS_WORDS: &[&str] = &["thanks", "thank you", "cheers", "bye", "goodbye"];
+const WEEKDAYS: [(&str, Weekday); 7] = [
+    ("monday", Weekday::Monday),
+    ("tuesday", Weekday::Tuesday),
+    ("wednesday", Weekday::Wednesday),
+    ("thursday", Weekday::Thursday),
+    ("friday", Weekday::Friday),
+    ("saturday", Weekday::Saturday),
+    ("sunday", Weekday::Sunday),
+];
+
+/// Donna's answer to `message` at `now` (already in the business's zone).
+pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
+    let w = words(message);
+    if w.is_empty() {
+        return "Sorry, I didn't catch that. Could you say it again?".to_owned();
+    }
+
+    let staff = matching_staff(profile, &w);
+    if let [one] = staff.as_slice() {
+        return staff_directions(profile, one);
+    }
+    if staff.len() > 1 {
+        return disambiguate(profile, &staff);
+    }
+    if mentions_any(&w, HOURS_WORDS) {
+        return hours_answer(profile, &w, now);
+    }
+    if mentions_any(&w, DELIVERY_WORDS) {
+        if let Some(policy) = &profile.policies.deliveries {
+            return policy.clone();
+        }
+    }
+    if let Some(faq) = best_faq(profile, &w) {
+        return faq;
+    }
+    if mentions_any(&w, BADGE_WORDS) {
+        if let Some(policy) = &profile.policies.visitor_badges {
+            return policy.clone();
+        }
+    }
+    if let Some(dept) = profile.departments.iter().find(|d| contains_phrase(&w, &words(&d.name))) {
+        return format!("{} is on {}.", dept.name, dept.location);
+    }
+    if mentions_any(&w, ADDRESS_WORDS) {
+        let org = &profile.organisation;
+        return match &org.phone {
+            Some(phone) => format!("We're at {}. Our phone number is {phone}.", org.address),
+            None => format!("We're at {}.", org.address),
+        };
+    }
+    if mentions_any(&w, THANKS_WORDS) {
+        return "You're welcome. Have a good day!".to_owned();
+    }
+    if mentions_any(&w, GREETING_WORDS) {
+        return profile.greeting();
+    }
+    "I'm not sure about that one, I'm afraid. A member of our staff at the front desk will be happy to help you.".to_owned()
+}
+
+/// Staff the message names. A full name beats an alias, which beats a surname, which beats a
+/// first name, so "Maria Chen" picks one person while "Maria" asks which Maria.
+fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember> {
+    let mut best: Vec<(&StaffMember, u8)> = Vec::new();
+    for member in &profile.staff {
+        let name = words(&member.name);
+        let name: Vec<String> = name.into_iter().filter(|t| !TITLES.contains(&t.as_str())).collect();
+        let score = if contains_phrase(w, &name) {
+            4
+        } else if member.aliases.iter().any(|a| contains_phrase(w, &words(a))) {
+            3
+        } else if name.len() > 1 && name.last().is_some_and(|last| w.contains(last)) {
+            2
+        } else if name.first().is_some_and(|first| w.contains(first)) {
+            1
+        } else {
+            0
+        };
+        if score > 0 {
+            best.push((member, score));
+        }
+    }
+    let top = best.iter().map(|&(_, s)| s).max().unwrap_or(0);
+    best.into_iter().filter(|&(_, s)| s == top).map(|(m, _)| m).collect()
+}
+
+fn staff_directions(profile: &Profile, member: &StaffMember) -> String {
+    let department = profile.department(&member.department).map_or("", |d| d.name.as_str());
+    format!(
+        "{}, our {} in {department}, is on {}. Please take a seat in the waiting area and they'll be with you shortly.",
+        member.name, member.role, member.location
+    )
+}
+
+fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String {
+    let options: Vec<String> = staff
+        .iter()
+        .map(|m| {
+            let dept = profile.department(&m.department).map_or("", |d| d.name.as_str());
+            format!("{} in {dept}", m.name)
+        })
+        .collect();
+    let (last, rest) = options.split_last().map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
+    format!("Do you mean {} or {last}?", rest.join(", "))
+}
+
+fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> String {
+    let today = now.date();
+    if let Some(&(name, day)) = WEEKDAYS.iter().find(|(name, _)| w.iter().any(|t| t == name)) {
+        let date = next_weekday(today, day);
+        let (hours, exception) = profile.hours.on(date);
+        let when = if date == today { "Today".to_owned() } else { format!("On {}", capitalise(name)) };
+        return match (hours.is_closed(), exception.and_then(|e| e.note.as_deref())) {
+            (true, Some(note)) => format!("{when} we're closed for {note}."),
+            (true, None) => format!("{when} we're closed."),
+            (false, Some(note)) => format!("{when} ({note}) we're open {}.", hours.describe()),
+            (false, None) => format!("{when} we're open {}.", hours.describe()),
+        };
+    }
+    match profile.hours.status_at(now) {
+        Status::Open { closes } => format!("Yes, we're open now, until {} today.", speak_time(closes)),
+        Status::Closed { note, next_open } => {
+            let why = note.map(|n| format!(" for {n}")).unwrap_or_default();
+            match next_open {
+                Some((date, open)) => format!(
+                    "We're closed right now{why}. We open again {} at {}.",
+                    relative_day(today, date),
+                    speak_time(open)
+                ),
+                None => format!("We're closed right now{why}, and not open again in the next two weeks."),
+            }
+        }
+    }
+}
+
+fn best_faq(profile: &Profile, w: &[String]) -> Option<String> {
+    profile
+        .faq
+        .iter()
+        .map(|f| (f, f.keywords.iter().filter(|k| contains_phrase(w, &words(k))).count()))
+        .filter(|&(_, hits)| hits > 0)
+        .max_by_key(|&(_, hits)| hits)
+        .map(|(f, _)| f.answer.clone())
+}
+
+/// The next date falling on `day`, today included.
+fn next_weekday(today: Date, day: Weekday) -> Date {
+    let ahead = (day.to_monday_zero_offset() - today.weekday().to_monday_zero_offset()).rem_euclid(7);
+    today.checked_add(jiff::Span::new().days(ahead)).unwrap_or(today)
+}
+
+fn relative_day(today: Date, date: Date) -> String {
+    if date == today {
+        return "today".to_owned();
+    }
+    if today.tomorrow().is_ok_and(|t| t == date) {
+        return "tomorrow".to_owned();
+    }
+    let days = (date - today).get_days();
+    if days < 7 {
+        format!("on {}", weekday_name(date.weekday()))
+    } else {
+        format!("on {} {}", weekday_name(date.weekday()), date.strftime("%-d %B"))
+    }
+}
+
+fn weekday_name(day: Weekday) -> String {
+    WEEKDAYS.iter().find(|(_, d)| *d == day).map_or_else(String::new, |(n, _)| capitalise(n))
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::EXAMPLE_PROFILE;
+    use jiff::civil::date;
+
+    fn ask(message: &str, y: i16, mo: i8, d: i8, h: i8, mi: i8) -> String {
+        let profile = Profile::parse(EXAMPLE_PROFILE, "example").unwrap();
+        let now = date(y, mo, d).at(h, mi, 0, 0).to_zoned(profile.timezone.clone()).unwrap();
+        answer(&profile, message, &now)
+    }
+
+    // 2026-11-26 is a Thursday: open 08:00-20:00 in the example profile.
+    fn thursday(message: &str) -> String {
+        ask(message, 2026, 11, 26, 10, 0)
+    }
+
+    #[test]
+    fn open_now() {
+        assert_eq!(thursday("Are you open now?"), "Yes, we're open now, until 8 pm today.");
+    }
+
+    #[test]
+    fn closed_evening_points_to_tomorrow() {
+        assert_eq!(
+            ask("are you open?", 2026, 11, 26, 21, 0),
+            "We're closed right now. We open again tomorrow at 8 am."
+        );
+    }
+
+    #[test]
+    fn holidays_are_named() {
+        // Christmas Day 2026 is a Friday; Boxing Day and Sunday are closed too.
+        assert_eq!(
+            ask("what are your opening hours", 2026, 12, 25, 11, 0),
+            "We're closed right now for Christmas Day. We open again on Monday at 8 am."
+        );
+        assert_eq!(thursday("Are you open on Sunday?"), "On Sunday we're closed.");
+        assert_eq!(thursday("what time do you close on Saturday"), "On Saturday we're open 9 am to 12:30 pm.");
+        // Asked on a Wednesday about Thursday, which is Christmas Eve's short day.
+        assert_eq!(
+            ask("are you open on thursday", 2026, 12, 23, 9, 0),
+            "On Thursday (Christmas Eve) we're open 8 am to 1 pm."
+        );
+    }
+
+    #[test]
+    fn short_days_show_their_note() {
+        // Christmas Eve 2026 is a Thursday with short hours.
+        assert_eq!(
+            ask("are you open today, thursday?", 2026, 12, 24, 9, 0),
+            "Today (Christmas Eve) we're open 8 am to 1 pm."
+        );
+    }
+
+    #[test]
+    fn a_full_name_picks_one_person_and_a_first_name_asks_which() {
+        let reply = thursday("I'm here to see Maria Chen");
+        assert!(reply.starts_with("Dr Maria Chen, our General Practitioner in General Practice, is on the first floor, room 103."), "{reply}");
+        assert_eq!(
+            thursday("I have an appointment with Maria"),
+            "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
+        );
+        assert!(thursday("where can I find doctor okafor").starts_with("Dr James Okafor"));
+    }
+
+    #[test]
+    fn faq_policies_and_departments() {
+        assert!(thursday("What's the wifi password?").contains("HarborGuest"));
+        assert!(thursday("Where are the toilets, please?").contains("toilets are on the ground floor"));
+        assert!(thursday("I have a parcel for you").starts_with("Deliveries go to the front desk"));
+        assert!(thursday("Where is physiotherapy?").starts_with("Physiotherapy is on the ground floor, east wing"));
+        assert!(thursday("Do I need a badge?").starts_with("Every visitor signs in"));
+        assert!(thursday("what is your address").contains("12 Harbor Street"));
+    }
+
+    #[test]
+    fn greetings_thanks_and_the_unknown() {
+        assert!(thursday("Hello!").starts_with("Welcome to Harbor Street Clinic"));
+        assert_eq!(thursday("thank you"), "You're welcome. Have a good day!");
+        assert!(thursday("Can you fix my bicycle?").contains("member of our staff"));
+        assert!(thursday("   ?! ").starts_with("Sorry, I didn't catch that"));
+    }
+}
