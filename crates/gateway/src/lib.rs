@@ -1,0 +1,42 @@
+//! Donna's HTTP gateway: the part of Donna that faces the network.
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /api/health` | liveness and the state of each dependency |
+//! | `POST /api/chat` | one typed message in, Donna's reply out (the browser path) |
+//! | everything else under `GET` | the `ui/` files, so the kiosk UI also works in a plain browser |
+//!
+//! Every failure is answered with one JSON shape, `{"error": {"code", "message"}}` ([`ApiError`]).
+//! The gateway holds no UI code: the app hands it the files through [`UiAssets`].
+
+mod error;
+mod routes;
+mod state;
+
+pub use error::{ApiError, GatewayError};
+pub use state::{GatewayState, HealthInfo, UiAssets};
+
+use axum::Router;
+use axum::routing::{get, post};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+/// The gateway's router with all routes and layers, ready to serve or to drive in tests.
+pub fn app(state: GatewayState) -> Router {
+    Router::new()
+        .route("/api/health", get(routes::health::health))
+        .route("/api/chat", post(routes::chat::chat))
+        .route("/api/{*rest}", axum::routing::any(routes::not_found))
+        .fallback(routes::ui::asset)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serve until `shutdown` is cancelled, then finish in-flight requests and return.
+pub async fn serve(listener: TcpListener, state: GatewayState, shutdown: CancellationToken) -> Result<(), GatewayError> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
+        .map_err(GatewayError::Serve)
+}

@@ -1,0 +1,18 @@
+//! Route handlers, one module per route family.
+
+pub mod chat;
+pub mod health;
+pub mod ui;
+
+use axum::http::Uri;
+
+use crate::ApiError;
+
+/// Any `/api/...` path without a route: JSON, never the UI's index page.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(uri.path().to_owned())
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

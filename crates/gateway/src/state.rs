@@ -1,0 +1,72 @@
+//! What every handler can reach.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use donna_desk::Desk;
+
+/// The `ui/` files, supplied by the app (embedded in the binary, or read from disk in development).
+pub trait UiAssets: Send + Sync + 'static {
+    /// The file at `path` (relative, no leading slash), or `None`.
+    fn get(&self, path: &str) -> Option<Cow<'static, [u8]>>;
+}
+
+/// Facts `/api/health` reports that only the app knows.
+#[derive(Debug, Clone)]
+pub struct HealthInfo {
+    pub version: &'static str,
+    /// "local" or "openai".
+    pub backend: &'static str,
+    pub data_dir: PathBuf,
+}
+
+/// Shared state; cloning is cheap (one `Arc`).
+#[derive(Clone)]
+pub struct GatewayState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    desk: Arc<Desk>,
+    health: HealthInfo,
+    ui: Arc<dyn UiAssets>,
+    started: Instant,
+}
+
+impl GatewayState {
+    pub fn new(desk: Arc<Desk>, health: HealthInfo, ui: Arc<dyn UiAssets>) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                desk,
+                health,
+                ui,
+                started: Instant::now(),
+            }),
+        }
+    }
+
+    pub fn desk(&self) -> &Desk {
+        &self.inner.desk
+    }
+
+    pub fn health_info(&self) -> &HealthInfo {
+        &self.inner.health
+    }
+
+    pub fn ui(&self) -> &dyn UiAssets {
+        self.inner.ui.as_ref()
+    }
+
+    pub fn uptime_s(&self) -> u64 {
+        self.inner.started.elapsed().as_secs()
+    }
+}
+
+impl fmt::Debug for GatewayState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GatewayState").field("health", &self.inner.health).finish_non_exhaustive()
+    }
+}
