@@ -17,7 +17,9 @@ impl EnvSnapshot {
     /// Capture the process environment. Variables that are not valid Unicode are kept out; the
     /// names Donna reads are all ASCII, so nothing it uses can be lost this way.
     pub fn from_process() -> Self {
-        Self::from_pairs(std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))))
+        Self::from_pairs(
+            std::env::vars_os().filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
     }
 
     pub fn from_pairs<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Self {
@@ -33,7 +35,10 @@ impl EnvSnapshot {
 
     /// The value of the first of `names` that is set, with the name it came from. When several
     /// are set with different values that is an operator mistake, reported rather than guessed.
-    pub(crate) fn get_aliased<'a>(&'a self, names: &[&'a str]) -> Result<Option<(&'a str, &'a str)>, ConfigError> {
+    pub(crate) fn get_aliased<'a>(
+        &'a self,
+        names: &[&'a str],
+    ) -> Result<Option<(&'a str, &'a str)>, ConfigError> {
         let mut found: Option<(&str, &str)> = None;
         for name in names {
             if let Some(value) = self.get(name) {
@@ -58,7 +63,10 @@ pub(crate) fn parse_bool(name: &str, value: &str) -> Result<bool, ConfigError> {
     match value.to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::invalid(name, format!("expected true or false, got \"{value}\""))),
+        _ => Err(ConfigError::invalid(
+            name,
+            format!("expected true or false, got \"{value}\""),
+        )),
     }
 }
 

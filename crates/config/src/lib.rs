@@ -18,4 +18,7 @@ pub use env::EnvSnapshot;
 pub use error::ConfigError;
 pub use file::FileConfig;
 pub use secret::Secret;
-pub use settings::{Backend, BackendChoice, Overrides, Settings, DEFAULT_ADDR, DEFAULT_REALTIME_MODEL, DEFAULT_OPENAI_BASE_URL};
+pub use settings::{
+    Backend, BackendChoice, DEFAULT_ADDR, DEFAULT_OPENAI_BASE_URL, DEFAULT_REALTIME_MODEL, Overrides,
+    Settings,
+};

@@ -80,7 +80,11 @@ impl Settings {
     /// Resolve settings from an environment snapshot; reads the config file when one is named
     /// (`--config`, then `DONNA_CONFIG`) or exists at the default place.
     pub fn resolve(env: &EnvSnapshot, overrides: &Overrides) -> Result<Self, ConfigError> {
-        let (file, config_file) = match overrides.config.clone().or_else(|| env.get("DONNA_CONFIG").map(PathBuf::from)) {
+        let (file, config_file) = match overrides
+            .config
+            .clone()
+            .or_else(|| env.get("DONNA_CONFIG").map(PathBuf::from))
+        {
             Some(path) => (FileConfig::load(&path)?, Some(path)),
             None => match default_config_path(env).filter(|p| p.is_file()) {
                 Some(path) => (FileConfig::load(&path)?, Some(path)),
@@ -93,7 +97,11 @@ impl Settings {
     }
 
     /// Combine the layers: overrides > environment > file > defaults, then validate.
-    pub fn from_layers(env: &EnvSnapshot, file: &FileConfig, overrides: &Overrides) -> Result<Self, ConfigError> {
+    pub fn from_layers(
+        env: &EnvSnapshot,
+        file: &FileConfig,
+        overrides: &Overrides,
+    ) -> Result<Self, ConfigError> {
         let addr = match (&overrides.addr, env.get("DONNA_ADDR"), &file.addr) {
             (Some(v), _, _) => parse_addr("--addr", v)?,
             (None, Some(v), _) => parse_addr("DONNA_ADDR", v)?,
@@ -119,40 +127,69 @@ impl Settings {
             }
         };
 
-        let profile = env.get("DONNA_PROFILE").map(PathBuf::from).or_else(|| file.profile.clone());
+        let profile = env
+            .get("DONNA_PROFILE")
+            .map(PathBuf::from)
+            .or_else(|| file.profile.clone());
         if let Some(path) = &profile {
-            let name = if env.get("DONNA_PROFILE").is_some() { "DONNA_PROFILE" } else { "profile (config file)" };
+            let name = if env.get("DONNA_PROFILE").is_some() {
+                "DONNA_PROFILE"
+            } else {
+                "profile (config file)"
+            };
             if !path.is_file() {
-                return Err(ConfigError::invalid(name, format!("no profile file at {}", path.display())));
+                return Err(ConfigError::invalid(
+                    name,
+                    format!("no profile file at {}", path.display()),
+                ));
             }
         }
 
-        let data_dir = match env.get("DONNA_DATA_DIR").map(PathBuf::from).or_else(|| file.data_dir.clone()) {
+        let data_dir = match env
+            .get("DONNA_DATA_DIR")
+            .map(PathBuf::from)
+            .or_else(|| file.data_dir.clone())
+        {
             Some(dir) => dir,
             None => default_data_dir(env)?,
         };
         if data_dir.exists() && !data_dir.is_dir() {
-            return Err(ConfigError::invalid("DONNA_DATA_DIR", format!("{} exists and is not a directory", data_dir.display())));
+            return Err(ConfigError::invalid(
+                "DONNA_DATA_DIR",
+                format!("{} exists and is not a directory", data_dir.display()),
+            ));
         }
 
         let allowed_origins = match env.get("ALLOWED_ORIGINS") {
-            Some(v) => v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
             None => file.allowed_origins.clone().unwrap_or_default(),
         };
         for origin in &allowed_origins {
             validate_origin("ALLOWED_ORIGINS", origin)?;
         }
-        let production_domain = env.get("PRODUCTION_DOMAIN").map(str::to_owned).or_else(|| file.production_domain.clone());
-        if let Some(domain) = &production_domain {
-            if domain.contains('/') || domain.contains(char::is_whitespace) {
-                return Err(ConfigError::invalid(
-                    "PRODUCTION_DOMAIN",
-                    format!("expected a bare host name such as desk.example.com, got \"{domain}\""),
-                ));
-            }
+        let production_domain = env
+            .get("PRODUCTION_DOMAIN")
+            .map(str::to_owned)
+            .or_else(|| file.production_domain.clone());
+        if let Some(domain) = &production_domain
+            && (domain.contains('/') || domain.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::invalid(
+                "PRODUCTION_DOMAIN",
+                format!("expected a bare host name such as desk.example.com, got \"{domain}\""),
+            ));
         }
 
-        let use_ws_proxy = flag(env, &["USE_WS_PROXY", "NEXT_PUBLIC_USE_WS_PROXY"], file.use_ws_proxy)?;
+        let use_ws_proxy = flag(
+            env,
+            &["USE_WS_PROXY", "NEXT_PUBLIC_USE_WS_PROXY"],
+            file.use_ws_proxy,
+        )?;
         let enable_vad = flag(env, &["ENABLE_VAD", "NEXT_PUBLIC_ENABLE_VAD"], file.enable_vad)?;
         let enable_server_vad = flag(env, &["ENABLE_SERVER_VAD"], file.enable_server_vad)?;
         let enable_ws_proxy = flag(env, &["ENABLE_WS_PROXY"], file.enable_ws_proxy)?;
@@ -160,10 +197,16 @@ impl Settings {
         let jwt_secret = env.get("JWT_SECRET").map(Secret::new);
         match &jwt_secret {
             None if enable_ws_proxy => {
-                return Err(ConfigError::missing("JWT_SECRET", "required when ENABLE_WS_PROXY is true"));
+                return Err(ConfigError::missing(
+                    "JWT_SECRET",
+                    "required when ENABLE_WS_PROXY is true",
+                ));
             }
             Some(secret) if secret.expose().len() < 32 => {
-                return Err(ConfigError::invalid("JWT_SECRET", "must be at least 32 characters"));
+                return Err(ConfigError::invalid(
+                    "JWT_SECRET",
+                    "must be at least 32 characters",
+                ));
             }
             _ => {}
         }
@@ -173,8 +216,14 @@ impl Settings {
             .map(str::to_owned)
             .or_else(|| file.openai_realtime_model.clone())
             .unwrap_or_else(|| DEFAULT_REALTIME_MODEL.to_owned());
-        if !openai_realtime_model.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            return Err(ConfigError::invalid("OPENAI_REALTIME_MODEL", format!("not a model name: \"{openai_realtime_model}\"")));
+        if !openai_realtime_model
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return Err(ConfigError::invalid(
+                "OPENAI_REALTIME_MODEL",
+                format!("not a model name: \"{openai_realtime_model}\""),
+            ));
         }
 
         let openai_base_url = env
@@ -183,7 +232,10 @@ impl Settings {
             .or_else(|| file.openai_base_url.clone())
             .unwrap_or_else(|| DEFAULT_OPENAI_BASE_URL.to_owned());
         if !(openai_base_url.starts_with("https://") || openai_base_url.starts_with("http://")) {
-            return Err(ConfigError::invalid("OPENAI_BASE_URL", format!("expected an http(s) URL, got \"{openai_base_url}\"")));
+            return Err(ConfigError::invalid(
+                "OPENAI_BASE_URL",
+                format!("expected an http(s) URL, got \"{openai_base_url}\""),
+            ));
         }
         let openai_base_url = openai_base_url.trim_end_matches('/').to_owned();
 
@@ -235,9 +287,12 @@ fn parse_addr(name: &str, value: &str) -> Result<SocketAddr, ConfigError> {
         Some(port) => format!("127.0.0.1:{port}"),
         None => value.to_owned(),
     };
-    literal
-        .parse()
-        .map_err(|_| ConfigError::invalid(name, format!("expected HOST:PORT such as 127.0.0.1:8765, got \"{value}\"")))
+    literal.parse().map_err(|_| {
+        ConfigError::invalid(
+            name,
+            format!("expected HOST:PORT such as 127.0.0.1:8765, got \"{value}\""),
+        )
+    })
 }
 
 fn parse_backend(name: &str, value: &str) -> Result<BackendChoice, ConfigError> {
@@ -245,12 +300,18 @@ fn parse_backend(name: &str, value: &str) -> Result<BackendChoice, ConfigError> 
         "auto" => Ok(BackendChoice::Auto),
         "local" => Ok(BackendChoice::Local),
         "openai" => Ok(BackendChoice::OpenAi),
-        _ => Err(ConfigError::invalid(name, format!("expected one of auto, local, openai, got \"{value}\""))),
+        _ => Err(ConfigError::invalid(
+            name,
+            format!("expected one of auto, local, openai, got \"{value}\""),
+        )),
     }
 }
 
 fn validate_origin(name: &str, origin: &str) -> Result<(), ConfigError> {
-    let rest = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://")).or_else(|| origin.strip_prefix("tauri://"));
+    let rest = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"))
+        .or_else(|| origin.strip_prefix("tauri://"));
     match rest {
         Some(host) if !host.is_empty() && !host.contains('/') => Ok(()),
         _ => Err(ConfigError::invalid(
@@ -261,7 +322,10 @@ fn validate_origin(name: &str, origin: &str) -> Result<(), ConfigError> {
 }
 
 fn default_config_path(env: &EnvSnapshot) -> Option<PathBuf> {
-    let base = env.get("XDG_CONFIG_HOME").map(PathBuf::from).or_else(|| env.get("HOME").map(|h| Path::new(h).join(".config")))?;
+    let base = env
+        .get("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".config")))?;
     Some(base.join("donna").join("donna.toml"))
 }
 
@@ -270,7 +334,12 @@ fn default_data_dir(env: &EnvSnapshot) -> Result<PathBuf, ConfigError> {
         .map(PathBuf::from)
         .or_else(|| env.get("HOME").map(|h| Path::new(h).join(".local").join("share")))
         .map(|base| base.join("donna"))
-        .ok_or_else(|| ConfigError::missing("DONNA_DATA_DIR", "not set, and neither HOME nor XDG_DATA_HOME is set to derive it"))
+        .ok_or_else(|| {
+            ConfigError::missing(
+                "DONNA_DATA_DIR",
+                "not set, and neither HOME nor XDG_DATA_HOME is set to derive it",
+            )
+        })
 }
 
 #[cfg(test)]
@@ -315,16 +384,40 @@ mod tests {
     #[test]
     fn bad_values_name_their_variable() {
         let cases = [
-            ("DONNA_BACKEND", "cloud", "DONNA_BACKEND: expected one of auto, local, openai"),
+            (
+                "DONNA_BACKEND",
+                "cloud",
+                "DONNA_BACKEND: expected one of auto, local, openai",
+            ),
             ("DONNA_ADDR", "nowhere", "DONNA_ADDR: expected HOST:PORT"),
             ("DONNA_ADDR", "127.0.0.1:99999", "DONNA_ADDR: expected HOST:PORT"),
             ("ENABLE_VAD", "maybe", "ENABLE_VAD: expected true or false"),
-            ("NEXT_PUBLIC_USE_WS_PROXY", "2", "NEXT_PUBLIC_USE_WS_PROXY: expected true or false"),
-            ("ALLOWED_ORIGINS", "https://ok.example, desk.example", "ALLOWED_ORIGINS: \"desk.example\" is not an origin"),
-            ("OPENAI_BASE_URL", "api.openai.com", "OPENAI_BASE_URL: expected an http(s) URL"),
+            (
+                "NEXT_PUBLIC_USE_WS_PROXY",
+                "2",
+                "NEXT_PUBLIC_USE_WS_PROXY: expected true or false",
+            ),
+            (
+                "ALLOWED_ORIGINS",
+                "https://ok.example, desk.example",
+                "ALLOWED_ORIGINS: \"desk.example\" is not an origin",
+            ),
+            (
+                "OPENAI_BASE_URL",
+                "api.openai.com",
+                "OPENAI_BASE_URL: expected an http(s) URL",
+            ),
             ("DONNA_LOG", "loud", "DONNA_LOG: expected one of"),
-            ("DONNA_PROFILE", "/does/not/exist.toml", "DONNA_PROFILE: no profile file at /does/not/exist.toml"),
-            ("JWT_SECRET", "short", "JWT_SECRET: must be at least 32 characters"),
+            (
+                "DONNA_PROFILE",
+                "/does/not/exist.toml",
+                "DONNA_PROFILE: no profile file at /does/not/exist.toml",
+            ),
+            (
+                "JWT_SECRET",
+                "short",
+                "JWT_SECRET: must be at least 32 characters",
+            ),
         ];
         for (name, value, expected) in cases {
             let err = resolve(&[(name, value)]).unwrap_err().to_string();
@@ -337,7 +430,11 @@ mod tests {
     fn jwt_secret_never_appears_in_errors_or_debug() {
         let err = resolve(&[("JWT_SECRET", "canary")]).unwrap_err().to_string();
         assert!(!err.contains("canary"));
-        let s = resolve(&[("JWT_SECRET", "canary-canary-canary-canary-canary"), ("OPENAI_API_KEY", "sk-canary")]).unwrap();
+        let s = resolve(&[
+            ("JWT_SECRET", "canary-canary-canary-canary-canary"),
+            ("OPENAI_API_KEY", "sk-canary"),
+        ])
+        .unwrap();
         let debug = format!("{s:?}");
         assert!(!debug.contains("canary"), "{debug}");
     }
@@ -350,7 +447,11 @@ mod tests {
 
     #[test]
     fn legacy_aliases_work() {
-        let s = resolve(&[("NEXT_PUBLIC_ENABLE_VAD", "true"), ("NEXT_PUBLIC_USE_WS_PROXY", "1")]).unwrap();
+        let s = resolve(&[
+            ("NEXT_PUBLIC_ENABLE_VAD", "true"),
+            ("NEXT_PUBLIC_USE_WS_PROXY", "1"),
+        ])
+        .unwrap();
         assert!(s.enable_vad && s.use_ws_proxy);
     }
 
@@ -366,7 +467,10 @@ mod tests {
         let s = Settings::from_layers(&e, &file, &Overrides::default()).unwrap();
         assert_eq!(s.addr.port(), 2222);
         assert!(!s.enable_vad);
-        let o = Overrides { addr: Some("localhost:3333".into()), config: None };
+        let o = Overrides {
+            addr: Some("localhost:3333".into()),
+            config: None,
+        };
         let s = Settings::from_layers(&e, &file, &o).unwrap();
         assert_eq!(s.addr, "127.0.0.1:3333".parse::<SocketAddr>().unwrap());
         let s = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap();
@@ -380,10 +484,17 @@ mod tests {
         let path = dir.path().join("donna.toml");
         std::fs::write(&path, "colour = \"blue\"\n").unwrap();
         let e = env(&[("DONNA_CONFIG", path.to_str().unwrap())]);
-        let err = Settings::resolve(&e, &Overrides::default()).unwrap_err().to_string();
-        assert!(err.starts_with(&format!("config file {}: line 1", path.display())), "{err}");
+        let err = Settings::resolve(&e, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with(&format!("config file {}: line 1", path.display())),
+            "{err}"
+        );
         let e = env(&[("DONNA_CONFIG", "/no/such/donna.toml")]);
-        let err = Settings::resolve(&e, &Overrides::default()).unwrap_err().to_string();
+        let err = Settings::resolve(&e, &Overrides::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("config file /no/such/donna.toml:"), "{err}");
     }
 

@@ -13,7 +13,15 @@ pub enum DeskError {
         source: std::io::Error,
     },
 
+    /// A visitor's message that cannot be answered as given (empty, too long).
+    #[error("message {0}")]
+    InvalidMessage(String),
+
     /// The profile was read but is not valid; `place` says where (`staff[2]`, `hours.monday`).
     #[error("profile {origin}: {place}: {message}")]
-    ProfileInvalid { origin: String, place: String, message: String },
+    ProfileInvalid {
+        origin: String,
+        place: String,
+        message: String,
+    },
 }

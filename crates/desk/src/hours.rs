@@ -34,10 +34,10 @@ impl DayHours {
             if open >= close {
                 return Err(format!("\"{part}\" closes before it opens"));
             }
-            if let Some(&(_, previous_close)) = ranges.last() {
-                if open < previous_close {
-                    return Err(format!("\"{part}\" overlaps or comes before the previous range"));
-                }
+            if let Some(&(_, previous_close)) = ranges.last()
+                && open < previous_close
+            {
+                return Err(format!("\"{part}\" overlaps or comes before the previous range"));
             }
             ranges.push((open, close));
         }
@@ -54,7 +54,10 @@ impl DayHours {
 
     /// The range containing `t`, if any (opening time inclusive, closing time exclusive).
     fn range_at(&self, t: Time) -> Option<(Time, Time)> {
-        self.ranges.iter().copied().find(|&(open, close)| open <= t && t < close)
+        self.ranges
+            .iter()
+            .copied()
+            .find(|&(open, close)| open <= t && t < close)
     }
 
     /// "8 am to 6:30 pm" or "8 am to 12:30 pm and 1:30 pm to 6 pm"; "closed" when closed.
@@ -95,7 +98,11 @@ pub fn speak_time(t: Time) -> String {
         _ => {
             let suffix = if h < 12 { "am" } else { "pm" };
             let h12 = if h % 12 == 0 { 12 } else { h % 12 };
-            if m == 0 { format!("{h12} {suffix}") } else { format!("{h12}:{m:02} {suffix}") }
+            if m == 0 {
+                format!("{h12} {suffix}")
+            } else {
+                format!("{h12}:{m:02} {suffix}")
+            }
         }
     }
 }
@@ -111,7 +118,9 @@ pub struct Exception {
 /// Whether the business is open at an instant, and what to tell a visitor about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
-    Open { closes: Time },
+    Open {
+        closes: Time,
+    },
     Closed {
         /// Why today is different, when an exception applies ("Christmas Day").
         note: Option<String>,
@@ -168,7 +177,13 @@ impl OpeningHours {
 
     /// The first opening strictly after `time` on `date`, looking ahead a fortnight.
     fn next_open(&self, date: Date, time: Time) -> Option<(Date, Time)> {
-        let later_today = self.on(date).0.ranges.iter().map(|r| r.0).find(|&open| open > time);
+        let later_today = self
+            .on(date)
+            .0
+            .ranges
+            .iter()
+            .map(|r| r.0)
+            .find(|&open| open > time);
         if let Some(open) = later_today {
             return Some((date, open));
         }
@@ -226,13 +241,24 @@ mod tests {
     fn open_and_lunch_break() {
         let h = week();
         // 2026-11-26 is a Thursday.
-        assert_eq!(h.status_at(&at(2026, 11, 26, 10, 0)), Status::Open { closes: time(12, 0, 0, 0) });
+        assert_eq!(
+            h.status_at(&at(2026, 11, 26, 10, 0)),
+            Status::Open {
+                closes: time(12, 0, 0, 0)
+            }
+        );
         assert_eq!(
             h.status_at(&at(2026, 11, 26, 12, 15)),
-            Status::Closed { note: None, next_open: Some((date(2026, 11, 26), time(13, 0, 0, 0))) }
+            Status::Closed {
+                note: None,
+                next_open: Some((date(2026, 11, 26), time(13, 0, 0, 0)))
+            }
         );
         // Closing time itself is closed.
-        assert!(matches!(h.status_at(&at(2026, 11, 26, 18, 0)), Status::Closed { .. }));
+        assert!(matches!(
+            h.status_at(&at(2026, 11, 26, 18, 0)),
+            Status::Closed { .. }
+        ));
     }
 
     #[test]
@@ -241,7 +267,10 @@ mod tests {
         // Saturday afternoon: next opening is Monday 8:00.
         assert_eq!(
             h.status_at(&at(2026, 11, 28, 14, 0)),
-            Status::Closed { note: None, next_open: Some((date(2026, 11, 30), time(8, 0, 0, 0))) }
+            Status::Closed {
+                note: None,
+                next_open: Some((date(2026, 11, 30), time(8, 0, 0, 0)))
+            }
         );
         // Christmas Day (a Friday) is closed with its note; next is Saturday 9:00.
         assert_eq!(
@@ -259,6 +288,9 @@ mod tests {
         assert_eq!(speak_time(time(18, 30, 0, 0)), "6:30 pm");
         assert_eq!(speak_time(time(12, 0, 0, 0)), "noon");
         assert_eq!(speak_time(time(0, 0, 0, 0)), "midnight");
-        assert_eq!(DayHours::parse("08:00-12:00, 13:00-18:00").unwrap().describe(), "8 am to noon and 1 pm to 6 pm");
+        assert_eq!(
+            DayHours::parse("08:00-12:00, 13:00-18:00").unwrap().describe(),
+            "8 am to noon and 1 pm to 6 pm"
+        );
     }
 }

@@ -22,6 +22,10 @@ pub use profile::Profile;
 
 use std::path::Path;
 
+/// The longest message Donna accepts, in characters: far above anything said or typed at a
+/// kiosk, far below anything that could slow the desk down.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
 /// The example profile shipped with Donna, used when no `DONNA_PROFILE` is configured.
 pub const EXAMPLE_PROFILE: &str = include_str!("../profiles/harbor-clinic.toml");
 
@@ -51,7 +55,23 @@ impl Desk {
 
     /// Donna's answer to one message, as of the instant `now` (converted to the business's
     /// time zone, so "are you open now?" is right whatever the kiosk's clock zone is).
-    pub fn reply(&self, message: &str, now: &jiff::Timestamp) -> String {
-        reply::answer(&self.profile, message, &now.to_zoned(self.profile.timezone.clone()))
+    ///
+    /// The message is checked first ([`MAX_MESSAGE_CHARS`], not blank) so every entry point (IPC,
+    /// HTTP, the engine) applies the same rule.
+    pub fn reply(&self, message: &str, now: &jiff::Timestamp) -> Result<String, DeskError> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(DeskError::InvalidMessage("must not be empty".to_owned()));
+        }
+        if message.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(DeskError::InvalidMessage(format!(
+                "must be at most {MAX_MESSAGE_CHARS} characters"
+            )));
+        }
+        Ok(reply::answer(
+            &self.profile,
+            message,
+            &now.to_zoned(self.profile.timezone.clone()),
+        ))
     }
 }

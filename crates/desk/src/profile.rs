@@ -157,14 +157,23 @@ impl Profile {
             message,
         };
         let file: ProfileFile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            invalid(&line.map_or_else(|| "file".to_owned(), |l| format!("line {l}")), e.message().to_owned())
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            invalid(
+                &line.map_or_else(|| "file".to_owned(), |l| format!("line {l}")),
+                e.message().to_owned(),
+            )
         })?;
 
         let org = file.organisation;
         non_empty(&org.name).map_err(|m| invalid("organisation.name", m))?;
-        let timezone = TimeZone::get(&org.timezone)
-            .map_err(|_| invalid("organisation.timezone", format!("unknown time zone \"{}\"", org.timezone)))?;
+        let timezone = TimeZone::get(&org.timezone).map_err(|_| {
+            invalid(
+                "organisation.timezone",
+                format!("unknown time zone \"{}\"", org.timezone),
+            )
+        })?;
 
         let h = file.hours;
         let week = [
@@ -223,7 +232,10 @@ impl Profile {
             }
             non_empty(&s.name).map_err(|m| invalid(&place, format!("name {m}")))?;
             if !department_ids.contains(s.department.as_str()) {
-                return Err(invalid(&place, format!("unknown department \"{}\"", s.department)));
+                return Err(invalid(
+                    &place,
+                    format!("unknown department \"{}\"", s.department),
+                ));
             }
         }
 
@@ -254,19 +266,28 @@ impl Profile {
     /// What Donna says first.
     pub fn greeting(&self) -> String {
         self.organisation.greeting.clone().unwrap_or_else(|| {
-            format!("Welcome to {}. I'm Donna, the receptionist. How can I help you?", self.organisation.name)
+            format!(
+                "Welcome to {}. I'm Donna, the receptionist. How can I help you?",
+                self.organisation.name
+            )
         })
     }
 }
 
 fn non_empty(value: &str) -> Result<(), String> {
-    if value.trim().is_empty() { Err("must not be empty".to_owned()) } else { Ok(()) }
+    if value.trim().is_empty() {
+        Err("must not be empty".to_owned())
+    } else {
+        Ok(())
+    }
 }
 
 fn valid_id(id: &str) -> Result<(), String> {
     let ok = !id.is_empty()
         && id.len() <= 64
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
@@ -296,7 +317,10 @@ mod tests {
     #[test]
     fn unknown_department_is_named_with_its_staff_member() {
         let text = EXAMPLE_PROFILE.replace("department = \"pharmacy\"", "department = \"drugs\"");
-        assert_eq!(err_of(&text), "profile test.toml: staff[4] (tom-becker): unknown department \"drugs\"");
+        assert_eq!(
+            err_of(&text),
+            "profile test.toml: staff[4] (tom-becker): unknown department \"drugs\""
+        );
     }
 
     #[test]
@@ -308,7 +332,11 @@ mod tests {
     #[test]
     fn bad_times_name_the_day() {
         let text = EXAMPLE_PROFILE.replace("monday = \"08:00-18:30\"", "monday = \"8am till late\"");
-        assert!(err_of(&text).starts_with("profile test.toml: hours.monday:"), "{}", err_of(&text));
+        assert!(
+            err_of(&text).starts_with("profile test.toml: hours.monday:"),
+            "{}",
+            err_of(&text)
+        );
         let text = EXAMPLE_PROFILE.replace("friday = \"08:00-17:00\"", "friday = \"17:00-08:00\"");
         assert!(err_of(&text).contains("hours.friday"));
         let text = EXAMPLE_PROFILE.replace("date = \"2026-12-25\"", "date = \"2026-13-40\"");
@@ -321,12 +349,17 @@ mod tests {
         let err = err_of(&text);
         assert!(err.contains("line") && err.contains("smoking"), "{err}");
         let text = EXAMPLE_PROFILE.replace("Europe/London", "Mars/Olympus");
-        assert_eq!(err_of(&text), "profile test.toml: organisation.timezone: unknown time zone \"Mars/Olympus\"");
+        assert_eq!(
+            err_of(&text),
+            "profile test.toml: organisation.timezone: unknown time zone \"Mars/Olympus\""
+        );
     }
 
     #[test]
     fn a_missing_file_names_the_path() {
-        let err = Profile::load(Path::new("/no/such/profile.toml")).unwrap_err().to_string();
+        let err = Profile::load(Path::new("/no/such/profile.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("profile /no/such/profile.toml:"), "{err}");
     }
 }

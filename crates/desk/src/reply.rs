@@ -13,11 +13,33 @@ use crate::profile::{Profile, StaffMember};
 use crate::text::{contains_phrase, mentions_any, words};
 
 const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor"];
-const HOURS_WORDS: &[&str] = &["open", "opening", "hours", "close", "closing", "closed", "time do you"];
-const DELIVERY_WORDS: &[&str] = &["delivery", "deliver", "delivering", "parcel", "package", "courier"];
+const HOURS_WORDS: &[&str] = &[
+    "open",
+    "opening",
+    "hours",
+    "close",
+    "closing",
+    "closed",
+    "time do you",
+];
+const DELIVERY_WORDS: &[&str] = &[
+    "delivery",
+    "deliver",
+    "delivering",
+    "parcel",
+    "package",
+    "courier",
+];
 const BADGE_WORDS: &[&str] = &["badge", "sign in", "visitor pass", "lanyard"];
 const ADDRESS_WORDS: &[&str] = &["address", "postcode", "zip code", "phone number", "call you"];
-const GREETING_WORDS: &[&str] = &["hi", "hello", "hey", "good morning", "good afternoon", "good evening"];
+const GREETING_WORDS: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "good morning",
+    "good afternoon",
+    "good evening",
+];
 const THANKS_WORDS: &[&str] = &["thanks", "thank you", "cheers", "bye", "goodbye"];
 const WEEKDAYS: [(&str, Weekday); 7] = [
     ("monday", Weekday::Monday),
@@ -46,20 +68,24 @@ pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
     if mentions_any(&w, HOURS_WORDS) {
         return hours_answer(profile, &w, now);
     }
-    if mentions_any(&w, DELIVERY_WORDS) {
-        if let Some(policy) = &profile.policies.deliveries {
-            return policy.clone();
-        }
+    if mentions_any(&w, DELIVERY_WORDS)
+        && let Some(policy) = &profile.policies.deliveries
+    {
+        return policy.clone();
     }
     if let Some(faq) = best_faq(profile, &w) {
         return faq;
     }
-    if mentions_any(&w, BADGE_WORDS) {
-        if let Some(policy) = &profile.policies.visitor_badges {
-            return policy.clone();
-        }
+    if mentions_any(&w, BADGE_WORDS)
+        && let Some(policy) = &profile.policies.visitor_badges
+    {
+        return policy.clone();
     }
-    if let Some(dept) = profile.departments.iter().find(|d| contains_phrase(&w, &words(&d.name))) {
+    if let Some(dept) = profile
+        .departments
+        .iter()
+        .find(|d| contains_phrase(&w, &words(&d.name)))
+    {
         return format!("{} is on {}.", dept.name, dept.location);
     }
     if mentions_any(&w, ADDRESS_WORDS) {
@@ -84,7 +110,10 @@ fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember
     let mut best: Vec<(&StaffMember, u8)> = Vec::new();
     for member in &profile.staff {
         let name = words(&member.name);
-        let name: Vec<String> = name.into_iter().filter(|t| !TITLES.contains(&t.as_str())).collect();
+        let name: Vec<String> = name
+            .into_iter()
+            .filter(|t| !TITLES.contains(&t.as_str()))
+            .collect();
         let score = if contains_phrase(w, &name) {
             4
         } else if member.aliases.iter().any(|a| contains_phrase(w, &words(a))) {
@@ -101,11 +130,16 @@ fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember
         }
     }
     let top = best.iter().map(|&(_, s)| s).max().unwrap_or(0);
-    best.into_iter().filter(|&(_, s)| s == top).map(|(m, _)| m).collect()
+    best.into_iter()
+        .filter(|&(_, s)| s == top)
+        .map(|(m, _)| m)
+        .collect()
 }
 
 fn staff_directions(profile: &Profile, member: &StaffMember) -> String {
-    let department = profile.department(&member.department).map_or("", |d| d.name.as_str());
+    let department = profile
+        .department(&member.department)
+        .map_or("", |d| d.name.as_str());
     format!(
         "{}, our {} in {department}, is on {}. Please take a seat in the waiting area and they'll be with you shortly.",
         member.name, member.role, member.location
@@ -120,7 +154,9 @@ fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String {
             format!("{} in {dept}", m.name)
         })
         .collect();
-    let (last, rest) = options.split_last().map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
+    let (last, rest) = options
+        .split_last()
+        .map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
     format!("Do you mean {} or {last}?", rest.join(", "))
 }
 
@@ -129,7 +165,11 @@ fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> String {
     if let Some(&(name, day)) = WEEKDAYS.iter().find(|(name, _)| w.iter().any(|t| t == name)) {
         let date = next_weekday(today, day);
         let (hours, exception) = profile.hours.on(date);
-        let when = if date == today { "Today".to_owned() } else { format!("On {}", capitalise(name)) };
+        let when = if date == today {
+            "Today".to_owned()
+        } else {
+            format!("On {}", capitalise(name))
+        };
         return match (hours.is_closed(), exception.and_then(|e| e.note.as_deref())) {
             (true, Some(note)) => format!("{when} we're closed for {note}."),
             (true, None) => format!("{when} we're closed."),
@@ -157,7 +197,15 @@ fn best_faq(profile: &Profile, w: &[String]) -> Option<String> {
     profile
         .faq
         .iter()
-        .map(|f| (f, f.keywords.iter().filter(|k| contains_phrase(w, &words(k))).count()))
+        .map(|f| {
+            (
+                f,
+                f.keywords
+                    .iter()
+                    .filter(|k| contains_phrase(w, &words(k)))
+                    .count(),
+            )
+        })
         .filter(|&(_, hits)| hits > 0)
         .max_by_key(|&(_, hits)| hits)
         .map(|(f, _)| f.answer.clone())
@@ -185,12 +233,16 @@ fn relative_day(today: Date, date: Date) -> String {
 }
 
 fn weekday_name(day: Weekday) -> String {
-    WEEKDAYS.iter().find(|(_, d)| *d == day).map_or_else(String::new, |(n, _)| capitalise(n))
+    WEEKDAYS
+        .iter()
+        .find(|(_, d)| *d == day)
+        .map_or_else(String::new, |(n, _)| capitalise(n))
 }
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
 #[cfg(test)]
@@ -201,7 +253,10 @@ mod tests {
 
     fn ask(message: &str, y: i16, mo: i8, d: i8, h: i8, mi: i8) -> String {
         let profile = Profile::parse(EXAMPLE_PROFILE, "example").unwrap();
-        let now = date(y, mo, d).at(h, mi, 0, 0).to_zoned(profile.timezone.clone()).unwrap();
+        let now = date(y, mo, d)
+            .at(h, mi, 0, 0)
+            .to_zoned(profile.timezone.clone())
+            .unwrap();
         answer(&profile, message, &now)
     }
 
@@ -212,7 +267,10 @@ mod tests {
 
     #[test]
     fn open_now() {
-        assert_eq!(thursday("Are you open now?"), "Yes, we're open now, until 8 pm today.");
+        assert_eq!(
+            thursday("Are you open now?"),
+            "Yes, we're open now, until 8 pm today."
+        );
     }
 
     #[test]
@@ -231,7 +289,10 @@ mod tests {
             "We're closed right now for Christmas Day. We open again on Monday at 8 am."
         );
         assert_eq!(thursday("Are you open on Sunday?"), "On Sunday we're closed.");
-        assert_eq!(thursday("what time do you close on Saturday"), "On Saturday we're open 9 am to 12:30 pm.");
+        assert_eq!(
+            thursday("what time do you close on Saturday"),
+            "On Saturday we're open 9 am to 12:30 pm."
+        );
         // Asked on a Wednesday about Thursday, which is Christmas Eve's short day.
         assert_eq!(
             ask("are you open on thursday", 2026, 12, 23, 9, 0),
@@ -264,7 +325,10 @@ mod tests {
         assert!(thursday("What's the wifi password?").contains("HarborGuest"));
         assert!(thursday("Where are the toilets, please?").contains("toilets are on the ground floor"));
         assert!(thursday("I have a parcel for you").starts_with("Deliveries go to the front desk"));
-        assert!(thursday("Where is physiotherapy?").starts_with("Physiotherapy is on the ground floor, east wing"));
+        assert!(
+            thursday("Where is physiotherapy?")
+                .starts_with("Physiotherapy is on the ground floor, east wing")
+        );
         assert!(thursday("Do I need a badge?").starts_with("Every visitor signs in"));
         assert!(thursday("what is your address").contains("12 Harbor Street"));
     }

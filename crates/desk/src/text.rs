@@ -2,10 +2,12 @@
 
 /// Lower-case words of `text`, with punctuation removed except inside words ("wi-fi", "o'clock").
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| c.is_whitespace() || matches!(c, ',' | '.' | '?' | '!' | ';' | ':' | '"' | '(' | ')'))
-        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
-        .filter(|w| !w.is_empty())
-        .collect()
+    text.split(|c: char| {
+        c.is_whitespace() || matches!(c, ',' | '.' | '?' | '!' | ';' | ':' | '"' | '(' | ')')
+    })
+    .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase())
+    .filter(|w| !w.is_empty())
+    .collect()
 }
 
 /// True when the word sequence `needle` occurs contiguously in `haystack`.
@@ -24,7 +26,10 @@ mod tests {
 
     #[test]
     fn words_strip_punctuation_but_keep_inner_marks() {
-        assert_eq!(words("Hi! Where's the Wi-Fi, please?"), ["hi", "where's", "the", "wi-fi", "please"]);
+        assert_eq!(
+            words("Hi! Where's the Wi-Fi, please?"),
+            ["hi", "where's", "the", "wi-fi", "please"]
+        );
         assert_eq!(words("  "), Vec::<String>::new());
     }
 

@@ -4,6 +4,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use donna_desk::DeskError;
 use serde_json::json;
 
 /// A failed request, answered as `{"error": {"code", "message"}}` with a matching status.
@@ -26,8 +27,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("request body too large")]
     PayloadTooLarge,
-    #[error("{field}: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    /// The request is well-formed but its content is refused by the desk.
+    #[error("{0}")]
+    Desk(#[from] DeskError),
 }
 
 impl ApiError {
@@ -39,7 +41,10 @@ impl ApiError {
             ApiError::BadShape(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+            ApiError::Desk(DeskError::InvalidMessage(_)) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
+            }
+            ApiError::Desk(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
 }
@@ -47,7 +52,14 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
-        let body = json!({ "error": { "code": code, "message": self.to_string() } });
+        let message = if status.is_server_error() {
+            // The detail stays in the log; the client learns only that it was not its fault.
+            tracing::error!(error = %self, "request failed");
+            "internal error".to_owned()
+        } else {
+            self.to_string()
+        };
+        let body = json!({ "error": { "code": code, "message": message } });
         (status, Json(body)).into_response()
     }
 }

@@ -34,7 +34,11 @@ pub fn app(state: GatewayState) -> Router {
 }
 
 /// Serve until `shutdown` is cancelled, then finish in-flight requests and return.
-pub async fn serve(listener: TcpListener, state: GatewayState, shutdown: CancellationToken) -> Result<(), GatewayError> {
+pub async fn serve(
+    listener: TcpListener,
+    state: GatewayState,
+    shutdown: CancellationToken,
+) -> Result<(), GatewayError> {
     axum::serve(listener, app(state))
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await

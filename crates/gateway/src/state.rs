@@ -67,6 +67,8 @@ impl GatewayState {
 
 impl fmt::Debug for GatewayState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GatewayState").field("health", &self.inner.health).finish_non_exhaustive()
+        f.debug_struct("GatewayState")
+            .field("health", &self.inner.health)
+            .finish_non_exhaustive()
     }
 }

@@ -1,5 +1,7 @@
 //! The gateway through real HTTP: a server on port 0 and a real client.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -45,7 +47,11 @@ async fn start() -> Server {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
     tokio::spawn(donna_gateway::serve(listener, state, shutdown.clone()));
-    Server { base, shutdown, _data: data }
+    Server {
+        base,
+        shutdown,
+        _data: data,
+    }
 }
 
 async fn error_code(resp: reqwest::Response) -> (u16, String, String) {
@@ -69,14 +75,24 @@ async fn health_reports_ok_with_its_checks() {
     assert_eq!(body["version"], "test");
     assert!(body["uptime_s"].is_u64());
     assert_eq!(body["checks"]["data_dir"]["ok"], true);
-    assert!(body["checks"]["profile"]["detail"].as_str().unwrap().contains("Harbor Street Clinic"));
+    assert!(
+        body["checks"]["profile"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Harbor Street Clinic")
+    );
 }
 
 #[tokio::test]
 async fn health_is_degraded_when_the_data_dir_is_gone() {
     let s = start().await;
     std::fs::remove_dir_all(s._data.path()).unwrap();
-    let body: Value = reqwest::get(format!("{}/api/health", s.base)).await.unwrap().json().await.unwrap();
+    let body: Value = reqwest::get(format!("{}/api/health", s.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(body["status"], "degraded");
     assert_eq!(body["checks"]["data_dir"]["ok"], false);
 }
@@ -121,23 +137,43 @@ async fn chat_rejects_bad_input_with_json_errors() {
     assert_eq!((status, code.as_str()), (422, "invalid_request"));
 
     let (status, code, message) = error_code(post(r#"{"message": "   "}"#, json_type).await.unwrap()).await;
-    assert_eq!((status, code.as_str(), message.as_str()), (422, "invalid_request", "message: must not be empty"));
+    assert_eq!(
+        (status, code.as_str(), message.as_str()),
+        (422, "invalid_request", "message must not be empty")
+    );
 
     let (status, code, _) = error_code(post(r#"{"message": "hi"}"#, None).await.unwrap()).await;
     assert_eq!((status, code.as_str()), (415, "unsupported_media_type"));
 
     let long = json!({ "message": "a".repeat(2001) }).to_string();
-    let resp = client.post(&url).header("content-type", "application/json").body(long).send().await.unwrap();
+    let resp = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(long)
+        .send()
+        .await
+        .unwrap();
     let (status, code, _) = error_code(resp).await;
     assert_eq!((status, code.as_str()), (422, "invalid_request"));
 
     let huge = json!({ "message": "a".repeat(3 * 1024 * 1024) }).to_string();
-    let resp = client.post(&url).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let resp = client
+        .post(&url)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     let (status, code, _) = error_code(resp).await;
     assert_eq!((status, code.as_str()), (413, "payload_too_large"));
 
     // The server is still fine afterwards.
-    let resp = client.post(&url).json(&json!({ "message": "hello" })).send().await.unwrap();
+    let resp = client
+        .post(&url)
+        .json(&json!({ "message": "hello" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 200);
 }
 
@@ -145,13 +181,29 @@ async fn chat_rejects_bad_input_with_json_errors() {
 async fn unknown_routes_and_methods_get_json_errors() {
     let s = start().await;
     let client = reqwest::Client::new();
-    let (status, code, _) = error_code(client.get(format!("{}/api/nope", s.base)).send().await.unwrap()).await;
+    let (status, code, _) =
+        error_code(client.get(format!("{}/api/nope", s.base)).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (404, "not_found"));
-    let (status, code, _) = error_code(client.get(format!("{}/api/chat", s.base)).send().await.unwrap()).await;
+    let (status, code, _) =
+        error_code(client.get(format!("{}/api/chat", s.base)).send().await.unwrap()).await;
     assert_eq!((status, code.as_str()), (405, "method_not_allowed"));
-    let (status, code, _) = error_code(client.get(format!("{}/missing.png", s.base)).send().await.unwrap()).await;
+    let (status, code, _) = error_code(
+        client
+            .get(format!("{}/missing.png", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((status, code.as_str()), (404, "not_found"));
-    let (status, _, _) = error_code(client.delete(format!("{}/index.html", s.base)).send().await.unwrap()).await;
+    let (status, _, _) = error_code(
+        client
+            .delete(format!("{}/index.html", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(status, 405);
 }
 
@@ -164,8 +216,15 @@ async fn the_ui_is_served_to_browsers() {
     assert!(resp.text().await.unwrap().contains("<title>Donna</title>"));
     let resp = reqwest::get(format!("{}/js/app.js", s.base)).await.unwrap();
     assert_eq!(resp.status(), 200);
-    assert!(resp.headers()["content-type"].to_str().unwrap().contains("javascript"));
-    let resp = reqwest::get(format!("{}/js/../index.html", s.base)).await.unwrap();
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    let resp = reqwest::get(format!("{}/js/../index.html", s.base))
+        .await
+        .unwrap();
     // Clients normalise "..", so this arrives as /index.html: still only the fixed asset set.
     assert_eq!(resp.status(), 200);
 }

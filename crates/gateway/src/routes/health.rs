@@ -32,7 +32,11 @@ pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
     let info = state.health_info();
     let profile = Check {
         ok: true,
-        detail: format!("{} ({} staff)", state.desk().profile().organisation.name, state.desk().profile().staff.len()),
+        detail: format!(
+            "{} ({} staff)",
+            state.desk().profile().organisation.name,
+            state.desk().profile().staff.len()
+        ),
     };
     // Deliberately cheap: a metadata call, not a write, so health can be polled often.
     let data_dir = match std::fs::metadata(&info.data_dir) {

@@ -22,7 +22,10 @@ pub async fn asset(State(state): State<GatewayState>, method: Method, uri: Uri) 
             let mime = mime_guess::from_path(path).first_or_octet_stream();
             (
                 StatusCode::OK,
-                [(header::CONTENT_TYPE, mime.essence_str().to_owned()), (header::CACHE_CONTROL, "no-cache".to_owned())],
+                [
+                    (header::CONTENT_TYPE, mime.essence_str().to_owned()),
+                    (header::CACHE_CONTROL, "no-cache".to_owned()),
+                ],
                 bytes,
             )
                 .into_response()

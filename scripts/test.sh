@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Run every check and test: formatting, lints, docs, unit and integration tests, and the
+# WebDriver UI tests against the real app window under a virtual display.
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# Test tools: virtual display, WebKit's WebDriver (and its MiniBrowser, for the browser test).
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus)
+
+apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
+require_cargo
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  say "installing tauri-driver"
+  cargo install tauri-driver --locked --quiet
+fi
+
+say "cargo fmt --check"
+cargo fmt --all -- --check
+say "cargo clippy"
+cargo clippy --locked --workspace --all-targets -- -D warnings
+say "cargo doc"
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
+say "cargo test (under a virtual display)"
+xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" cargo test --locked --workspace

@@ -1,0 +1,74 @@
+//! Start-up shared by every mode, in the order that keeps failures clean: nothing is started
+//! (no window, no thread, no socket) until every setting, the profile and the port check out.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use donna_config::{Overrides, Settings};
+use donna_desk::Desk;
+use donna_gateway::{GatewayError, GatewayState, HealthInfo};
+use tracing_appender::non_blocking::WorkerGuard;
+
+use crate::assets::EmbeddedUi;
+use crate::error::StartError;
+
+/// Everything a mode needs, fully validated.
+#[derive(Debug)]
+pub struct Booted {
+    pub settings: Settings,
+    pub desk: Arc<Desk>,
+    pub gateway: GatewayState,
+    /// Bound already, so "port in use" is reported before anything else starts.
+    pub listener: TcpListener,
+    pub _log_guard: WorkerGuard,
+}
+
+pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
+    let settings = Settings::load(overrides)?;
+    let desk = Arc::new(Desk::load(settings.profile.as_deref()).map_err(StartError::Profile)?);
+    let listener = TcpListener::bind(settings.addr).map_err(|source| GatewayError::Bind {
+        addr: settings.addr,
+        source,
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| GatewayError::Bind {
+            addr: settings.addr,
+            source,
+        })?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+        path: settings.data_dir.clone(),
+        source,
+    })?;
+    let log_guard = crate::logging::init(&settings.data_dir, &settings.log_level)?;
+
+    tracing::info!(
+        backend = settings.backend.as_str(),
+        profile = %desk.profile().organisation.name,
+        data_dir = %settings.data_dir.display(),
+        config_file = ?settings.config_file,
+        "starting"
+    );
+    let health = HealthInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        backend: settings.backend.as_str(),
+        data_dir: settings.data_dir.clone(),
+    };
+    let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi));
+    Ok(Booted {
+        settings,
+        desk,
+        gateway,
+        listener,
+        _log_guard: log_guard,
+    })
+}
+
+/// The gateway's address as printed for people: the real port when 0 was asked for.
+pub fn local_url(listener: &TcpListener) -> Result<String, StartError> {
+    let addr = listener.local_addr().map_err(|source| GatewayError::Bind {
+        addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })?;
+    Ok(format!("http://{addr}"))
+}

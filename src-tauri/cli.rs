@@ -1,0 +1,44 @@
+//! The command line. Flags win over the environment, which wins over the config file.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use donna_config::Overrides;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "donna",
+    version,
+    about = "Donna, the AI receptionist. With no command, opens the kiosk window."
+)]
+pub struct Cli {
+    /// Config file (TOML); default: $XDG_CONFIG_HOME/donna/donna.toml when it exists.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the gateway alone, without a window, and serve the UI to browsers.
+    Serve {
+        /// Address to listen on (env DONNA_ADDR); loopback unless you say otherwise.
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<String>,
+    },
+}
+
+impl Cli {
+    pub fn overrides(&self) -> Overrides {
+        let addr = match &self.command {
+            Some(Command::Serve { addr }) => addr.clone(),
+            None => None,
+        };
+        Overrides {
+            addr,
+            config: self.config.clone(),
+        }
+    }
+}

@@ -1,0 +1,68 @@
+//! The kiosk window, with the gateway running in-process on loopback beside it.
+
+use donna_config::Overrides;
+use tauri::{Manager, RunEvent, Runtime};
+use tokio_util::sync::CancellationToken;
+
+use crate::boot::{Booted, boot, local_url};
+use crate::commands::{self, AppState};
+use crate::error::StartError;
+
+pub fn run(overrides: &Overrides) -> Result<(), StartError> {
+    // Checked first: without a display GTK would abort with a panic, not an explanation.
+    if cfg!(target_os = "linux")
+        && std::env::var_os("DISPLAY").is_none()
+        && std::env::var_os("WAYLAND_DISPLAY").is_none()
+    {
+        return Err(StartError::NoDisplay);
+    }
+    let booted = boot(overrides)?;
+    run_app(tauri::Builder::default(), booted)
+}
+
+/// Build and run the app on any Tauri runtime, so the wiring itself can be tested.
+pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result<(), StartError> {
+    let Booted {
+        desk,
+        gateway,
+        listener,
+        settings,
+        _log_guard,
+    } = booted;
+    let shutdown = CancellationToken::new();
+    let url = local_url(&listener)?;
+    let gateway_shutdown = shutdown.clone();
+
+    let app = builder
+        .manage(AppState { desk })
+        .invoke_handler(tauri::generate_handler![commands::chat])
+        .setup(move |app| {
+            tracing::info!(%url, backend = settings.backend.as_str(), "kiosk window starting; gateway on loopback");
+            tauri::async_runtime::spawn(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => l,
+                    Err(e) => {
+                        tracing::error!(error = %e, "gateway listener unusable");
+                        return;
+                    }
+                };
+                if let Err(e) = donna_gateway::serve(listener, gateway, gateway_shutdown).await {
+                    tracing::error!(error = %e, "gateway stopped");
+                }
+            });
+            if app.get_webview_window("main").is_none() {
+                tracing::warn!("no main window configured");
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .map_err(|e| StartError::Window(e.to_string()))?;
+
+    app.run(move |_handle, event| {
+        if let RunEvent::Exit = event {
+            shutdown.cancel();
+        }
+    });
+    drop(_log_guard);
+    Ok(())
+}

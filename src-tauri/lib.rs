@@ -1,0 +1,41 @@
+//! The Donna app: the command line, start-up, and the Tauri shell around the core crates.
+//!
+//! | module | owns |
+//! |---|---|
+//! | `cli` | the command line (`donna`, `donna serve`) |
+//! | `boot` | what every mode does first: settings, data dir, logs, profile, the gateway's listener |
+//! | `serve` | `donna serve`: the gateway alone, headless |
+//! | `gui` | the kiosk window, with the gateway in-process on loopback |
+//! | `commands` | the thin Tauri commands the UI invokes |
+//!
+//! Everything that is not wiring lives in `crates/`, which never depends on Tauri.
+
+mod assets;
+mod boot;
+mod cli;
+mod commands;
+mod error;
+mod gui;
+mod logging;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Parse the command line and run the chosen mode. Start-up failures print one line and exit 2.
+pub fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        None => gui::run(&cli.overrides()),
+        Some(cli::Command::Serve { .. }) => serve::run(&cli.overrides()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the chain of causes joined, as the operator needs it.
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! `donna serve`: the gateway alone, for a headless machine or a site with many kiosks.
+
+use std::io::Write;
+
+use donna_config::Overrides;
+use tokio_util::sync::CancellationToken;
+
+use crate::boot::{boot, local_url};
+use crate::error::StartError;
+
+pub fn run(overrides: &Overrides) -> Result<(), StartError> {
+    let booted = boot(overrides)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| StartError::Logging(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        let url = local_url(&booted.listener)?;
+        let listener = tokio::net::TcpListener::from_std(booted.listener).map_err(|source| {
+            donna_gateway::GatewayError::Bind {
+                addr: booted.settings.addr,
+                source,
+            }
+        })?;
+        let shutdown = CancellationToken::new();
+        tokio::spawn(stop_on_signal(shutdown.clone()));
+        // The one line scripts and people wait for; flushed so a pipe sees it at once.
+        println!("listening on {url}");
+        let _ = std::io::stdout().flush();
+        tracing::info!(%url, "gateway ready");
+        donna_gateway::serve(listener, booted.gateway, shutdown).await?;
+        tracing::info!("gateway stopped");
+        Ok(())
+    })
+}
+
+/// Cancel `token` on Ctrl-C or SIGTERM, so in-flight requests finish before exit.
+async fn stop_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+    tracing::info!("shutting down");
+    token.cancel();
+}

@@ -1,0 +1,190 @@
+//! The UI as a visitor uses it, driven through WebDriver:
+//! - the real `donna` window (Tauri IPC) through tauri-driver and WebKitWebDriver;
+//! - the same `ui/` in a plain browser (WebKit's MiniBrowser) against `donna serve` (HTTP).
+//!
+//! Both need a display (Xvfb in CI) and the drivers the README's test command installs.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod util;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+use util::{Sandbox, Served, free_port, terminate, wait_for};
+
+const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
+
+/// A WebDriver server process, stopped with SIGTERM so it takes its browser with it.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn spawn(mut cmd: Command, port: u16) -> Self {
+        let child = cmd
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start {:?}: {e}; run the README's test command, which installs it",
+                    cmd.get_program()
+                )
+            });
+        let driver = Self { child, port };
+        wait_for("the WebDriver port", Duration::from_secs(20), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+        });
+        driver
+    }
+
+    async fn session(&self, capabilities: Value) -> Client {
+        let caps = capabilities.as_object().expect("capabilities object").clone();
+        ClientBuilder::rustls()
+            .expect("tls roots")
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("WebDriver session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        terminate(&mut self.child, Duration::from_secs(10));
+    }
+}
+
+fn require_display() {
+    assert!(
+        std::env::var_os("DISPLAY").is_some(),
+        "UI tests need a display: run them through the README's test command (it starts Xvfb)"
+    );
+}
+
+/// Type `question`, send it, and return the text of Donna's answer once it has rendered.
+async fn ask(client: &Client, question: &str) -> String {
+    let before = client
+        .find_all(Locator::Css("#messages .msg"))
+        .await
+        .expect("messages")
+        .len();
+    let input = client
+        .wait()
+        .for_element(Locator::Css("#chat-input"))
+        .await
+        .expect("chat input");
+    input.send_keys(question).await.expect("type");
+    client
+        .find(Locator::Css("#chat-send"))
+        .await
+        .expect("send button")
+        .click()
+        .await
+        .expect("click");
+    // The visitor's bubble and Donna's answer are added; the answer starts as a pending "…".
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let items = client
+            .find_all(Locator::Css("#messages .msg"))
+            .await
+            .expect("messages");
+        if items.len() >= before + 2 {
+            let last = items.last().expect("last message");
+            let class = last.attr("class").await.expect("class").unwrap_or_default();
+            if !class.contains("pending") {
+                assert!(class.contains("donna"), "answer rendered as {class}");
+                return last.text().await.expect("text");
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no answer rendered for {question:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn transport(client: &Client) -> String {
+    client
+        .execute("return document.body.dataset.transport", vec![])
+        .await
+        .expect("script")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn the_kiosk_window_answers_a_typed_question() {
+    require_display();
+    let sandbox = Sandbox::new();
+    let (port, native_port) = (free_port(), free_port());
+    let mut cmd = Command::new("tauri-driver");
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--native-port",
+        &native_port.to_string(),
+    ]);
+    sandbox.apply(&mut cmd);
+    let driver = Driver::spawn(cmd, port);
+    let client = driver
+        .session(json!({ "tauri:options": { "application": util::DONNA } }))
+        .await;
+
+    let result = async {
+        let title = client
+            .wait()
+            .for_element(Locator::Css("#title"))
+            .await?
+            .text()
+            .await?;
+        let first = ask(&client, "Are you open on Sunday?").await;
+        let second = ask(&client, "What's the wifi password?").await;
+        Ok::<_, fantoccini::error::CmdError>((title, first, second, transport(&client).await))
+    }
+    .await;
+    client.close().await.expect("end the session so the app exits");
+    let (title, first, second, kind) = result.expect("UI interaction");
+    assert_eq!(title, "Donna");
+    assert_eq!(kind, "ipc", "the app window must use Tauri IPC");
+    assert_eq!(first, "On Sunday we're closed.");
+    assert!(second.contains("HarborGuest"), "{second}");
+}
+
+#[tokio::test]
+async fn a_plain_browser_uses_the_gateway() {
+    require_display();
+    let sandbox = Sandbox::new();
+    let served = Served::start(&sandbox, &[], &[]);
+    let port = free_port();
+    let mut cmd = Command::new("WebKitWebDriver");
+    cmd.arg(format!("--port={port}"));
+    let driver = Driver::spawn(cmd, port);
+    let client = driver
+        .session(json!({
+            "browserName": "MiniBrowser",
+            "webkitgtk:browserOptions": { "binary": MINIBROWSER, "args": ["--automation"] }
+        }))
+        .await;
+
+    let result = async {
+        client.goto(&format!("{}/", served.url)).await?;
+        let answer = ask(&client, "Where can I find Dr Okafor?").await;
+        Ok::<_, fantoccini::error::CmdError>((answer, transport(&client).await))
+    }
+    .await;
+    client.close().await.expect("end the session");
+    let (answer, kind) = result.expect("UI interaction");
+    assert_eq!(kind, "http", "a browser has no Tauri IPC");
+    assert!(
+        answer.starts_with("Dr James Okafor, our General Practitioner"),
+        "{answer}"
+    );
+    assert!(served.terminate());
+}

@@ -1,0 +1,203 @@
+//! Shared harness for the app's integration tests: run the real `donna` binary in a sandboxed
+//! environment (its own HOME and data dir, no inherited Donna settings) and stop it politely.
+
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const DONNA: &str = env!("CARGO_BIN_EXE_donna");
+
+/// Variables the harness never lets leak in from the developer's shell.
+const SCRUBBED: &[&str] = &[
+    "DONNA_ADDR",
+    "DONNA_BACKEND",
+    "DONNA_PROFILE",
+    "DONNA_DATA_DIR",
+    "DONNA_CONFIG",
+    "DONNA_LOG",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_REALTIME_MODEL",
+    "JWT_SECRET",
+    "ENABLE_WS_PROXY",
+    "ENABLE_VAD",
+    "NEXT_PUBLIC_ENABLE_VAD",
+    "USE_WS_PROXY",
+    "NEXT_PUBLIC_USE_WS_PROXY",
+    "ENABLE_SERVER_VAD",
+    "ALLOWED_ORIGINS",
+    "PRODUCTION_DOMAIN",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+];
+
+/// A private HOME with a data dir inside; removed on drop.
+pub struct Sandbox {
+    pub home: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Self {
+            home: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.home.path().join("data")
+    }
+
+    /// A `donna` command with only this sandbox's settings.
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(DONNA);
+        self.apply(&mut cmd);
+        cmd
+    }
+
+    /// Give any command (tauri-driver, for one) this sandbox's environment.
+    pub fn apply(&self, cmd: &mut Command) {
+        for name in SCRUBBED {
+            cmd.env_remove(name);
+        }
+        cmd.env("HOME", self.home.path())
+            .env("DONNA_DATA_DIR", self.data_dir())
+            .env("DONNA_ADDR", "127.0.0.1:0");
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.home.path().join(name);
+        std::fs::write(&path, contents).expect("write fixture");
+        path
+    }
+}
+
+/// Run a command to completion with a deadline, so a hung binary fails the test instead of CI.
+pub fn run_with_timeout(mut cmd: Command, timeout: Duration) -> Output {
+    let child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(timeout) {
+        Ok(out) => out.expect("wait"),
+        Err(_) => {
+            let _ = Command::new("kill").arg("-KILL").arg(pid.to_string()).status();
+            panic!("command did not finish within {timeout:?}");
+        }
+    }
+}
+
+/// A running `donna serve`.
+pub struct Served {
+    pub child: Child,
+    pub url: String,
+    pub stderr_path: PathBuf,
+}
+
+impl Served {
+    /// Start `donna serve` and wait for its `listening on` line.
+    pub fn start(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> Self {
+        let stderr_path = sandbox.home.path().join("serve.stderr");
+        let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
+        let mut cmd = sandbox.command();
+        cmd.arg("serve")
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(stderr);
+        let mut child = cmd.spawn().expect("spawn donna serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            // Keep draining so the child never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let line = match rx.recv_timeout(Duration::from_secs(30)) {
+            Ok(line) => line,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "no `listening on` line; stderr: {}",
+                    std::fs::read_to_string(&stderr_path).unwrap_or_default()
+                );
+            }
+        };
+        let url = line
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Self {
+            child,
+            url,
+            stderr_path,
+        }
+    }
+
+    /// SIGTERM, then wait; returns whether it exited cleanly within the deadline.
+    pub fn terminate(mut self) -> bool {
+        terminate(&mut self.child, Duration::from_secs(10))
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Ask a child to stop with SIGTERM (never SIGKILL first: drivers leave orphans behind then).
+pub fn terminate(child: &mut Child, timeout: Duration) -> bool {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            return status.success();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    false
+}
+
+/// A port that was free a moment ago, for tools that cannot be told to pick their own.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Poll `f` until it returns `Some`, or panic with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+pub fn repo_file(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
+}

@@ -1,0 +1,43 @@
+// The one place that knows how the UI reaches Donna: Tauri IPC inside the app window, HTTP to
+// the gateway in a plain browser. Everything else in ui/ calls these functions only.
+
+const tauri = globalThis.__TAURI__?.core;
+
+/** Which path this page uses: "ipc" in the app, "http" in a browser. */
+export const transportKind = tauri ? "ipc" : "http";
+
+/** An error the UI can show: `kind` is stable, `message` is for people. */
+export class DonnaError extends Error {
+  constructor(kind, message) {
+    super(message);
+    this.kind = kind;
+  }
+}
+
+/** Send one message; resolves to Donna's reply text. */
+export async function ask(message) {
+  if (tauri) {
+    try {
+      const { reply } = await tauri.invoke("chat", { message });
+      return reply;
+    } catch (err) {
+      // Commands fail with { kind, message }.
+      throw new DonnaError(err?.kind ?? "internal", err?.message ?? String(err));
+    }
+  }
+  let response;
+  try {
+    response = await fetch("/api/chat", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ message }),
+    });
+  } catch {
+    throw new DonnaError("unreachable", "Donna can't be reached right now. Please ask at the front desk.");
+  }
+  const body = await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new DonnaError(body?.error?.code ?? "http_" + response.status, body?.error?.message ?? response.statusText);
+  }
+  return body.reply;
+}
