@@ -5,6 +5,7 @@
 //! | [`profile`] | the business profile (TOML): organisation, hours, departments, staff, FAQ, policies, validated at load |
 //! | [`hours`] | opening hours with holiday exceptions: "are you open now?", "when do you open next?" |
 //! | [`reply`] | answering one typed or transcribed message from the profile |
+//! | [`tools`] | the function tools (schemas for the cloud, execution for every backend) |
 //! | [`text`] | the small text normalisation every matcher shares |
 //!
 //! Nothing here knows about transports, audio or HTTP: the gateway, the local engine and the app
@@ -14,6 +15,7 @@ pub mod hours;
 pub mod profile;
 pub mod reply;
 pub mod text;
+pub mod tools;
 
 mod error;
 
@@ -51,6 +53,26 @@ impl Desk {
 
     pub fn profile(&self) -> &Profile {
         &self.profile
+    }
+
+    /// The current time in the business's zone.
+    pub fn now(&self) -> jiff::Zoned {
+        jiff::Timestamp::now().to_zoned(self.profile.timezone.clone())
+    }
+
+    /// How to answer one (already checked) message: directly, or with a tool first.
+    pub fn plan(&self, message: &str) -> reply::Plan {
+        reply::plan(&self.profile, message)
+    }
+
+    /// Run a tool the model (or the engine) called; the JSON result for `function_call_output`.
+    pub fn run_tool(&self, name: &str, arguments: &str, now: &jiff::Zoned) -> String {
+        tools::execute(&self.profile, name, arguments, now)
+    }
+
+    /// The sentence that tells the visitor a tool's result.
+    pub fn speak_tool_result(&self, name: &str, output: &str) -> String {
+        tools::speak(name, output, &self.profile)
     }
 
     /// Donna's answer to one message, as of the instant `now` (converted to the business's

@@ -41,7 +41,7 @@ const GREETING_WORDS: &[&str] = &[
     "good evening",
 ];
 const THANKS_WORDS: &[&str] = &["thanks", "thank you", "cheers", "bye", "goodbye"];
-const WEEKDAYS: [(&str, Weekday); 7] = [
+pub(crate) const WEEKDAYS: [(&str, Weekday); 7] = [
     ("monday", Weekday::Monday),
     ("tuesday", Weekday::Tuesday),
     ("wednesday", Weekday::Wednesday),
@@ -51,62 +51,103 @@ const WEEKDAYS: [(&str, Weekday); 7] = [
     ("sunday", Weekday::Sunday),
 ];
 
-/// Donna's answer to `message` at `now` (already in the business's zone).
+/// What the desk decides to do with a message: answer directly, or use a tool first.
+///
+/// The cloud model makes the same decision through function calling; the local engine asks
+/// [`plan`] and emits a real function call when the session offers that tool, so the app's tool
+/// execution is the same with either backend.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plan {
+    Say(String),
+    Tool { name: &'static str, arguments: serde_json::Value },
+}
+
+/// Donna's answer to `message` at `now` (already in the business's zone), running any tool
+/// herself.
 pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
+    match plan(profile, message) {
+        Plan::Say(text) => text,
+        Plan::Tool { name, arguments } => {
+            let output = crate::tools::execute(profile, name, &arguments.to_string(), now);
+            crate::tools::speak(name, &output, profile)
+        }
+    }
+}
+
+/// Decide how to answer `message`.
+pub fn plan(profile: &Profile, message: &str) -> Plan {
     let w = words(message);
     if w.is_empty() {
-        return "Sorry, I didn't catch that. Could you say it again?".to_owned();
+        return Plan::Say("Sorry, I didn't catch that. Could you say it again?".to_owned());
     }
-
-    let staff = matching_staff(profile, &w);
-    if let [one] = staff.as_slice() {
-        return staff_directions(profile, one);
-    }
-    if staff.len() > 1 {
-        return disambiguate(profile, &staff);
+    if !matching_staff(profile, &w).is_empty() {
+        return Plan::Tool {
+            name: crate::tools::LOOKUP_STAFF,
+            arguments: serde_json::json!({ "name": staff_words(profile, &w) }),
+        };
     }
     if mentions_any(&w, HOURS_WORDS) {
-        return hours_answer(profile, &w, now);
+        let day = WEEKDAYS.iter().find(|(name, _)| w.iter().any(|t| t == name)).map(|(name, _)| *name);
+        return Plan::Tool {
+            name: crate::tools::GET_HOURS,
+            arguments: match day {
+                Some(day) => serde_json::json!({ "day": day }),
+                None => serde_json::json!({}),
+            },
+        };
     }
-    if mentions_any(&w, DELIVERY_WORDS)
+    Plan::Say(simple_answer(profile, &w))
+}
+
+/// Answers that need no tool: policies, FAQ, departments, address, courtesies.
+fn simple_answer(profile: &Profile, w: &[String]) -> String {
+    if mentions_any(w, DELIVERY_WORDS)
         && let Some(policy) = &profile.policies.deliveries
     {
         return policy.clone();
     }
-    if let Some(faq) = best_faq(profile, &w) {
+    if let Some(faq) = best_faq(profile, w) {
         return faq;
     }
-    if mentions_any(&w, BADGE_WORDS)
+    if mentions_any(w, BADGE_WORDS)
         && let Some(policy) = &profile.policies.visitor_badges
     {
         return policy.clone();
     }
-    if let Some(dept) = profile
-        .departments
-        .iter()
-        .find(|d| contains_phrase(&w, &words(&d.name)))
-    {
+    if let Some(dept) = profile.departments.iter().find(|d| contains_phrase(w, &words(&d.name))) {
         return format!("{} is on {}.", dept.name, dept.location);
     }
-    if mentions_any(&w, ADDRESS_WORDS) {
+    if mentions_any(w, ADDRESS_WORDS) {
         let org = &profile.organisation;
         return match &org.phone {
             Some(phone) => format!("We're at {}. Our phone number is {phone}.", org.address),
             None => format!("We're at {}.", org.address),
         };
     }
-    if mentions_any(&w, THANKS_WORDS) {
+    if mentions_any(w, THANKS_WORDS) {
         return "You're welcome. Have a good day!".to_owned();
     }
-    if mentions_any(&w, GREETING_WORDS) {
+    if mentions_any(w, GREETING_WORDS) {
         return profile.greeting();
     }
     "I'm not sure about that one, I'm afraid. A member of our staff at the front desk will be happy to help you.".to_owned()
 }
 
+/// The words of the message that belong to some staff member's name or alias: the query a
+/// visitor really made ("doctor okafor"), without the rest of the sentence.
+fn staff_words(profile: &Profile, w: &[String]) -> String {
+    let known: std::collections::HashSet<String> = profile
+        .staff
+        .iter()
+        .flat_map(|m| std::iter::once(&m.name).chain(&m.aliases))
+        .flat_map(|n| words(n))
+        .collect();
+    w.iter().filter(|t| known.contains(*t)).cloned().collect::<Vec<_>>().join(" ")
+}
+
 /// Staff the message names. A full name beats an alias, which beats a surname, which beats a
 /// first name, so "Maria Chen" picks one person while "Maria" asks which Maria.
-fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember> {
+pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember> {
     let mut best: Vec<(&StaffMember, u8)> = Vec::new();
     for member in &profile.staff {
         let name = words(&member.name);
@@ -136,7 +177,7 @@ fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember
         .collect()
 }
 
-fn staff_directions(profile: &Profile, member: &StaffMember) -> String {
+pub(crate) fn staff_directions(profile: &Profile, member: &StaffMember) -> String {
     let department = profile
         .department(&member.department)
         .map_or("", |d| d.name.as_str());
@@ -146,7 +187,7 @@ fn staff_directions(profile: &Profile, member: &StaffMember) -> String {
     )
 }
 
-fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String {
+pub(crate) fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String {
     let options: Vec<String> = staff
         .iter()
         .map(|m| {
@@ -160,7 +201,7 @@ fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String {
     format!("Do you mean {} or {last}?", rest.join(", "))
 }
 
-fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> String {
+pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> String {
     let today = now.date();
     if let Some(&(name, day)) = WEEKDAYS.iter().find(|(name, _)| w.iter().any(|t| t == name)) {
         let date = next_weekday(today, day);
