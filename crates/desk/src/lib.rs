@@ -55,6 +55,18 @@ impl Desk {
         &self.profile
     }
 
+    /// The system prompt for a realtime session (the cloud model's persona; the local engine
+    /// reports it in the session object). Kept here so both backends describe the same Donna.
+    pub fn instructions(&self) -> String {
+        let org = &self.profile.organisation;
+        format!(
+            "You are Donna, the receptionist at {}, {}. Greet visitors warmly and answer briefly and clearly. \
+             Use the tools to look up staff and opening hours instead of guessing. Never share staff members' \
+             contact details or other visitors' information. If you cannot help, offer to fetch a member of staff.",
+            org.name, org.address
+        )
+    }
+
     /// The current time in the business's zone.
     pub fn now(&self) -> jiff::Zoned {
         jiff::Timestamp::now().to_zoned(self.profile.timezone.clone())
@@ -81,6 +93,16 @@ impl Desk {
     /// The message is checked first ([`MAX_MESSAGE_CHARS`], not blank) so every entry point (IPC,
     /// HTTP, the engine) applies the same rule.
     pub fn reply(&self, message: &str, now: &jiff::Timestamp) -> Result<String, DeskError> {
+        let message = self.check_message(message)?;
+        Ok(reply::answer(
+            &self.profile,
+            message,
+            &now.to_zoned(self.profile.timezone.clone()),
+        ))
+    }
+
+    /// The message trimmed, or why it cannot be answered (blank, longer than [`MAX_MESSAGE_CHARS`]).
+    pub fn check_message<'m>(&self, message: &'m str) -> Result<&'m str, DeskError> {
         let message = message.trim();
         if message.is_empty() {
             return Err(DeskError::InvalidMessage("must not be empty".to_owned()));
@@ -90,10 +112,6 @@ impl Desk {
                 "must be at most {MAX_MESSAGE_CHARS} characters"
             )));
         }
-        Ok(reply::answer(
-            &self.profile,
-            message,
-            &now.to_zoned(self.profile.timezone.clone()),
-        ))
+        Ok(message)
     }
 }

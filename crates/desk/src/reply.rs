@@ -59,7 +59,10 @@ pub(crate) const WEEKDAYS: [(&str, Weekday); 7] = [
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
     Say(String),
-    Tool { name: &'static str, arguments: serde_json::Value },
+    Tool {
+        name: &'static str,
+        arguments: serde_json::Value,
+    },
 }
 
 /// Donna's answer to `message` at `now` (already in the business's zone), running any tool
@@ -87,7 +90,10 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
         };
     }
     if mentions_any(&w, HOURS_WORDS) {
-        let day = WEEKDAYS.iter().find(|(name, _)| w.iter().any(|t| t == name)).map(|(name, _)| *name);
+        let day = WEEKDAYS
+            .iter()
+            .find(|(name, _)| w.iter().any(|t| t == name))
+            .map(|(name, _)| *name);
         return Plan::Tool {
             name: crate::tools::GET_HOURS,
             arguments: match day {
@@ -114,7 +120,11 @@ fn simple_answer(profile: &Profile, w: &[String]) -> String {
     {
         return policy.clone();
     }
-    if let Some(dept) = profile.departments.iter().find(|d| contains_phrase(w, &words(&d.name))) {
+    if let Some(dept) = profile
+        .departments
+        .iter()
+        .find(|d| contains_phrase(w, &words(&d.name)))
+    {
         return format!("{} is on {}.", dept.name, dept.location);
     }
     if mentions_any(w, ADDRESS_WORDS) {
@@ -142,7 +152,11 @@ fn staff_words(profile: &Profile, w: &[String]) -> String {
         .flat_map(|m| std::iter::once(&m.name).chain(&m.aliases))
         .flat_map(|n| words(n))
         .collect();
-    w.iter().filter(|t| known.contains(*t)).cloned().collect::<Vec<_>>().join(" ")
+    w.iter()
+        .filter(|t| known.contains(*t))
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Staff the message names. A full name beats an alias, which beats a surname, which beats a

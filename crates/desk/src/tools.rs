@@ -55,7 +55,11 @@ pub fn execute(profile: &Profile, name: &str, arguments: &str, now: &Zoned) -> S
     };
     match name {
         LOOKUP_STAFF => {
-            let Some(query) = args.get("name").and_then(Value::as_str).filter(|s| !s.trim().is_empty()) else {
+            let Some(query) = args
+                .get("name")
+                .and_then(Value::as_str)
+                .filter(|s| !s.trim().is_empty())
+            else {
                 return error("name: required, a non-empty string");
             };
             let matches: Vec<Value> = matching_staff(profile, &words(query))
@@ -75,14 +79,17 @@ pub fn execute(profile: &Profile, name: &str, arguments: &str, now: &Zoned) -> S
         GET_HOURS => {
             let day = match args.get("day") {
                 None | Some(Value::Null) => None,
-                Some(Value::String(d)) if crate::reply::WEEKDAYS.iter().any(|(n, _)| n == &d.to_lowercase()) => {
+                Some(Value::String(d))
+                    if crate::reply::WEEKDAYS.iter().any(|(n, _)| n == &d.to_lowercase()) =>
+                {
                     Some(d.to_lowercase())
                 }
                 Some(_) => return error("day: must be a weekday name such as \"monday\""),
             };
             let query = day.as_deref().map(words).unwrap_or_default();
             let open_now = matches!(profile.hours.status_at(now), crate::hours::Status::Open { .. });
-            json!({ "day": day, "open_now": open_now, "summary": hours_answer(profile, &query, now) }).to_string()
+            json!({ "day": day, "open_now": open_now, "summary": hours_answer(profile, &query, now) })
+                .to_string()
         }
         other => error(&format!("unknown tool \"{other}\"")),
     }
@@ -101,10 +108,15 @@ pub fn speak(name: &str, output: &str, profile: &Profile) -> String {
                 .as_array()
                 .map(|m| m.iter().filter_map(|x| x["id"].as_str()).collect())
                 .unwrap_or_default();
-            let staff: Vec<_> = ids.iter().filter_map(|id| profile.staff.iter().find(|s| s.id == *id)).collect();
+            let staff: Vec<_> = ids
+                .iter()
+                .filter_map(|id| profile.staff.iter().find(|s| s.id == *id))
+                .collect();
             match staff.as_slice() {
                 [] => match value["query"].as_str() {
-                    Some(q) => format!("I'm sorry, I couldn't find anyone called {q} here. Could you spell the name for me?"),
+                    Some(q) => format!(
+                        "I'm sorry, I couldn't find anyone called {q} here. Could you spell the name for me?"
+                    ),
                     None => fallback,
                 },
                 [one] => staff_directions(profile, one),
@@ -127,7 +139,10 @@ mod tests {
 
     fn setup() -> (Profile, Zoned) {
         let p = Profile::parse(EXAMPLE_PROFILE, "example").unwrap();
-        let now = jiff::civil::date(2026, 11, 26).at(10, 0, 0, 0).to_zoned(p.timezone.clone()).unwrap();
+        let now = jiff::civil::date(2026, 11, 26)
+            .at(10, 0, 0, 0)
+            .to_zoned(p.timezone.clone())
+            .unwrap();
         (p, now)
     }
 
@@ -154,11 +169,20 @@ mod tests {
     #[test]
     fn bad_arguments_are_reported_to_the_model() {
         let (p, now) = setup();
-        assert_eq!(execute(&p, LOOKUP_STAFF, "{}", &now), r#"{"error":"name: required, a non-empty string"}"#);
-        assert_eq!(execute(&p, LOOKUP_STAFF, "[1]", &now), r#"{"error":"arguments must be a JSON object"}"#);
+        assert_eq!(
+            execute(&p, LOOKUP_STAFF, "{}", &now),
+            r#"{"error":"name: required, a non-empty string"}"#
+        );
+        assert_eq!(
+            execute(&p, LOOKUP_STAFF, "[1]", &now),
+            r#"{"error":"arguments must be a JSON object"}"#
+        );
         assert!(execute(&p, GET_HOURS, r#"{"day":"someday"}"#, &now).contains("weekday"));
         assert!(execute(&p, "open_the_doors", "{}", &now).contains("unknown tool"));
-        assert_eq!(speak(LOOKUP_STAFF, "not json", &p), "Let me get a member of staff to help you with that.");
+        assert_eq!(
+            speak(LOOKUP_STAFF, "not json", &p),
+            "Let me get a member of staff to help you with that."
+        );
     }
 
     #[test]

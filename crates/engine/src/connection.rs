@@ -1,0 +1,107 @@
+//! One WebSocket session: the only task that reads and writes its socket.
+//!
+//! A single `select!` loop owns the socket, so frames are answered in order, a streaming
+//! response yields to incoming frames between events (a cancel or a barge-in lands between two
+//! deltas), and every way out of the loop closes the socket with a meaningful code.
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use donna_realtime::protocol::{ServerEvent, SessionConfig};
+
+use crate::Engine;
+use crate::conversation::Conversation;
+use crate::error::ProtocolError;
+
+/// Close codes the service uses.
+const GOING_AWAY: u16 = 1001;
+const TOO_BIG: u16 = 1009;
+const BETA_DISABLED: u16 = 4000;
+
+/// Serve one session until the client leaves, the session expires or the socket fails.
+pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, beta: bool) {
+    let _open = engine.session_opened();
+    if beta {
+        let error = ProtocolError::invalid(
+            "beta_api_shape_disabled",
+            "The beta Realtime API shape is disabled; remove the OpenAI-Beta header and use the GA events.",
+            None,
+        );
+        let _ = send(&mut socket, error.into_event(None)).await;
+        close(&mut socket, BETA_DISABLED, "beta_api_shape_disabled").await;
+        return;
+    }
+    let config = engine.config().clone();
+    let mut conversation = Conversation::new(engine.desk().clone(), session, config.limits.clone());
+    if send(&mut socket, conversation.session_created()).await.is_err() {
+        return;
+    }
+    let expiry = tokio::time::sleep(config.session_duration);
+    tokio::pin!(expiry);
+
+    loop {
+        let streaming = conversation.is_streaming();
+        tokio::select! {
+            biased;
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    for event in conversation.handle_frame(text.as_str()) {
+                        if send(&mut socket, event).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    let error = ProtocolError::invalid(
+                        "invalid_event",
+                        "Binary frames are not supported: send each event as a JSON text frame.",
+                        None,
+                    );
+                    if send(&mut socket, error.into_event(None)).await.is_err() {
+                        return;
+                    }
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                Some(Ok(Message::Close(_))) | None => return,
+                Some(Err(e)) => {
+                    let message = e.to_string();
+                    if message.contains("too long") || message.contains("Space limit") {
+                        tracing::debug!(error = %message, "oversized frame");
+                        close(&mut socket, TOO_BIG, "message too big").await;
+                    } else {
+                        tracing::debug!(error = %message, "session socket failed");
+                    }
+                    return;
+                }
+            },
+            () = &mut expiry => {
+                let minutes = config.session_duration.as_secs() / 60;
+                let error = ProtocolError::invalid(
+                    "session_expired",
+                    format!("Your session hit the maximum duration of {minutes} minutes."),
+                    None,
+                );
+                let _ = send(&mut socket, error.into_event(None)).await;
+                close(&mut socket, GOING_AWAY, "session_expired").await;
+                return;
+            }
+            () = std::future::ready(()), if streaming => {
+                if let Some(event) = conversation.next_streamed()
+                    && send(&mut socket, event).await.is_err()
+                {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, event: ServerEvent) -> Result<(), axum::Error> {
+    socket.send(Message::Text(event.to_json().into())).await
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}

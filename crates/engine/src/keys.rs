@@ -1,0 +1,200 @@
+//! Who may open a session: the engine key, and the short-lived client secrets minted with it.
+//!
+//! The engine key is Donna's stand-in for an OpenAI API key. It comes from `DONNA_ENGINE_KEY`,
+//! or is generated once per data dir and kept in `engine.key` (mode 0600), so a restart keeps
+//! working clients working. Client secrets (`ek_...`) live in memory only: like the service's,
+//! they gate starting a session and die with their TTL (or the process).
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use donna_realtime::protocol::SessionConfig;
+
+use crate::error::EngineError;
+use crate::ids::{new_client_secret, new_engine_key};
+
+/// A minted client secret.
+#[derive(Debug, Clone)]
+pub struct ClientSecret {
+    pub value: String,
+    pub expires_at: i64,
+    /// The session the secret starts, as requested when minting.
+    pub session: SessionConfig,
+}
+
+/// What a bearer credential turned out to be.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    EngineKey,
+    ClientSecret(Box<ClientSecret>),
+}
+
+/// The engine key and the live client secrets.
+pub struct Keys {
+    engine_key: String,
+    secrets: Mutex<HashMap<String, ClientSecret>>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keys")
+            .field("engine_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+impl Keys {
+    pub fn new(engine_key: String) -> Self {
+        Self {
+            engine_key,
+            secrets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The key from `configured`, else the one stored in `data_dir/engine.key`, else a new one
+    /// written there readable by the owner only.
+    pub fn load_or_create(configured: Option<&str>, data_dir: &Path) -> Result<Self, EngineError> {
+        if let Some(key) = configured {
+            return Ok(Self::new(key.to_owned()));
+        }
+        let path = data_dir.join("engine.key");
+        let io = |source| EngineError::KeyFile {
+            path: path.clone(),
+            source,
+        };
+        match std::fs::read_to_string(&path) {
+            Ok(text) if !text.trim().is_empty() => return Ok(Self::new(text.trim().to_owned())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(io(e)),
+        }
+        std::fs::create_dir_all(data_dir).map_err(io)?;
+        let key = new_engine_key();
+        write_private(&path, &key).map_err(io)?;
+        Ok(Self::new(key))
+    }
+
+    /// The engine key, for the app's own loopback client; never for logs or the webview.
+    pub fn engine_key(&self) -> &str {
+        &self.engine_key
+    }
+
+    /// Check a bearer credential; `None` means unauthorised.
+    pub fn authenticate(&self, token: &str) -> Option<Credential> {
+        if constant_time_eq(token.as_bytes(), self.engine_key.as_bytes()) {
+            return Some(Credential::EngineKey);
+        }
+        let mut secrets = self
+            .secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = unix_now();
+        secrets.retain(|_, s| s.expires_at > now);
+        secrets
+            .get(token)
+            .map(|s| Credential::ClientSecret(Box::new(s.clone())))
+    }
+
+    /// Mint a secret valid for `ttl_s` seconds that starts `session`.
+    pub fn mint(&self, ttl_s: i64, session: SessionConfig) -> ClientSecret {
+        let secret = ClientSecret {
+            value: new_client_secret(),
+            expires_at: unix_now() + ttl_s,
+            session,
+        };
+        let mut secrets = self
+            .secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        secrets.insert(secret.value.clone(), secret.clone());
+        secret
+    }
+
+    /// Revoke a secret before its expiry; true when it existed.
+    pub fn revoke(&self, value: &str) -> bool {
+        let mut secrets = self
+            .secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        secrets.remove(value).is_some()
+    }
+}
+
+pub fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Compare secrets without leaking where they differ through timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    file.write_all(contents.as_bytes())?;
+    file.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_is_created_once_with_owner_only_permissions() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Keys::load_or_create(None, dir.path()).unwrap();
+        let again = Keys::load_or_create(None, dir.path()).unwrap();
+        assert_eq!(first.engine_key(), again.engine_key());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("engine.key"))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert_eq!(
+            Keys::load_or_create(Some("sk-set"), dir.path())
+                .unwrap()
+                .engine_key(),
+            "sk-set"
+        );
+    }
+
+    #[test]
+    fn secrets_expire_and_can_be_revoked() {
+        let keys = Keys::new("sk-engine".into());
+        assert!(matches!(
+            keys.authenticate("sk-engine"),
+            Some(Credential::EngineKey)
+        ));
+        assert!(keys.authenticate("sk-wrong").is_none());
+        let live = keys.mint(60, SessionConfig::default());
+        assert!(matches!(
+            keys.authenticate(&live.value),
+            Some(Credential::ClientSecret(_))
+        ));
+        assert!(keys.revoke(&live.value));
+        assert!(keys.authenticate(&live.value).is_none());
+        let expired = keys.mint(-1, SessionConfig::default());
+        assert!(keys.authenticate(&expired.value).is_none());
+    }
+
+    #[test]
+    fn debug_hides_the_key() {
+        assert!(!format!("{:?}", Keys::new("sk-canary".into())).contains("canary"));
+    }
+}

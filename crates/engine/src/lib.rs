@@ -1,0 +1,120 @@
+//! Donna's local realtime engine: a faithful stand-in for the OpenAI Realtime service.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`routes`] | `GET /v1/realtime` (WebSocket) and `POST /v1/realtime/client_secrets`, with the service's auth and error shapes |
+//! | [`connection`] | one WebSocket session: frames in, events out, limits, expiry |
+//! | [`conversation`] | the session state machine without I/O (items, input buffer, VAD, responses, tool calls) |
+//! | [`session_config`] | session defaults, `session.update` validation and merging |
+//! | [`vad`] | the deterministic energy VAD behind `server_vad` |
+//! | [`keys`] | the engine key and client secrets |
+//!
+//! Replies come from the desk crate; the engine never calls the cloud. A client built for the
+//! OpenAI Realtime API works against it by pointing its base URL at `http://HOST:PORT/v1`.
+
+pub mod connection;
+pub mod conversation;
+pub mod keys;
+pub mod routes;
+pub mod session_config;
+pub mod vad;
+
+mod error;
+mod ids;
+
+pub use conversation::Limits;
+pub use error::{EngineError, ProtocolError};
+pub use keys::Keys;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use donna_desk::Desk;
+
+/// Settings of the engine.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// The model named in sessions when the client does not pick one.
+    pub default_model: String,
+    /// Sessions end with `session_expired` and close 1001 after this long (60 minutes, as the service).
+    pub session_duration: Duration,
+    /// Largest WebSocket message accepted; above it the connection closes with 1009.
+    pub max_frame_bytes: usize,
+    pub limits: Limits,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            default_model: "gpt-realtime".to_owned(),
+            session_duration: Duration::from_secs(60 * 60),
+            // The service caps one append at 15 MiB of audio; base64 and JSON add a third.
+            max_frame_bytes: 21 * 1024 * 1024,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The engine: cheap to clone, shared by every connection.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    desk: Arc<Desk>,
+    keys: Keys,
+    config: EngineConfig,
+    open_sessions: AtomicUsize,
+}
+
+impl Engine {
+    pub fn new(desk: Arc<Desk>, keys: Keys, config: EngineConfig) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                desk,
+                keys,
+                config,
+                open_sessions: AtomicUsize::new(0),
+            }),
+        }
+    }
+
+    /// The engine's routes, to be merged into the gateway's router.
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.clone())
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.inner.keys
+    }
+
+    pub fn desk(&self) -> &Arc<Desk> {
+        &self.inner.desk
+    }
+
+    pub fn config(&self) -> &EngineConfig {
+        &self.inner.config
+    }
+
+    /// Sessions connected right now.
+    pub fn open_sessions(&self) -> usize {
+        self.inner.open_sessions.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn session_opened(&self) -> SessionGuard {
+        self.inner.open_sessions.fetch_add(1, Ordering::Relaxed);
+        SessionGuard(self.clone())
+    }
+}
+
+/// Counts a session as open until dropped, however its connection ends.
+pub(crate) struct SessionGuard(Engine);
+
+impl Drop for SessionGuard {
+    fn drop(&mut self) {
+        self.0.inner.open_sessions.fetch_sub(1, Ordering::Relaxed);
+    }
+}

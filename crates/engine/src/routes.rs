@@ -1,0 +1,231 @@
+//! The HTTP side of the engine, with the service's paths, auth and error shapes.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use donna_realtime::protocol::SessionConfig;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::Engine;
+use crate::ids::new_id;
+use crate::keys::{Credential, unix_now};
+use crate::session_config::{default_session, validate};
+
+/// The subprotocol prefix browsers use to pass a key, since they cannot set headers.
+const KEY_PROTOCOL: &str = "openai-insecure-api-key.";
+
+pub fn router(engine: Engine) -> Router {
+    Router::new()
+        .route("/v1/realtime", get(realtime))
+        .route("/v1/realtime/client_secrets", post(mint_secret))
+        .route("/v1/realtime/client_secrets/{value}", delete(revoke_secret))
+        .with_state(engine)
+}
+
+/// An error in the service's REST shape: `{"error": {"message", "type", "param", "code"}}`.
+pub(crate) fn rest_error(status: StatusCode, code: &str, message: &str, param: Option<&str>) -> Response {
+    let kind = if status.is_server_error() {
+        "server_error"
+    } else {
+        "invalid_request_error"
+    };
+    let body = json!({ "error": { "message": message, "type": kind, "param": param, "code": code } });
+    (status, Json(body)).into_response()
+}
+
+fn unauthorized() -> Response {
+    rest_error(
+        StatusCode::UNAUTHORIZED,
+        "invalid_api_key",
+        "Incorrect API key provided. Use the engine key or a client secret from /v1/realtime/client_secrets.",
+        None,
+    )
+}
+
+/// The bearer token from `Authorization`, or from the browser subprotocol form.
+fn credential(headers: &HeaderMap) -> Option<String> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(token) = auth.strip_prefix("Bearer ")
+    {
+        return Some(token.trim().to_owned());
+    }
+    let protocols = headers.get(header::SEC_WEBSOCKET_PROTOCOL)?.to_str().ok()?;
+    protocols
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix(KEY_PROTOCOL))
+        .map(str::to_owned)
+}
+
+#[derive(Debug, Deserialize)]
+struct RealtimeQuery {
+    model: Option<String>,
+    intent: Option<String>,
+    call_id: Option<String>,
+}
+
+async fn realtime(
+    State(engine): State<Engine>,
+    Query(query): Query<RealtimeQuery>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let Some(token) = credential(&headers) else {
+        return unauthorized();
+    };
+    let Some(cred) = engine.keys().authenticate(&token) else {
+        return unauthorized();
+    };
+    if query.call_id.is_some() {
+        return rest_error(
+            StatusCode::BAD_REQUEST,
+            "unsupported_parameter",
+            "call_id sessions (WebRTC/SIP) are not supported by the local engine.",
+            Some("call_id"),
+        );
+    }
+    let upgrade = match upgrade {
+        Ok(u) => u,
+        Err(rejection) => {
+            return rest_error(
+                StatusCode::BAD_REQUEST,
+                "websocket_upgrade_required",
+                &rejection.body_text(),
+                None,
+            );
+        }
+    };
+    let beta = headers.contains_key("openai-beta")
+        || headers
+            .get(header::SEC_WEBSOCKET_PROTOCOL)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.contains("openai-beta.realtime-v1"));
+
+    let config = engine.config();
+    let (model, requested) = match cred {
+        Credential::ClientSecret(secret) => (secret.session.model.clone(), Some(secret.session)),
+        Credential::EngineKey => (query.model.clone(), None),
+    };
+    let model = model.unwrap_or_else(|| config.default_model.clone());
+    let expires_at = unix_now() + config.session_duration.as_secs() as i64;
+    let mut session = default_session(new_id("sess"), &model, &engine.desk().instructions(), expires_at);
+    if query.intent.as_deref() == Some("transcription") {
+        session.kind = Some("transcription".to_owned());
+    }
+    if let Some(requested) = requested {
+        session = crate::session_config::merge(&session, &requested);
+    }
+    upgrade
+        .protocols(["realtime"])
+        .max_message_size(config.max_frame_bytes)
+        .max_frame_size(config.max_frame_bytes)
+        .on_upgrade(move |socket| crate::connection::run(engine, socket, session, beta))
+}
+
+async fn mint_secret(State(engine): State<Engine>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    match credential(&headers).and_then(|t| engine.keys().authenticate(&t)) {
+        Some(Credential::EngineKey) => {}
+        _ => return unauthorized(),
+    }
+    let body: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => {
+                return rest_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_json",
+                    "The request body must be a JSON object.",
+                    None,
+                );
+            }
+        }
+    };
+    if let Some(key) = body
+        .as_object()
+        .and_then(|o| o.keys().find(|k| *k != "expires_after" && *k != "session"))
+    {
+        return rest_error(
+            StatusCode::BAD_REQUEST,
+            "unknown_parameter",
+            &format!("Unknown parameter: '{key}'."),
+            Some(key),
+        );
+    }
+    let seconds = match &body["expires_after"] {
+        Value::Null => 600,
+        ea => {
+            if ea["anchor"].as_str().is_some_and(|a| a != "created_at") {
+                return rest_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_value",
+                    "Invalid value for 'expires_after.anchor': only 'created_at' is supported.",
+                    Some("expires_after.anchor"),
+                );
+            }
+            match ea["seconds"].as_i64() {
+                Some(s) if (10..=7200).contains(&s) => s,
+                None if ea["seconds"].is_null() => 600,
+                _ => {
+                    return rest_error(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_value",
+                        "Invalid value for 'expires_after.seconds': expected an integer from 10 to 7200.",
+                        Some("expires_after.seconds"),
+                    );
+                }
+            }
+        }
+    };
+    let raw_session = match &body["session"] {
+        Value::Null => json!({ "type": "realtime" }),
+        s => s.clone(),
+    };
+    let requested: SessionConfig = match serde_json::from_value(raw_session.clone()) {
+        Ok(s) => s,
+        Err(e) => {
+            return rest_error(
+                StatusCode::BAD_REQUEST,
+                "invalid_value",
+                &format!("Invalid 'session': {e}"),
+                Some("session"),
+            );
+        }
+    };
+    let config = engine.config();
+    let model = requested
+        .model
+        .clone()
+        .unwrap_or_else(|| config.default_model.clone());
+    let base = default_session(new_id("sess"), &model, &engine.desk().instructions(), 0);
+    if let Err(e) = validate(&base, &raw_session, &requested, false) {
+        return rest_error(StatusCode::BAD_REQUEST, e.code, &e.message, e.param.as_deref());
+    }
+    let mut session = crate::session_config::merge(&base, &requested);
+    session.model = Some(model);
+    let secret = engine.keys().mint(seconds, session.clone());
+    Json(json!({ "value": secret.value, "expires_at": secret.expires_at, "session": session }))
+        .into_response()
+}
+
+async fn revoke_secret(
+    State(engine): State<Engine>,
+    headers: HeaderMap,
+    Path(value): Path<String>,
+) -> Response {
+    match credential(&headers).and_then(|t| engine.keys().authenticate(&t)) {
+        Some(Credential::EngineKey) => {}
+        _ => return unauthorized(),
+    }
+    if engine.keys().revoke(&value) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        rest_error(StatusCode::NOT_FOUND, "not_found", "No such client secret.", None)
+    }
+}
