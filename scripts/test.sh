@@ -5,13 +5,20 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Test tools: virtual display, WebKit's WebDriver (and its MiniBrowser, for the browser test).
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus)
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo
 if ! command -v tauri-driver >/dev/null 2>&1; then
   say "installing tauri-driver"
   cargo install tauri-driver --locked --quiet
+fi
+
+# The official OpenAI SDK, for the interoperability test against the local engine.
+OPENAI_SDK="openai[realtime]==3.57.0"
+if ! python3 -c 'import openai, websockets, sys; sys.exit(openai.__version__ != "3.57.0")' 2>/dev/null; then
+  say "installing the OpenAI Python SDK"
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "$OPENAI_SDK"
 fi
 
 say "cargo fmt --check"

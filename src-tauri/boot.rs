@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use donna_config::{Overrides, Settings};
 use donna_desk::Desk;
+use donna_engine::{Engine, EngineConfig, Keys};
 use donna_gateway::{GatewayError, GatewayState, HealthInfo};
 use tracing_appender::non_blocking::WorkerGuard;
 
@@ -18,6 +19,8 @@ pub struct Booted {
     pub settings: Settings,
     pub desk: Arc<Desk>,
     pub gateway: GatewayState,
+    /// The local realtime engine, served on the same listener under `/v1/realtime`.
+    pub engine: Engine,
     /// Bound already, so "port in use" is reported before anything else starts.
     pub listener: TcpListener,
     pub _log_guard: WorkerGuard,
@@ -41,6 +44,19 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         source,
     })?;
     let log_guard = crate::logging::init(&settings.data_dir, &settings.log_level)?;
+    let keys = Keys::load_or_create(
+        settings.engine_key.as_ref().map(|k| k.expose()),
+        &settings.data_dir,
+    )
+    .map_err(StartError::Engine)?;
+    let engine = Engine::new(
+        desk.clone(),
+        keys,
+        EngineConfig {
+            default_model: settings.openai_realtime_model.clone(),
+            ..EngineConfig::default()
+        },
+    );
 
     tracing::info!(
         backend = settings.backend.as_str(),
@@ -59,9 +75,17 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         settings,
         desk,
         gateway,
+        engine,
         listener,
         _log_guard: log_guard,
     })
+}
+
+impl Booted {
+    /// Everything served on the gateway's listener: the gateway's routes and the engine's.
+    pub fn router(&self) -> axum::Router {
+        donna_gateway::app(self.gateway.clone()).merge(self.engine.router())
+    }
 }
 
 /// The gateway's address as printed for people: the real port when 0 was asked for.

@@ -17,6 +17,8 @@ pub enum StartError {
         #[source]
         source: std::io::Error,
     },
+    #[error(transparent)]
+    Engine(donna_engine::EngineError),
     #[error("logging: {0}")]
     Logging(String),
     #[error(transparent)]

@@ -22,12 +22,13 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
 
 /// Build and run the app on any Tauri runtime, so the wiring itself can be tested.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result<(), StartError> {
+    let router = booted.router();
     let Booted {
         desk,
-        gateway,
         listener,
         settings,
         _log_guard,
+        ..
     } = booted;
     let shutdown = CancellationToken::new();
     let url = local_url(&listener)?;
@@ -46,7 +47,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
                         return;
                     }
                 };
-                if let Err(e) = donna_gateway::serve(listener, gateway, gateway_shutdown).await {
+                if let Err(e) = donna_gateway::serve(listener, router, gateway_shutdown).await {
                     tracing::error!(error = %e, "gateway stopped");
                 }
             });

@@ -16,6 +16,7 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
         .map_err(|e| StartError::Logging(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async move {
         let url = local_url(&booted.listener)?;
+        let router = booted.router();
         let listener = tokio::net::TcpListener::from_std(booted.listener).map_err(|source| {
             donna_gateway::GatewayError::Bind {
                 addr: booted.settings.addr,
@@ -28,7 +29,7 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
         println!("listening on {url}");
         let _ = std::io::stdout().flush();
         tracing::info!(%url, "gateway ready");
-        donna_gateway::serve(listener, booted.gateway, shutdown).await?;
+        donna_gateway::serve(listener, router, shutdown).await?;
         tracing::info!("gateway stopped");
         Ok(())
     })

@@ -64,6 +64,8 @@ pub struct Settings {
     pub enable_ws_proxy: bool,
     pub jwt_secret: Option<Secret>,
     pub openai_api_key: Option<Secret>,
+    /// The local engine's API key (`DONNA_ENGINE_KEY`); generated per data dir when unset.
+    pub engine_key: Option<Secret>,
     pub openai_realtime_model: String,
     pub openai_base_url: String,
     pub log_level: String,
@@ -265,6 +267,7 @@ impl Settings {
             enable_ws_proxy,
             jwt_secret,
             openai_api_key,
+            engine_key: env.get("DONNA_ENGINE_KEY").map(Secret::new),
             openai_realtime_model,
             openai_base_url,
             log_level,

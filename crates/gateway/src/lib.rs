@@ -33,13 +33,14 @@ pub fn app(state: GatewayState) -> Router {
         .with_state(state)
 }
 
-/// Serve until `shutdown` is cancelled, then finish in-flight requests and return.
+/// Serve `router` (usually [`app`], merged with the local engine's routes) until `shutdown` is
+/// cancelled, then finish in-flight requests and return.
 pub async fn serve(
     listener: TcpListener,
-    state: GatewayState,
+    router: Router,
     shutdown: CancellationToken,
 ) -> Result<(), GatewayError> {
-    axum::serve(listener, app(state))
+    axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await
         .map_err(GatewayError::Serve)

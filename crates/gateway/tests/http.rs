@@ -46,7 +46,11 @@ async fn start() -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
-    tokio::spawn(donna_gateway::serve(listener, state, shutdown.clone()));
+    tokio::spawn(donna_gateway::serve(
+        listener,
+        donna_gateway::app(state),
+        shutdown.clone(),
+    ));
     Server {
         base,
         shutdown,

@@ -1,0 +1,35 @@
+//! Interoperability: the official OpenAI SDK's realtime client talks to `donna serve`'s local
+//! engine with nothing but a base-URL override.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod util;
+
+use std::process::Command;
+use std::time::Duration;
+
+use util::{Sandbox, Served, repo_file, run_with_timeout};
+
+#[test]
+fn the_official_python_sdk_mints_a_secret_and_holds_a_conversation() {
+    let sandbox = Sandbox::new();
+    let key = "sk-donna-interop-test-key";
+    let served = Served::start(&sandbox, &[], &[("DONNA_ENGINE_KEY", key)]);
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo_file("tests/sdk/openai_realtime.py"))
+        .arg(format!("{}/v1", served.url))
+        .arg(key);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the SDK run failed (the README's test command installs `openai`).\nstdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
+        3,
+        "{stdout}"
+    );
+    assert!(served.terminate());
+}
