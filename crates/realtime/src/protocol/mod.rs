@@ -122,6 +122,9 @@ macro_rules! event_enum {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[serde(tag = "type")]
+        // `session.update` carries a whole session config inline; boxing it would make every
+        // construction and match noisier for a type that lives only between decode and use.
+        #[allow(clippy::large_enum_variant)]
         pub enum $name {
             $( #[serde(rename = $tag)] $variant($ty), )*
             /// An event type this build does not know, kept whole.
