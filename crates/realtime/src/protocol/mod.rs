@@ -155,7 +155,8 @@ macro_rules! event_enum {
                 }
             }
 
-            /// Decode one text frame; unknown types are [`DecodeError::UnknownType`].
+            /// Decode one text frame; unknown types are
+            /// [`DecodeError::UnknownType`](crate::protocol::DecodeError::UnknownType).
             pub fn parse_known(text: &str) -> Result<Self, $crate::protocol::DecodeError> {
                 let kind = $crate::protocol::peek_type(text)?;
                 match kind.as_ref() {
