@@ -415,7 +415,8 @@ impl<C: Connector> Driver<C> {
         let mut rollover_due = false;
         let mut last_error: Option<ErrorDetail> = None;
         loop {
-            let rollover_at = connected + rollover.unwrap_or(Duration::MAX / 4);
+            // Without roll-over the branch is disabled; the instant only has to be valid.
+            let rollover_at = connected + rollover.unwrap_or(Duration::from_secs(3600));
             let outputs = tokio::select! {
                 incoming = transport.recv() => match incoming {
                     Incoming::Event(event) => {
