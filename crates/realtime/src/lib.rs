@@ -3,11 +3,22 @@
 //! | module | owns |
 //! |---|---|
 //! | [`protocol`] | every client and server event, session config, items, responses; decoding that tolerates unknown events and fields |
+//! | [`session`] | the client's view of one conversation, sans I/O: what to send when, what to show |
+//! | [`transport`] | one connection: the [`transport::Transport`] trait, WebSocket, an in-memory mock |
+//! | [`client`] | [`RealtimeClient`]: connect, ask, run tools, reconnect, roll over, close |
 //!
-//! Nothing here does I/O.
+//! Where to start: the app uses [`RealtimeClient::connect`], [`RealtimeClient::ask_text`], a
+//! [`ToolHandler`], [`RealtimeClient::subscribe`] for [`UiUpdate`]s and [`RealtimeClient::close`].
+//! Only [`transport`] and [`client`] do I/O.
 
+pub mod client;
 pub mod protocol;
+pub mod session;
+pub mod transport;
 
 mod error;
 
-pub use error::RealtimeError;
+pub use client::{ClientConfig, ConnectOptions, RealtimeClient, ReconnectPolicy, ToolHandler};
+pub use error::{RETRYABLE_CLOSE_CODES, RealtimeError};
+pub use session::{AgentState, ClientSession, ToolCall, TurnError, TurnId, UiUpdate};
+pub use transport::websocket::Credential;

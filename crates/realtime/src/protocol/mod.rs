@@ -125,6 +125,9 @@ macro_rules! event_enum {
         #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[serde(tag = "type")]
+        // `session.update` carries a whole session config inline; boxing it would make every
+        // construction and match noisier for a type that lives only between decode and use.
+        #[allow(clippy::large_enum_variant)]
         pub enum $name {
             $( #[serde(rename = $tag)] $variant($ty), )*
             /// An event type this build does not know, kept whole.
@@ -155,7 +158,8 @@ macro_rules! event_enum {
                 }
             }
 
-            /// Decode one text frame; unknown types are [`DecodeError::UnknownType`].
+            /// Decode one text frame; unknown types are
+            /// [`DecodeError::UnknownType`](crate::protocol::DecodeError::UnknownType).
             pub fn parse_known(text: &str) -> Result<Self, $crate::protocol::DecodeError> {
                 let kind = $crate::protocol::peek_type(text)?;
                 match kind.as_ref() {
