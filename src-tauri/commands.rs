@@ -6,11 +6,13 @@ use donna_desk::Desk;
 use serde::Serialize;
 
 use crate::error::CommandError;
+use crate::realtime::Realtime;
 
 /// State the commands reach through `tauri::State`.
 #[derive(Debug)]
 pub struct AppState {
     pub desk: Arc<Desk>,
+    pub realtime: Realtime,
 }
 
 #[derive(Debug, Serialize)]
@@ -21,6 +23,8 @@ pub struct ChatReply {
 /// One typed message from the visitor; Donna's reply.
 #[tauri::command]
 pub async fn chat(state: tauri::State<'_, AppState>, message: String) -> Result<ChatReply, CommandError> {
-    let reply = state.desk.reply(&message, &jiff::Timestamp::now())?;
-    Ok(ChatReply { reply })
+    let message = state.desk.check_message(&message)?;
+    Ok(ChatReply {
+        reply: state.realtime.ask(message).await,
+    })
 }

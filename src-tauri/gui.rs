@@ -7,6 +7,7 @@ use tokio_util::sync::CancellationToken;
 use crate::boot::{Booted, boot, local_url};
 use crate::commands::{self, AppState};
 use crate::error::StartError;
+use crate::realtime::Realtime;
 
 pub fn run(overrides: &Overrides) -> Result<(), StartError> {
     // Checked first: without a display GTK would abort with a panic, not an explanation.
@@ -23,6 +24,7 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
 /// Build and run the app on any Tauri runtime, so the wiring itself can be tested.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result<(), StartError> {
     let router = booted.router();
+    let engine_key = booted.engine.keys().engine_key().to_owned();
     let Booted {
         desk,
         listener,
@@ -35,10 +37,13 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
     let gateway_shutdown = shutdown.clone();
 
     let app = builder
-        .manage(AppState { desk })
         .invoke_handler(tauri::generate_handler![commands::chat])
         .setup(move |app| {
             tracing::info!(%url, backend = settings.backend.as_str(), "kiosk window starting; gateway on loopback");
+            // Entered on the async runtime so the session's tasks live there.
+            let realtime =
+                tauri::async_runtime::block_on(async { Realtime::start(desk.clone(), &settings, &url, &engine_key) });
+            app.manage(AppState { desk, realtime });
             tauri::async_runtime::spawn(async move {
                 let listener = match tokio::net::TcpListener::from_std(listener) {
                     Ok(l) => l,

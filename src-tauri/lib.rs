@@ -7,6 +7,7 @@
 //! | `serve` | `donna serve`: the gateway alone, headless |
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
 //! | `commands` | the thin Tauri commands the UI invokes |
+//! | `realtime` | the app's realtime session (cloud or local engine) and the tools it runs |
 //!
 //! Everything that is not wiring lives in `crates/`, which never depends on Tauri.
 
@@ -17,6 +18,7 @@ mod commands;
 mod error;
 mod gui;
 mod logging;
+mod realtime;
 mod serve;
 
 use std::process::ExitCode;

@@ -155,6 +155,19 @@ async fn the_kiosk_window_answers_a_typed_question() {
     assert_eq!(kind, "ipc", "the app window must use Tauri IPC");
     assert_eq!(first, "On Sunday we're closed.");
     assert!(second.contains("HarborGuest"), "{second}");
+    // Both answers went through the app's realtime session to the local engine, not around it.
+    let logs = sandbox.data_dir().join("logs");
+    wait_for(
+        "the realtime answers in the app's log",
+        Duration::from_secs(10),
+        || {
+            let text: String = std::fs::read_dir(&logs)
+                .ok()?
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .collect();
+            (text.matches("chat answered through the realtime session").count() == 2).then_some(())
+        },
+    );
 }
 
 #[tokio::test]

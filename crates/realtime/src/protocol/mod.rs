@@ -120,9 +120,6 @@ macro_rules! event_enum {
         aliases { $($alias:literal => $avariant:ident($aty:ty)),* $(,)? }
     ) => {
         $(#[$meta])*
-        // Session events are large and rare; boxing them would cost every caller a
-        // `Box::new` for no measurable gain, since events are moved once and dropped.
-        #[allow(clippy::large_enum_variant)]
         #[derive(Debug, Clone, PartialEq, serde::Serialize)]
         #[serde(tag = "type")]
         // `session.update` carries a whole session config inline; boxing it would make every
