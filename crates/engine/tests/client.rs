@@ -29,10 +29,16 @@ fn session(with_tools: bool) -> SessionConfig {
         kind: Some("realtime".into()),
         output_modalities: Some(vec!["text".into()]),
         tools: with_tools.then(|| {
-            donna_desk::tools::definitions().into_iter().map(|t| serde_json::from_value::<Tool>(t).unwrap()).collect()
+            donna_desk::tools::definitions()
+                .into_iter()
+                .map(|t| serde_json::from_value::<Tool>(t).unwrap())
+                .collect()
         }),
         audio: Some(AudioConfig {
-            input: Some(AudioInput { turn_detection: Some(None), ..AudioInput::default() }),
+            input: Some(AudioInput {
+                turn_detection: Some(None),
+                ..AudioInput::default()
+            }),
             output: None,
         }),
         ..SessionConfig::default()
@@ -55,7 +61,10 @@ async fn text_turns_and_tool_round_trips_through_the_client() {
     let calls = Arc::new(AtomicUsize::new(0));
     let desk = Arc::new(Desk::load(None).unwrap());
     let options = ConnectOptions::new(&url, "gpt-realtime", Credential::new(KEY), session(true));
-    let options = ConnectOptions { client: options.client.with_tools(CountingDesk(desk, calls.clone())), ..options };
+    let options = ConnectOptions {
+        client: options.client.with_tools(CountingDesk(desk, calls.clone())),
+        ..options
+    };
     let client = RealtimeClient::connect(options).await.unwrap();
 
     let reply = client.ask_text("What's the wifi password?").await.unwrap();
@@ -63,11 +72,17 @@ async fn text_turns_and_tool_round_trips_through_the_client() {
     assert_eq!(calls.load(Ordering::SeqCst), 0, "no tool needed");
 
     let reply = client.ask_text("I'm here to see Maria").await.unwrap();
-    assert_eq!(reply, "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?");
+    assert_eq!(
+        reply,
+        "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
+    );
     assert_eq!(calls.load(Ordering::SeqCst), 1, "lookup_staff ran in the client");
 
     let reply = client.ask_text("Maria Chen").await.unwrap();
-    assert!(reply.starts_with("Dr Maria Chen, our General Practitioner"), "{reply}");
+    assert!(
+        reply.starts_with("Dr Maria Chen, our General Practitioner"),
+        "{reply}"
+    );
     client.close().await.unwrap();
 }
 
@@ -86,19 +101,40 @@ async fn a_client_secret_from_the_engine_opens_a_session() {
         .await
         .unwrap();
     let secret = minted["value"].as_str().unwrap();
-    let client =
-        RealtimeClient::connect(ConnectOptions::new(&url, "gpt-realtime", Credential::new(secret), session(false)))
-            .await
-            .unwrap();
-    assert_eq!(client.ask_text("Are you open on Sunday?").await.unwrap(), "On Sunday we're closed.");
+    let client = RealtimeClient::connect(ConnectOptions::new(
+        &url,
+        "gpt-realtime",
+        Credential::new(secret),
+        session(false),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        client.ask_text("Are you open on Sunday?").await.unwrap(),
+        "On Sunday we're closed."
+    );
     client.close().await.unwrap();
 }
 
 #[tokio::test]
 async fn a_wrong_key_is_a_typed_unauthorised_error() {
     let url = engine_url().await;
-    let err = RealtimeClient::connect(ConnectOptions::new(&url, "gpt-realtime", Credential::new("sk-wrong"), session(false)))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, RealtimeError::Unauthorized { status: Some(401), .. }), "{err:?}");
+    let err = RealtimeClient::connect(ConnectOptions::new(
+        &url,
+        "gpt-realtime",
+        Credential::new("sk-wrong"),
+        session(false),
+    ))
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RealtimeError::Unauthorized {
+                status: Some(401),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
 }

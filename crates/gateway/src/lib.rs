@@ -18,6 +18,7 @@ pub use state::{GatewayState, HealthInfo, UiAssets};
 
 use axum::Router;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +41,13 @@ pub async fn serve(
     router: Router,
     shutdown: CancellationToken,
 ) -> Result<(), GatewayError> {
+    // Realtime events are many small frames: with Nagle's algorithm on, the second of two
+    // back-to-back writes waits for the peer's delayed ACK (~40 ms on Linux).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot disable Nagle's algorithm");
+        }
+    });
     axum::serve(listener, router)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await

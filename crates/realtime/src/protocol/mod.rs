@@ -81,6 +81,10 @@ pub(crate) fn peek_type(text: &str) -> Result<std::borrow::Cow<'_, str>, DecodeE
 
 /// Decode one event struct, turning serde's error into a [`DecodeError::Field`] with its path.
 pub(crate) fn decode_body<'de, T: Deserialize<'de>>(text: &'de str) -> Result<T, DecodeError> {
+    // Fast path: plain serde. Only a failure pays for a second, path-tracking pass.
+    if let Ok(value) = serde_json::from_str(text) {
+        return Ok(value);
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let inner = e.inner().to_string();
