@@ -17,6 +17,18 @@ pub enum DeskError {
     #[error("message {0}")]
     InvalidMessage(String),
 
+    /// Input that cannot be stored or acted on as given (tool arguments, names, messages).
+    #[error("{field}: {problem}")]
+    InvalidInput { field: &'static str, problem: String },
+
+    /// A record that does not exist.
+    #[error("no {what} with id {id}")]
+    NotFound { what: &'static str, id: String },
+
+    /// The database failed; details stay in logs, never in replies.
+    #[error("storage: {0}")]
+    Storage(#[from] rusqlite::Error),
+
     /// The profile was read but is not valid; `place` says where (`staff[2]`, `hours.monday`).
     #[error("profile {origin}: {place}: {message}")]
     ProfileInvalid {

@@ -4,6 +4,10 @@
 //! |---|---|
 //! | [`profile`] | the business profile (TOML): organisation, hours, departments, staff, FAQ, policies, validated at load |
 //! | [`hours`] | opening hours with holiday exceptions: "are you open now?", "when do you open next?" |
+//! | [`reception`] | the desk at work: tools with their side effects (visits, messages, staff events) |
+//! | [`events`] | staff events |
+//! | [`time_words`] | appointment times in words |
+//! | [`store`] | SQLite: visits, messages, staff events and their deliveries, durable on return |
 //! | [`reply`] | answering one typed or transcribed message from the profile |
 //! | [`tools`] | the function tools (schemas for the cloud, execution for every backend) |
 //! | [`text`] | the small text normalisation every matcher shares |
@@ -11,16 +15,22 @@
 //! Nothing here knows about transports, audio or HTTP: the gateway, the local engine and the app
 //! shell all call [`Desk`].
 
+pub mod events;
 pub mod hours;
 pub mod profile;
+pub mod reception;
 pub mod reply;
+pub mod store;
 pub mod text;
+pub mod time_words;
 pub mod tools;
 
 mod error;
 
 pub use error::DeskError;
+pub use events::DeskEvent;
 pub use profile::Profile;
+pub use reception::Reception;
 
 use std::path::Path;
 
@@ -75,11 +85,6 @@ impl Desk {
     /// How to answer one (already checked) message: directly, or with a tool first.
     pub fn plan(&self, message: &str) -> reply::Plan {
         reply::plan(&self.profile, message)
-    }
-
-    /// Run a tool the model (or the engine) called; the JSON result for `function_call_output`.
-    pub fn run_tool(&self, name: &str, arguments: &str, now: &jiff::Zoned) -> String {
-        tools::execute(&self.profile, name, arguments, now)
     }
 
     /// The sentence that tells the visitor a tool's result.

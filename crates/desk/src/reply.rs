@@ -70,10 +70,22 @@ pub enum Plan {
 pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
     match plan(profile, message) {
         Plan::Say(text) => text,
-        Plan::Tool { name, arguments } => {
-            let output = crate::tools::execute(profile, name, &arguments.to_string(), now);
-            crate::tools::speak(name, &output, profile)
-        }
+        Plan::Tool { name, arguments } => match name {
+            crate::tools::GET_HOURS => hours_answer(
+                profile,
+                &arguments["day"].as_str().map(words).unwrap_or_default(),
+                now,
+            ),
+            _ => {
+                let query = words(arguments["name"].as_str().unwrap_or(""));
+                match matching_staff(profile, &query).as_slice() {
+                    [one] => staff_directions(profile, one),
+                    [] => "I'm sorry, I couldn't find anyone by that name. Could you spell it for me?"
+                        .to_owned(),
+                    many => disambiguate(profile, many),
+                }
+            }
+        },
     }
 }
 
@@ -177,6 +189,9 @@ pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p 
             2
         } else if name.first().is_some_and(|first| w.contains(first)) {
             1
+        } else if name.iter().any(|n| w.iter().any(|t| sounds_like(t, n))) {
+            // A misheard or misspelt name ("Okafur", "Lopes"): the weakest evidence.
+            1
         } else {
             0
         };
@@ -189,6 +204,15 @@ pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p 
         .filter(|&(_, s)| s == top)
         .map(|(m, _)| m)
         .collect()
+}
+
+/// Close spellings of a name: Jaro-Winkler similarity of at least 0.9 between words of four
+/// letters or more, so "Okafur" finds "Okafor" while short common words never match a name.
+fn sounds_like(word: &str, name: &str) -> bool {
+    word.chars().count() >= 4
+        && name.chars().count() >= 4
+        && word != name
+        && strsim::jaro_winkler(word, name) >= 0.9
 }
 
 pub(crate) fn staff_directions(profile: &Profile, member: &StaffMember) -> String {
@@ -394,5 +418,26 @@ mod tests {
         assert_eq!(thursday("thank you"), "You're welcome. Have a good day!");
         assert!(thursday("Can you fix my bicycle?").contains("member of our staff"));
         assert!(thursday("   ?! ").starts_with("Sorry, I didn't catch that"));
+    }
+}
+
+#[cfg(test)]
+mod fuzzy_tests {
+    use super::*;
+    use crate::EXAMPLE_PROFILE;
+
+    #[test]
+    fn misspelt_names_still_find_one_person() {
+        let p = Profile::parse(EXAMPLE_PROFILE, "example").unwrap();
+        let ids = |q: &str| {
+            matching_staff(&p, &words(q))
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("I'm here to see doctor Okafur"), ["james-okafor"]);
+        assert_eq!(ids("Priya Sha please"), ["priya-shah"]);
+        assert!(ids("I would like some water").is_empty());
+        assert!(ids("where is the park").is_empty());
     }
 }

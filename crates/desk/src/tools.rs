@@ -1,154 +1,221 @@
 //! The function tools Donna may call, defined once for both backends: exported as OpenAI
-//! function-tool schemas for the cloud session, planned by [`crate::reply::plan`] in the local
-//! engine, and always executed here, in Rust, by whoever runs the session (never the webview).
+//! function-tool schemas for the cloud session, planned by the local dialogue, and always
+//! executed in Rust by [`crate::Reception::run_tool`] (never in the webview). This module holds
+//! the schemas, the argument checks and the sentences that tell a visitor a tool's result.
 
-use jiff::Zoned;
 use serde_json::{Value, json};
 
-use crate::profile::Profile;
-use crate::reply::{disambiguate, hours_answer, matching_staff, staff_directions};
-use crate::text::words;
+use crate::profile::{Profile, StaffMember};
+use crate::reply::{disambiguate, staff_directions};
 
 pub const LOOKUP_STAFF: &str = "lookup_staff";
 pub const GET_HOURS: &str = "get_hours";
+pub const GET_DIRECTIONS: &str = "get_directions";
+pub const CHECK_IN_VISITOR: &str = "check_in_visitor";
+pub const NOTIFY_STAFF: &str = "notify_staff";
+pub const TAKE_MESSAGE: &str = "take_message";
+pub const END_VISIT: &str = "end_visit";
+
+/// Longest visitor or staff name accepted in a tool argument.
+pub const MAX_NAME_CHARS: usize = 80;
+/// Longest free text (message, purpose, reason).
+pub const MAX_TEXT_CHARS: usize = 1000;
+
+fn tool(name: &str, description: &str, properties: Value, required: &[&str]) -> Value {
+    json!({
+        "type": "function",
+        "name": name,
+        "description": description,
+        "parameters": { "type": "object", "properties": properties, "required": required, "additionalProperties": false }
+    })
+}
 
 /// The tools as OpenAI function-tool definitions (the `tools` of a session).
 pub fn definitions() -> Vec<Value> {
     vec![
-        json!({
-            "type": "function",
-            "name": LOOKUP_STAFF,
-            "description": "Find a member of staff by name, alias or surname. Returns matching people with their role, department and where to find them.",
-            "parameters": {
-                "type": "object",
-                "properties": { "name": { "type": "string", "description": "The name as the visitor said it" } },
-                "required": ["name"],
-                "additionalProperties": false
-            }
-        }),
-        json!({
-            "type": "function",
-            "name": GET_HOURS,
-            "description": "Opening hours: whether the business is open now, or its hours on a given weekday, including holidays.",
-            "parameters": {
-                "type": "object",
-                "properties": {
-                    "day": {
-                        "type": "string",
-                        "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"],
-                        "description": "A weekday; omit for today and right now"
-                    }
-                },
-                "additionalProperties": false
-            }
-        }),
+        tool(
+            LOOKUP_STAFF,
+            "Find a member of staff by name, alias or surname. Returns matching people with their role, department and where to find them.",
+            json!({ "name": { "type": "string", "description": "The name as the visitor said it" } }),
+            &["name"],
+        ),
+        tool(
+            GET_HOURS,
+            "Opening hours: whether the business is open now, or its hours on a given weekday, including holidays.",
+            json!({ "day": { "type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], "description": "A weekday; omit for today and right now" } }),
+            &[],
+        ),
+        tool(
+            GET_DIRECTIONS,
+            "Directions to a member of staff, a department, or a facility such as the toilets, lift or car park.",
+            json!({ "place": { "type": "string", "description": "Who or what the visitor wants to find" } }),
+            &["place"],
+        ),
+        tool(
+            CHECK_IN_VISITOR,
+            "Check a visitor in for a member of staff and notify that person. Ask for the visitor's name first if you do not know it.",
+            json!({
+                "visitor_name": { "type": "string", "description": "The visitor's full name" },
+                "host": { "type": "string", "description": "The staff member's name or id" },
+                "appointment_time": { "type": "string", "description": "Appointment time, e.g. 14:00 or 'two o'clock'" },
+                "purpose": { "type": "string", "description": "Why they are visiting, if said" }
+            }),
+            &["visitor_name", "host"],
+        ),
+        tool(
+            NOTIFY_STAFF,
+            "Ask a member of staff (or the front desk) to come and help, with the reason.",
+            json!({
+                "staff": { "type": "string", "description": "Name or id; use 'front desk' when no one in particular" },
+                "reason": { "type": "string" }
+            }),
+            &["staff", "reason"],
+        ),
+        tool(
+            TAKE_MESSAGE,
+            "Leave a message for a member of staff.",
+            json!({
+                "for_staff": { "type": "string", "description": "The recipient's name or id" },
+                "from_name": { "type": "string", "description": "Who the message is from" },
+                "message": { "type": "string" },
+                "contact": { "type": "string", "description": "How to reach the sender, if given" }
+            }),
+            &["for_staff", "from_name", "message"],
+        ),
+        tool(
+            END_VISIT,
+            "Check the visitor out at the end of their visit.",
+            json!({ "visit_id": { "type": "integer", "description": "The visit to end; omit for this conversation's visit" } }),
+            &[],
+        ),
     ]
 }
 
-/// Run tool `name` with JSON `arguments` as the model sent them; the result is the JSON string
-/// returned to the model as `function_call_output`. Bad arguments are a result too
-/// (`{"error": ...}`), because the model must be told, not the visitor.
-pub fn execute(profile: &Profile, name: &str, arguments: &str, now: &Zoned) -> String {
-    let args: Value = match serde_json::from_str(arguments) {
-        Ok(Value::Object(map)) => Value::Object(map),
-        Ok(_) | Err(_) => return error("arguments must be a JSON object"),
-    };
-    match name {
-        LOOKUP_STAFF => {
-            let Some(query) = args
-                .get("name")
-                .and_then(Value::as_str)
-                .filter(|s| !s.trim().is_empty())
-            else {
-                return error("name: required, a non-empty string");
-            };
-            let matches: Vec<Value> = matching_staff(profile, &words(query))
-                .into_iter()
-                .map(|m| {
-                    json!({
-                        "id": m.id,
-                        "name": m.name,
-                        "role": m.role,
-                        "department": profile.department(&m.department).map(|d| d.name.clone()),
-                        "location": m.location,
-                    })
-                })
-                .collect();
-            json!({ "query": query, "matches": matches }).to_string()
+/// Read a required string argument, trimmed and bounded.
+pub(crate) fn text_arg(args: &Value, name: &'static str, max: usize) -> Result<String, String> {
+    match args.get(name) {
+        Some(Value::String(s)) if !s.trim().is_empty() && s.trim().chars().count() <= max => {
+            Ok(s.trim().to_owned())
         }
-        GET_HOURS => {
-            let day = match args.get("day") {
-                None | Some(Value::Null) => None,
-                Some(Value::String(d))
-                    if crate::reply::WEEKDAYS.iter().any(|(n, _)| n == &d.to_lowercase()) =>
-                {
-                    Some(d.to_lowercase())
-                }
-                Some(_) => return error("day: must be a weekday name such as \"monday\""),
-            };
-            let query = day.as_deref().map(words).unwrap_or_default();
-            let open_now = matches!(profile.hours.status_at(now), crate::hours::Status::Open { .. });
-            json!({ "day": day, "open_now": open_now, "summary": hours_answer(profile, &query, now) })
-                .to_string()
-        }
-        other => error(&format!("unknown tool \"{other}\"")),
+        Some(Value::String(s)) if s.trim().is_empty() => Err(format!("{name}: must not be empty")),
+        Some(Value::String(_)) => Err(format!("{name}: at most {max} characters")),
+        Some(_) => Err(format!("{name}: must be a string")),
+        None => Err(format!("{name}: required")),
     }
 }
 
-/// Say a tool's result to the visitor, as the local engine's reply after the function call.
-/// The output may come from any client, so anything unexpected gets a safe sentence.
+/// Read an optional string argument (absent, null or empty means none).
+pub(crate) fn optional_text_arg(
+    args: &Value,
+    name: &'static str,
+    max: usize,
+) -> Result<Option<String>, String> {
+    match args.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(_) => text_arg(args, name, max).map(Some),
+    }
+}
+
+/// A person's name: letters (any script), spaces, hyphens, apostrophes and dots only.
+pub(crate) fn person_name(args: &Value, name: &'static str) -> Result<String, String> {
+    let value = text_arg(args, name, MAX_NAME_CHARS)?;
+    let ok = value
+        .chars()
+        .all(|c| c.is_alphabetic() || matches!(c, ' ' | '-' | '\'' | '.' | '’'))
+        && value.chars().any(char::is_alphabetic);
+    if ok {
+        Ok(value)
+    } else {
+        Err(format!("{name}: \"{value}\" does not look like a name"))
+    }
+}
+
+/// The result JSON for a refused call.
+pub(crate) fn error(message: &str) -> String {
+    json!({ "error": message }).to_string()
+}
+
+/// Say a tool's result to the visitor (the local engine's reply after a function call). The
+/// output may come from any client, so anything unexpected gets a safe sentence.
 pub fn speak(name: &str, output: &str, profile: &Profile) -> String {
     let fallback = "Let me get a member of staff to help you with that.".to_owned();
     let Ok(value) = serde_json::from_str::<Value>(output) else {
         return fallback;
     };
-    match name {
-        LOOKUP_STAFF => {
-            let ids: Vec<&str> = value["matches"]
-                .as_array()
-                .map(|m| m.iter().filter_map(|x| x["id"].as_str()).collect())
-                .unwrap_or_default();
-            let staff: Vec<_> = ids
-                .iter()
-                .filter_map(|id| profile.staff.iter().find(|s| s.id == *id))
-                .collect();
-            match staff.as_slice() {
-                [] => match value["query"].as_str() {
-                    Some(q) => format!(
-                        "I'm sorry, I couldn't find anyone called {q} here. Could you spell the name for me?"
-                    ),
-                    None => fallback,
-                },
-                [one] => staff_directions(profile, one),
-                many => disambiguate(profile, many),
-            }
+    let staff_of = |v: &Value| -> Vec<&StaffMember> {
+        v.as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|x| x["id"].as_str())
+                    .filter_map(|id| profile.staff.iter().find(|s| s.id == id))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    if let Some(candidates) = value.get("candidates") {
+        let staff = staff_of(candidates);
+        if staff.len() > 1 {
+            return disambiguate(profile, &staff);
         }
+    }
+    if let Some(err) = value.get("error").and_then(Value::as_str) {
+        return if err.contains("no member of staff") {
+            format!(
+                "I'm sorry, I couldn't find {}. Could you spell the name for me?",
+                value["query"].as_str().unwrap_or("that person")
+            )
+        } else {
+            "I'm sorry, I couldn't do that. Let me get a member of staff to help you.".to_owned()
+        };
+    }
+    let first_name = |v: &Value| {
+        v.as_str()
+            .and_then(|n| n.split_whitespace().next())
+            .unwrap_or("")
+            .to_owned()
+    };
+    match name {
+        LOOKUP_STAFF => match staff_of(&value["matches"]).as_slice() {
+            [] => match value["query"].as_str() {
+                Some(q) => format!(
+                    "I'm sorry, I couldn't find anyone called {q} here. Could you spell the name for me?"
+                ),
+                None => fallback,
+            },
+            [one] => staff_directions(profile, one),
+            many => disambiguate(profile, many),
+        },
         GET_HOURS => value["summary"].as_str().map_or(fallback, str::to_owned),
+        GET_DIRECTIONS => value["directions"].as_str().map_or(fallback, str::to_owned),
+        CHECK_IN_VISITOR => format!(
+            "Thank you, {}. I've let {} know you're here. Please take a seat in the waiting area; they're on {}.",
+            first_name(&value["visitor_name"]),
+            value["host"]["name"].as_str().unwrap_or("them"),
+            value["host"]["location"].as_str().unwrap_or("site")
+        ),
+        NOTIFY_STAFF => format!(
+            "I've let {} know. Someone will be with you shortly.",
+            value["notified"]["name"].as_str().unwrap_or("the team")
+        ),
+        TAKE_MESSAGE => format!(
+            "Thank you. I've passed your message to {}.",
+            value["for_staff"]["name"].as_str().unwrap_or("them")
+        ),
+        END_VISIT => "You're all checked out. Thank you for visiting, and have a good day!".to_owned(),
         _ => fallback,
     }
-}
-
-fn error(message: &str) -> String {
-    json!({ "error": message }).to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::EXAMPLE_PROFILE;
-
-    fn setup() -> (Profile, Zoned) {
-        let p = Profile::parse(EXAMPLE_PROFILE, "example").unwrap();
-        let now = jiff::civil::date(2026, 11, 26)
-            .at(10, 0, 0, 0)
-            .to_zoned(p.timezone.clone())
-            .unwrap();
-        (p, now)
-    }
 
     #[test]
     fn definitions_are_flat_function_tools() {
-        for tool in definitions() {
+        let defs = definitions();
+        assert_eq!(defs.len(), 7);
+        for tool in defs {
             assert_eq!(tool["type"], "function");
             assert!(tool["name"].is_string() && tool.get("function").is_none());
             assert_eq!(tool["parameters"]["type"], "object");
@@ -156,42 +223,22 @@ mod tests {
     }
 
     #[test]
-    fn lookup_staff_returns_data_and_speaks_it() {
-        let (p, now) = setup();
-        let out = execute(&p, LOOKUP_STAFF, r#"{"name":"maria"}"#, &now);
-        let v: Value = serde_json::from_str(&out).unwrap();
-        assert_eq!(v["matches"].as_array().unwrap().len(), 2);
-        assert!(speak(LOOKUP_STAFF, &out, &p).starts_with("Do you mean Maria Lopez"));
-        let out = execute(&p, LOOKUP_STAFF, r#"{"name":"Zed Nobody"}"#, &now);
-        assert!(speak(LOOKUP_STAFF, &out, &p).contains("couldn't find anyone called Zed Nobody"));
-    }
-
-    #[test]
-    fn bad_arguments_are_reported_to_the_model() {
-        let (p, now) = setup();
+    fn argument_checks() {
+        let args = json!({ "visitor_name": "  Ann O'Neil ", "bad": 5, "empty": " ", "long": "x".repeat(81) });
+        assert_eq!(person_name(&args, "visitor_name").unwrap(), "Ann O'Neil");
+        assert_eq!(text_arg(&args, "bad", 10).unwrap_err(), "bad: must be a string");
         assert_eq!(
-            execute(&p, LOOKUP_STAFF, "{}", &now),
-            r#"{"error":"name: required, a non-empty string"}"#
+            text_arg(&args, "empty", 10).unwrap_err(),
+            "empty: must not be empty"
         );
-        assert_eq!(
-            execute(&p, LOOKUP_STAFF, "[1]", &now),
-            r#"{"error":"arguments must be a JSON object"}"#
+        assert!(person_name(&args, "long").unwrap_err().contains("at most 80"));
+        assert_eq!(text_arg(&args, "missing", 10).unwrap_err(), "missing: required");
+        let injection = json!({ "n": "Robert'); DROP TABLE visits;--" });
+        assert!(
+            person_name(&injection, "n")
+                .unwrap_err()
+                .contains("does not look like a name")
         );
-        assert!(execute(&p, GET_HOURS, r#"{"day":"someday"}"#, &now).contains("weekday"));
-        assert!(execute(&p, "open_the_doors", "{}", &now).contains("unknown tool"));
-        assert_eq!(
-            speak(LOOKUP_STAFF, "not json", &p),
-            "Let me get a member of staff to help you with that."
-        );
-    }
-
-    #[test]
-    fn get_hours_knows_now_and_weekdays() {
-        let (p, now) = setup();
-        let v: Value = serde_json::from_str(&execute(&p, GET_HOURS, "{}", &now)).unwrap();
-        assert_eq!(v["open_now"], true);
-        assert_eq!(v["summary"], "Yes, we're open now, until 8 pm today.");
-        let out = execute(&p, GET_HOURS, r#"{"day":"Sunday"}"#, &now);
-        assert_eq!(speak(GET_HOURS, &out, &p), "On Sunday we're closed.");
+        assert_eq!(optional_text_arg(&json!({ "p": null }), "p", 10).unwrap(), None);
     }
 }

@@ -1,0 +1,514 @@
+//! The receptionist at work: the desk's knowledge plus the side effects of its tools — visits
+//! and messages stored, staff events recorded and published.
+//!
+//! One `Reception` serves the whole process: the local engine runs tools through it when a
+//! session did not declare them, and the app and the gateway run the model's tool calls through
+//! it, so every backend checks visitors in the same way.
+
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::events::DeskEvent;
+use crate::profile::StaffMember;
+use crate::reply::{hours_answer, matching_staff, staff_directions};
+use crate::store::{NewVisit, Store, Visit};
+use crate::text::{contains_phrase, words};
+use crate::time_words::{find_time, format_time};
+use crate::tools::{self, MAX_TEXT_CHARS, error, optional_text_arg, person_name, text_arg};
+use crate::{Desk, DeskError};
+
+/// How many events a slow subscriber may fall behind before it misses some (it is told so).
+const EVENT_BACKLOG: usize = 256;
+
+#[derive(Debug)]
+pub struct Reception {
+    desk: Desk,
+    store: Store,
+    events: broadcast::Sender<DeskEvent>,
+    webhooks: Vec<String>,
+}
+
+impl Reception {
+    /// `webhooks` receive every event, in addition to each staff member's own webhook.
+    pub fn new(desk: Desk, store: Store, webhooks: Vec<String>) -> Self {
+        let (events, _) = broadcast::channel(EVENT_BACKLOG);
+        Self {
+            desk,
+            store,
+            events,
+            webhooks,
+        }
+    }
+
+    pub fn desk(&self) -> &Desk {
+        &self.desk
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Live events from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<DeskEvent> {
+        self.events.subscribe()
+    }
+
+    /// Store an event with its deliveries, then publish it to live subscribers.
+    pub fn publish(&self, event: DeskEvent) -> Result<DeskEvent, DeskError> {
+        let mut targets = self.webhooks.clone();
+        if let Some(hook) = event
+            .staff_id
+            .as_deref()
+            .and_then(|id| self.staff(id))
+            .and_then(|s| s.notify.webhook.clone())
+        {
+            targets.push(hook);
+        }
+        let payload = serde_json::to_string(&event).map_err(|e| DeskError::InvalidInput {
+            field: "event",
+            problem: e.to_string(),
+        })?;
+        self.store.record_event(
+            &event.id,
+            &event.kind,
+            event.staff_id.as_deref(),
+            &payload,
+            &targets,
+            event.at,
+        )?;
+        // No subscriber is not an error: the event is stored and webhooks will still get it.
+        let _ = self.events.send(event.clone());
+        Ok(event)
+    }
+
+    /// A member of staff is on their way to a visitor; the kiosk tells the visitor.
+    pub fn acknowledge(&self, visit_id: i64, staff_id: &str) -> Result<Visit, DeskError> {
+        let staff = self.staff(staff_id).ok_or(DeskError::NotFound {
+            what: "staff member",
+            id: staff_id.to_owned(),
+        })?;
+        let visit = self.store.acknowledge(visit_id, staff_id, now_ms())?;
+        let first = staff
+            .name
+            .split_whitespace()
+            .find(|w| !is_title(w))
+            .unwrap_or(&staff.name)
+            .to_owned();
+        self.publish(DeskEvent::new(
+            "visitor.acknowledged",
+            Some(staff.id.clone()),
+            format!("{first} is on their way."),
+            json!({ "visit_id": visit.id, "staff_name": staff.name }),
+            now_ms(),
+        ))?;
+        Ok(visit)
+    }
+
+    fn staff(&self, id: &str) -> Option<&StaffMember> {
+        self.desk.profile().staff.iter().find(|s| s.id == id)
+    }
+
+    /// Run tool `name` with the model's JSON `arguments`; returns the JSON string for
+    /// `function_call_output`. Refusals are results too (`{"error": ...}`): the model must be
+    /// told, the visitor must not see a crash, and nothing is stored half-way.
+    pub fn run_tool(&self, name: &str, arguments: &str, conversation_id: Option<&str>) -> String {
+        let args: Value = match serde_json::from_str(arguments) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => return error("arguments must be a JSON object"),
+        };
+        let result = match name {
+            tools::LOOKUP_STAFF => self.lookup_staff(&args),
+            tools::GET_HOURS => self.get_hours(&args),
+            tools::GET_DIRECTIONS => self.get_directions(&args),
+            tools::CHECK_IN_VISITOR => self.check_in(&args, conversation_id),
+            tools::NOTIFY_STAFF => self.notify_staff(&args),
+            tools::TAKE_MESSAGE => self.take_message(&args),
+            tools::END_VISIT => self.end_visit(&args, conversation_id),
+            other => Err(ToolError::Refused(format!("unknown tool \"{other}\""))),
+        };
+        match result {
+            Ok(value) => value.to_string(),
+            Err(ToolError::Refused(message)) => error(&message),
+            Err(ToolError::Data(value)) => value.to_string(),
+            Err(ToolError::Internal(e)) => {
+                tracing::error!(tool = name, error = %e, "tool failed");
+                error("the desk could not complete this; ask a member of staff")
+            }
+        }
+    }
+
+    fn lookup_staff(&self, args: &Value) -> Result<Value, ToolError> {
+        let query = text_arg(args, "name", tools::MAX_NAME_CHARS)?;
+        let profile = self.desk.profile();
+        let matches: Vec<Value> = matching_staff(profile, &words(&query))
+            .into_iter()
+            .map(|m| self.staff_json(m))
+            .collect();
+        Ok(json!({ "query": query, "matches": matches }))
+    }
+
+    fn get_hours(&self, args: &Value) -> Result<Value, ToolError> {
+        let day = optional_text_arg(args, "day", 20)?.map(|d| d.to_lowercase());
+        if let Some(d) = &day
+            && !crate::reply::WEEKDAYS.iter().any(|(n, _)| n == d)
+        {
+            return Err(ToolError::Refused(
+                "day: must be a weekday name such as \"monday\"".to_owned(),
+            ));
+        }
+        let now = self.desk.now();
+        let profile = self.desk.profile();
+        let query = day.as_deref().map(words).unwrap_or_default();
+        let open_now = matches!(profile.hours.status_at(&now), crate::hours::Status::Open { .. });
+        Ok(json!({ "day": day, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }))
+    }
+
+    fn get_directions(&self, args: &Value) -> Result<Value, ToolError> {
+        let place = text_arg(args, "place", tools::MAX_NAME_CHARS)?;
+        let profile = self.desk.profile();
+        let w = words(&place);
+        if let [one] = matching_staff(profile, &w).as_slice() {
+            return Ok(json!({ "place": place, "directions": staff_directions(profile, one) }));
+        }
+        if let Some(d) = profile
+            .departments
+            .iter()
+            .find(|d| contains_phrase(&w, &words(&d.name)) || w.contains(&d.id))
+        {
+            return Ok(json!({ "place": place, "directions": format!("{} is on {}.", d.name, d.location) }));
+        }
+        if let Some(f) = profile
+            .faq
+            .iter()
+            .find(|f| f.keywords.iter().any(|k| contains_phrase(&w, &words(k))))
+        {
+            return Ok(json!({ "place": place, "directions": f.answer }));
+        }
+        Err(ToolError::Refused(format!("no directions known for \"{place}\"")))
+    }
+
+    fn check_in(&self, args: &Value, conversation_id: Option<&str>) -> Result<Value, ToolError> {
+        let visitor = person_name(args, "visitor_name")?;
+        let host = self.resolve_staff(&text_arg(args, "host", tools::MAX_NAME_CHARS)?)?;
+        let time = match optional_text_arg(args, "appointment_time", 40)? {
+            Some(t) => Some(parse_time(&t).ok_or_else(|| {
+                ToolError::Refused(format!("appointment_time: \"{t}\" is not a time of day"))
+            })?),
+            None => None,
+        };
+        let purpose = optional_text_arg(args, "purpose", MAX_TEXT_CHARS)?;
+        let visit = self.store.check_in(
+            &NewVisit {
+                visitor_name: &visitor,
+                host_staff_id: &host.id,
+                appointment_time: time.as_deref(),
+                purpose: purpose.as_deref(),
+                conversation_id,
+            },
+            now_ms(),
+        )?;
+        let summary = match &time {
+            Some(t) => format!("{visitor} is at reception to see you (appointment {t})."),
+            None => format!("{visitor} is at reception to see you."),
+        };
+        self.publish(DeskEvent::new(
+            "visitor.checked_in",
+            Some(host.id.clone()),
+            summary,
+            json!({ "visit_id": visit.id, "visitor_name": visitor, "appointment_time": time, "purpose": purpose }),
+            visit.checked_in_at,
+        ))?;
+        Ok(json!({
+            "status": "checked_in",
+            "visit_id": visit.id,
+            "visitor_name": visitor,
+            "appointment_time": time,
+            "host": self.staff_json(host),
+        }))
+    }
+
+    fn notify_staff(&self, args: &Value) -> Result<Value, ToolError> {
+        let who = text_arg(args, "staff", tools::MAX_NAME_CHARS)?;
+        let reason = text_arg(args, "reason", MAX_TEXT_CHARS)?;
+        let front_desk = matches!(
+            who.to_lowercase().as_str(),
+            "front desk" | "reception" | "anyone" | "staff"
+        );
+        let staff = if front_desk {
+            self.desk
+                .profile()
+                .staff
+                .iter()
+                .find(|s| s.department == "reception")
+                .ok_or_else(|| {
+                    ToolError::Refused(
+                        "no front-desk staff in the profile; name a member of staff".to_owned(),
+                    )
+                })?
+        } else {
+            self.resolve_staff(&who)?
+        };
+        self.publish(DeskEvent::new(
+            "staff.notified",
+            Some(staff.id.clone()),
+            format!("A visitor at reception needs help: {reason}"),
+            json!({ "reason": reason }),
+            now_ms(),
+        ))?;
+        Ok(json!({ "status": "notified", "notified": self.staff_json(staff) }))
+    }
+
+    fn take_message(&self, args: &Value) -> Result<Value, ToolError> {
+        let recipient = self.resolve_staff(&text_arg(args, "for_staff", tools::MAX_NAME_CHARS)?)?;
+        let from = person_name(args, "from_name")?;
+        let body = text_arg(args, "message", MAX_TEXT_CHARS)?;
+        let contact = optional_text_arg(args, "contact", 200)?;
+        let message = self
+            .store
+            .add_message(&recipient.id, &from, contact.as_deref(), &body, now_ms())?;
+        self.publish(DeskEvent::new(
+            "message.left",
+            Some(recipient.id.clone()),
+            format!("New message from {from}."),
+            json!({ "message_id": message.id, "from_name": from, "message": body, "contact": contact }),
+            message.created_at,
+        ))?;
+        Ok(json!({ "status": "stored", "message_id": message.id, "for_staff": self.staff_json(recipient) }))
+    }
+
+    fn end_visit(&self, args: &Value, conversation_id: Option<&str>) -> Result<Value, ToolError> {
+        let visit = match args.get("visit_id") {
+            Some(Value::Number(n)) => {
+                let id = n
+                    .as_i64()
+                    .ok_or_else(|| ToolError::Refused("visit_id: must be an integer".to_owned()))?;
+                self.store.visit(id)?
+            }
+            None | Some(Value::Null) => match conversation_id {
+                Some(c) => self.store.open_visit_for_conversation(c)?,
+                None => None,
+            },
+            Some(_) => return Err(ToolError::Refused("visit_id: must be an integer".to_owned())),
+        };
+        let visit = visit.ok_or_else(|| ToolError::Refused("no open visit to end".to_owned()))?;
+        let visit = self.store.check_out(visit.id, now_ms())?;
+        self.publish(DeskEvent::new(
+            "visitor.checked_out",
+            Some(visit.host_staff_id.clone()),
+            format!("{} has left.", visit.visitor_name),
+            json!({ "visit_id": visit.id }),
+            now_ms(),
+        ))?;
+        Ok(json!({ "status": "checked_out", "visit_id": visit.id }))
+    }
+
+    /// Exactly one member of staff for a name or id, or a refusal that says why.
+    fn resolve_staff(&self, query: &str) -> Result<&StaffMember, ToolError> {
+        let profile = self.desk.profile();
+        if let Some(s) = profile.staff.iter().find(|s| s.id == query) {
+            return Ok(s);
+        }
+        match matching_staff(profile, &words(query)).as_slice() {
+            [one] => Ok(one),
+            [] => Err(ToolError::Data(
+                json!({ "error": format!("no member of staff called \"{query}\""), "query": query }),
+            )),
+            many => Err(ToolError::Data(json!({
+                "error": format!("\"{query}\" matches several people; ask which one"),
+                "query": query,
+                "candidates": many.iter().map(|m| self.staff_json(m)).collect::<Vec<_>>(),
+            }))),
+        }
+    }
+
+    fn staff_json(&self, m: &StaffMember) -> Value {
+        json!({
+            "id": m.id,
+            "name": m.name,
+            "role": m.role,
+            "department": self.desk.profile().department(&m.department).map(|d| d.name.clone()),
+            "location": m.location,
+        })
+    }
+}
+
+/// Why a tool did not run.
+enum ToolError {
+    /// A refusal with a message for the model.
+    Refused(String),
+    /// A refusal with structured details (candidates to choose from).
+    Data(Value),
+    Internal(DeskError),
+}
+
+impl From<String> for ToolError {
+    fn from(message: String) -> Self {
+        ToolError::Refused(message)
+    }
+}
+
+impl From<DeskError> for ToolError {
+    fn from(e: DeskError) -> Self {
+        ToolError::Internal(e)
+    }
+}
+
+/// "14:00", "2pm", "two o'clock" → "14:00".
+fn parse_time(text: &str) -> Option<String> {
+    let direct = text.trim().split_once(':').and_then(|(h, m)| {
+        let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+        jiff::civil::Time::new(h, m, 0, 0).ok()
+    });
+    direct
+        .or_else(|| find_time(&format!("at {text}")))
+        .map(format_time)
+}
+
+fn is_title(word: &str) -> bool {
+    matches!(
+        word.to_lowercase().trim_end_matches('.'),
+        "dr" | "doctor" | "mr" | "mrs" | "ms" | "miss" | "prof"
+    )
+}
+
+pub(crate) fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reception() -> Reception {
+        Reception::new(
+            Desk::load(None).unwrap(),
+            Store::open_in_memory().unwrap(),
+            vec!["http://hooks.example/all".into()],
+        )
+    }
+
+    fn run(r: &Reception, name: &str, args: Value) -> Value {
+        serde_json::from_str(&r.run_tool(name, &args.to_string(), Some("conv_t"))).unwrap()
+    }
+
+    #[test]
+    fn check_in_stores_publishes_and_queues_webhooks() {
+        let r = reception();
+        let mut rx = r.subscribe();
+        let out = run(
+            &r,
+            tools::CHECK_IN_VISITOR,
+            json!({ "visitor_name": "Ann Lee", "host": "Maria Chen", "appointment_time": "two o'clock" }),
+        );
+        assert_eq!(out["status"], "checked_in", "{out}");
+        assert_eq!(out["appointment_time"], "14:00");
+        assert_eq!(out["host"]["id"], "maria-chen");
+        let event = rx.try_recv().unwrap();
+        assert_eq!(
+            (event.kind.as_str(), event.staff_id.as_deref()),
+            ("visitor.checked_in", Some("maria-chen"))
+        );
+        assert_eq!(
+            event.summary,
+            "Ann Lee is at reception to see you (appointment 14:00)."
+        );
+        let due = r.store().due_deliveries(i64::MAX, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].target, "http://hooks.example/all");
+        assert_eq!(r.store().visits_since(0).unwrap().len(), 1);
+        assert!(
+            tools::speak(tools::CHECK_IN_VISITOR, &out.to_string(), r.desk().profile())
+                .starts_with("Thank you, Ann. I've let Dr Maria Chen know")
+        );
+    }
+
+    #[test]
+    fn bad_arguments_store_nothing() {
+        let r = reception();
+        let cases = [
+            json!({ "visitor_name": "", "host": "Maria Chen" }),
+            json!({ "visitor_name": "Robert'); DROP TABLE visits;--", "host": "Maria Chen" }),
+            json!({ "visitor_name": "Ann", "host": "Nobody Atall" }),
+            json!({ "visitor_name": "Ann", "host": "Maria" }),
+            json!({ "visitor_name": "Ann", "host": "Maria Chen", "appointment_time": "25 o'clock" }),
+            json!({ "visitor_name": 42, "host": "Maria Chen" }),
+            json!({ "visitor_name": "A".repeat(200), "host": "Maria Chen" }),
+        ];
+        for args in cases {
+            let out = run(&r, tools::CHECK_IN_VISITOR, args.clone());
+            assert!(out["error"].is_string(), "{args} → {out}");
+        }
+        assert_eq!(r.store().visits_since(0).unwrap().len(), 0);
+        let ambiguous = run(
+            &r,
+            tools::CHECK_IN_VISITOR,
+            json!({ "visitor_name": "Ann", "host": "Maria" }),
+        );
+        assert_eq!(ambiguous["candidates"].as_array().unwrap().len(), 2);
+        assert!(
+            run(&r, "open_the_doors", json!({}))["error"]
+                .as_str()
+                .unwrap()
+                .contains("unknown tool")
+        );
+        assert_eq!(
+            r.run_tool(tools::LOOKUP_STAFF, "[1]", None),
+            r#"{"error":"arguments must be a JSON object"}"#
+        );
+    }
+
+    #[test]
+    fn messages_notifications_directions_and_end_of_visit() {
+        let r = reception();
+        let out = run(
+            &r,
+            tools::TAKE_MESSAGE,
+            json!({ "for_staff": "Tom Becker", "from_name": "Cara Diaz", "message": "Call me back", "contact": "07700 900123" }),
+        );
+        assert_eq!(out["for_staff"]["id"], "tom-becker", "{out}");
+        assert_eq!(r.store().messages_since(0).unwrap()[0].body, "Call me back");
+        let out = run(
+            &r,
+            tools::NOTIFY_STAFF,
+            json!({ "staff": "front desk", "reason": "wheelchair needed" }),
+        );
+        assert_eq!(out["notified"]["id"], "sarah-nguyen");
+        let out = run(&r, tools::GET_DIRECTIONS, json!({ "place": "the toilets" }));
+        assert!(out["directions"].as_str().unwrap().contains("ground floor"));
+        let out = run(&r, tools::GET_DIRECTIONS, json!({ "place": "pharmacy" }));
+        assert!(
+            out["directions"].as_str().unwrap().starts_with("Pharmacy is on"),
+            "{out}"
+        );
+        run(
+            &r,
+            tools::CHECK_IN_VISITOR,
+            json!({ "visitor_name": "Ann Lee", "host": "maria-chen" }),
+        );
+        assert_eq!(run(&r, tools::END_VISIT, json!({}))["status"], "checked_out");
+        assert!(
+            run(&r, tools::END_VISIT, json!({}))["error"].is_string(),
+            "nothing left to end"
+        );
+    }
+
+    #[test]
+    fn acknowledgement_is_stored_and_announced() {
+        let r = reception();
+        let out = run(
+            &r,
+            tools::CHECK_IN_VISITOR,
+            json!({ "visitor_name": "Ann Lee", "host": "Maria Lopez" }),
+        );
+        let mut rx = r.subscribe();
+        let visit = r
+            .acknowledge(out["visit_id"].as_i64().unwrap(), "maria-lopez")
+            .unwrap();
+        assert!(visit.acknowledged_at.is_some());
+        let event = rx.try_recv().unwrap();
+        assert_eq!(
+            (event.kind.as_str(), event.summary.as_str()),
+            ("visitor.acknowledged", "Maria is on their way.")
+        );
+    }
+}

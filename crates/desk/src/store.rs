@@ -1,0 +1,489 @@
+//! Durable storage of everything Donna tells a visitor she has done: visits, messages, staff
+//! events and their delivery state, in SQLite under the data dir.
+//!
+//! Durability is the contract: every write is one transaction in WAL mode with
+//! `synchronous=FULL`, and a method returns only after its commit, so once Donna says "I've let
+//! Maria know" the fact survives a `kill -9` or a power cut. SQL is parameterised everywhere;
+//! visitor input never becomes SQL text.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use crate::DeskError;
+
+/// Schema versions, applied in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &["CREATE TABLE visits (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        visitor_name TEXT NOT NULL,
+        host_staff_id TEXT NOT NULL,
+        appointment_time TEXT,
+        purpose TEXT,
+        conversation_id TEXT,
+        checked_in_at INTEGER NOT NULL,
+        acknowledged_at INTEGER,
+        acknowledged_by TEXT,
+        checked_out_at INTEGER
+    );
+    CREATE INDEX visits_checked_in_at ON visits (checked_in_at);
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        for_staff_id TEXT NOT NULL,
+        from_name TEXT NOT NULL,
+        contact TEXT,
+        body TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE events (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        staff_id TEXT,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE deliveries (
+        event_id TEXT NOT NULL REFERENCES events (id),
+        target TEXT NOT NULL,
+        state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        next_attempt_at INTEGER NOT NULL,
+        PRIMARY KEY (event_id, target)
+    );"];
+
+/// A visitor's visit, from check-in to check-out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Visit {
+    pub id: i64,
+    pub visitor_name: String,
+    pub host_staff_id: String,
+    pub appointment_time: Option<String>,
+    pub purpose: Option<String>,
+    pub checked_in_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub acknowledged_by: Option<String>,
+    pub checked_out_at: Option<i64>,
+}
+
+/// A message left for a member of staff.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub for_staff_id: String,
+    pub from_name: String,
+    pub contact: Option<String>,
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// What a check-in records.
+#[derive(Debug, Clone)]
+pub struct NewVisit<'a> {
+    pub visitor_name: &'a str,
+    pub host_staff_id: &'a str,
+    pub appointment_time: Option<&'a str>,
+    pub purpose: Option<&'a str>,
+    pub conversation_id: Option<&'a str>,
+}
+
+/// The front-desk summary for staff (all times in milliseconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Overview {
+    pub visits_today: i64,
+    pub waiting: Vec<Visit>,
+    pub checked_out_today: i64,
+    /// Mean time from check-in to a staff member's acknowledgement, over today's acknowledged visits.
+    pub average_wait_s: Option<f64>,
+    pub messages_today: i64,
+}
+
+/// A webhook delivery waiting for (another) attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingDelivery {
+    pub event_id: String,
+    pub target: String,
+    pub attempts: i64,
+    pub payload: String,
+}
+
+/// The database. Calls are short, so one connection behind a mutex serves the whole process.
+#[derive(Debug)]
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Open (creating if needed) the database at `path` and bring its schema up to date.
+    pub fn open(path: &Path) -> Result<Self, DeskError> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        Self::init(conn)
+    }
+
+    /// A private in-memory database, for tests and tools.
+    pub fn open_in_memory() -> Result<Self, DeskError> {
+        Self::init(Connection::open_in_memory()?)
+    }
+
+    fn init(conn: Connection) -> Result<Self, DeskError> {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let done = usize::try_from(version).unwrap_or(0);
+        for (i, migration) in MIGRATIONS.iter().enumerate().skip(done) {
+            let tx = conn.unchecked_transaction()?;
+            tx.execute_batch(migration)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+        }
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent (transactions roll
+        // back), so a poisoned lock is still safe to use.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn check_in(&self, visit: &NewVisit<'_>, now_ms: i64) -> Result<Visit, DeskError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO visits (visitor_name, host_staff_id, appointment_time, purpose, conversation_id, checked_in_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![visit.visitor_name, visit.host_staff_id, visit.appointment_time, visit.purpose, visit.conversation_id, now_ms],
+        )?;
+        let id = conn.last_insert_rowid();
+        drop(conn);
+        self.visit(id)?.ok_or(DeskError::NotFound {
+            what: "visit",
+            id: id.to_string(),
+        })
+    }
+
+    pub fn visit(&self, id: i64) -> Result<Option<Visit>, DeskError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(&format!("{VISIT_SELECT} WHERE id = ?1"), params![id], visit_row)
+            .optional()?)
+    }
+
+    /// Record that a member of staff is on their way; the first acknowledgement wins.
+    pub fn acknowledge(&self, id: i64, by: &str, now_ms: i64) -> Result<Visit, DeskError> {
+        let changed = self.conn().execute(
+            "UPDATE visits SET acknowledged_at = ?2, acknowledged_by = ?3 WHERE id = ?1 AND acknowledged_at IS NULL",
+            params![id, now_ms, by],
+        )?;
+        let visit = self.visit(id)?.ok_or(DeskError::NotFound {
+            what: "visit",
+            id: id.to_string(),
+        })?;
+        if changed == 0 && visit.acknowledged_at.is_none() {
+            return Err(DeskError::NotFound {
+                what: "visit",
+                id: id.to_string(),
+            });
+        }
+        Ok(visit)
+    }
+
+    pub fn check_out(&self, id: i64, now_ms: i64) -> Result<Visit, DeskError> {
+        self.conn().execute(
+            "UPDATE visits SET checked_out_at = ?2 WHERE id = ?1 AND checked_out_at IS NULL",
+            params![id, now_ms],
+        )?;
+        self.visit(id)?.ok_or(DeskError::NotFound {
+            what: "visit",
+            id: id.to_string(),
+        })
+    }
+
+    /// The open visit of a conversation, if the visitor checked in during it.
+    pub fn open_visit_for_conversation(&self, conversation_id: &str) -> Result<Option<Visit>, DeskError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                &format!("{VISIT_SELECT} WHERE conversation_id = ?1 AND checked_out_at IS NULL ORDER BY id DESC LIMIT 1"),
+                params![conversation_id],
+                visit_row,
+            )
+            .optional()?)
+    }
+
+    /// Visits checked in at or after `since_ms`, newest first.
+    pub fn visits_since(&self, since_ms: i64) -> Result<Vec<Visit>, DeskError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&format!(
+            "{VISIT_SELECT} WHERE checked_in_at >= ?1 ORDER BY id DESC"
+        ))?;
+        let rows = stmt.query_map(params![since_ms], visit_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn add_message(
+        &self,
+        for_staff_id: &str,
+        from_name: &str,
+        contact: Option<&str>,
+        body: &str,
+        now_ms: i64,
+    ) -> Result<Message, DeskError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO messages (for_staff_id, from_name, contact, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![for_staff_id, from_name, contact, body, now_ms],
+        )?;
+        Ok(Message {
+            id: conn.last_insert_rowid(),
+            for_staff_id: for_staff_id.to_owned(),
+            from_name: from_name.to_owned(),
+            contact: contact.map(str::to_owned),
+            body: body.to_owned(),
+            created_at: now_ms,
+        })
+    }
+
+    /// Messages created at or after `since_ms`, newest first.
+    pub fn messages_since(&self, since_ms: i64) -> Result<Vec<Message>, DeskError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT id, for_staff_id, from_name, contact, body, created_at FROM messages WHERE created_at >= ?1 ORDER BY id DESC",
+        )?;
+        let rows = stmt.query_map(params![since_ms], |r| {
+            Ok(Message {
+                id: r.get(0)?,
+                for_staff_id: r.get(1)?,
+                from_name: r.get(2)?,
+                contact: r.get(3)?,
+                body: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn overview(&self, day_start_ms: i64) -> Result<Overview, DeskError> {
+        let visits = self.visits_since(day_start_ms)?;
+        let waiting: Vec<Visit> = visits
+            .iter()
+            .filter(|v| v.acknowledged_at.is_none() && v.checked_out_at.is_none())
+            .cloned()
+            .collect();
+        let waits: Vec<f64> = visits
+            .iter()
+            .filter_map(|v| v.acknowledged_at.map(|a| (a - v.checked_in_at) as f64 / 1000.0))
+            .collect();
+        let messages_today: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM messages WHERE created_at >= ?1",
+            params![day_start_ms],
+            |r| r.get(0),
+        )?;
+        Ok(Overview {
+            visits_today: visits.len() as i64,
+            checked_out_today: visits.iter().filter(|v| v.checked_out_at.is_some()).count() as i64,
+            waiting,
+            average_wait_s: (!waits.is_empty()).then(|| waits.iter().sum::<f64>() / waits.len() as f64),
+            messages_today,
+        })
+    }
+
+    /// Store an event and queue it for each delivery target, in one transaction.
+    pub fn record_event(
+        &self,
+        id: &str,
+        kind: &str,
+        staff_id: Option<&str>,
+        payload: &str,
+        targets: &[String],
+        now_ms: i64,
+    ) -> Result<(), DeskError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO events (id, kind, staff_id, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![id, kind, staff_id, payload, now_ms],
+        )?;
+        for target in targets {
+            tx.execute(
+                "INSERT INTO deliveries (event_id, target, state, next_attempt_at) VALUES (?1, ?2, 'pending', ?3)",
+                params![id, target, now_ms],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Deliveries due at `now_ms`, oldest first.
+    pub fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<PendingDelivery>, DeskError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT d.event_id, d.target, d.attempts, e.payload FROM deliveries d JOIN events e ON e.id = d.event_id
+             WHERE d.state = 'pending' AND d.next_attempt_at <= ?1 ORDER BY d.next_attempt_at LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now_ms, limit as i64], |r| {
+            Ok(PendingDelivery {
+                event_id: r.get(0)?,
+                target: r.get(1)?,
+                attempts: r.get(2)?,
+                payload: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Record one delivery attempt: delivered, retry at `retry_at_ms`, or failed for good.
+    pub fn mark_delivery(
+        &self,
+        event_id: &str,
+        target: &str,
+        outcome: DeliveryOutcome<'_>,
+    ) -> Result<(), DeskError> {
+        let (state, error, next) = match outcome {
+            DeliveryOutcome::Delivered => ("delivered", None, 0),
+            DeliveryOutcome::Retry { error, at_ms } => ("pending", Some(error), at_ms),
+            DeliveryOutcome::Failed { error } => ("failed", Some(error), 0),
+        };
+        self.conn().execute(
+            "UPDATE deliveries SET state = ?3, attempts = attempts + 1, last_error = ?4, next_attempt_at = ?5
+             WHERE event_id = ?1 AND target = ?2",
+            params![event_id, target, state, error, next],
+        )?;
+        Ok(())
+    }
+
+    /// A delivery's state, attempts and last error (for staff tools and tests).
+    pub fn delivery(
+        &self,
+        event_id: &str,
+        target: &str,
+    ) -> Result<Option<(String, i64, Option<String>)>, DeskError> {
+        let conn = self.conn();
+        Ok(conn
+            .query_row(
+                "SELECT state, attempts, last_error FROM deliveries WHERE event_id = ?1 AND target = ?2",
+                params![event_id, target],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
+    }
+}
+
+/// The result of one delivery attempt.
+#[derive(Debug, Clone, Copy)]
+pub enum DeliveryOutcome<'a> {
+    Delivered,
+    Retry { error: &'a str, at_ms: i64 },
+    Failed { error: &'a str },
+}
+
+const VISIT_SELECT: &str = "SELECT id, visitor_name, host_staff_id, appointment_time, purpose, checked_in_at, acknowledged_at, acknowledged_by, checked_out_at FROM visits";
+
+fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
+    Ok(Visit {
+        id: r.get(0)?,
+        visitor_name: r.get(1)?,
+        host_staff_id: r.get(2)?,
+        appointment_time: r.get(3)?,
+        purpose: r.get(4)?,
+        checked_in_at: r.get(5)?,
+        acknowledged_at: r.get(6)?,
+        acknowledged_by: r.get(7)?,
+        checked_out_at: r.get(8)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn visit<'a>(name: &'a str, host: &'a str) -> NewVisit<'a> {
+        NewVisit {
+            visitor_name: name,
+            host_staff_id: host,
+            appointment_time: Some("14:00"),
+            purpose: None,
+            conversation_id: Some("conv_1"),
+        }
+    }
+
+    #[test]
+    fn visits_flow_and_overview() {
+        let s = Store::open_in_memory().unwrap();
+        let a = s.check_in(&visit("Ann Lee", "maria-chen"), 1_000).unwrap();
+        let b = s.check_in(&visit("Bob Ray", "tom-becker"), 2_000).unwrap();
+        assert_eq!(s.open_visit_for_conversation("conv_1").unwrap().unwrap().id, b.id);
+        s.acknowledge(a.id, "maria-chen", 61_000).unwrap();
+        // The first acknowledgement wins.
+        assert_eq!(
+            s.acknowledge(a.id, "someone-else", 99_000)
+                .unwrap()
+                .acknowledged_by
+                .as_deref(),
+            Some("maria-chen")
+        );
+        s.check_out(a.id, 100_000).unwrap();
+        s.add_message("tom-becker", "Cara", None, "Call me", 3_000)
+            .unwrap();
+        let o = s.overview(0).unwrap();
+        assert_eq!((o.visits_today, o.checked_out_today, o.messages_today), (2, 1, 1));
+        assert_eq!(o.waiting.iter().map(|v| v.id).collect::<Vec<_>>(), vec![b.id]);
+        assert_eq!(o.average_wait_s, Some(60.0));
+    }
+
+    #[test]
+    fn injection_attempts_are_stored_as_text() {
+        let s = Store::open_in_memory().unwrap();
+        let name = "Robert'); DROP TABLE visits;--";
+        let v = s.check_in(&visit(name, "maria-chen"), 1).unwrap();
+        assert_eq!(s.visit(v.id).unwrap().unwrap().visitor_name, name);
+        assert_eq!(s.visits_since(0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn deliveries_are_queued_retried_and_finished() {
+        let s = Store::open_in_memory().unwrap();
+        s.record_event(
+            "evt_1",
+            "visitor.checked_in",
+            Some("maria-chen"),
+            "{}",
+            &["http://a".into()],
+            10,
+        )
+        .unwrap();
+        assert_eq!(s.due_deliveries(5, 10).unwrap().len(), 0, "not due yet");
+        let due = s.due_deliveries(10, 10).unwrap();
+        assert_eq!(due.len(), 1);
+        s.mark_delivery(
+            "evt_1",
+            "http://a",
+            DeliveryOutcome::Retry {
+                error: "503",
+                at_ms: 1_010,
+            },
+        )
+        .unwrap();
+        assert!(s.due_deliveries(500, 10).unwrap().is_empty());
+        assert_eq!(s.due_deliveries(1_010, 10).unwrap()[0].attempts, 1);
+        s.mark_delivery("evt_1", "http://a", DeliveryOutcome::Delivered)
+            .unwrap();
+        assert_eq!(s.delivery("evt_1", "http://a").unwrap().unwrap().0, "delivered");
+    }
+
+    #[test]
+    fn reopening_keeps_data_and_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("donna.sqlite3");
+        let id = Store::open(&path)
+            .unwrap()
+            .check_in(&visit("Ann", "maria-chen"), 1)
+            .unwrap()
+            .id;
+        let again = Store::open(&path).unwrap();
+        assert_eq!(again.visit(id).unwrap().unwrap().visitor_name, "Ann");
+    }
+}
