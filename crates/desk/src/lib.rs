@@ -4,6 +4,7 @@
 //! |---|---|
 //! | [`profile`] | the business profile (TOML): organisation, hours, departments, staff, FAQ, policies, validated at load |
 //! | [`hours`] | opening hours with holiday exceptions: "are you open now?", "when do you open next?" |
+//! | [`dialogue`] | the offline multi-turn conversation: intents, slot filling, disambiguation |
 //! | [`reception`] | the desk at work: tools with their side effects (visits, messages, staff events) |
 //! | [`events`] | staff events |
 //! | [`time_words`] | appointment times in words |
@@ -15,6 +16,7 @@
 //! Nothing here knows about transports, audio or HTTP: the gateway, the local engine and the app
 //! shell all call [`Desk`].
 
+pub mod dialogue;
 pub mod events;
 pub mod hours;
 pub mod profile;
@@ -27,6 +29,7 @@ pub mod tools;
 
 mod error;
 
+pub use dialogue::Dialogue;
 pub use error::DeskError;
 pub use events::DeskEvent;
 pub use profile::Profile;

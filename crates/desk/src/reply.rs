@@ -13,7 +13,7 @@ use crate::profile::{Profile, StaffMember};
 use crate::text::{contains_phrase, mentions_any, words};
 
 const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor"];
-const HOURS_WORDS: &[&str] = &[
+pub(crate) const HOURS_WORDS: &[&str] = &[
     "open",
     "opening",
     "hours",
@@ -40,7 +40,7 @@ const GREETING_WORDS: &[&str] = &[
     "good afternoon",
     "good evening",
 ];
-const THANKS_WORDS: &[&str] = &["thanks", "thank you", "cheers", "bye", "goodbye"];
+pub(crate) const THANKS_WORDS: &[&str] = &["thanks", "thank you", "cheers", "bye", "goodbye"];
 pub(crate) const WEEKDAYS: [(&str, Weekday); 7] = [
     ("monday", Weekday::Monday),
     ("tuesday", Weekday::Tuesday),
@@ -118,7 +118,7 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
 }
 
 /// Answers that need no tool: policies, FAQ, departments, address, courtesies.
-fn simple_answer(profile: &Profile, w: &[String]) -> String {
+pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
     if mentions_any(w, DELIVERY_WORDS)
         && let Some(policy) = &profile.policies.deliveries
     {
@@ -157,7 +157,7 @@ fn simple_answer(profile: &Profile, w: &[String]) -> String {
 
 /// The words of the message that belong to some staff member's name or alias: the query a
 /// visitor really made ("doctor okafor"), without the rest of the sentence.
-fn staff_words(profile: &Profile, w: &[String]) -> String {
+pub(crate) fn staff_words(profile: &Profile, w: &[String]) -> String {
     let known: std::collections::HashSet<String> = profile
         .staff
         .iter()
@@ -165,7 +165,7 @@ fn staff_words(profile: &Profile, w: &[String]) -> String {
         .flat_map(|n| words(n))
         .collect();
     w.iter()
-        .filter(|t| known.contains(*t))
+        .filter(|t| known.contains(*t) || known.iter().any(|k| sounds_like(t, k)))
         .cloned()
         .collect::<Vec<_>>()
         .join(" ")

@@ -1,0 +1,660 @@
+//! The local dialogue: Donna's multi-turn conversation with one visitor when no language model
+//! is in the loop (the offline engine). It recognises what the visitor wants, fills the slots a
+//! tool needs across turns ("Which Maria?", "May I have your name?"), and hands the actual work
+//! to the tools, exactly as a cloud model would through function calls.
+
+use jiff::Zoned;
+use serde_json::{Value, json};
+
+use crate::hours::Status;
+use crate::profile::Profile;
+use crate::reply::{Plan, disambiguate, matching_staff, plan as plan_one};
+use crate::text::{mentions_any, words};
+use crate::time_words::{find_time, format_time};
+use crate::tools;
+
+const CANCEL: &[&str] = &[
+    "never mind",
+    "nevermind",
+    "cancel",
+    "forget it",
+    "changed my mind",
+    "no thanks",
+    "not anymore",
+];
+const MESSAGE: &[&str] = &[
+    "leave a message",
+    "take a message",
+    "pass on a message",
+    "message for",
+    "give a message",
+    "leave a note",
+];
+const VISIT: &[&str] = &[
+    "here to see",
+    "here for",
+    "appointment",
+    "meeting with",
+    "to see",
+    "check in",
+    "checking in",
+    "i'm visiting",
+    "visiting",
+    "expecting me",
+];
+const LEAVING: &[&str] = &[
+    "checking out",
+    "check out",
+    "i'm leaving",
+    "im leaving",
+    "leaving now",
+    "sign out",
+    "signing out",
+];
+const NAME_PREFIXES: &[&str] = &[
+    "my name is",
+    "my name's",
+    "name is",
+    "it's",
+    "it is",
+    "this is",
+    "i'm",
+    "i am",
+    "call me",
+];
+
+/// What the visitor and Donna are in the middle of.
+#[derive(Debug, Clone, PartialEq)]
+enum Pending {
+    /// Several staff match; `goal` says what to do once one is chosen.
+    ChooseHost {
+        candidates: Vec<String>,
+        goal: Goal,
+    },
+    /// Checking in for `host`; the visitor's name is missing.
+    VisitorName {
+        host: String,
+        time: Option<String>,
+        purpose: Option<String>,
+    },
+    MessageRecipient,
+    MessageBody {
+        for_staff: String,
+    },
+    MessageSender {
+        for_staff: String,
+        body: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Goal {
+    Visit { time: Option<String> },
+    Message,
+    Find,
+}
+
+/// One visitor's conversation state.
+#[derive(Debug, Clone, Default)]
+pub struct Dialogue {
+    visitor_name: Option<String>,
+    pending: Option<Pending>,
+    /// The tool call planned last, so its result can steer the next turn.
+    last_call: Option<(String, Value)>,
+}
+
+impl Dialogue {
+    /// Decide the reply (or the tool to call) for the visitor's next message.
+    pub fn plan(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
+        let plan = self.decide(profile, message, now);
+        self.last_call = match &plan {
+            Plan::Tool { name, arguments } => Some(((*name).to_owned(), arguments.clone())),
+            Plan::Say(_) => None,
+        };
+        plan
+    }
+
+    /// The sentence for a tool's result, updating the state (a "which Maria?" from the tool
+    /// becomes a pending choice, a check-in remembers the visitor).
+    pub fn after_tool(&mut self, profile: &Profile, name: &str, output: &str) -> String {
+        let value: Value = serde_json::from_str(output).unwrap_or(Value::Null);
+        if let Some(candidates) = value.get("candidates").and_then(Value::as_array) {
+            let ids: Vec<String> = candidates
+                .iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect();
+            let goal = match name {
+                tools::CHECK_IN_VISITOR => {
+                    let time = self
+                        .last_call
+                        .as_ref()
+                        .and_then(|(_, a)| a["appointment_time"].as_str().map(str::to_owned));
+                    Goal::Visit { time }
+                }
+                tools::TAKE_MESSAGE => Goal::Message,
+                _ => Goal::Find,
+            };
+            self.pending = Some(Pending::ChooseHost {
+                candidates: ids,
+                goal,
+            });
+        }
+        tools::speak(name, output, profile)
+    }
+
+    fn decide(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
+        let w = words(message);
+        if w.is_empty() {
+            return say("Sorry, I didn't catch that. Could you say it again?");
+        }
+        if mentions_any(&w, CANCEL) {
+            self.pending = None;
+            return say("No problem. Is there anything else I can help you with?");
+        }
+        if let Some(pending) = self.pending.take()
+            && let Some(plan) = self.continue_pending(profile, pending, message, &w)
+        {
+            return plan;
+        }
+
+        let staff = matching_staff(profile, &w);
+        let ids = |s: &[&crate::profile::StaffMember]| s.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+        if mentions_any(&w, MESSAGE) {
+            return match staff.as_slice() {
+                [] => {
+                    self.pending = Some(Pending::MessageRecipient);
+                    say("Of course. Who is the message for?")
+                }
+                [one] => self.message_step(one.id.clone(), message_body(message)),
+                many => {
+                    self.pending = Some(Pending::ChooseHost {
+                        candidates: ids(many),
+                        goal: Goal::Message,
+                    });
+                    say(&disambiguate(profile, many))
+                }
+            };
+        }
+        if mentions_any(&w, LEAVING) {
+            return Plan::Tool {
+                name: tools::END_VISIT,
+                arguments: json!({}),
+            };
+        }
+        if let Some(name) = introduced_name(message) {
+            self.visitor_name = Some(name.clone());
+            if staff.is_empty() && !mentions_any(&w, VISIT) {
+                return say(&format!(
+                    "Nice to meet you, {}. How can I help you today?",
+                    first_word(&name)
+                ));
+            }
+        }
+        let time = find_time(message).map(format_time);
+        if mentions_any(&w, VISIT) || (!staff.is_empty() && time.is_some()) {
+            if let Status::Closed { .. } = profile.hours.status_at(now) {
+                let hours = crate::reply::hours_answer(profile, &[], now);
+                return say(&format!(
+                    "I'm sorry, {}{}",
+                    lower_first(&hours),
+                    closed_advice(profile)
+                ));
+            }
+            return match staff.as_slice() {
+                [] => match wanted_name(message) {
+                    Some(name) => say(&format!(
+                        "I'm sorry, I couldn't find anyone called {name} here. Could you tell me their full name or their department?"
+                    )),
+                    None => say("Of course. Who are you here to see?"),
+                },
+                [one] => self.visit_step(one.id.clone(), time, None),
+                many => {
+                    self.pending = Some(Pending::ChooseHost {
+                        candidates: ids(many),
+                        goal: Goal::Visit { time },
+                    });
+                    say(&disambiguate(profile, many))
+                }
+            };
+        }
+        if let [_, _, ..] = staff.as_slice() {
+            self.pending = Some(Pending::ChooseHost {
+                candidates: ids(&staff),
+                goal: Goal::Find,
+            });
+            return say(&disambiguate(profile, &staff));
+        }
+        plan_one(profile, message)
+    }
+
+    /// Carry on with what was pending; `None` when the visitor moved on to something else.
+    fn continue_pending(
+        &mut self,
+        profile: &Profile,
+        pending: Pending,
+        message: &str,
+        w: &[String],
+    ) -> Option<Plan> {
+        match pending {
+            Pending::ChooseHost { candidates, goal } => {
+                let chosen = choose(profile, &candidates, w);
+                match chosen {
+                    Some(id) => Some(match goal {
+                        Goal::Visit { time } => {
+                            self.visit_step(id, time.or_else(|| find_time(message).map(format_time)), None)
+                        }
+                        Goal::Message => self.message_step(id, None),
+                        Goal::Find => {
+                            let name = profile
+                                .staff
+                                .iter()
+                                .find(|s| s.id == id)
+                                .map_or(id.clone(), |s| s.name.clone());
+                            Plan::Tool {
+                                name: tools::LOOKUP_STAFF,
+                                arguments: json!({ "name": name }),
+                            }
+                        }
+                    }),
+                    None if is_new_request(w) => None,
+                    None => {
+                        let staff: Vec<_> = profile
+                            .staff
+                            .iter()
+                            .filter(|s| candidates.contains(&s.id))
+                            .collect();
+                        let question = disambiguate(profile, &staff);
+                        self.pending = Some(Pending::ChooseHost { candidates, goal });
+                        Some(say(&format!("Sorry, I didn't catch which. {question}")))
+                    }
+                }
+            }
+            Pending::VisitorName { host, time, purpose } => match extract_name(message) {
+                Some(name) => {
+                    self.visitor_name = Some(name);
+                    Some(self.visit_step(host, time, purpose))
+                }
+                None if is_new_request(w) => None,
+                None => {
+                    self.pending = Some(Pending::VisitorName { host, time, purpose });
+                    Some(say("Sorry, I didn't catch your name. Could you say it again?"))
+                }
+            },
+            Pending::MessageRecipient => match matching_staff(profile, w).as_slice() {
+                [one] => Some(self.message_step(one.id.clone(), None)),
+                [] if is_new_request(w) => None,
+                [] => {
+                    self.pending = Some(Pending::MessageRecipient);
+                    Some(say("Sorry, I couldn't find that person. Who is the message for?"))
+                }
+                many => {
+                    let ids = many.iter().map(|m| m.id.clone()).collect();
+                    self.pending = Some(Pending::ChooseHost {
+                        candidates: ids,
+                        goal: Goal::Message,
+                    });
+                    Some(say(&disambiguate(profile, many)))
+                }
+            },
+            Pending::MessageBody { for_staff } => {
+                Some(self.message_step(for_staff, Some(message.trim().to_owned())))
+            }
+            Pending::MessageSender { for_staff, body } => match extract_name(message) {
+                Some(name) => {
+                    self.visitor_name = Some(name.clone());
+                    Some(take_message(&for_staff, &name, &body))
+                }
+                None => {
+                    self.pending = Some(Pending::MessageSender { for_staff, body });
+                    Some(say(
+                        "Sorry, I didn't catch your name. Who should I say the message is from?",
+                    ))
+                }
+            },
+        }
+    }
+
+    fn visit_step(&mut self, host: String, time: Option<String>, purpose: Option<String>) -> Plan {
+        match &self.visitor_name {
+            Some(name) => Plan::Tool {
+                name: tools::CHECK_IN_VISITOR,
+                arguments: json!({ "visitor_name": name, "host": host, "appointment_time": time, "purpose": purpose }),
+            },
+            None => {
+                self.pending = Some(Pending::VisitorName { host, time, purpose });
+                say("Thank you. May I have your name, please?")
+            }
+        }
+    }
+
+    fn message_step(&mut self, for_staff: String, body: Option<String>) -> Plan {
+        match (body, &self.visitor_name) {
+            (None, _) => {
+                self.pending = Some(Pending::MessageBody { for_staff });
+                say("Of course. What would you like me to tell them?")
+            }
+            (Some(body), Some(name)) => take_message(&for_staff, name, &body),
+            (Some(body), None) => {
+                self.pending = Some(Pending::MessageSender { for_staff, body });
+                say("Thank you. And who should I say it's from?")
+            }
+        }
+    }
+}
+
+fn say(text: &str) -> Plan {
+    Plan::Say(text.to_owned())
+}
+
+fn take_message(for_staff: &str, from: &str, body: &str) -> Plan {
+    Plan::Tool {
+        name: tools::TAKE_MESSAGE,
+        arguments: json!({ "for_staff": for_staff, "from_name": from, "message": body }),
+    }
+}
+
+/// The candidate the visitor picked: by name, by department, or "the first/second one".
+fn choose(profile: &Profile, candidates: &[String], w: &[String]) -> Option<String> {
+    let by_name: Vec<String> = matching_staff(profile, w)
+        .iter()
+        .map(|m| m.id.clone())
+        .filter(|id| candidates.contains(id))
+        .collect();
+    if let [one] = by_name.as_slice() {
+        return Some(one.clone());
+    }
+    let by_department: Vec<&String> = candidates
+        .iter()
+        .filter(|id| {
+            profile
+                .staff
+                .iter()
+                .find(|s| &s.id == *id)
+                .and_then(|s| profile.department(&s.department))
+                .is_some_and(|d| {
+                    let dw = words(&d.name);
+                    dw.iter().any(|t| t.len() > 3 && w.contains(t))
+                })
+        })
+        .collect();
+    if let [one] = by_department.as_slice() {
+        return Some((*one).clone());
+    }
+    let ordinal = [
+        ("first", 0),
+        ("second", 1),
+        ("third", 2),
+        ("last", candidates.len().saturating_sub(1)),
+    ];
+    ordinal
+        .iter()
+        .find(|(word, _)| w.iter().any(|t| t == word))
+        .and_then(|(_, i)| candidates.get(*i).cloned())
+}
+
+/// Whether a message starts something new rather than answering Donna's question.
+fn is_new_request(w: &[String]) -> bool {
+    mentions_any(w, crate::reply::HOURS_WORDS)
+        || mentions_any(w, MESSAGE)
+        || mentions_any(
+            w,
+            &["where", "how do i", "what", "when", "can i", "do you", "is there"],
+        )
+}
+
+/// "Ann Lee", "my name is Ann Lee", "it's Ann" → the name, as the visitor wrote it.
+fn extract_name(message: &str) -> Option<String> {
+    let trimmed = message.trim().trim_end_matches(['.', '!', '?']).trim();
+    let lower = trimmed.to_lowercase();
+    let rest = NAME_PREFIXES
+        .iter()
+        .find_map(|p| {
+            lower
+                .strip_prefix(p)
+                .filter(|r| r.starts_with(' '))
+                .map(|r| &trimmed[trimmed.len() - r.len()..])
+        })
+        .unwrap_or(trimmed)
+        .trim();
+    let parts: Vec<&str> = rest.split_whitespace().collect();
+    let ok = (1..=4).contains(&parts.len())
+        && parts.iter().all(|p| {
+            p.chars()
+                .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.' | '’'))
+        })
+        && parts.iter().any(|p| p.chars().any(char::is_alphabetic))
+        && rest.chars().count() <= tools::MAX_NAME_CHARS;
+    ok.then(|| parts.iter().map(|p| capitalise(p)).collect::<Vec<_>>().join(" "))
+}
+
+/// A name the visitor introduced themselves with ("my name is Ann Lee, ...").
+fn introduced_name(message: &str) -> Option<String> {
+    let lower = message.to_lowercase();
+    let start = ["my name is ", "my name's "]
+        .iter()
+        .find_map(|p| lower.find(p).map(|i| i + p.len()))?;
+    let tail: String = message[start..]
+        .chars()
+        .take_while(|c| !matches!(c, ',' | '.' | '!' | '?' | ';'))
+        .collect();
+    let name: Vec<&str> = tail
+        .split_whitespace()
+        .take_while(|w| !matches!(w.to_lowercase().as_str(), "and" | "i'm" | "i" | "here"))
+        .collect();
+    extract_name(&name.join(" "))
+}
+
+/// The person asked for when no one matched: the words after "see"/"with".
+fn wanted_name(message: &str) -> Option<String> {
+    let lower = message.to_lowercase();
+    let start = ["to see ", "meeting with ", "appointment with ", "here for "]
+        .iter()
+        .find_map(|p| lower.find(p).map(|i| i + p.len()))?;
+    let name: Vec<&str> = message[start..]
+        .split_whitespace()
+        .take_while(|w| {
+            !matches!(
+                w.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric()),
+                "at" | "for" | "about" | "please" | "today"
+            )
+        })
+        .take(3)
+        .collect();
+    let name = name
+        .join(" ")
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .to_owned();
+    (!name.is_empty()).then_some(name)
+}
+
+/// The message in "leave a message for Maria that I'm running late" / "...: running late".
+fn message_body(message: &str) -> Option<String> {
+    let lower = message.to_lowercase();
+    let at = lower
+        .find(" that ")
+        .map(|i| i + 6)
+        .or_else(|| lower.find(": ").map(|i| i + 2))?;
+    let body = message[at..].trim();
+    (!body.is_empty()).then(|| body.to_owned())
+}
+
+fn closed_advice(profile: &Profile) -> String {
+    match &profile.organisation.phone {
+        Some(phone) => format!(" If it's urgent, please call {phone}."),
+        None => String::new(),
+    }
+}
+
+fn first_word(name: &str) -> &str {
+    name.split_whitespace().next().unwrap_or(name)
+}
+
+fn capitalise(word: &str) -> String {
+    let mut c = word.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+}
+
+fn lower_first(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+    use crate::{Desk, Reception};
+
+    /// A visitor at the kiosk: each turn runs tools through the reception, as the engine does.
+    struct Visit {
+        dialogue: Dialogue,
+        reception: Reception,
+        now: Zoned,
+    }
+
+    impl Visit {
+        fn at(h: i8) -> Self {
+            let desk = Desk::load(None).unwrap();
+            // Thursday 26 November 2026, open 08:00-20:00.
+            let now = jiff::civil::date(2026, 11, 26)
+                .at(h, 0, 0, 0)
+                .to_zoned(desk.profile().timezone.clone())
+                .unwrap();
+            Self {
+                dialogue: Dialogue::default(),
+                reception: Reception::new(desk, Store::open_in_memory().unwrap(), vec![]),
+                now,
+            }
+        }
+
+        fn say(&mut self, text: &str) -> String {
+            let profile = self.reception.desk().profile().clone();
+            match self.dialogue.plan(&profile, text, &self.now) {
+                Plan::Say(reply) => reply,
+                Plan::Tool { name, arguments } => {
+                    let output = self
+                        .reception
+                        .run_tool(name, &arguments.to_string(), Some("conv_test"));
+                    self.dialogue.after_tool(&profile, name, &output)
+                }
+            }
+        }
+
+        fn visits(&self) -> Vec<crate::store::Visit> {
+            self.reception.store().visits_since(0).unwrap()
+        }
+    }
+
+    #[test]
+    fn check_in_with_disambiguation_name_and_time() {
+        let mut v = Visit::at(10);
+        assert_eq!(
+            v.say("Hi, I'm here to see Maria at two"),
+            "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
+        );
+        assert_eq!(
+            v.say("The one in general practice"),
+            "Thank you. May I have your name, please?"
+        );
+        let reply = v.say("It's Ann Lee");
+        assert!(
+            reply.starts_with("Thank you, Ann. I've let Dr Maria Chen know you're here."),
+            "{reply}"
+        );
+        let visits = v.visits();
+        assert_eq!(visits.len(), 1);
+        assert_eq!(
+            (visits[0].visitor_name.as_str(), visits[0].host_staff_id.as_str()),
+            ("Ann Lee", "maria-chen")
+        );
+        assert_eq!(visits[0].appointment_time.as_deref(), Some("14:00"));
+    }
+
+    #[test]
+    fn a_known_name_checks_in_at_once() {
+        let mut v = Visit::at(10);
+        assert_eq!(
+            v.say("Good morning, my name is Bob Ray"),
+            "Nice to meet you, Bob. How can I help you today?"
+        );
+        let reply = v.say("I have an appointment with Doctor Okafor at half past ten");
+        assert!(
+            reply.starts_with("Thank you, Bob. I've let Dr James Okafor know"),
+            "{reply}"
+        );
+        assert_eq!(v.visits()[0].appointment_time.as_deref(), Some("10:30"));
+        assert_eq!(
+            v.say("I'm leaving now, bye"),
+            "You're all checked out. Thank you for visiting, and have a good day!"
+        );
+        assert!(v.visits()[0].checked_out_at.is_some());
+    }
+
+    #[test]
+    fn unknown_staff_after_hours_and_changing_ones_mind() {
+        let mut v = Visit::at(10);
+        assert_eq!(
+            v.say("I'm here to see Bob Smith"),
+            "I'm sorry, I couldn't find anyone called Bob Smith here. Could you tell me their full name or their department?"
+        );
+        assert_eq!(
+            v.say("I'm here to see Maria"),
+            "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
+        );
+        assert_eq!(
+            v.say("Actually, never mind"),
+            "No problem. Is there anything else I can help you with?"
+        );
+        assert!(v.visits().is_empty());
+        let mut late = Visit::at(21);
+        let reply = late.say("I'm here to see Priya Shah");
+        assert!(
+            reply.starts_with("I'm sorry, we're closed right now. We open again tomorrow at 8 am."),
+            "{reply}"
+        );
+        assert!(late.visits().is_empty());
+    }
+
+    #[test]
+    fn leaving_a_message_over_several_turns() {
+        let mut v = Visit::at(11);
+        assert_eq!(
+            v.say("Can I leave a message?"),
+            "Of course. Who is the message for?"
+        );
+        assert_eq!(
+            v.say("Tom Becker"),
+            "Of course. What would you like me to tell them?"
+        );
+        assert_eq!(
+            v.say("The delivery for the pharmacy will come on Monday"),
+            "Thank you. And who should I say it's from?"
+        );
+        assert_eq!(
+            v.say("Cara Diaz"),
+            "Thank you. I've passed your message to Tom Becker."
+        );
+        let messages = v.reception.store().messages_since(0).unwrap();
+        assert_eq!(
+            (messages[0].from_name.as_str(), messages[0].body.as_str()),
+            ("Cara Diaz", "The delivery for the pharmacy will come on Monday")
+        );
+        // In one breath, with the name already known.
+        assert_eq!(
+            v.say("Please leave a message for Priya Shah that I'll be ten minutes late"),
+            "Thank you. I've passed your message to Priya Shah."
+        );
+    }
+
+    #[test]
+    fn questions_in_between_still_get_answers() {
+        let mut v = Visit::at(10);
+        v.say("I'm here to see Maria");
+        // The visitor asks something else instead of choosing: that is answered, not lost.
+        assert_eq!(v.say("Are you open on Sunday?"), "On Sunday we're closed.");
+        assert!(v.say("Where are the toilets?").contains("ground floor"));
+        assert!(v.say("Where can I find Okafur?").starts_with("Dr James Okafor"));
+    }
+}
