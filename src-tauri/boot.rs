@@ -5,7 +5,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use donna_config::{Overrides, Settings};
-use donna_desk::Desk;
+use donna_desk::store::Store;
+use donna_desk::{Desk, Reception};
 use donna_engine::{Engine, EngineConfig, Keys};
 use donna_gateway::{GatewayError, GatewayState, HealthInfo};
 use tracing_appender::non_blocking::WorkerGuard;
@@ -18,6 +19,8 @@ use crate::error::StartError;
 pub struct Booted {
     pub settings: Settings,
     pub desk: Arc<Desk>,
+    /// The receptionist with its durable store, shared by the engine, the gateway and the app.
+    pub reception: Arc<Reception>,
     pub gateway: GatewayState,
     /// The local realtime engine, served on the same listener under `/v1/realtime`.
     pub engine: Engine,
@@ -44,13 +47,15 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         source,
     })?;
     let log_guard = crate::logging::init(&settings.data_dir, &settings.log_level)?;
+    let store = Store::open(&settings.data_dir.join("donna.sqlite3")).map_err(StartError::Profile)?;
+    let reception = Arc::new(Reception::new((*desk).clone(), store, settings.webhooks.clone()));
     let keys = Keys::load_or_create(
         settings.engine_key.as_ref().map(|k| k.expose()),
         &settings.data_dir,
     )
     .map_err(StartError::Engine)?;
     let engine = Engine::new(
-        desk.clone(),
+        reception.clone(),
         keys,
         EngineConfig {
             default_model: settings.openai_realtime_model.clone(),
@@ -74,6 +79,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
     Ok(Booted {
         settings,
         desk,
+        reception,
         gateway,
         engine,
         listener,

@@ -9,6 +9,7 @@ use serde::Serialize;
 pub enum StartError {
     #[error(transparent)]
     Config(#[from] donna_config::ConfigError),
+    /// The profile or the desk's store.
     #[error(transparent)]
     Profile(donna_desk::DeskError),
     #[error("data dir {path}: {source}")]

@@ -27,6 +27,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
     let engine_key = booted.engine.keys().engine_key().to_owned();
     let Booted {
         desk,
+        reception,
         listener,
         settings,
         _log_guard,
@@ -42,7 +43,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
             tracing::info!(%url, backend = settings.backend.as_str(), "kiosk window starting; gateway on loopback");
             // Entered on the async runtime so the session's tasks live there.
             let realtime =
-                tauri::async_runtime::block_on(async { Realtime::start(desk.clone(), &settings, &url, &engine_key) });
+                tauri::async_runtime::block_on(async { Realtime::start(reception.clone(), &settings, &url, &engine_key) });
             app.manage(AppState { desk, realtime });
             tauri::async_runtime::spawn(async move {
                 let listener = match tokio::net::TcpListener::from_std(listener) {

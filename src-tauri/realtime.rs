@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use donna_config::{Backend, Settings};
-use donna_desk::Desk;
+use donna_desk::{Desk, Reception};
 use donna_realtime::protocol::SessionConfig;
 use donna_realtime::protocol::session::{AudioConfig, AudioInput, Tool};
 use donna_realtime::{ConnectOptions, Credential, RealtimeClient, RealtimeError, ToolHandler};
@@ -16,20 +16,23 @@ const CONNECT_WAIT: Duration = Duration::from_secs(5);
 /// How long one answer may take over the session.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Runs the desk's tools for the model.
-struct DeskTools(Arc<Desk>);
+/// The conversation id the kiosk's own session records its visits under.
+const KIOSK_CONVERSATION: &str = "kiosk";
+
+/// Runs the desk's tools for the model, with their side effects (visits, messages, events).
+struct DeskTools(Arc<Reception>);
 
 impl ToolHandler for DeskTools {
     async fn call(&self, name: &str, arguments: &str) -> String {
         tracing::info!(tool = name, "running tool for the model");
-        self.0.run_tool(name, arguments, &self.0.now())
+        self.0.run_tool(name, arguments, Some(KIOSK_CONVERSATION))
     }
 }
 
 /// The session handle, filled in once connected.
 #[derive(Debug, Clone)]
 pub struct Realtime {
-    desk: Arc<Desk>,
+    reception: Arc<Reception>,
     client: watch::Receiver<Option<Arc<RealtimeClient>>>,
 }
 
@@ -45,7 +48,7 @@ pub struct Target {
 impl Realtime {
     /// Start connecting in the background: to the cloud when configured (falling back to the
     /// local engine if the cloud cannot be reached), otherwise to the local engine.
-    pub fn start(desk: Arc<Desk>, settings: &Settings, local_url: &str, engine_key: &str) -> Self {
+    pub fn start(reception: Arc<Reception>, settings: &Settings, local_url: &str, engine_key: &str) -> Self {
         let local = Target {
             base_url: format!("{local_url}/v1"),
             model: settings.openai_realtime_model.clone(),
@@ -62,8 +65,8 @@ impl Realtime {
             _ => None,
         };
         let (tx, rx) = watch::channel(None);
-        let session = session_config(&desk);
-        let tools = desk.clone();
+        let session = session_config(reception.desk());
+        let tools = reception.clone();
         tokio::spawn(async move {
             for target in cloud.into_iter().chain(std::iter::once(local)) {
                 let options = ConnectOptions::new(
@@ -89,7 +92,10 @@ impl Realtime {
             }
             tracing::error!("no realtime session: typed chat is answered by the desk directly");
         });
-        Self { desk, client: rx }
+        Self {
+            reception,
+            client: rx,
+        }
     }
 
     /// Donna's answer to a typed message: through the realtime session when it is up, by the
@@ -111,7 +117,8 @@ impl Realtime {
             }
         }
         tracing::info!("chat answered by the desk directly");
-        self.desk
+        self.reception
+            .desk()
             .reply(message, &jiff::Timestamp::now())
             .unwrap_or_else(|e| e.to_string())
     }

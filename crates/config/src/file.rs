@@ -28,6 +28,7 @@ pub struct FileConfig {
     pub openai_realtime_model: Option<String>,
     pub openai_base_url: Option<String>,
     pub log_level: Option<String>,
+    pub webhooks: Option<Vec<String>>,
 }
 
 impl FileConfig {

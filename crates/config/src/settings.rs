@@ -64,6 +64,10 @@ pub struct Settings {
     pub enable_ws_proxy: bool,
     pub jwt_secret: Option<Secret>,
     pub openai_api_key: Option<Secret>,
+    /// Webhooks that receive every staff event (`DONNA_WEBHOOKS`, comma-separated URLs).
+    pub webhooks: Vec<String>,
+    /// Signs webhook bodies (HMAC-SHA256); without it webhooks are sent unsigned.
+    pub webhook_secret: Option<Secret>,
     /// The local engine's API key (`DONNA_ENGINE_KEY`); generated per data dir when unset.
     pub engine_key: Option<Secret>,
     pub openai_realtime_model: String,
@@ -241,6 +245,25 @@ impl Settings {
         }
         let openai_base_url = openai_base_url.trim_end_matches('/').to_owned();
 
+        let webhooks: Vec<String> = match env.get("DONNA_WEBHOOKS") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => file.webhooks.clone().unwrap_or_default(),
+        };
+        if let Some(bad) = webhooks
+            .iter()
+            .find(|u| !(u.starts_with("https://") || u.starts_with("http://")))
+        {
+            return Err(ConfigError::invalid(
+                "DONNA_WEBHOOKS",
+                format!("\"{bad}\" is not an http(s) URL"),
+            ));
+        }
+
         let log_level = env
             .get("DONNA_LOG")
             .map(str::to_owned)
@@ -268,6 +291,8 @@ impl Settings {
             jwt_secret,
             openai_api_key,
             engine_key: env.get("DONNA_ENGINE_KEY").map(Secret::new),
+            webhooks,
+            webhook_secret: env.get("DONNA_WEBHOOK_SECRET").map(Secret::new),
             openai_realtime_model,
             openai_base_url,
             log_level,

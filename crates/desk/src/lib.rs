@@ -48,11 +48,16 @@ pub const EXAMPLE_PROFILE: &str = include_str!("../profiles/harbor-clinic.toml")
 #[derive(Debug, Clone)]
 pub struct Desk {
     profile: Profile,
+    /// A fixed "now" for demos and tests; `None` is the system clock.
+    fixed_now: Option<jiff::Timestamp>,
 }
 
 impl Desk {
     pub fn new(profile: Profile) -> Self {
-        Self { profile }
+        Self {
+            profile,
+            fixed_now: None,
+        }
     }
 
     /// Load the profile at `path`, or the built-in example profile when `path` is `None`.
@@ -80,9 +85,18 @@ impl Desk {
         )
     }
 
+    /// The same desk with its clock stopped at `at`, so time-dependent answers ("are you open
+    /// now?") are reproducible in tests and demonstrations.
+    pub fn with_fixed_time(mut self, at: jiff::Timestamp) -> Self {
+        self.fixed_now = Some(at);
+        self
+    }
+
     /// The current time in the business's zone.
     pub fn now(&self) -> jiff::Zoned {
-        jiff::Timestamp::now().to_zoned(self.profile.timezone.clone())
+        self.fixed_now
+            .unwrap_or_else(jiff::Timestamp::now)
+            .to_zoned(self.profile.timezone.clone())
     }
 
     /// How to answer one (already checked) message: directly, or with a tool first.

@@ -40,6 +40,12 @@ impl Reception {
         }
     }
 
+    /// The example profile with an in-memory store and no webhooks: for demos, tests and
+    /// benchmarks, never for a real kiosk (nothing survives the process).
+    pub fn example() -> Result<Self, DeskError> {
+        Ok(Self::new(Desk::load(None)?, Store::open_in_memory()?, Vec::new()))
+    }
+
     pub fn desk(&self) -> &Desk {
         &self.desk
     }

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use donna_desk::Desk;
+use donna_desk::Reception;
 use donna_engine::{Engine, EngineConfig, Keys};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -74,8 +74,7 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let desk = Arc::new(Desk::load(None).unwrap());
-        let engine = Engine::new(desk, Keys::new(KEY.into()), EngineConfig::default());
+        let engine = Engine::new(Arc::new(Reception::example().unwrap()), Keys::new(KEY.into()), EngineConfig::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap().to_string();
         let app = engine.router();

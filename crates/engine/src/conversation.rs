@@ -9,8 +9,8 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use donna_desk::Desk;
 use donna_desk::reply::Plan;
+use donna_desk::{Dialogue, Reception};
 use donna_realtime::protocol::client::{
     ConversationItemCreate, ConversationItemTruncate, InputAudioBufferAppend, ItemRef, ResponseParams,
 };
@@ -92,7 +92,9 @@ struct Active {
 /// The state of one session.
 #[derive(Debug)]
 pub struct Conversation {
-    desk: Arc<Desk>,
+    reception: Arc<Reception>,
+    /// The offline dialogue's state for this visitor.
+    dialogue: Dialogue,
     limits: Limits,
     session: SessionConfig,
     conversation_id: String,
@@ -107,9 +109,10 @@ pub struct Conversation {
 }
 
 impl Conversation {
-    pub fn new(desk: Arc<Desk>, session: SessionConfig, limits: Limits) -> Self {
+    pub fn new(reception: Arc<Reception>, session: SessionConfig, limits: Limits) -> Self {
         let mut conversation = Self {
-            desk,
+            reception,
+            dialogue: Dialogue::default(),
             limits,
             session,
             conversation_id: new_id("conv"),
@@ -695,7 +698,7 @@ impl Conversation {
     }
 
     /// What the desk says (or which tool it calls) given the conversation so far.
-    fn decide(&self, context: &[Item], params: &ResponseParams) -> Result<Output, ProtocolError> {
+    fn decide(&mut self, context: &[Item], params: &ResponseParams) -> Result<Output, ProtocolError> {
         let last = context.iter().rev().find(|i| {
             !matches!(
                 i,
@@ -711,8 +714,11 @@ impl Conversation {
                     Item::FunctionCall { call_id: c, name, .. } if c == call_id => Some(name.clone()),
                     _ => None,
                 });
+                let profile = self.reception.desk().profile();
                 return Ok(Output::Message {
-                    text: self.desk.speak_tool_result(name.as_deref().unwrap_or(""), output),
+                    text: self
+                        .dialogue
+                        .after_tool(profile, name.as_deref().unwrap_or(""), output),
                 });
             }
             Some(Item::Message {
@@ -735,12 +741,12 @@ impl Conversation {
             }
             _ => {
                 return Ok(Output::Message {
-                    text: self.desk.profile().greeting(),
+                    text: self.reception.desk().profile().greeting(),
                 });
             }
         };
-        let now = self.desk.now();
-        let message = match self.desk.check_message(&text) {
+        let desk = self.reception.desk();
+        let message = match desk.check_message(&text) {
             Ok(message) => message,
             Err(e) => {
                 return Ok(Output::Message {
@@ -748,7 +754,7 @@ impl Conversation {
                 });
             }
         };
-        Ok(match self.desk.plan(message) {
+        Ok(match self.dialogue.plan(desk.profile(), message, &desk.now()) {
             Plan::Say(text) => Output::Message { text },
             Plan::Tool { name, arguments } => {
                 if self.tool_offered(name, params) {
@@ -758,9 +764,12 @@ impl Conversation {
                         arguments: arguments.to_string(),
                     }
                 } else {
-                    let output = self.desk.run_tool(name, &arguments.to_string(), &now);
+                    // The client did not declare the tool: the engine does the work itself.
+                    let output =
+                        self.reception
+                            .run_tool(name, &arguments.to_string(), Some(&self.conversation_id));
                     Output::Message {
-                        text: self.desk.speak_tool_result(name, &output),
+                        text: self.dialogue.after_tool(desk.profile(), name, &output),
                     }
                 }
             }
@@ -1042,10 +1051,14 @@ mod tests {
     use crate::session_config::default_session;
 
     fn conversation() -> Conversation {
-        let desk = Arc::new(Desk::load(None).unwrap());
+        let reception = Arc::new(Reception::new(
+            donna_desk::Desk::load(None).unwrap(),
+            donna_desk::store::Store::open_in_memory().unwrap(),
+            Vec::new(),
+        ));
         let mut session = default_session("sess_t".into(), "gpt-realtime", "", 0);
         session.output_modalities = Some(vec!["text".into()]);
-        Conversation::new(desk, session, Limits::default())
+        Conversation::new(reception, session, Limits::default())
     }
 
     fn kinds(events: &[ServerEvent]) -> Vec<&str> {

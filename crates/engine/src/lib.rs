@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use donna_desk::Desk;
+use donna_desk::{Desk, Reception};
 
 /// Settings of the engine.
 #[derive(Debug, Clone)]
@@ -64,17 +64,17 @@ pub struct Engine {
 
 #[derive(Debug)]
 struct Inner {
-    desk: Arc<Desk>,
+    reception: Arc<Reception>,
     keys: Keys,
     config: EngineConfig,
     open_sessions: AtomicUsize,
 }
 
 impl Engine {
-    pub fn new(desk: Arc<Desk>, keys: Keys, config: EngineConfig) -> Self {
+    pub fn new(reception: Arc<Reception>, keys: Keys, config: EngineConfig) -> Self {
         Self {
             inner: Arc::new(Inner {
-                desk,
+                reception,
                 keys,
                 config,
                 open_sessions: AtomicUsize::new(0),
@@ -91,8 +91,13 @@ impl Engine {
         &self.inner.keys
     }
 
-    pub fn desk(&self) -> &Arc<Desk> {
-        &self.inner.desk
+    pub fn desk(&self) -> &Desk {
+        self.inner.reception.desk()
+    }
+
+    /// The receptionist the engine's sessions run tools through.
+    pub fn reception(&self) -> &Arc<Reception> {
+        &self.inner.reception
     }
 
     pub fn config(&self) -> &EngineConfig {

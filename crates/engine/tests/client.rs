@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use donna_desk::Desk;
+use donna_desk::Reception;
 use donna_engine::{Engine, EngineConfig, Keys};
 use donna_realtime::protocol::SessionConfig;
 use donna_realtime::protocol::session::{AudioConfig, AudioInput, Tool};
@@ -15,13 +15,26 @@ use donna_realtime::{ConnectOptions, Credential, RealtimeClient, RealtimeError, 
 const KEY: &str = "sk-client-test";
 
 async fn engine_url() -> String {
-    let desk = Arc::new(Desk::load(None).unwrap());
-    let engine = Engine::new(desk, Keys::new(KEY.to_owned()), EngineConfig::default());
+    engine().await.0
+}
+
+/// The engine's URL and the reception it (and the client's tools) work with.
+async fn engine() -> (String, Arc<Reception>) {
+    // Thursday 26 November 2026, 10:00 in London: the example clinic is open.
+    let thursday: jiff::Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+    let desk = donna_desk::Desk::load(None).unwrap().with_fixed_time(thursday);
+    let store = donna_desk::store::Store::open_in_memory().unwrap();
+    let reception = Arc::new(Reception::new(desk, store, Vec::new()));
+    let engine = Engine::new(
+        reception.clone(),
+        Keys::new(KEY.to_owned()),
+        EngineConfig::default(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
     let app = engine.router();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    url
+    (url, reception)
 }
 
 fn session(with_tools: bool) -> SessionConfig {
@@ -45,24 +58,25 @@ fn session(with_tools: bool) -> SessionConfig {
     }
 }
 
-/// Runs the desk's tools and counts the calls.
-struct CountingDesk(Arc<Desk>, Arc<AtomicUsize>);
+/// Runs the desk's tools, as the app does, and counts the calls.
+struct CountingDesk(Arc<Reception>, Arc<AtomicUsize>);
 
 impl ToolHandler for CountingDesk {
     async fn call(&self, name: &str, arguments: &str) -> String {
         self.1.fetch_add(1, Ordering::SeqCst);
-        self.0.run_tool(name, arguments, &self.0.now())
+        self.0.run_tool(name, arguments, Some("conv_client_test"))
     }
 }
 
 #[tokio::test]
 async fn text_turns_and_tool_round_trips_through_the_client() {
-    let url = engine_url().await;
+    let (url, reception) = engine().await;
     let calls = Arc::new(AtomicUsize::new(0));
-    let desk = Arc::new(Desk::load(None).unwrap());
     let options = ConnectOptions::new(&url, "gpt-realtime", Credential::new(KEY), session(true));
     let options = ConnectOptions {
-        client: options.client.with_tools(CountingDesk(desk, calls.clone())),
+        client: options
+            .client
+            .with_tools(CountingDesk(reception.clone(), calls.clone())),
         ..options
     };
     let client = RealtimeClient::connect(options).await.unwrap();
@@ -71,17 +85,34 @@ async fn text_turns_and_tool_round_trips_through_the_client() {
     assert!(reply.contains("HarborGuest"), "{reply}");
     assert_eq!(calls.load(Ordering::SeqCst), 0, "no tool needed");
 
+    let reply = client.ask_text("Where can I find Dr Okafor?").await.unwrap();
+    assert!(
+        reply.starts_with("Dr James Okafor, our General Practitioner"),
+        "{reply}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "lookup_staff ran in the client");
+
+    // A whole check-in: the engine asks which Maria and the visitor's name, then calls the tool;
+    // the client runs it and the visit is stored.
     let reply = client.ask_text("I'm here to see Maria").await.unwrap();
     assert_eq!(
         reply,
         "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
     );
-    assert_eq!(calls.load(Ordering::SeqCst), 1, "lookup_staff ran in the client");
-
-    let reply = client.ask_text("Maria Chen").await.unwrap();
+    assert_eq!(
+        client.ask_text("Maria Chen").await.unwrap(),
+        "Thank you. May I have your name, please?"
+    );
+    let reply = client.ask_text("Ann Lee").await.unwrap();
     assert!(
-        reply.starts_with("Dr Maria Chen, our General Practitioner"),
+        reply.starts_with("Thank you, Ann. I've let Dr Maria Chen know"),
         "{reply}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+    let visits = reception.store().visits_since(0).unwrap();
+    assert_eq!(
+        (visits[0].visitor_name.as_str(), visits[0].host_staff_id.as_str()),
+        ("Ann Lee", "maria-chen")
     );
     client.close().await.unwrap();
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
-use donna_desk::Desk;
+use donna_desk::Reception;
 use donna_engine::{Engine, EngineConfig, Keys};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -26,8 +26,11 @@ struct Server {
 }
 
 async fn start_with(config: EngineConfig) -> Server {
-    let desk = Arc::new(Desk::load(None).unwrap());
-    let engine = Engine::new(desk, Keys::new(KEY.to_owned()), config);
+    let engine = Engine::new(
+        Arc::new(Reception::example().unwrap()),
+        Keys::new(KEY.to_owned()),
+        config,
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let app = engine.router();
@@ -245,7 +248,7 @@ async fn function_call_round_trip() {
         tools.len()
     );
 
-    peer.send(user_text("I'm here to see Dr Okafor")).await;
+    peer.send(user_text("Where can I find Dr Okafor?")).await;
     peer.recv_until("conversation.item.done").await;
     peer.send(json!({ "type": "response.create" })).await;
     let events = peer.recv_until("rate_limits.updated").await;
@@ -282,8 +285,7 @@ async fn function_call_round_trip() {
     assert_eq!(events[1]["item"]["status"], "in_progress");
 
     // The client runs the tool (here: the desk, as the app does) and returns its output.
-    let desk = Desk::load(None).unwrap();
-    let output = desk.run_tool("lookup_staff", args, &desk.now());
+    let output = server.engine.reception().run_tool("lookup_staff", args, None);
     peer.send(json!({ "type": "conversation.item.create", "item": { "type": "function_call_output", "call_id": call_id, "output": output } })).await;
     let acks = peer.recv_until("conversation.item.done").await;
     assert_eq!(acks[0]["item"]["type"], "function_call_output");
