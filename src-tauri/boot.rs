@@ -75,7 +75,9 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         backend: settings.backend.as_str(),
         data_dir: settings.data_dir.clone(),
     };
-    let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi));
+    let jwt = donna_gateway::auth::Jwt::from_settings(&settings)?;
+    let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
+        .with_auth(donna_gateway::auth::Authenticator::new(jwt));
     Ok(Booted {
         settings,
         desk,

@@ -28,13 +28,34 @@ pub enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         addr: Option<String>,
     },
+    /// Device and staff tokens (admin).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Print a signed token for a kiosk or staff desktop (needs JWT_SECRET).
+    Mint {
+        /// The device or staff id, e.g. kiosk-lobby.
+        #[arg(long)]
+        sub: String,
+        /// kiosk, staff or admin.
+        #[arg(long)]
+        role: String,
+        /// Lifetime: 30d, 12h, 15m, 90s (at most 366d).
+        #[arg(long, default_value = "30d")]
+        ttl: String,
+    },
 }
 
 impl Cli {
     pub fn overrides(&self) -> Overrides {
         let addr = match &self.command {
             Some(Command::Serve { addr }) => addr.clone(),
-            None => None,
+            Some(Command::Token { .. }) | None => None,
         };
         Overrides {
             addr,

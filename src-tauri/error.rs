@@ -24,6 +24,8 @@ pub enum StartError {
     Logging(String),
     #[error(transparent)]
     Gateway(#[from] donna_gateway::GatewayError),
+    #[error("{0}")]
+    Auth(#[from] donna_gateway::auth::AuthError),
     #[error(
         "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set): run `donna serve` and open the UI in a browser"
     )]

@@ -5,6 +5,7 @@
 //! | `cli` | the command line (`donna`, `donna serve`) |
 //! | `boot` | what every mode does first: settings, data dir, logs, profile, the gateway's listener |
 //! | `serve` | `donna serve`: the gateway alone, headless |
+//! | `token` | `donna token mint`: device and staff tokens for administrators |
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
 //! | `commands` | the thin Tauri commands the UI invokes |
 //! | `realtime` | the app's realtime session (cloud or local engine) and the tools it runs |
@@ -20,6 +21,7 @@ mod gui;
 mod logging;
 mod realtime;
 mod serve;
+mod token;
 
 use std::process::ExitCode;
 
@@ -31,6 +33,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => gui::run(&cli.overrides()),
         Some(cli::Command::Serve { .. }) => serve::run(&cli.overrides()),
+        Some(cli::Command::Token { ref command }) => token::run(&cli.overrides(), command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -200,3 +200,89 @@ fn a_config_file_is_read_and_the_environment_wins_over_it() {
     );
     assert!(served.terminate());
 }
+
+#[test]
+fn token_mint_prints_a_token_the_gateway_accepts() {
+    let sandbox = Sandbox::new();
+    let secret = ("JWT_SECRET", "cli-test-secret-cli-test-secret-0123");
+    let mut cmd = sandbox.command();
+    cmd.args([
+        "token",
+        "mint",
+        "--sub",
+        "kiosk-lobby",
+        "--role",
+        "kiosk",
+        "--ttl",
+        "30d",
+    ])
+    .env(secret.0, secret.1);
+    let out = run_with_timeout(cmd, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+
+    let served = Served::start(&sandbox, &[], &[secret]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, me): (u16, Value) = rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(format!("{}/api/auth/me", served.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    });
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["sub"], "kiosk-lobby");
+    assert_eq!(me["role"], "kiosk");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let exp = me["exp"].as_u64().unwrap();
+    assert!(exp.abs_diff(now + 30 * 86_400) < 60, "exp {exp}");
+    assert!(served.terminate());
+}
+
+#[test]
+fn token_mint_errors_are_one_line() {
+    let sandbox = Sandbox::new();
+    let mint = ["token", "mint", "--sub", "kiosk-lobby", "--role", "kiosk"];
+    let line = fails_with(&sandbox, &mint, &[]);
+    assert!(
+        line.starts_with("error: token authentication is not configured"),
+        "{line}"
+    );
+    let secret = [("JWT_SECRET", "cli-test-secret-cli-test-secret-0123")];
+    let line = fails_with(
+        &sandbox,
+        &["token", "mint", "--sub", "kiosk-lobby", "--role", "root"],
+        &secret,
+    );
+    assert_eq!(line, "error: role must be kiosk, staff or admin, got \"root\"");
+    let line = fails_with(
+        &sandbox,
+        &[
+            "token",
+            "mint",
+            "--sub",
+            "kiosk-lobby",
+            "--role",
+            "kiosk",
+            "--ttl",
+            "forever",
+        ],
+        &secret,
+    );
+    assert!(line.starts_with("error: ttl: expected"), "{line}");
+    let line = fails_with(
+        &sandbox,
+        &["token", "mint", "--sub", "a b", "--role", "staff"],
+        &secret,
+    );
+    assert!(line.starts_with("error: sub must be"), "{line}");
+}

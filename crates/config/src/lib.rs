@@ -19,6 +19,6 @@ pub use error::ConfigError;
 pub use file::FileConfig;
 pub use secret::Secret;
 pub use settings::{
-    Backend, BackendChoice, DEFAULT_ADDR, DEFAULT_OPENAI_BASE_URL, DEFAULT_REALTIME_MODEL, Overrides,
-    Settings,
+    Backend, BackendChoice, DEFAULT_ADDR, DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, DEFAULT_OPENAI_BASE_URL,
+    DEFAULT_REALTIME_MODEL, JwtAlgorithm, Overrides, Settings,
 };

@@ -13,6 +13,22 @@ pub const DEFAULT_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALH
 pub const DEFAULT_REALTIME_MODEL: &str = "gpt-realtime";
 /// The official SDKs' default; tests point it at the local engine.
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// The `iss` the gateway puts in the tokens it mints and requires in the tokens it accepts.
+pub const DEFAULT_JWT_ISSUER: &str = "donna";
+/// The `aud` of device and staff tokens: the gateway.
+pub const DEFAULT_JWT_AUDIENCE: &str = "donna-gateway";
+
+/// How device and staff tokens are signed. One algorithm is pinned per deployment, so a token
+/// can never pick its own (no `none`, no RS256 public key used as an HMAC secret).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JwtAlgorithm {
+    /// HMAC-SHA256 with `JWT_SECRET`; the gateway can both mint and verify.
+    Hs256,
+    /// RSA signatures checked with `JWT_PUBLIC_KEY`; tokens are minted elsewhere.
+    Rs256,
+    /// Ed25519 signatures checked with `JWT_PUBLIC_KEY`; tokens are minted elsewhere.
+    EdDsa,
+}
 
 /// What the operator asked for with `DONNA_BACKEND`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +79,12 @@ pub struct Settings {
     pub enable_server_vad: bool,
     pub enable_ws_proxy: bool,
     pub jwt_secret: Option<Secret>,
+    /// The one algorithm device and staff tokens may use (`JWT_ALGORITHM`, default HS256).
+    pub jwt_algorithm: JwtAlgorithm,
+    /// PEM public key for RS256/EdDSA (`JWT_PUBLIC_KEY`: the PEM text or a path to it).
+    pub jwt_public_key: Option<String>,
+    pub jwt_issuer: String,
+    pub jwt_audience: String,
     pub openai_api_key: Option<Secret>,
     /// Webhooks that receive every staff event (`DONNA_WEBHOOKS`, comma-separated URLs).
     pub webhooks: Vec<String>,
@@ -216,6 +238,38 @@ impl Settings {
             }
             _ => {}
         }
+        let jwt_algorithm = match env.get("JWT_ALGORITHM") {
+            None => JwtAlgorithm::Hs256,
+            Some(v) => match v.to_ascii_uppercase().as_str() {
+                "HS256" => JwtAlgorithm::Hs256,
+                "RS256" => JwtAlgorithm::Rs256,
+                "EDDSA" => JwtAlgorithm::EdDsa,
+                _ => {
+                    return Err(ConfigError::invalid(
+                        "JWT_ALGORITHM",
+                        format!("expected one of HS256, RS256, EdDSA, got \"{v}\""),
+                    ));
+                }
+            },
+        };
+        let jwt_public_key = env.get("JWT_PUBLIC_KEY").map(read_pem).transpose()?;
+        match (jwt_algorithm, &jwt_public_key) {
+            (JwtAlgorithm::Hs256, Some(_)) => {
+                return Err(ConfigError::invalid(
+                    "JWT_PUBLIC_KEY",
+                    "only used with JWT_ALGORITHM=RS256 or EdDSA",
+                ));
+            }
+            (JwtAlgorithm::Rs256 | JwtAlgorithm::EdDsa, None) => {
+                return Err(ConfigError::missing(
+                    "JWT_PUBLIC_KEY",
+                    "required when JWT_ALGORITHM is RS256 or EdDSA",
+                ));
+            }
+            _ => {}
+        }
+        let jwt_issuer = claim_value(env, "JWT_ISSUER", DEFAULT_JWT_ISSUER)?;
+        let jwt_audience = claim_value(env, "JWT_AUDIENCE", DEFAULT_JWT_AUDIENCE)?;
 
         let openai_realtime_model = env
             .get("OPENAI_REALTIME_MODEL")
@@ -289,6 +343,10 @@ impl Settings {
             enable_server_vad,
             enable_ws_proxy,
             jwt_secret,
+            jwt_algorithm,
+            jwt_public_key,
+            jwt_issuer,
+            jwt_audience,
             openai_api_key,
             engine_key: env.get("DONNA_ENGINE_KEY").map(Secret::new),
             webhooks,
@@ -305,6 +363,35 @@ fn flag(env: &EnvSnapshot, names: &[&str], file: Option<bool>) -> Result<bool, C
     match env.get_aliased(names)? {
         Some((name, value)) => parse_bool(name, value),
         None => Ok(file.unwrap_or(false)),
+    }
+}
+
+/// `JWT_PUBLIC_KEY` holds the PEM itself (handy in container env files) or a path to it.
+fn read_pem(value: &str) -> Result<String, ConfigError> {
+    if value.starts_with("-----BEGIN") {
+        // Env files often carry the PEM on one line with literal "\n" separators.
+        return Ok(value.replace("\\n", "\n"));
+    }
+    let text = std::fs::read_to_string(value)
+        .map_err(|e| ConfigError::invalid("JWT_PUBLIC_KEY", format!("cannot read {value}: {e}")))?;
+    if !text.trim_start().starts_with("-----BEGIN") {
+        return Err(ConfigError::invalid(
+            "JWT_PUBLIC_KEY",
+            format!("{value} is not a PEM file"),
+        ));
+    }
+    Ok(text)
+}
+
+/// An `iss`/`aud` value: printable, no spaces, so it compares exactly.
+fn claim_value(env: &EnvSnapshot, name: &str, default: &str) -> Result<String, ConfigError> {
+    match env.get(name) {
+        None => Ok(default.to_owned()),
+        Some(v) if v.len() <= 200 && v.chars().all(|c| c.is_ascii_graphic()) => Ok(v.to_owned()),
+        Some(v) => Err(ConfigError::invalid(
+            name,
+            format!("expected printable ASCII without spaces, got \"{v}\""),
+        )),
     }
 }
 
@@ -446,6 +533,18 @@ mod tests {
                 "short",
                 "JWT_SECRET: must be at least 32 characters",
             ),
+            ("JWT_ALGORITHM", "none", "JWT_ALGORITHM: expected one of HS256"),
+            ("JWT_ALGORITHM", "RS256", "JWT_PUBLIC_KEY: required when"),
+            (
+                "JWT_PUBLIC_KEY",
+                "/no/such.pem",
+                "JWT_PUBLIC_KEY: cannot read /no/such.pem",
+            ),
+            (
+                "JWT_AUDIENCE",
+                "two words",
+                "JWT_AUDIENCE: expected printable ASCII",
+            ),
         ];
         for (name, value, expected) in cases {
             let err = resolve(&[(name, value)]).unwrap_err().to_string();
@@ -471,6 +570,22 @@ mod tests {
     fn ws_proxy_requires_a_jwt_secret() {
         let err = resolve(&[("ENABLE_WS_PROXY", "true")]).unwrap_err().to_string();
         assert_eq!(err, "JWT_SECRET: required when ENABLE_WS_PROXY is true");
+    }
+
+    #[test]
+    fn jwt_defaults_and_public_keys() {
+        let s = resolve(&[]).unwrap();
+        assert_eq!(s.jwt_algorithm, JwtAlgorithm::Hs256);
+        assert_eq!(
+            (s.jwt_issuer.as_str(), s.jwt_audience.as_str()),
+            ("donna", "donna-gateway")
+        );
+        let pem = "-----BEGIN PUBLIC KEY-----\\nMCowBQYDK2VwAyEA\\n-----END PUBLIC KEY-----";
+        let s = resolve(&[("JWT_ALGORITHM", "EdDSA"), ("JWT_PUBLIC_KEY", pem)]).unwrap();
+        assert_eq!(s.jwt_algorithm, JwtAlgorithm::EdDsa);
+        assert_eq!(s.jwt_public_key.unwrap().lines().count(), 3);
+        let err = resolve(&[("JWT_PUBLIC_KEY", pem)]).unwrap_err().to_string();
+        assert!(err.starts_with("JWT_PUBLIC_KEY: only used with"), "{err}");
     }
 
     #[test]

@@ -27,6 +27,12 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("request body too large")]
     PayloadTooLarge,
+    /// No valid device or staff token. The reason goes to the security log, not to the client.
+    #[error("authentication required")]
+    Unauthorized,
+    /// A valid token whose role may not do this.
+    #[error("not allowed for this role")]
+    Forbidden,
     /// The request is well-formed but its content is refused by the desk.
     #[error("{0}")]
     Desk(#[from] DeskError),
@@ -41,6 +47,8 @@ impl ApiError {
             ApiError::BadShape(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
             ApiError::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::Desk(DeskError::InvalidMessage(_)) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
             }
@@ -60,7 +68,14 @@ impl IntoResponse for ApiError {
             self.to_string()
         };
         let body = json!({ "error": { "code": code, "message": message } });
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 

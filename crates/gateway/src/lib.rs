@@ -4,13 +4,20 @@
 //! |---|---|
 //! | `GET /api/health` | liveness and the state of each dependency |
 //! | `POST /api/chat` | one typed message in, Donna's reply out (the browser path) |
+//! | `GET /api/auth/me` | the caller's verified token claims (any role) |
 //! | everything else under `GET` | the `ui/` files, so the kiosk UI also works in a plain browser |
+//!
+//! Kiosks and staff desktops authenticate with a JWT; handlers state the role they need with the
+//! [`auth::Authed`] extractor (see [`auth`]). Refusals and issued credentials go to the
+//! [`security`] log.
 //!
 //! Every failure is answered with one JSON shape, `{"error": {"code", "message"}}` ([`ApiError`]).
 //! The gateway holds no UI code: the app hands it the files through [`UiAssets`].
 
+pub mod auth;
 mod error;
 mod routes;
+pub mod security;
 mod state;
 
 pub use error::{ApiError, GatewayError};
@@ -27,6 +34,7 @@ pub fn app(state: GatewayState) -> Router {
     Router::new()
         .route("/api/health", get(routes::health::health))
         .route("/api/chat", post(routes::chat::chat))
+        .route("/api/auth/me", get(routes::auth::me))
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .fallback(routes::ui::asset)
         .method_not_allowed_fallback(routes::method_not_allowed)
@@ -48,8 +56,12 @@ pub async fn serve(
             tracing::debug!(error = %e, "cannot disable Nagle's algorithm");
         }
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
-        .map_err(GatewayError::Serve)
+    // The peer address feeds the per-IP rate limits and the security log.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await
+    .map_err(GatewayError::Serve)
 }

@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use axum::extract::FromRef;
 use donna_desk::Desk;
+
+use crate::auth::Authenticator;
 
 /// The `ui/` files, supplied by the app (embedded in the binary, or read from disk in development).
 pub trait UiAssets: Send + Sync + 'static {
@@ -29,8 +32,10 @@ pub struct GatewayState {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     desk: Arc<Desk>,
+    auth: Authenticator,
     health: HealthInfo,
     ui: Arc<dyn UiAssets>,
     started: Instant,
@@ -41,11 +46,23 @@ impl GatewayState {
         Self {
             inner: Arc::new(Inner {
                 desk,
+                auth: Authenticator::default(),
                 health,
                 ui,
                 started: Instant::now(),
             }),
         }
+    }
+
+    /// Verify device and staff tokens with `auth`; without it every authenticated route answers
+    /// `401`. Call while building, before the state is shared.
+    pub fn with_auth(mut self, auth: Authenticator) -> Self {
+        Arc::make_mut(&mut self.inner).auth = auth;
+        self
+    }
+
+    pub fn auth(&self) -> &Authenticator {
+        &self.inner.auth
     }
 
     pub fn desk(&self) -> &Desk {
@@ -62,6 +79,12 @@ impl GatewayState {
 
     pub fn uptime_s(&self) -> u64 {
         self.inner.started.elapsed().as_secs()
+    }
+}
+
+impl FromRef<GatewayState> for Authenticator {
+    fn from_ref(state: &GatewayState) -> Self {
+        state.inner.auth.clone()
     }
 }
 

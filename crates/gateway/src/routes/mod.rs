@@ -1,5 +1,6 @@
 //! Route handlers, one module per route family.
 
+pub mod auth;
 pub mod chat;
 pub mod health;
 pub mod ui;
