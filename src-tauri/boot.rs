@@ -78,6 +78,12 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
     let jwt = donna_gateway::auth::Jwt::from_settings(&settings)?;
     let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
         .with_auth(donna_gateway::auth::Authenticator::new(jwt));
+    let url = local_url(&listener)?;
+    let chat = crate::realtime::RealtimeChat::new(
+        crate::realtime::targets(&settings, &url, engine.keys().engine_key()),
+        reception.clone(),
+    );
+    let gateway = gateway.with_reception(reception.clone(), Some(Arc::new(chat)));
     Ok(Booted {
         settings,
         desk,
@@ -90,6 +96,16 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
 }
 
 impl Booted {
+    /// Background work beside the gateway (webhook delivery); call inside the async runtime.
+    pub fn start_background(&self, shutdown: tokio_util::sync::CancellationToken) {
+        donna_gateway::webhooks::spawn(
+            self.reception.clone(),
+            self.settings.webhook_secret.clone(),
+            donna_gateway::webhooks::DeliveryPolicy::default(),
+            shutdown,
+        );
+    }
+
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
     pub fn router(&self) -> axum::Router {
         donna_gateway::app(self.gateway.clone()).merge(self.engine.router())

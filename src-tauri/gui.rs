@@ -24,6 +24,8 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
 /// Build and run the app on any Tauri runtime, so the wiring itself can be tested.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result<(), StartError> {
     let router = booted.router();
+    let shutdown = CancellationToken::new();
+    tauri::async_runtime::block_on(async { booted.start_background(shutdown.child_token()) });
     let engine_key = booted.engine.keys().engine_key().to_owned();
     let Booted {
         desk,
@@ -33,7 +35,6 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
         _log_guard,
         ..
     } = booted;
-    let shutdown = CancellationToken::new();
     let url = local_url(&listener)?;
     let gateway_shutdown = shutdown.clone();
 

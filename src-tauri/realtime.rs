@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use donna_config::{Backend, Settings};
 use donna_desk::{Desk, Reception};
+use donna_gateway::conversations::{BoxFuture, ChatBackend, ChatError};
 use donna_realtime::protocol::SessionConfig;
 use donna_realtime::protocol::session::{AudioConfig, AudioInput, Tool};
 use donna_realtime::{ConnectOptions, Credential, RealtimeClient, RealtimeError, ToolHandler};
@@ -19,13 +20,131 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The conversation id the kiosk's own session records its visits under.
 const KIOSK_CONVERSATION: &str = "kiosk";
 
-/// Runs the desk's tools for the model, with their side effects (visits, messages, events).
-struct DeskTools(Arc<Reception>);
+/// Runs the desk's tools for the model, with their side effects (visits, messages, events),
+/// recorded under one conversation.
+struct DeskTools {
+    reception: Arc<Reception>,
+    conversation: String,
+}
 
 impl ToolHandler for DeskTools {
     async fn call(&self, name: &str, arguments: &str) -> String {
         tracing::info!(tool = name, "running tool for the model");
-        self.0.run_tool(name, arguments, Some(KIOSK_CONVERSATION))
+        self.reception.run_tool(name, arguments, Some(&self.conversation))
+    }
+}
+
+/// The backends to try, in order: the cloud when configured, then the local engine.
+pub fn targets(settings: &Settings, local_url: &str, engine_key: &str) -> Vec<Target> {
+    let local = Target {
+        base_url: format!("{local_url}/v1"),
+        model: settings.openai_realtime_model.clone(),
+        credential: Credential::new(engine_key),
+        backend: Backend::Local,
+    };
+    let cloud = match (&settings.backend, &settings.openai_api_key) {
+        (Backend::OpenAi, Some(key)) => Some(Target {
+            base_url: settings.openai_base_url.clone(),
+            model: settings.openai_realtime_model.clone(),
+            credential: Credential::new(key.expose()),
+            backend: Backend::OpenAi,
+        }),
+        _ => None,
+    };
+    cloud.into_iter().chain(std::iter::once(local)).collect()
+}
+
+/// Connect a session for `conversation` to the first target that answers.
+async fn connect(
+    targets: &[Target],
+    reception: &Arc<Reception>,
+    conversation: &str,
+) -> Option<RealtimeClient> {
+    let session = session_config(reception.desk());
+    for target in targets {
+        let options = ConnectOptions::new(
+            &target.base_url,
+            &target.model,
+            target.credential.clone(),
+            session.clone(),
+        );
+        let tools = DeskTools {
+            reception: reception.clone(),
+            conversation: conversation.to_owned(),
+        };
+        let options = ConnectOptions {
+            client: options.client.with_tools(tools),
+            ..options
+        };
+        match RealtimeClient::connect(options).await {
+            Ok(client) => {
+                tracing::info!(backend = target.backend.as_str(), "realtime session ready");
+                return Some(client);
+            }
+            Err(e) => {
+                tracing::warn!(backend = target.backend.as_str(), error = %e, "realtime session failed to start")
+            }
+        }
+    }
+    None
+}
+
+/// Browser conversations (`POST /api/chat`), each on its own realtime session, so the model's
+/// tool calls run server-side exactly as they do for the kiosk window.
+pub struct RealtimeChat {
+    targets: Vec<Target>,
+    reception: Arc<Reception>,
+    sessions: tokio::sync::Mutex<std::collections::HashMap<String, Arc<RealtimeClient>>>,
+}
+
+impl std::fmt::Debug for RealtimeChat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RealtimeChat").finish_non_exhaustive()
+    }
+}
+
+impl RealtimeChat {
+    pub fn new(targets: Vec<Target>, reception: Arc<Reception>) -> Self {
+        Self {
+            targets,
+            reception,
+            sessions: tokio::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+}
+
+impl ChatBackend for RealtimeChat {
+    fn ask<'a>(&'a self, id: &'a str, message: &'a str) -> BoxFuture<'a, Result<String, ChatError>> {
+        Box::pin(async move {
+            let client = {
+                let mut sessions = self.sessions.lock().await;
+                match sessions.get(id) {
+                    Some(c) => c.clone(),
+                    None => {
+                        let client = connect(&self.targets, &self.reception, id)
+                            .await
+                            .ok_or_else(|| ChatError::Backend("no realtime backend reachable".to_owned()))?;
+                        let client = Arc::new(client);
+                        sessions.insert(id.to_owned(), client.clone());
+                        client
+                    }
+                }
+            };
+            match tokio::time::timeout(ANSWER_TIMEOUT, client.ask_text(message)).await {
+                Ok(Ok(reply)) => Ok(reply),
+                Ok(Err(e)) => Err(ChatError::Backend(e.to_string())),
+                Err(_) => Err(ChatError::Backend("timed out".to_owned())),
+            }
+        })
+    }
+
+    fn end<'a>(&'a self, id: &'a str) -> BoxFuture<'a, ()> {
+        Box::pin(async move {
+            let client = self.sessions.lock().await.remove(id);
+            if let Some(client) = client.and_then(|c| Arc::try_unwrap(c).ok()) {
+                let _ = client.close().await;
+            }
+        })
     }
 }
 
@@ -49,48 +168,16 @@ impl Realtime {
     /// Start connecting in the background: to the cloud when configured (falling back to the
     /// local engine if the cloud cannot be reached), otherwise to the local engine.
     pub fn start(reception: Arc<Reception>, settings: &Settings, local_url: &str, engine_key: &str) -> Self {
-        let local = Target {
-            base_url: format!("{local_url}/v1"),
-            model: settings.openai_realtime_model.clone(),
-            credential: Credential::new(engine_key),
-            backend: Backend::Local,
-        };
-        let cloud = match (&settings.backend, &settings.openai_api_key) {
-            (Backend::OpenAi, Some(key)) => Some(Target {
-                base_url: settings.openai_base_url.clone(),
-                model: settings.openai_realtime_model.clone(),
-                credential: Credential::new(key.expose()),
-                backend: Backend::OpenAi,
-            }),
-            _ => None,
-        };
         let (tx, rx) = watch::channel(None);
-        let session = session_config(reception.desk());
+        let targets = targets(settings, local_url, engine_key);
         let tools = reception.clone();
         tokio::spawn(async move {
-            for target in cloud.into_iter().chain(std::iter::once(local)) {
-                let options = ConnectOptions::new(
-                    &target.base_url,
-                    &target.model,
-                    target.credential,
-                    session.clone(),
-                );
-                let options = ConnectOptions {
-                    client: options.client.with_tools(DeskTools(tools.clone())),
-                    ..options
-                };
-                match RealtimeClient::connect(options).await {
-                    Ok(client) => {
-                        tracing::info!(backend = target.backend.as_str(), "realtime session ready");
-                        let _ = tx.send(Some(Arc::new(client)));
-                        return;
-                    }
-                    Err(e) => {
-                        tracing::warn!(backend = target.backend.as_str(), error = %e, "realtime session failed to start")
-                    }
+            match connect(&targets, &tools, KIOSK_CONVERSATION).await {
+                Some(client) => {
+                    let _ = tx.send(Some(Arc::new(client)));
                 }
+                None => tracing::error!("no realtime session: typed chat is answered by the desk directly"),
             }
-            tracing::error!("no realtime session: typed chat is answered by the desk directly");
         });
         Self {
             reception,

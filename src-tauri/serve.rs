@@ -17,6 +17,8 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
     runtime.block_on(async move {
         let url = local_url(&booted.listener)?;
         let router = booted.router();
+        let shutdown_background = CancellationToken::new();
+        booted.start_background(shutdown_background.clone());
         let listener = tokio::net::TcpListener::from_std(booted.listener).map_err(|source| {
             donna_gateway::GatewayError::Bind {
                 addr: booted.settings.addr,
@@ -29,7 +31,9 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
         println!("listening on {url}");
         let _ = std::io::stdout().flush();
         tracing::info!(%url, "gateway ready");
-        donna_gateway::serve(listener, router, shutdown).await?;
+        let served = donna_gateway::serve(listener, router, shutdown).await;
+        shutdown_background.cancel();
+        served?;
         tracing::info!("gateway stopped");
         Ok(())
     })

@@ -33,6 +33,15 @@ pub enum ApiError {
     /// A valid token whose role may not do this.
     #[error("not allowed for this role")]
     Forbidden,
+    /// A field with a value the route refuses.
+    #[error("{field}: {problem}")]
+    Invalid { field: &'static str, problem: String },
+    /// The browser conversation expired or never existed; start a new one.
+    #[error("no such conversation (it may have expired); send the message without conversation_id")]
+    ConversationNotFound,
+    /// A part the route needs is not running in this deployment.
+    #[error("{0}")]
+    Unavailable(&'static str),
     /// The request is well-formed but its content is refused by the desk.
     #[error("{0}")]
     Desk(#[from] DeskError),
@@ -49,9 +58,13 @@ impl ApiError {
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-            ApiError::Desk(DeskError::InvalidMessage(_)) => {
+            ApiError::Invalid { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request"),
+            ApiError::ConversationNotFound => (StatusCode::NOT_FOUND, "conversation_not_found"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            ApiError::Desk(DeskError::InvalidMessage(_) | DeskError::InvalidInput { .. }) => {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
             }
+            ApiError::Desk(DeskError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Desk(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -5,6 +5,10 @@
 //! | `GET /api/health` | liveness and the state of each dependency |
 //! | `POST /api/chat` | one typed message in, Donna's reply out (the browser path) |
 //! | `GET /api/auth/me` | the caller's verified token claims (any role) |
+//! | `GET /api/voice/events` | staff events as server-sent events (any role) |
+//! | `POST /api/voice/fanout` | publish a staff event (admin) |
+//! | `GET /api/visits`, `GET /api/messages`, `GET /api/overview` | today's front desk (staff) |
+//! | `POST /api/visits/{id}/ack` | a staff member is on their way (staff) |
 //! | everything else under `GET` | the `ui/` files, so the kiosk UI also works in a plain browser |
 //!
 //! Kiosks and staff desktops authenticate with a JWT; handlers state the role they need with the
@@ -15,10 +19,12 @@
 //! The gateway holds no UI code: the app hands it the files through [`UiAssets`].
 
 pub mod auth;
+pub mod conversations;
 mod error;
 mod routes;
 pub mod security;
 mod state;
+pub mod webhooks;
 
 pub use error::{ApiError, GatewayError};
 pub use state::{GatewayState, HealthInfo, UiAssets};
@@ -35,6 +41,12 @@ pub fn app(state: GatewayState) -> Router {
         .route("/api/health", get(routes::health::health))
         .route("/api/chat", post(routes::chat::chat))
         .route("/api/auth/me", get(routes::auth::me))
+        .route("/api/voice/events", get(routes::events::stream))
+        .route("/api/voice/fanout", post(routes::events::fanout))
+        .route("/api/visits", get(routes::staff::visits))
+        .route("/api/visits/{id}/ack", post(routes::staff::acknowledge))
+        .route("/api/messages", get(routes::staff::messages))
+        .route("/api/overview", get(routes::staff::overview))
         .route("/api/{*rest}", axum::routing::any(routes::not_found))
         .fallback(routes::ui::asset)
         .method_not_allowed_fallback(routes::method_not_allowed)

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use axum::extract::FromRef;
-use donna_desk::Desk;
+use donna_desk::{Desk, Reception};
 
 use crate::auth::Authenticator;
+use crate::conversations::{ChatBackend, ConversationLimits, Conversations, LocalChat};
 
 /// The `ui/` files, supplied by the app (embedded in the binary, or read from disk in development).
 pub trait UiAssets: Send + Sync + 'static {
@@ -35,6 +36,9 @@ pub struct GatewayState {
 #[derive(Clone)]
 struct Inner {
     desk: Arc<Desk>,
+    /// The receptionist's store and events; staff routes and conversations need it.
+    reception: Option<Arc<Reception>>,
+    conversations: Option<Arc<Conversations>>,
     auth: Authenticator,
     health: HealthInfo,
     ui: Arc<dyn UiAssets>,
@@ -46,6 +50,8 @@ impl GatewayState {
         Self {
             inner: Arc::new(Inner {
                 desk,
+                reception: None,
+                conversations: None,
                 auth: Authenticator::default(),
                 health,
                 ui,
@@ -59,6 +65,24 @@ impl GatewayState {
     pub fn with_auth(mut self, auth: Authenticator) -> Self {
         Arc::make_mut(&mut self.inner).auth = auth;
         self
+    }
+
+    /// Serve the staff routes, events and per-visitor browser chat from `reception`; chat runs
+    /// through `chat` (the app's realtime sessions), or the offline dialogue when `None`.
+    pub fn with_reception(mut self, reception: Arc<Reception>, chat: Option<Arc<dyn ChatBackend>>) -> Self {
+        let chat = chat.unwrap_or_else(|| Arc::new(LocalChat::new(reception.clone())));
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.conversations = Some(Arc::new(Conversations::new(chat, ConversationLimits::default())));
+        inner.reception = Some(reception);
+        self
+    }
+
+    pub fn reception(&self) -> Option<&Arc<Reception>> {
+        self.inner.reception.as_ref()
+    }
+
+    pub fn conversations(&self) -> Option<&Arc<Conversations>> {
+        self.inner.conversations.as_ref()
     }
 
     pub fn auth(&self) -> &Authenticator {

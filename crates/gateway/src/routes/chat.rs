@@ -10,11 +10,17 @@ use crate::{ApiError, GatewayState};
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     pub message: String,
+    /// The conversation to continue; omit to start one.
+    #[serde(default)]
+    pub conversation_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct ChatResponse {
     pub reply: String,
+    /// Send it back with the next message to continue the conversation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversation_id: Option<String>,
 }
 
 /// `axum::Json`, with its rejections turned into [`ApiError`] so bad JSON gets the JSON error shape.
@@ -26,6 +32,33 @@ pub async fn chat(
     State(state): State<GatewayState>,
     ApiJson(req): ApiJson<ChatRequest>,
 ) -> Result<Json<ChatResponse>, ApiError> {
-    let reply = state.desk().reply(&req.message, &jiff::Timestamp::now())?;
-    Ok(Json(ChatResponse { reply }))
+    let message = state.desk().check_message(&req.message)?;
+    let Some(conversations) = state.conversations() else {
+        // No store in this deployment: stateless answers from the profile.
+        let reply = state.desk().reply(message, &jiff::Timestamp::now())?;
+        return Ok(Json(ChatResponse {
+            reply,
+            conversation_id: None,
+        }));
+    };
+    if let Some(id) = &req.conversation_id
+        && (id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+    {
+        return Err(ApiError::Invalid {
+            field: "conversation_id",
+            problem: "not a conversation id".to_owned(),
+        });
+    }
+    let id = match conversations.resolve(req.conversation_id.as_deref()).await {
+        crate::conversations::Lookup::Ready(id) => id,
+        crate::conversations::Lookup::Unknown => return Err(ApiError::ConversationNotFound),
+    };
+    let reply = conversations.ask(&id, message).await.map_err(|e| {
+        tracing::warn!(error = %e, "conversation failed");
+        ApiError::Unavailable("Donna could not answer just now; please try again or ask at the front desk")
+    })?;
+    Ok(Json(ChatResponse {
+        reply,
+        conversation_id: Some(id),
+    }))
 }

@@ -2,7 +2,9 @@
 
 pub mod auth;
 pub mod chat;
+pub mod events;
 pub mod health;
+pub mod staff;
 pub mod ui;
 
 use axum::http::Uri;

@@ -1,0 +1,86 @@
+//! Staff routes: today's visits, messages, the front-desk overview, and acknowledging a visitor.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use donna_desk::Reception;
+use donna_desk::store::{Message, Overview, Visit};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{Authed, StaffOnly};
+use crate::{ApiError, GatewayState};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Since {
+    /// Milliseconds since the epoch; default: the start of today in the business's zone.
+    pub since: Option<i64>,
+}
+
+fn reception(state: &GatewayState) -> Result<&std::sync::Arc<Reception>, ApiError> {
+    state.reception().ok_or(ApiError::Unavailable(
+        "the visitor store is not running in this deployment",
+    ))
+}
+
+/// Midnight today in the business's time zone, in ms.
+fn start_of_day(reception: &Reception) -> i64 {
+    let now = reception.desk().now();
+    now.date()
+        .to_zoned(now.time_zone().clone())
+        .map_or(0, |z| z.timestamp().as_millisecond())
+}
+
+pub async fn visits(
+    _: Authed<StaffOnly>,
+    State(state): State<GatewayState>,
+    Query(q): Query<Since>,
+) -> Result<Json<Vec<Visit>>, ApiError> {
+    let r = reception(&state)?;
+    Ok(Json(
+        r.store()
+            .visits_since(q.since.unwrap_or_else(|| start_of_day(r)))?,
+    ))
+}
+
+pub async fn messages(
+    _: Authed<StaffOnly>,
+    State(state): State<GatewayState>,
+    Query(q): Query<Since>,
+) -> Result<Json<Vec<Message>>, ApiError> {
+    let r = reception(&state)?;
+    Ok(Json(
+        r.store()
+            .messages_since(q.since.unwrap_or_else(|| start_of_day(r)))?,
+    ))
+}
+
+pub async fn overview(
+    _: Authed<StaffOnly>,
+    State(state): State<GatewayState>,
+) -> Result<Json<Overview>, ApiError> {
+    let r = reception(&state)?;
+    Ok(Json(r.store().overview(start_of_day(r))?))
+}
+
+#[derive(Debug, Serialize)]
+pub struct Acknowledged {
+    pub visit: Visit,
+}
+
+/// The staff member behind the token (`sub` is their id or their desktop's id) is on the way.
+pub async fn acknowledge(
+    Authed(claims, ..): Authed<StaffOnly>,
+    State(state): State<GatewayState>,
+    Path(id): Path<i64>,
+) -> Result<Json<Acknowledged>, ApiError> {
+    let r = reception(&state)?;
+    let staff = r
+        .desk()
+        .profile()
+        .staff
+        .iter()
+        .find(|s| s.id == claims.sub || s.notify.desktop.as_deref() == Some(claims.sub.as_str()))
+        .ok_or(ApiError::Forbidden)?;
+    let visit = r.acknowledge(id, &staff.id)?;
+    Ok(Json(Acknowledged { visit }))
+}

@@ -1,0 +1,408 @@
+//! The receptionist over HTTP: browser conversations that check visitors in, the staff routes,
+//! acknowledgements, the live event stream to several subscribers, the internal fan-out, and
+//! signed webhooks with retries against a real local receiver.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use donna_config::Secret;
+use donna_desk::store::Store;
+use donna_desk::{Desk, Reception};
+use donna_gateway::auth::{Authenticator, Jwt, Role};
+use donna_gateway::webhooks::{DeliveryPolicy, signature};
+use donna_gateway::{GatewayState, HealthInfo, UiAssets};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+struct NoUi;
+impl UiAssets for NoUi {
+    fn get(&self, _: &str) -> Option<Cow<'static, [u8]>> {
+        None
+    }
+}
+
+struct Server {
+    base: String,
+    http: reqwest::Client,
+    jwt: Jwt,
+    reception: Arc<Reception>,
+    shutdown: CancellationToken,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl Server {
+    fn token(&self, sub: &str, role: Role) -> String {
+        self.jwt.mint(sub, role, 600).unwrap()
+    }
+
+    async fn chat(&self, message: &str, conversation: Option<&str>) -> (StatusCode, Value) {
+        let mut body = json!({ "message": message });
+        if let Some(c) = conversation {
+            body["conversation_id"] = json!(c);
+        }
+        let resp = self
+            .http
+            .post(format!("{}/api/chat", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.json().await.unwrap())
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let resp = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (resp.status(), resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn start(webhooks: Vec<String>, policy: Option<DeliveryPolicy>) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    // Thursday 26 November 2026, 10:00 in London: open.
+    let desk = Desk::load(None)
+        .unwrap()
+        .with_fixed_time("2026-11-26T10:00:00Z".parse().unwrap());
+    let store = Store::open(&data.path().join("donna.sqlite3")).unwrap();
+    let reception = Arc::new(Reception::new(desk.clone(), store, webhooks));
+    let jwt = Jwt::hs256(
+        &Secret::new("a-test-secret-that-is-long-enough-1234"),
+        "donna",
+        "donna",
+    );
+    let info = HealthInfo {
+        version: "test",
+        backend: "local",
+        data_dir: data.path().to_owned(),
+    };
+    let state = GatewayState::new(Arc::new(desk), info, Arc::new(NoUi))
+        .with_auth(Authenticator::new(Some(jwt.clone())))
+        .with_reception(reception.clone(), None);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(donna_gateway::serve(
+        listener,
+        donna_gateway::app(state),
+        shutdown.clone(),
+    ));
+    if let Some(policy) = policy {
+        donna_gateway::webhooks::spawn(
+            reception.clone(),
+            Some(Secret::new("hook-secret")),
+            policy,
+            shutdown.clone(),
+        );
+    }
+    Server {
+        base,
+        http: reqwest::Client::new(),
+        jwt,
+        reception,
+        shutdown,
+        _data: data,
+    }
+}
+
+#[tokio::test]
+async fn a_browser_conversation_checks_a_visitor_in_and_staff_see_it() {
+    let s = start(vec![], None).await;
+    let (status, first) = s.chat("Hello, I'm here to see Maria at two", None).await;
+    assert_eq!(status, 200);
+    let conv = first["conversation_id"].as_str().unwrap().to_owned();
+    assert!(conv.starts_with("web_") && conv.len() == 36, "{conv}");
+    assert_eq!(
+        first["reply"],
+        "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
+    );
+    assert_eq!(
+        s.chat("Maria Lopez", Some(&conv)).await.1["reply"],
+        "Thank you. May I have your name, please?"
+    );
+    let (_, done) = s.chat("My name is Ann Lee", Some(&conv)).await;
+    assert!(
+        done["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Thank you, Ann. I've let Maria Lopez know"),
+        "{done}"
+    );
+
+    // Another visitor's conversation is separate.
+    let (_, other) = s.chat("Maria Chen", None).await;
+    assert_ne!(other["conversation_id"], conv.as_str());
+
+    let staff = s.token("maria-lopez", Role::Staff);
+    let (status, visits) = s.get("/api/visits?since=0", &staff).await;
+    assert_eq!(status, 200);
+    assert_eq!(visits.as_array().unwrap().len(), 1);
+    assert_eq!(visits[0]["visitor_name"], "Ann Lee");
+    assert_eq!(visits[0]["appointment_time"], "14:00");
+    let (_, overview) = s.get("/api/overview", &staff).await;
+    assert_eq!(overview["waiting"].as_array().unwrap().len(), 1);
+
+    // Unknown or malformed conversation ids are refused, not silently restarted.
+    let (status, err) = s.chat("hello", Some("web_0000")).await;
+    assert_eq!(
+        (status.as_u16(), err["error"]["code"].as_str()),
+        (404, Some("conversation_not_found"))
+    );
+    let (status, _) = s.chat("hello", Some("../etc/passwd")).await;
+    assert_eq!(status, 422);
+}
+
+#[tokio::test]
+async fn staff_routes_need_a_staff_token() {
+    let s = start(vec![], None).await;
+    let kiosk = s.token("kiosk-lobby", Role::Kiosk);
+    for path in ["/api/visits", "/api/messages", "/api/overview"] {
+        assert_eq!(s.get(path, &kiosk).await.0, 403, "{path}");
+        let resp = s.http.get(format!("{}{path}", s.base)).send().await.unwrap();
+        assert_eq!(resp.status(), 401, "{path}");
+    }
+    let (status, messages) = s
+        .get("/api/messages?since=0", &s.token("tom-becker", Role::Staff))
+        .await;
+    assert_eq!((status.as_u16(), messages), (200, json!([])));
+}
+
+#[tokio::test]
+async fn events_stream_to_two_subscribers_and_acknowledgement_reaches_the_kiosk() {
+    let s = start(vec![], None).await;
+    let subscribe = |token: String| {
+        let url = format!("{}/api/voice/events", s.base);
+        let http = s.http.clone();
+        async move { http.get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let staff_stream = subscribe(s.token("staff-maria-chen", Role::Staff)).await;
+    let kiosk_stream = subscribe(s.token("kiosk-lobby", Role::Kiosk)).await;
+    assert_eq!(staff_stream.status(), 200);
+    assert_eq!(staff_stream.headers()["content-type"], "text/event-stream");
+    let (mut staff_events, mut kiosk_events) = (staff_stream, kiosk_stream);
+
+    let (_, reply) = s
+        .chat("Hi, my name is Ann Lee and I'm here to see Dr Maria Chen", None)
+        .await;
+    assert!(
+        reply["reply"].as_str().unwrap().starts_with("Thank you, Ann."),
+        "{reply}"
+    );
+    for stream in [&mut staff_events, &mut kiosk_events] {
+        let text = read_until(stream, "visitor.checked_in").await;
+        assert!(text.contains("Ann Lee is at reception to see you."), "{text}");
+    }
+
+    // The staff member acknowledges; the kiosk's stream says she is on her way.
+    let visit_id = s.reception.store().visits_since(0).unwrap()[0].id;
+    let resp = s
+        .http
+        .post(format!("{}/api/visits/{visit_id}/ack", s.base))
+        .bearer_auth(s.token("staff-maria-chen", Role::Staff))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = read_until(&mut kiosk_events, "visitor.acknowledged").await;
+    assert!(text.contains("Maria is on their way."), "{text}");
+    // A staff token that is not a member of staff cannot acknowledge.
+    let resp = s
+        .http
+        .post(format!("{}/api/visits/{visit_id}/ack", s.base))
+        .bearer_auth(s.token("someone-else", Role::Staff))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+}
+
+async fn read_until(stream: &mut reqwest::Response, kind: &str) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !text.contains(&format!("event: {kind}")) {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("event in time")
+            .unwrap()
+            .unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text
+}
+
+#[tokio::test]
+async fn fanout_is_admin_only_and_validated() {
+    let s = start(vec![], None).await;
+    let url = format!("{}/api/voice/fanout", s.base);
+    let body =
+        json!({ "kind": "escalation.fire_drill", "summary": "Fire drill at 3pm", "staff_id": "tom-becker" });
+    let resp = s
+        .http
+        .post(&url)
+        .bearer_auth(s.token("staff-x", Role::Staff))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let mut rx = s.reception.subscribe();
+    let admin = s.token("ops", Role::Admin);
+    let resp = s
+        .http
+        .post(&url)
+        .bearer_auth(&admin)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let event: Value = resp.json().await.unwrap();
+    assert!(event["id"].as_str().unwrap().starts_with("evt_"));
+    assert_eq!(rx.try_recv().unwrap().kind, "escalation.fire_drill");
+    for bad in [
+        json!({ "kind": "Bad Kind!", "summary": "x" }),
+        json!({ "kind": "a.b", "summary": "" }),
+        json!({ "kind": "a.b", "summary": "x", "staff_id": "nobody" }),
+        json!({ "kind": "a.b" }),
+    ] {
+        let resp = s
+            .http
+            .post(&url)
+            .bearer_auth(&admin)
+            .json(&bad)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 422, "{bad}");
+    }
+}
+
+/// A webhook receiver that fails the first `fail_first` requests, then records the rest.
+#[derive(Clone, Default)]
+struct Receiver {
+    fail_first: usize,
+    seen: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
+    let mut seen = r.seen.lock().unwrap();
+    seen.push((headers, body));
+    if seen.len() <= r.fail_first {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::NO_CONTENT
+    }
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_and_their_state_stored() {
+    let receiver = Receiver {
+        fail_first: 2,
+        ..Receiver::default()
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    let app = Router::new()
+        .route("/hook", post(receive))
+        .with_state(receiver.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let policy = DeliveryPolicy {
+        poll: Duration::from_millis(20),
+        base_backoff: Duration::from_millis(50),
+        max_backoff: Duration::from_millis(200),
+        max_attempts: 5,
+        timeout: Duration::from_secs(2),
+    };
+    let s = start(vec![hook.clone()], Some(policy)).await;
+    let (_, reply) = s
+        .chat("Hi, my name is Ann Lee and I'm here to see Priya Shah", None)
+        .await;
+    assert!(
+        reply["reply"].as_str().unwrap().starts_with("Thank you, Ann."),
+        "{reply}"
+    );
+
+    let event_id = loop {
+        let seen = receiver.seen.lock().unwrap().clone();
+        if seen.len() >= 3 {
+            break seen[2].0["x-donna-event-id"].to_str().unwrap().to_owned();
+        }
+        drop(seen);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 3, "two failures, then one success, then nothing more");
+    let (headers, body) = &seen[2];
+    let ts: i64 = headers["x-donna-timestamp"].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        headers["x-donna-signature"].to_str().unwrap(),
+        signature(&Secret::new("hook-secret"), ts, body)
+    );
+    assert_ne!(
+        headers["x-donna-signature"].to_str().unwrap(),
+        signature(&Secret::new("wrong"), ts, body)
+    );
+    let event: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        (event["kind"].as_str(), event["staff_id"].as_str()),
+        (Some("visitor.checked_in"), Some("priya-shah"))
+    );
+    // Every attempt carried the same event id.
+    assert!(
+        seen.iter()
+            .all(|(h, _)| h["x-donna-event-id"] == event_id.as_str())
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let (state, attempts, _) = s.reception.store().delivery(&event_id, &hook).unwrap().unwrap();
+    assert_eq!((state.as_str(), attempts), ("delivered", 3));
+}
+
+#[tokio::test]
+async fn undeliverable_webhooks_end_as_failed() {
+    let hook = format!("http://127.0.0.1:{}/gone", {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    });
+    let policy = DeliveryPolicy {
+        poll: Duration::from_millis(10),
+        base_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(20),
+        max_attempts: 3,
+        timeout: Duration::from_millis(500),
+    };
+    let s = start(vec![hook.clone()], Some(policy)).await;
+    s.chat("Hi, my name is Ann Lee and I'm here to see Priya Shah", None)
+        .await;
+    let event_id = s.reception.store().due_deliveries(i64::MAX, 1).unwrap()[0]
+        .event_id
+        .clone();
+    for _ in 0..200 {
+        if let Some((state, attempts, error)) = s.reception.store().delivery(&event_id, &hook).unwrap()
+            && state == "failed"
+        {
+            assert_eq!(attempts, 3);
+            assert_eq!(error.as_deref(), Some("connection failed"));
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("delivery never marked failed");
+}
