@@ -31,7 +31,17 @@ pub struct Booted {
 
 pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
     let settings = Settings::load(overrides)?;
-    let desk = Arc::new(Desk::load(settings.profile.as_deref()).map_err(StartError::Profile)?);
+    let mut desk = Desk::load(settings.profile.as_deref()).map_err(StartError::Profile)?;
+    if let Some(at) = &settings.fixed_time {
+        let at: jiff::Timestamp = at.parse().map_err(|e| {
+            StartError::Config(donna_config::ConfigError::Invalid {
+                name: "DONNA_FIXED_TIME".to_owned(),
+                problem: format!("{e}"),
+            })
+        })?;
+        desk = desk.with_fixed_time(at);
+    }
+    let desk = Arc::new(desk);
     let listener = TcpListener::bind(settings.addr).map_err(|source| GatewayError::Bind {
         addr: settings.addr,
         source,
@@ -76,6 +86,11 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         data_dir: settings.data_dir.clone(),
     };
     let jwt = donna_gateway::auth::Jwt::from_settings(&settings)?;
+    if jwt.is_none() {
+        tracing::info!(
+            "device and staff tokens are off (no JWT_SECRET or JWT_PUBLIC_KEY): staff routes answer 401"
+        );
+    }
     let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
         .with_auth(donna_gateway::auth::Authenticator::new(jwt));
     let url = local_url(&listener)?;

@@ -46,6 +46,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
             let realtime =
                 tauri::async_runtime::block_on(async { Realtime::start(reception.clone(), &settings, &url, &engine_key) });
             app.manage(AppState { desk, realtime });
+            crate::notices::forward(app.handle().clone(), reception.clone());
             tauri::async_runtime::spawn(async move {
                 let listener = match tokio::net::TcpListener::from_std(listener) {
                     Ok(l) => l,

@@ -8,6 +8,7 @@
 //! | `token` | `donna token mint`: device and staff tokens for administrators |
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
 //! | `commands` | the thin Tauri commands the UI invokes |
+//! | `notices` | what the kiosk says unasked (a staff member is on their way) |
 //! | `realtime` | the app's realtime session (cloud or local engine) and the tools it runs |
 //!
 //! Everything that is not wiring lives in `crates/`, which never depends on Tauri.
@@ -19,6 +20,7 @@ mod commands;
 mod error;
 mod gui;
 mod logging;
+mod notices;
 mod realtime;
 mod serve;
 mod token;

@@ -18,7 +18,7 @@ const CONNECT_WAIT: Duration = Duration::from_secs(5);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The conversation id the kiosk's own session records its visits under.
-const KIOSK_CONVERSATION: &str = "kiosk";
+pub const KIOSK_CONVERSATION: &str = "kiosk";
 
 /// Runs the desk's tools for the model, with their side effects (visits, messages, events),
 /// recorded under one conversation.

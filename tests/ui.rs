@@ -8,13 +8,16 @@
 
 mod util;
 
+use std::panic::AssertUnwindSafe;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures_util::FutureExt;
 use serde_json::{Value, json};
 use util::{Sandbox, Served, free_port, terminate, wait_for};
 
+const JWT_SECRET: &str = "ui-test-secret-0123456789abcdef01234567";
 const MINIBROWSER: &str = "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser";
 
 /// A WebDriver server process, stopped with SIGTERM so it takes its browser with it.
@@ -109,6 +112,79 @@ async fn ask(client: &Client, question: &str) -> String {
     }
 }
 
+/// The app's in-process gateway address, from its own log.
+fn app_gateway_url(sandbox: &Sandbox) -> String {
+    let logs = sandbox.data_dir().join("logs");
+    wait_for(
+        "the gateway address in the app's log",
+        Duration::from_secs(10),
+        || {
+            std::fs::read_dir(&logs)
+                .ok()?
+                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .find_map(|text| {
+                    text.lines()
+                        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                        .find_map(|v| {
+                            (v["fields"]["message"] == "kiosk window starting; gateway on loopback")
+                                .then(|| v["fields"]["url"].as_str().map(str::to_owned))
+                                .flatten()
+                        })
+                })
+        },
+    )
+}
+
+/// Acknowledge the newest visit as `staff` through the gateway, with a token from `donna token mint`.
+async fn acknowledge_latest_visit(sandbox: &Sandbox, staff: &str) {
+    let url = app_gateway_url(sandbox);
+    let mut mint = sandbox.command();
+    mint.env("JWT_SECRET", JWT_SECRET)
+        .args(["token", "mint", "--sub", staff, "--role", "staff", "--ttl", "1h"]);
+    let out = util::run_with_timeout(mint, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let http = reqwest::Client::new();
+    let visits: Value = http
+        .get(format!("{url}/api/visits?since=0"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = visits[0]["id"].as_i64().unwrap_or_else(|| {
+        let logs: String = std::fs::read_dir(sandbox.data_dir().join("logs"))
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        let denials: Vec<&str> = logs
+            .lines()
+            .filter(|l| l.contains("denied") || l.contains("auth"))
+            .collect();
+        panic!("no visit listed: {visits}\n{denials:#?}")
+    });
+    let resp = http
+        .post(format!("{url}/api/visits/{id}/ack"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+/// The text of the kiosk's unprompted notice, once shown.
+async fn wait_for_notice(client: &Client) -> String {
+    for _ in 0..100 {
+        if let Ok(el) = client.find(Locator::Css("#messages .msg.notice")).await {
+            return el.text().await.expect("notice text");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no notice shown");
+}
+
 async fn transport(client: &Client) -> String {
     client
         .execute("return document.body.dataset.transport", vec![])
@@ -120,7 +196,7 @@ async fn transport(client: &Client) -> String {
 }
 
 #[tokio::test]
-async fn the_kiosk_window_answers_a_typed_question() {
+async fn the_kiosk_window_answers_checks_in_and_announces_the_host() {
     require_display();
     let sandbox = Sandbox::new();
     let (port, native_port) = (free_port(), free_port());
@@ -132,12 +208,16 @@ async fn the_kiosk_window_answers_a_typed_question() {
         &native_port.to_string(),
     ]);
     sandbox.apply(&mut cmd);
+    // A Thursday morning, so the clinic is open whenever the test runs; tokens for staff.
+    cmd.env("DONNA_FIXED_TIME", "2026-11-26T10:00:00Z")
+        .env("JWT_SECRET", JWT_SECRET);
     let driver = Driver::spawn(cmd, port);
     let client = driver
         .session(json!({ "tauri:options": { "application": util::DONNA } }))
         .await;
 
-    let result = async {
+    // Panics inside are caught so the session is always closed (else the app outlives the test).
+    let result = AssertUnwindSafe(async {
         let title = client
             .wait()
             .for_element(Locator::Css("#title"))
@@ -146,11 +226,35 @@ async fn the_kiosk_window_answers_a_typed_question() {
             .await?;
         let first = ask(&client, "Are you open on Sunday?").await;
         let second = ask(&client, "What's the wifi password?").await;
-        Ok::<_, fantoccini::error::CmdError>((title, first, second, transport(&client).await))
-    }
+        let check_in = [
+            ask(&client, "Hi, I'm here to see Maria Chen").await,
+            ask(&client, "Ann Lee").await,
+        ];
+        // Dr Chen acknowledges from her desktop; the kiosk tells the visitor.
+        acknowledge_latest_visit(&sandbox, "staff-maria-chen").await;
+        let notice = wait_for_notice(&client).await;
+        Ok::<_, fantoccini::error::CmdError>((
+            title,
+            first,
+            second,
+            transport(&client).await,
+            check_in,
+            notice,
+        ))
+    })
+    .catch_unwind()
     .await;
     client.close().await.expect("end the session so the app exits");
-    let (title, first, second, kind) = result.expect("UI interaction");
+    let (title, first, second, kind, check_in, notice) = result
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
+    assert_eq!(check_in[0], "Thank you. May I have your name, please?");
+    assert!(
+        check_in[1].starts_with("Thank you, Ann. I've let Dr Maria Chen know you're here."),
+        "{}",
+        check_in[1]
+    );
+    assert_eq!(notice, "Maria is on their way.");
     assert_eq!(title, "Donna");
     assert_eq!(kind, "ipc", "the app window must use Tauri IPC");
     assert_eq!(first, "On Sunday we're closed.");
@@ -165,7 +269,7 @@ async fn the_kiosk_window_answers_a_typed_question() {
                 .ok()?
                 .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
                 .collect();
-            (text.matches("chat answered through the realtime session").count() == 2).then_some(())
+            (text.matches("chat answered through the realtime session").count() == 4).then_some(())
         },
     );
 }
@@ -186,14 +290,18 @@ async fn a_plain_browser_uses_the_gateway() {
         }))
         .await;
 
-    let result = async {
+    // Panics inside are caught so the session is always closed (else the app outlives the test).
+    let result = AssertUnwindSafe(async {
         client.goto(&format!("{}/", served.url)).await?;
         let answer = ask(&client, "Where can I find Dr Okafor?").await;
         Ok::<_, fantoccini::error::CmdError>((answer, transport(&client).await))
-    }
+    })
+    .catch_unwind()
     .await;
     client.close().await.expect("end the session");
-    let (answer, kind) = result.expect("UI interaction");
+    let (answer, kind) = result
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
     assert_eq!(kind, "http", "a browser has no Tauri IPC");
     assert!(
         answer.starts_with("Dr James Okafor, our General Practitioner"),

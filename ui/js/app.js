@@ -47,3 +47,8 @@ function tick() {
 tick();
 setInterval(tick, 10_000);
 input.focus();
+
+// Things Donna says unasked (a staff member on their way); only the app window has them.
+globalThis.__TAURI__?.event?.listen("donna://notice", (event) => {
+  addMessage("donna notice", event.payload.text);
+});

@@ -86,6 +86,9 @@ pub struct Settings {
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub openai_api_key: Option<Secret>,
+    /// A stopped clock for demonstrations and tests (`DONNA_FIXED_TIME`, RFC 3339); `None` is
+    /// the system clock.
+    pub fixed_time: Option<String>,
     /// Webhooks that receive every staff event (`DONNA_WEBHOOKS`, comma-separated URLs).
     pub webhooks: Vec<String>,
     /// Signs webhook bodies (HMAC-SHA256); without it webhooks are sent unsigned.
@@ -318,6 +321,17 @@ impl Settings {
             ));
         }
 
+        let fixed_time = env.get("DONNA_FIXED_TIME").map(str::to_owned);
+        if let Some(t) = &fixed_time {
+            let looks_rfc3339 = t.len() >= 20 && t.as_bytes().get(4) == Some(&b'-') && t.contains('T');
+            if !looks_rfc3339 {
+                return Err(ConfigError::invalid(
+                    "DONNA_FIXED_TIME",
+                    format!("expected an RFC 3339 instant such as 2026-11-26T10:00:00Z, got \"{t}\""),
+                ));
+            }
+        }
+
         let log_level = env
             .get("DONNA_LOG")
             .map(str::to_owned)
@@ -350,6 +364,7 @@ impl Settings {
             openai_api_key,
             engine_key: env.get("DONNA_ENGINE_KEY").map(Secret::new),
             webhooks,
+            fixed_time,
             webhook_secret: env.get("DONNA_WEBHOOK_SECRET").map(Secret::new),
             openai_realtime_model,
             openai_base_url,

@@ -104,7 +104,7 @@ impl Reception {
             "visitor.acknowledged",
             Some(staff.id.clone()),
             format!("{first} is on their way."),
-            json!({ "visit_id": visit.id, "staff_name": staff.name }),
+            json!({ "visit_id": visit.id, "staff_name": staff.name, "conversation_id": visit.conversation_id }),
             now_ms(),
         ))?;
         Ok(visit)

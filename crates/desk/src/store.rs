@@ -65,6 +65,9 @@ pub struct Visit {
     pub acknowledged_at: Option<i64>,
     pub acknowledged_by: Option<String>,
     pub checked_out_at: Option<i64>,
+    /// The conversation (kiosk or browser) the visitor checked in from.
+    #[serde(skip)]
+    pub conversation_id: Option<String>,
 }
 
 /// A message left for a member of staff.
@@ -380,7 +383,7 @@ pub enum DeliveryOutcome<'a> {
     Failed { error: &'a str },
 }
 
-const VISIT_SELECT: &str = "SELECT id, visitor_name, host_staff_id, appointment_time, purpose, checked_in_at, acknowledged_at, acknowledged_by, checked_out_at FROM visits";
+const VISIT_SELECT: &str = "SELECT id, visitor_name, host_staff_id, appointment_time, purpose, checked_in_at, acknowledged_at, acknowledged_by, checked_out_at, conversation_id FROM visits";
 
 fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
     Ok(Visit {
@@ -393,6 +396,7 @@ fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
         acknowledged_at: r.get(6)?,
         acknowledged_by: r.get(7)?,
         checked_out_at: r.get(8)?,
+        conversation_id: r.get(9)?,
     })
 }
 
