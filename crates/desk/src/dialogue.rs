@@ -51,6 +51,18 @@ const LEAVING: &[&str] = &[
     "sign out",
     "signing out",
 ];
+const HELP: &[&str] = &[
+    "need help",
+    "need some help",
+    "can someone help",
+    "speak to someone",
+    "talk to someone",
+    "speak to a person",
+    "real person",
+    "a human",
+    "emergency",
+];
+const DELIVERY: &[&str] = &["delivery", "parcel", "package", "courier"];
 const NAME_PREFIXES: &[&str] = &[
     "my name is",
     "my name's",
@@ -76,6 +88,10 @@ enum Pending {
         host: String,
         time: Option<String>,
         purpose: Option<String>,
+    },
+    /// Checking in, but for whom is not known yet (not said, or not found).
+    VisitHost {
+        time: Option<String>,
     },
     MessageRecipient,
     MessageBody {
@@ -175,6 +191,23 @@ impl Dialogue {
                 }
             };
         }
+        if mentions_any(&w, HELP) {
+            return Plan::Tool {
+                name: tools::NOTIFY_STAFF,
+                arguments: json!({ "staff": "front desk", "reason": message.trim() }),
+            };
+        }
+        if mentions_any(&w, DELIVERY) && !mentions_any(&w, &["where", "how", "when"]) {
+            // A courier at the desk: tell them the policy and call the front desk over.
+            let who = match staff.as_slice() {
+                [one] => one.id.clone(),
+                _ => "front desk".to_owned(),
+            };
+            return Plan::Tool {
+                name: tools::NOTIFY_STAFF,
+                arguments: json!({ "staff": who, "reason": format!("Delivery at reception: {}", message.trim()) }),
+            };
+        }
         if mentions_any(&w, LEAVING) {
             return Plan::Tool {
                 name: tools::END_VISIT,
@@ -201,12 +234,15 @@ impl Dialogue {
                 ));
             }
             return match staff.as_slice() {
-                [] => match wanted_name(message) {
-                    Some(name) => say(&format!(
-                        "I'm sorry, I couldn't find anyone called {name} here. Could you tell me their full name or their department?"
-                    )),
-                    None => say("Of course. Who are you here to see?"),
-                },
+                [] => {
+                    self.pending = Some(Pending::VisitHost { time });
+                    match wanted_name(message) {
+                        Some(name) => say(&format!(
+                            "I'm sorry, I couldn't find anyone called {name} here. Could you tell me their full name or their department?"
+                        )),
+                        None => say("Of course. Who are you here to see?"),
+                    }
+                }
                 [one] => self.visit_step(one.id.clone(), time, None),
                 many => {
                     self.pending = Some(Pending::ChooseHost {
@@ -280,6 +316,27 @@ impl Dialogue {
                     Some(say("Sorry, I didn't catch your name. Could you say it again?"))
                 }
             },
+            Pending::VisitHost { time } => {
+                let time = time.or_else(|| find_time(message).map(format_time));
+                match matching_staff(profile, w).as_slice() {
+                    [one] => Some(self.visit_step(one.id.clone(), time, None)),
+                    [] if is_new_request(w) => None,
+                    [] => {
+                        self.pending = Some(Pending::VisitHost { time });
+                        Some(say(
+                            "Sorry, I couldn't find that person. Who are you here to see?",
+                        ))
+                    }
+                    many => {
+                        let ids = many.iter().map(|m| m.id.clone()).collect();
+                        self.pending = Some(Pending::ChooseHost {
+                            candidates: ids,
+                            goal: Goal::Visit { time },
+                        });
+                        Some(say(&disambiguate(profile, many)))
+                    }
+                }
+            }
             Pending::MessageRecipient => match matching_staff(profile, w).as_slice() {
                 [one] => Some(self.message_step(one.id.clone(), None)),
                 [] if is_new_request(w) => None,
@@ -645,6 +702,30 @@ mod tests {
         assert_eq!(
             v.say("Please leave a message for Priya Shah that I'll be ten minutes late"),
             "Thank you. I've passed your message to Priya Shah."
+        );
+    }
+
+    #[test]
+    fn help_and_deliveries_call_staff_over() {
+        let mut v = Visit::at(10);
+        let mut rx = v.reception.subscribe();
+        assert_eq!(
+            v.say("I need help, I feel dizzy"),
+            "I've let Sarah Nguyen know. Someone will be with you shortly."
+        );
+        let event = rx.try_recv().unwrap();
+        assert_eq!(
+            (event.kind.as_str(), event.staff_id.as_deref()),
+            ("staff.notified", Some("sarah-nguyen"))
+        );
+        assert!(event.summary.contains("I need help, I feel dizzy"));
+        assert_eq!(
+            v.say("I have a parcel for Tom Becker"),
+            "I've let Tom Becker know. Someone will be with you shortly."
+        );
+        assert!(
+            v.say("Where do deliveries go?")
+                .starts_with("Deliveries go to the front desk")
         );
     }
 

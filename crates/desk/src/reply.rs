@@ -24,6 +24,7 @@ pub(crate) const HOURS_WORDS: &[&str] = &[
 ];
 const DELIVERY_WORDS: &[&str] = &[
     "delivery",
+    "deliveries",
     "deliver",
     "delivering",
     "parcel",

@@ -169,3 +169,86 @@ async fn a_wrong_key_is_a_typed_unauthorised_error() {
         "{err:?}"
     );
 }
+
+/// Runs the desk's tools and records which ran.
+struct RecordingDesk(Arc<Reception>, Arc<std::sync::Mutex<Vec<String>>>);
+
+impl ToolHandler for RecordingDesk {
+    async fn call(&self, name: &str, arguments: &str) -> String {
+        self.1.lock().unwrap().push(name.to_owned());
+        self.0.run_tool(name, arguments, Some("conv_script"))
+    }
+}
+
+#[tokio::test]
+async fn a_whole_visit_by_text_uses_every_tool_through_the_protocol() {
+    let (url, reception) = engine().await;
+    let ran = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let options = ConnectOptions::new(&url, "gpt-realtime", Credential::new(KEY), session(true));
+    let options = ConnectOptions {
+        client: options
+            .client
+            .with_tools(RecordingDesk(reception.clone(), ran.clone())),
+        ..options
+    };
+    let client = RealtimeClient::connect(options).await.unwrap();
+    let script: &[(&str, &str)] = &[
+        ("Hello!", "Welcome to Harbor Street Clinic."),
+        (
+            "Are you open on Saturday?",
+            "On Saturday we're open 9 am to 12:30 pm.",
+        ),
+        (
+            "I'm here to see Bob Smith",
+            "I'm sorry, I couldn't find anyone called Bob Smith here.",
+        ),
+        (
+            "Sorry, I meant Doctor Okafur",
+            "Thank you. May I have your name, please?",
+        ),
+        ("Actually never mind", "No problem."),
+        ("My name is Ann Lee", "Nice to meet you, Ann."),
+        (
+            "I have an appointment with Priya Shah at half past ten",
+            "Thank you, Ann. I've let Priya Shah know you're here.",
+        ),
+        (
+            "Where is physiotherapy?",
+            "Physiotherapy is on the ground floor, east wing",
+        ),
+        (
+            "How do I get to Tom Becker?",
+            "Tom Becker, our Pharmacist in Pharmacy, is on the pharmacy counter",
+        ),
+        (
+            "Please leave a message for Tom Becker that my prescription is late",
+            "Thank you. I've passed your message to Tom Becker.",
+        ),
+        (
+            "I need help with the parking machine",
+            "I've let Sarah Nguyen know.",
+        ),
+        ("What's the wifi password?", "Guest Wi-Fi is called HarborGuest."),
+        ("I'm leaving now, thank you", "You're all checked out."),
+    ];
+    for (said, expected) in script {
+        let reply = client.ask_text(*said).await.unwrap();
+        assert!(reply.starts_with(expected), "{said:?} → {reply:?}");
+    }
+    let ran = ran.lock().unwrap().clone();
+    for tool in [
+        "get_hours",
+        "check_in_visitor",
+        "lookup_staff",
+        "take_message",
+        "notify_staff",
+        "end_visit",
+    ] {
+        assert!(ran.iter().any(|t| t == tool), "{tool} never ran: {ran:?}");
+    }
+    let visits = reception.store().visits_since(0).unwrap();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].appointment_time.as_deref(), Some("10:30"));
+    assert!(visits[0].checked_out_at.is_some());
+    client.close().await.unwrap();
+}
