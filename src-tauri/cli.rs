@@ -28,6 +28,9 @@ pub enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         addr: Option<String>,
     },
+    /// The staff desktop: follow a gateway's visitor events with native notifications
+    /// (DONNA_GATEWAY_URL, DONNA_STAFF_TOKEN).
+    Staff,
     /// Device and staff tokens (admin).
     Token {
         #[command(subcommand)]
@@ -55,7 +58,7 @@ impl Cli {
     pub fn overrides(&self) -> Overrides {
         let addr = match &self.command {
             Some(Command::Serve { addr }) => addr.clone(),
-            Some(Command::Token { .. }) | None => None,
+            Some(Command::Token { .. } | Command::Staff) | None => None,
         };
         Overrides {
             addr,

@@ -59,3 +59,18 @@ impl From<donna_desk::DeskError> for CommandError {
         }
     }
 }
+
+impl CommandError {
+    /// A staff-desktop failure as the page shows it.
+    pub fn from_staff(e: donna_staff::StaffError) -> Self {
+        let kind = match e {
+            donna_staff::StaffError::Refused(_) => "unauthorized",
+            donna_staff::StaffError::Unreachable(_) => "unreachable",
+            _ => "gateway",
+        };
+        Self {
+            kind,
+            message: e.to_string(),
+        }
+    }
+}

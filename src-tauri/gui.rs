@@ -10,15 +10,20 @@ use crate::error::StartError;
 use crate::realtime::Realtime;
 
 pub fn run(overrides: &Overrides) -> Result<(), StartError> {
-    // Checked first: without a display GTK would abort with a panic, not an explanation.
+    require_display()?;
+    let booted = boot(overrides)?;
+    run_app(tauri::Builder::default(), booted)
+}
+
+/// Checked first: without a display GTK would abort with a panic, not an explanation.
+pub fn require_display() -> Result<(), StartError> {
     if cfg!(target_os = "linux")
         && std::env::var_os("DISPLAY").is_none()
         && std::env::var_os("WAYLAND_DISPLAY").is_none()
     {
         return Err(StartError::NoDisplay);
     }
-    let booted = boot(overrides)?;
-    run_app(tauri::Builder::default(), booted)
+    Ok(())
 }
 
 /// Build and run the app on any Tauri runtime, so the wiring itself can be tested.
@@ -59,9 +64,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
                     tracing::error!(error = %e, "gateway stopped");
                 }
             });
-            if app.get_webview_window("main").is_none() {
-                tracing::warn!("no main window configured");
-            }
+            crate::window::open(app.handle(), "index.html", "Donna")?;
             Ok(())
         })
         .build(tauri::generate_context!())

@@ -7,6 +7,8 @@
 //! | `serve` | `donna serve`: the gateway alone, headless |
 //! | `token` | `donna token mint`: device and staff tokens for administrators |
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
+//! | `staff` | the staff desktop: live visitor events, native notifications, "on my way" |
+//! | `window` | the one window, created per mode |
 //! | `commands` | the thin Tauri commands the UI invokes |
 //! | `notices` | what the kiosk says unasked (a staff member is on their way) |
 //! | `realtime` | the app's realtime session (cloud or local engine) and the tools it runs |
@@ -23,7 +25,9 @@ mod logging;
 mod notices;
 mod realtime;
 mod serve;
+mod staff;
 mod token;
+mod window;
 
 use std::process::ExitCode;
 
@@ -35,6 +39,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => gui::run(&cli.overrides()),
         Some(cli::Command::Serve { .. }) => serve::run(&cli.overrides()),
+        Some(cli::Command::Staff) => staff::run(&cli.overrides()),
         Some(cli::Command::Token { ref command }) => token::run(&cli.overrides(), command),
     };
     match result {

@@ -309,3 +309,97 @@ async fn a_plain_browser_uses_the_gateway() {
     );
     assert!(served.terminate());
 }
+
+#[tokio::test]
+async fn the_staff_desktop_shows_a_check_in_and_acknowledges_it() {
+    require_display();
+    let sandbox = Sandbox::new();
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("DONNA_FIXED_TIME", "2026-11-26T10:00:00Z"),
+    ];
+    let served = Served::start(&sandbox, &[], &env);
+    let mut mint = sandbox.command();
+    mint.env("JWT_SECRET", JWT_SECRET).args([
+        "token",
+        "mint",
+        "--sub",
+        "staff-priya-shah",
+        "--role",
+        "staff",
+        "--ttl",
+        "1h",
+    ]);
+    let out = util::run_with_timeout(mint, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let staff_home = Sandbox::new();
+    let (port, native_port) = (free_port(), free_port());
+    let mut cmd = Command::new("tauri-driver");
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--native-port",
+        &native_port.to_string(),
+    ]);
+    staff_home.apply(&mut cmd);
+    cmd.env("DONNA_GATEWAY_URL", &served.url)
+        .env("DONNA_STAFF_TOKEN", &token);
+    let driver = Driver::spawn(cmd, port);
+    let client = driver
+        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .await;
+
+    let http = reqwest::Client::new();
+    let result = AssertUnwindSafe(async {
+        client
+            .wait()
+            .for_element(Locator::Css("body[data-ready='true']"))
+            .await?;
+        // A visitor checks in at a browser tablet for Priya.
+        let reply: Value = http
+            .post(format!("{}/api/chat", served.url))
+            .json(&json!({ "message": "Hi, my name is Ann Lee and I'm here to see Priya Shah" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            reply["reply"].as_str().unwrap().starts_with("Thank you, Ann."),
+            "{reply}"
+        );
+        let summary = client
+            .wait()
+            .for_element(Locator::Css(".visit .summary"))
+            .await?
+            .text()
+            .await?;
+        client.find(Locator::Css(".visit .ack")).await?.click().await?;
+        client
+            .wait()
+            .for_element(Locator::Css(".visit.acknowledged"))
+            .await?;
+        Ok::<_, fantoccini::error::CmdError>(summary)
+    })
+    .catch_unwind()
+    .await;
+    client.close().await.expect("end the session so the app exits");
+    let summary = result
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
+    assert_eq!(summary, "Ann Lee is at reception to see you.");
+    let visits: Value = http
+        .get(format!("{}/api/visits?since=0", served.url))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(visits[0]["acknowledged_by"], "priya-shah", "{visits}");
+    assert!(served.terminate());
+}

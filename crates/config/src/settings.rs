@@ -86,6 +86,10 @@ pub struct Settings {
     pub jwt_issuer: String,
     pub jwt_audience: String,
     pub openai_api_key: Option<Secret>,
+    /// The gateway a staff desktop follows (`DONNA_GATEWAY_URL`); default: this machine's.
+    pub gateway_url: Option<String>,
+    /// The staff desktop's token (`DONNA_STAFF_TOKEN`, minted with `donna token mint --role staff`).
+    pub staff_token: Option<Secret>,
     /// A stopped clock for demonstrations and tests (`DONNA_FIXED_TIME`, RFC 3339); `None` is
     /// the system clock.
     pub fixed_time: Option<String>,
@@ -321,6 +325,17 @@ impl Settings {
             ));
         }
 
+        let gateway_url = env
+            .get("DONNA_GATEWAY_URL")
+            .map(|u| u.trim_end_matches('/').to_owned());
+        if let Some(u) = &gateway_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return Err(ConfigError::invalid(
+                "DONNA_GATEWAY_URL",
+                format!("expected an http(s) URL, got \"{u}\""),
+            ));
+        }
         let fixed_time = env.get("DONNA_FIXED_TIME").map(str::to_owned);
         if let Some(t) = &fixed_time {
             let looks_rfc3339 = t.len() >= 20 && t.as_bytes().get(4) == Some(&b'-') && t.contains('T');
@@ -365,6 +380,8 @@ impl Settings {
             engine_key: env.get("DONNA_ENGINE_KEY").map(Secret::new),
             webhooks,
             fixed_time,
+            gateway_url,
+            staff_token: env.get("DONNA_STAFF_TOKEN").map(Secret::new),
             webhook_secret: env.get("DONNA_WEBHOOK_SECRET").map(Secret::new),
             openai_realtime_model,
             openai_base_url,

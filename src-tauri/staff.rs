@@ -1,0 +1,129 @@
+//! `donna staff`: the staff desktop. It follows a gateway's visitor events, shows each as a
+//! native notification and in its window, and tells the gateway when the staff member is on
+//! their way. The work is in the `donna-staff` crate; this wires it to the window.
+
+use donna_config::{ConfigError, Overrides, Settings};
+use donna_desk::DeskEvent;
+use donna_staff::StaffClient;
+use donna_staff::client::VisitRow;
+use serde::Serialize;
+use tauri::{Emitter, Manager, RunEvent};
+use tauri_plugin_notification::NotificationExt;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{CommandError, StartError};
+
+/// The event the staff page listens to.
+pub const STAFF_EVENT: &str = "donna://staff-event";
+
+#[derive(Debug)]
+struct StaffState {
+    client: StaffClient,
+}
+
+pub fn run(overrides: &Overrides) -> Result<(), StartError> {
+    crate::gui::require_display()?;
+    let settings = Settings::load(overrides)?;
+    let token = settings.staff_token.clone().ok_or_else(|| ConfigError::Missing {
+        name: "DONNA_STAFF_TOKEN".to_owned(),
+        problem:
+            "required for the staff desktop (mint one with `donna token mint --sub <staff id> --role staff`)"
+                .to_owned(),
+    })?;
+    let gateway = settings
+        .gateway_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", settings.addr));
+    let client = StaffClient::new(&gateway, token).map_err(|e| StartError::Window(e.to_string()))?;
+    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+        path: settings.data_dir.clone(),
+        source,
+    })?;
+    let _log_guard = crate::logging::init(&settings.data_dir, &settings.log_level)?;
+    tracing::info!(%gateway, "staff desktop starting");
+
+    let shutdown = CancellationToken::new();
+    let follow_shutdown = shutdown.clone();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .manage(StaffState {
+            client: client.clone(),
+        })
+        .invoke_handler(tauri::generate_handler![staff_snapshot, acknowledge])
+        .setup(move |app| {
+            crate::window::open(app.handle(), "staff.html", "Donna — staff")?;
+            let handle = app.handle().clone();
+            let (tx, mut rx) = tokio::sync::mpsc::channel::<DeskEvent>(64);
+            tauri::async_runtime::spawn(async move {
+                if let Err(e) = client.follow(tx, follow_shutdown).await {
+                    tracing::error!(error = %e, "staff events stopped");
+                }
+            });
+            tauri::async_runtime::spawn(async move {
+                while let Some(event) = rx.recv().await {
+                    show(&handle, &event);
+                }
+            });
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .map_err(|e| StartError::Window(e.to_string()))?;
+    app.run(move |_, event| {
+        if let RunEvent::Exit = event {
+            shutdown.cancel();
+        }
+    });
+    Ok(())
+}
+
+/// One event: in the window, and as a native notification for the ones that need a person.
+fn show(app: &tauri::AppHandle, event: &DeskEvent) {
+    if let Err(e) = app.emit(STAFF_EVENT, event) {
+        tracing::warn!(error = %e, "cannot show an event in the window");
+    }
+    let title = match event.kind.as_str() {
+        "visitor.checked_in" => "Visitor at reception",
+        "message.left" => "New message",
+        "staff.notified" => "Help needed at reception",
+        _ => return,
+    };
+    // A desktop without a notification service still has the window; say so once per event.
+    if let Err(e) = app
+        .notification()
+        .builder()
+        .title(title)
+        .body(&event.summary)
+        .show()
+    {
+        tracing::warn!(error = %e, "native notification failed; the event is in the window");
+    }
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.request_user_attention(Some(tauri::UserAttentionType::Informational));
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Snapshot {
+    pub visits: Vec<VisitRow>,
+}
+
+/// Today's visits, for the page's first render.
+#[tauri::command]
+async fn staff_snapshot(state: tauri::State<'_, StaffState>) -> Result<Snapshot, CommandError> {
+    let visits = state
+        .client
+        .visits_today()
+        .await
+        .map_err(CommandError::from_staff)?;
+    Ok(Snapshot { visits })
+}
+
+/// "On my way" for visit `visit_id`.
+#[tauri::command]
+async fn acknowledge(state: tauri::State<'_, StaffState>, visit_id: i64) -> Result<(), CommandError> {
+    state
+        .client
+        .acknowledge(visit_id)
+        .await
+        .map_err(CommandError::from_staff)
+}
