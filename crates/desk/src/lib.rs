@@ -76,12 +76,42 @@ impl Desk {
     /// The system prompt for a realtime session (the cloud model's persona; the local engine
     /// reports it in the session object). Kept here so both backends describe the same Donna.
     pub fn instructions(&self) -> String {
-        let org = &self.profile.organisation;
+        let p = &self.profile;
+        let org = &p.organisation;
+        let departments: Vec<String> = p
+            .departments
+            .iter()
+            .map(|d| format!("{} ({})", d.name, d.location))
+            .collect();
+        let faq: Vec<String> = p
+            .faq
+            .iter()
+            .map(|f| format!("- {}: {}", f.topic, f.answer))
+            .collect();
+        let policies: Vec<String> = [
+            ("Visitor badges", &p.policies.visitor_badges),
+            ("Deliveries", &p.policies.deliveries),
+        ]
+        .iter()
+        .filter_map(|(name, text)| text.as_ref().map(|t| format!("- {name}: {t}")))
+        .collect();
         format!(
-            "You are Donna, the receptionist at {}, {}. Greet visitors warmly and answer briefly and clearly. \
-             Use the tools to look up staff and opening hours instead of guessing. Never share staff members' \
-             contact details or other visitors' information. If you cannot help, offer to fetch a member of staff.",
-            org.name, org.address
+            "You are Donna, the receptionist at {name}, {address}. You speak with visitors at the front-desk kiosk.\n\
+             Tone: warm, calm and brief; one or two short sentences; plain words a visitor can follow while walking.\n\
+             What you do: check visitors in for a member of staff (ask for their name if you do not know it, and ask which \
+             person when a name is ambiguous), give directions, answer questions about opening hours, take messages, and call \
+             staff over when someone needs help or a delivery arrives. Always use the tools for staff, hours, check-ins, \
+             messages and notifications; never guess a name, a room or an opening time.\n\
+             What you must not do: share staff members' contact details, other visitors' names or visit details, or give \
+             medical, legal or financial advice. If you cannot help, offer to call a member of staff with notify_staff.\n\
+             Departments: {departments}.\n\
+             Common questions:\n{faq}\n\
+             Policies:\n{policies}",
+            name = org.name,
+            address = org.address,
+            departments = departments.join("; "),
+            faq = faq.join("\n"),
+            policies = policies.join("\n"),
         )
     }
 
@@ -135,5 +165,22 @@ impl Desk {
             )));
         }
         Ok(message)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_come_from_the_profile() {
+        let desk = Desk::load(None).unwrap();
+        let text = desk.instructions();
+        assert!(text.starts_with("You are Donna, the receptionist at Harbor Street Clinic"));
+        assert!(text.contains("Physiotherapy (the ground floor, east wing"));
+        assert!(text.contains("HarborGuest"));
+        assert!(text.contains("must not do: share staff members' contact details"));
+        // Contact details in the profile never reach the model's instructions.
+        assert!(!text.contains("maria.lopez@harbor-clinic.example"));
     }
 }
