@@ -69,6 +69,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         keys,
         EngineConfig {
             default_model: settings.openai_realtime_model.clone(),
+            tts: Some(Arc::new(donna_speech::Tts::default())),
             ..EngineConfig::default()
         },
     );

@@ -30,7 +30,8 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
         return;
     }
     let config = engine.config().clone();
-    let mut conversation = Conversation::new(engine.reception().clone(), session, config.limits.clone());
+    let mut conversation = Conversation::new(engine.reception().clone(), session, config.limits.clone())
+        .with_tts(config.tts.clone());
     if send(&mut socket, conversation.session_created()).await.is_err() {
         return;
     }

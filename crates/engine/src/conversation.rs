@@ -16,14 +16,15 @@ use donna_realtime::protocol::client::{
 };
 use donna_realtime::protocol::server::{
     Committed, ContentPartEvent, Delta, FunctionCallArgumentsDelta, FunctionCallArgumentsDone, ItemDeleted,
-    ItemEvent, ItemTruncated, OutputItem, Plain, RateLimit, RateLimitsUpdated, ResponseEvent, SessionEvent,
-    SpeechStarted, SpeechStopped, TextDone, TranscriptionFailed,
+    ItemEvent, ItemTruncated, OutputItem, Part, Plain, RateLimit, RateLimitsUpdated, ResponseEvent,
+    SessionEvent, SpeechStarted, SpeechStopped, TextDone, TranscriptDone, TranscriptionFailed,
 };
 use donna_realtime::protocol::session::TurnDetection;
 use donna_realtime::protocol::{
     ClientEvent, ContentPart, DecodeError, Item, ItemStatus, Response, ResponseStatus, Role, ServerEvent,
     SessionConfig,
 };
+use donna_speech::Synthesizer;
 use serde_json::{Value, json};
 
 use crate::error::ProtocolError;
@@ -84,9 +85,13 @@ struct Active {
     output: Output,
     /// Pieces not yet streamed.
     pending: VecDeque<String>,
-    /// What has been streamed so far (text or arguments).
+    /// What has been streamed so far (text, transcript or arguments).
     sent: String,
     input_chars: usize,
+    /// Spoken (audio + transcript) rather than text.
+    audio: bool,
+    /// The PCM16 24 kHz audio streamed so far, kept for truncation and retrieval.
+    audio_bytes: Vec<u8>,
 }
 
 /// The state of one session.
@@ -106,6 +111,8 @@ pub struct Conversation {
     active: Option<Active>,
     outbox: VecDeque<ServerEvent>,
     audio_produced: bool,
+    /// Offline speech synthesis; without it audio responses are refused with a clear error.
+    tts: Option<Arc<dyn Synthesizer>>,
 }
 
 impl Conversation {
@@ -124,9 +131,16 @@ impl Conversation {
             active: None,
             outbox: VecDeque::new(),
             audio_produced: false,
+            tts: None,
         };
         conversation.reset_vad();
         conversation
+    }
+
+    /// Speak audio responses with `tts`.
+    pub fn with_tts(mut self, tts: Option<Arc<dyn Synthesizer>>) -> Self {
+        self.tts = tts;
+        self
     }
 
     /// The first event of every session.
@@ -152,6 +166,18 @@ impl Conversation {
             return Some(event);
         }
         let active = self.active.as_mut()?;
+        if active.audio {
+            return match active.pending.pop_front() {
+                Some(sentence) => {
+                    self.speak(sentence);
+                    self.outbox.pop_front()
+                }
+                None => {
+                    self.finish(ResponseStatus::Completed, None);
+                    self.outbox.pop_front()
+                }
+            };
+        }
         match active.pending.pop_front() {
             Some(piece) => {
                 active.sent.push_str(&piece);
@@ -181,6 +207,49 @@ impl Conversation {
                 self.outbox.pop_front()
             }
         }
+    }
+
+    /// Synthesise one sentence of the active response and queue its transcript and audio deltas
+    /// (100 ms of PCM16 24 kHz each, as the service sends them).
+    fn speak(&mut self, sentence: String) {
+        let Some(active) = self.active.as_mut() else {
+            return;
+        };
+        let text = if active.pending.is_empty() {
+            sentence
+        } else {
+            format!("{sentence} ")
+        };
+        let pcm = match self.tts.as_ref().map(|t| t.synthesize(text.trim())) {
+            Some(Ok(pcm)) => pcm,
+            Some(Err(e)) => {
+                tracing::warn!(error = %e, "speech synthesis failed for a sentence; sending its transcript only");
+                Vec::new()
+            }
+            None => Vec::new(),
+        };
+        active.sent.push_str(&text);
+        self.outbox
+            .push_back(ServerEvent::OutputAudioTranscriptDelta(Delta {
+                event_id: new_id("event"),
+                response_id: active.id.clone(),
+                item_id: active.item_id.clone(),
+                output_index: 0,
+                content_index: 0,
+                delta: text,
+            }));
+        let bytes: Vec<u8> = pcm.iter().flat_map(|s| s.to_le_bytes()).collect();
+        for chunk in bytes.chunks((100 * BYTES_PER_MS) as usize) {
+            self.outbox.push_back(ServerEvent::OutputAudioDelta(Delta {
+                event_id: new_id("event"),
+                response_id: active.id.clone(),
+                item_id: active.item_id.clone(),
+                output_index: 0,
+                content_index: 0,
+                delta: base64::engine::general_purpose::STANDARD.encode(chunk),
+            }));
+        }
+        active.audio_bytes.extend_from_slice(&bytes);
     }
 
     /// Handle one text frame from the client; returns what to send at once.
@@ -627,7 +696,8 @@ impl Conversation {
             .clone()
             .or_else(|| self.session.output_modalities.clone())
             .unwrap_or_default();
-        if modalities.iter().any(|m| m == "audio") {
+        let audio = modalities.iter().any(|m| m == "audio");
+        if audio && self.tts.is_none() {
             return Err(ProtocolError::server(
                 "speech_synthesis_unavailable",
                 "Audio output unavailable: offline text-to-speech is not installed in the local engine. Use output_modalities [\"text\"].",
@@ -648,7 +718,9 @@ impl Conversation {
         } else {
             None
         };
+        let audio = audio && matches!(output, Output::Message { .. });
         let pending = match &output {
+            Output::Message { text } if audio => donna_speech::tts::sentences(text).into(),
             Output::Message { text } => split_words(text),
             Output::Call { arguments, .. } => split_every(arguments, 16),
         };
@@ -662,6 +734,8 @@ impl Conversation {
             pending,
             sent: String::new(),
             input_chars,
+            audio,
+            audio_bytes: Vec::new(),
         };
         let response = self.response_object(&active, ResponseStatus::InProgress, None, Vec::new());
         self.outbox.push_back(ServerEvent::ResponseCreated(ResponseEvent {
@@ -690,7 +764,14 @@ impl Conversation {
                     item_id: active.item_id.clone(),
                     output_index: 0,
                     content_index: 0,
-                    part: ContentPart::Text { text: String::new() },
+                    part: if active.audio {
+                        ContentPart::Audio {
+                            audio: None,
+                            transcript: Some(String::new()),
+                        }
+                    } else {
+                        ContentPart::Text { text: String::new() }
+                    },
                 }));
         }
         self.active = Some(active);
@@ -808,6 +889,38 @@ impl Conversation {
         let item = output_item(&active, item_status, &active.sent);
         let id = active.id.clone();
         match &active.output {
+            Output::Message { .. } if active.audio => {
+                let part = |p: &Active| Part {
+                    event_id: new_id("event"),
+                    response_id: p.id.clone(),
+                    item_id: p.item_id.clone(),
+                    output_index: 0,
+                    content_index: 0,
+                };
+                self.outbox.push_back(ServerEvent::OutputAudioDone(part(&active)));
+                self.outbox
+                    .push_back(ServerEvent::OutputAudioTranscriptDone(TranscriptDone {
+                        event_id: new_id("event"),
+                        response_id: id.clone(),
+                        item_id: active.item_id.clone(),
+                        output_index: 0,
+                        content_index: 0,
+                        transcript: active.sent.clone(),
+                    }));
+                self.outbox
+                    .push_back(ServerEvent::ContentPartDone(ContentPartEvent {
+                        event_id: new_id("event"),
+                        response_id: id.clone(),
+                        item_id: active.item_id.clone(),
+                        output_index: 0,
+                        content_index: 0,
+                        part: ContentPart::Audio {
+                            audio: None,
+                            transcript: Some(active.sent.clone()),
+                        },
+                    }));
+                self.audio_produced = true;
+            }
             Output::Message { .. } => {
                 self.outbox.push_back(ServerEvent::OutputTextDone(TextDone {
                     event_id: new_id("event"),
@@ -857,7 +970,7 @@ impl Conversation {
             ));
             self.items.push(Stored {
                 item: item.clone(),
-                audio: None,
+                audio: active.audio.then(|| std::mem::take(&mut active.audio_bytes)),
             });
         }
         let details = match (status, reason) {
@@ -901,7 +1014,7 @@ impl Conversation {
             status_details: details,
             output,
             conversation_id: a.in_conversation.then(|| self.conversation_id.clone()),
-            output_modalities: Some(vec!["text".to_owned()]),
+            output_modalities: Some(vec![if a.audio { "audio" } else { "text" }.to_owned()]),
             max_output_tokens: Some(self.session.max_output_tokens.clone().unwrap_or(json!("inf"))),
             audio: None,
             usage: done.then(|| {
@@ -961,6 +1074,11 @@ fn output_item(a: &Active, status: ItemStatus, sent: &str) -> Item {
             role: Role::Assistant,
             content: if status == ItemStatus::InProgress {
                 Vec::new()
+            } else if a.audio {
+                vec![ContentPart::OutputAudio {
+                    audio: None,
+                    transcript: Some(sent.to_owned()),
+                }]
             } else {
                 vec![ContentPart::OutputText {
                     text: sent.to_owned(),

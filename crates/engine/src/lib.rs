@@ -42,6 +42,8 @@ pub struct EngineConfig {
     /// Largest WebSocket message accepted; above it the connection closes with 1009.
     pub max_frame_bytes: usize,
     pub limits: Limits,
+    /// Speech synthesis for audio responses; `None` answers them with `speech_synthesis_unavailable`.
+    pub tts: Option<Arc<dyn donna_speech::Synthesizer>>,
 }
 
 impl Default for EngineConfig {
@@ -52,6 +54,7 @@ impl Default for EngineConfig {
             // The service caps one append at 15 MiB of audio; base64 and JSON add a third.
             max_frame_bytes: 21 * 1024 * 1024,
             limits: Limits::default(),
+            tts: None,
         }
     }
 }

@@ -765,3 +765,108 @@ async fn closing_releases_the_session() {
     }
     panic!("session still counted as open");
 }
+
+#[tokio::test]
+async fn spoken_answers_stream_audio_and_truncate_exactly() {
+    let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(donna_speech::Tts::default());
+    let server = start_with(EngineConfig {
+        tts: Some(tts),
+        ..EngineConfig::default()
+    })
+    .await;
+    let mut peer = Peer::connect(&server, KEY).await.unwrap();
+    assert_eq!(
+        peer.recv().await["session"]["output_modalities"],
+        json!(["audio"])
+    );
+    peer.send(user_text("Where are the toilets?")).await;
+    peer.recv_until("conversation.item.done").await;
+    peer.send(json!({ "type": "response.create" })).await;
+    let events = peer.recv_until("rate_limits.updated").await;
+    let t = types(&events);
+    assert_eq!(
+        &t[..4],
+        [
+            "response.created",
+            "response.output_item.added",
+            "conversation.item.added",
+            "response.content_part.added"
+        ]
+    );
+    assert_eq!(
+        &t[t.len() - 7..],
+        [
+            "response.output_audio.done",
+            "response.output_audio_transcript.done",
+            "response.content_part.done",
+            "response.output_item.done",
+            "conversation.item.done",
+            "response.done",
+            "rate_limits.updated"
+        ]
+    );
+    assert!(
+        t[4..t.len() - 7]
+            .iter()
+            .all(|k| *k == "response.output_audio.delta" || *k == "response.output_audio_transcript.delta")
+    );
+    assert_eq!(events[3]["part"], json!({ "type": "audio", "transcript": "" }));
+
+    let transcript: String = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_audio_transcript.delta")
+        .map(|e| e["delta"].as_str().unwrap())
+        .collect();
+    let done = events
+        .iter()
+        .find(|e| e["type"] == "response.output_audio_transcript.done")
+        .unwrap();
+    assert_eq!(done["transcript"], transcript.as_str());
+    assert!(
+        transcript.contains("toilets are on the ground floor"),
+        "{transcript}"
+    );
+    let audio: Vec<u8> = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_audio.delta")
+        .flat_map(|e| {
+            base64::engine::general_purpose::STANDARD
+                .decode(e["delta"].as_str().unwrap())
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(audio.len() % 2, 0);
+    let ms = audio.len() as u64 / 48;
+    // Two sentences, about 20 words: several seconds of speech, not silence.
+    assert!((3_000..15_000).contains(&ms), "{ms} ms");
+    let samples: Vec<i16> = audio
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    let rms = (samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt();
+    assert!(rms > 500.0, "rms {rms}");
+    let response = &events[events.len() - 2]["response"];
+    assert_eq!(response["output_modalities"], json!(["audio"]));
+    assert_eq!(
+        response["output"][0]["content"][0],
+        json!({ "type": "output_audio", "transcript": transcript })
+    );
+
+    // The visitor heard 1,234 ms: the item keeps exactly that much audio.
+    let item_id = events[1]["item"]["id"].as_str().unwrap().to_owned();
+    let err = peer.expect_error(json!({ "type": "conversation.item.truncate", "item_id": item_id, "content_index": 0, "audio_end_ms": ms + 1 })).await;
+    assert_eq!(err["code"], "invalid_value");
+    assert!(
+        err["message"].as_str().unwrap().contains("already shorter than"),
+        "{err}"
+    );
+    peer.send(json!({ "type": "conversation.item.truncate", "item_id": item_id, "content_index": 0, "audio_end_ms": 1234 })).await;
+    let truncated = peer.recv().await;
+    assert_eq!(
+        (truncated["type"].as_str(), truncated["audio_end_ms"].as_u64()),
+        (Some("conversation.item.truncated"), Some(1234))
+    );
+    // The voice cannot change once it has spoken.
+    let err = peer.expect_error(json!({ "type": "session.update", "session": { "type": "realtime", "audio": { "output": { "voice": "marin" } } } })).await;
+    assert_eq!(err["code"], "cannot_update_voice");
+}

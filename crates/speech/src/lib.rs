@@ -1,0 +1,14 @@
+//! Offline speech for the local engine.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`tts`] | text to PCM16 mono 24 kHz, sentence by sentence, through flite |
+//! | [`resample`] | rate conversion with a real resampler (rubato) |
+//!
+//! The C API is confined to the private `flite` module; everything public is safe Rust.
+
+mod flite;
+pub mod resample;
+pub mod tts;
+
+pub use tts::{Synthesizer, Tts, TtsError};
