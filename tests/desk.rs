@@ -6,21 +6,11 @@
 mod util;
 
 use std::process::Command;
-use std::time::Duration;
 
 use serde_json::{Value, json};
-use util::{Sandbox, Served, run_with_timeout};
+use util::{Sandbox, Served};
 
 const JWT_SECRET: &str = "desk-test-secret-0123456789abcdef0123";
-
-fn mint(sandbox: &Sandbox, sub: &str, role: &str) -> String {
-    let mut cmd = sandbox.command();
-    cmd.env("JWT_SECRET", JWT_SECRET)
-        .args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"]);
-    let out = run_with_timeout(cmd, Duration::from_secs(20));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -72,7 +62,7 @@ fn a_message_acknowledged_to_the_visitor_survives_kill_9() {
     drop(served);
 
     let again = Served::start(&sandbox, &[], &env);
-    let token = mint(&sandbox, "tom-becker", "staff");
+    let token = util::mint_token(&sandbox, JWT_SECRET, "tom-becker", "staff");
     let messages: Value = rt.block_on(async {
         http.get(format!("{}/api/messages?since=0", again.url))
             .bearer_auth(&token)

@@ -62,6 +62,21 @@ impl Drop for Driver {
     }
 }
 
+/// tauri-driver on free ports, with `sandbox`'s environment plus `env`.
+fn app_driver(sandbox: &Sandbox, env: &[(&str, &str)]) -> Driver {
+    let (port, native_port) = (free_port(), free_port());
+    let mut cmd = Command::new("tauri-driver");
+    cmd.args([
+        "--port",
+        &port.to_string(),
+        "--native-port",
+        &native_port.to_string(),
+    ]);
+    sandbox.apply(&mut cmd);
+    cmd.envs(env.iter().copied());
+    Driver::spawn(cmd, port)
+}
+
 fn require_display() {
     assert!(
         std::env::var_os("DISPLAY").is_some(),
@@ -138,12 +153,7 @@ fn app_gateway_url(sandbox: &Sandbox) -> String {
 /// Acknowledge the newest visit as `staff` through the gateway, with a token from `donna token mint`.
 async fn acknowledge_latest_visit(sandbox: &Sandbox, staff: &str) {
     let url = app_gateway_url(sandbox);
-    let mut mint = sandbox.command();
-    mint.env("JWT_SECRET", JWT_SECRET)
-        .args(["token", "mint", "--sub", staff, "--role", "staff", "--ttl", "1h"]);
-    let out = util::run_with_timeout(mint, Duration::from_secs(20));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let token = util::mint_token(sandbox, JWT_SECRET, staff, "staff");
     let http = reqwest::Client::new();
     let visits: Value = http
         .get(format!("{url}/api/visits?since=0"))
@@ -199,19 +209,14 @@ async fn transport(client: &Client) -> String {
 async fn the_kiosk_window_answers_checks_in_and_announces_the_host() {
     require_display();
     let sandbox = Sandbox::new();
-    let (port, native_port) = (free_port(), free_port());
-    let mut cmd = Command::new("tauri-driver");
-    cmd.args([
-        "--port",
-        &port.to_string(),
-        "--native-port",
-        &native_port.to_string(),
-    ]);
-    sandbox.apply(&mut cmd);
     // A Thursday morning, so the clinic is open whenever the test runs; tokens for staff.
-    cmd.env("DONNA_FIXED_TIME", "2026-11-26T10:00:00Z")
-        .env("JWT_SECRET", JWT_SECRET);
-    let driver = Driver::spawn(cmd, port);
+    let driver = app_driver(
+        &sandbox,
+        &[
+            ("DONNA_FIXED_TIME", "2026-11-26T10:00:00Z"),
+            ("JWT_SECRET", JWT_SECRET),
+        ],
+    );
     let client = driver
         .session(json!({ "tauri:options": { "application": util::DONNA } }))
         .await;
@@ -319,34 +324,12 @@ async fn the_staff_desktop_shows_a_check_in_and_acknowledges_it() {
         ("DONNA_FIXED_TIME", "2026-11-26T10:00:00Z"),
     ];
     let served = Served::start(&sandbox, &[], &env);
-    let mut mint = sandbox.command();
-    mint.env("JWT_SECRET", JWT_SECRET).args([
-        "token",
-        "mint",
-        "--sub",
-        "staff-priya-shah",
-        "--role",
-        "staff",
-        "--ttl",
-        "1h",
-    ]);
-    let out = util::run_with_timeout(mint, Duration::from_secs(20));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-
+    let token = util::mint_token(&sandbox, JWT_SECRET, "staff-priya-shah", "staff");
     let staff_home = Sandbox::new();
-    let (port, native_port) = (free_port(), free_port());
-    let mut cmd = Command::new("tauri-driver");
-    cmd.args([
-        "--port",
-        &port.to_string(),
-        "--native-port",
-        &native_port.to_string(),
-    ]);
-    staff_home.apply(&mut cmd);
-    cmd.env("DONNA_GATEWAY_URL", &served.url)
-        .env("DONNA_STAFF_TOKEN", &token);
-    let driver = Driver::spawn(cmd, port);
+    let driver = app_driver(
+        &staff_home,
+        &[("DONNA_GATEWAY_URL", &served.url), ("DONNA_STAFF_TOKEN", &token)],
+    );
     let client = driver
         .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
         .await;

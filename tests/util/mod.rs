@@ -205,3 +205,20 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<
 pub fn repo_file(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)
 }
+
+/// A token from the real `donna token mint`, signed with `jwt_secret`.
+pub fn mint_token(sandbox: &Sandbox, jwt_secret: &str, sub: &str, role: &str) -> String {
+    let mut cmd = sandbox.command();
+    cmd.env("JWT_SECRET", jwt_secret)
+        .args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"]);
+    let out = run_with_timeout(cmd, Duration::from_secs(20));
+    assert!(
+        out.status.success(),
+        "token mint failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8 token")
+        .trim()
+        .to_owned()
+}

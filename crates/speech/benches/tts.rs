@@ -49,5 +49,8 @@ fn main() {
         percentile(whole_times, 0.95).as_secs_f64() * 1e3,
         whole_p50.as_secs_f64() / audio_s
     );
-    println!("  first audio / whole reply at p50: {:.2}x", first_p50.as_secs_f64() / whole_p50.as_secs_f64());
+    println!(
+        "  first audio / whole reply at p50: {:.2}x",
+        first_p50.as_secs_f64() / whole_p50.as_secs_f64()
+    );
 }
