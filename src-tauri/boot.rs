@@ -4,11 +4,13 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use donna_config::{Overrides, Settings};
+use donna_config::{Backend, Overrides, Settings};
 use donna_desk::Desk;
 use donna_engine::{Engine, EngineConfig, Keys};
-use donna_gateway::{GatewayError, GatewayState, HealthInfo};
-use tracing_appender::non_blocking::WorkerGuard;
+use donna_gateway::logs::LogGuard;
+use donna_gateway::realtime::RealtimeBackend;
+use donna_gateway::voice::VoiceBackend;
+use donna_gateway::{GatewayConfig, GatewayError, GatewayState, HealthInfo};
 
 use crate::assets::EmbeddedUi;
 use crate::error::StartError;
@@ -23,7 +25,7 @@ pub struct Booted {
     pub engine: Engine,
     /// Bound already, so "port in use" is reported before anything else starts.
     pub listener: TcpListener,
-    pub _log_guard: WorkerGuard,
+    pub _log_guard: LogGuard,
 }
 
 pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
@@ -43,12 +45,12 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         path: settings.data_dir.clone(),
         source,
     })?;
-    let log_guard = crate::logging::init(&settings.data_dir, &settings.log_level)?;
     let keys = Keys::load_or_create(
         settings.engine_key.as_ref().map(|k| k.expose()),
         &settings.data_dir,
     )
     .map_err(StartError::Engine)?;
+    let log_guard = crate::logging::init(&settings, keys.engine_key())?;
     let engine = Engine::new(
         desk.clone(),
         keys,
@@ -71,8 +73,18 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         data_dir: settings.data_dir.clone(),
     };
     let jwt = donna_gateway::auth::Jwt::from_settings(&settings)?;
+    let realtime = match (&settings.backend, &settings.openai_api_key) {
+        (Backend::OpenAi, Some(key)) => RealtimeBackend::Cloud {
+            base_url: settings.openai_base_url.clone(),
+            api_key: key.clone(),
+        },
+        _ => RealtimeBackend::Local(engine.clone()),
+    };
     let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
-        .with_auth(donna_gateway::auth::Authenticator::new(jwt));
+        .with_auth(donna_gateway::auth::Authenticator::new(jwt))
+        .with_config(GatewayConfig::from_settings(&settings))?
+        .with_realtime(realtime)
+        .with_voice(VoiceBackend::from_settings(&settings));
     Ok(Booted {
         settings,
         desk,
@@ -86,7 +98,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
 impl Booted {
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
     pub fn router(&self) -> axum::Router {
-        donna_gateway::app(self.gateway.clone()).merge(self.engine.router())
+        donna_gateway::app_with(self.gateway.clone(), self.engine.router())
     }
 }
 

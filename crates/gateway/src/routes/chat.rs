@@ -3,16 +3,17 @@
 use axum::Json;
 use axum::extract::{FromRequest, State};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{ApiError, GatewayState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     pub message: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChatResponse {
     pub reply: String,
 }
@@ -22,6 +23,16 @@ pub struct ChatResponse {
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
+/// One typed message to Donna.
+#[utoipa::path(post, path = "/api/chat", tag = "chat",
+    request_body = ChatRequest,
+    responses(
+        (status = 200, body = ChatResponse),
+        (status = 400, description = "not JSON", body = crate::openapi::ErrorResponse),
+        (status = 413, body = crate::openapi::ErrorResponse),
+        (status = 415, body = crate::openapi::ErrorResponse),
+        (status = 422, description = "wrong shape or empty message", body = crate::openapi::ErrorResponse),
+    ))]
 pub async fn chat(
     State(state): State<GatewayState>,
     ApiJson(req): ApiJson<ChatRequest>,
