@@ -4,12 +4,14 @@
 use std::net::TcpListener;
 use std::sync::Arc;
 
-use donna_config::{Overrides, Settings};
+use donna_config::{Backend, Overrides, Settings};
 use donna_desk::store::Store;
 use donna_desk::{Desk, Reception};
 use donna_engine::{Engine, EngineConfig, Keys};
-use donna_gateway::{GatewayError, GatewayState, HealthInfo};
-use tracing_appender::non_blocking::WorkerGuard;
+use donna_gateway::logs::LogGuard;
+use donna_gateway::realtime::RealtimeBackend;
+use donna_gateway::voice::VoiceBackend;
+use donna_gateway::{GatewayConfig, GatewayError, GatewayState, HealthInfo};
 
 use crate::assets::EmbeddedUi;
 use crate::error::StartError;
@@ -26,7 +28,7 @@ pub struct Booted {
     pub engine: Engine,
     /// Bound already, so "port in use" is reported before anything else starts.
     pub listener: TcpListener,
-    pub _log_guard: WorkerGuard,
+    pub _log_guard: LogGuard,
 }
 
 pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
@@ -56,7 +58,6 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         path: settings.data_dir.clone(),
         source,
     })?;
-    let log_guard = crate::logging::init(&settings.data_dir, &settings.log_level)?;
     let store = Store::open(&settings.data_dir.join("donna.sqlite3")).map_err(StartError::Profile)?;
     let reception = Arc::new(Reception::new((*desk).clone(), store, settings.webhooks.clone()));
     let keys = Keys::load_or_create(
@@ -64,6 +65,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         &settings.data_dir,
     )
     .map_err(StartError::Engine)?;
+    let log_guard = crate::logging::init(&settings, keys.engine_key())?;
     let engine = Engine::new(
         reception.clone(),
         keys,
@@ -92,14 +94,24 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
             "device and staff tokens are off (no JWT_SECRET or JWT_PUBLIC_KEY): staff routes answer 401"
         );
     }
-    let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
-        .with_auth(donna_gateway::auth::Authenticator::new(jwt));
+    let realtime = match (&settings.backend, &settings.openai_api_key) {
+        (Backend::OpenAi, Some(key)) => RealtimeBackend::Cloud {
+            base_url: settings.openai_base_url.clone(),
+            api_key: key.clone(),
+        },
+        _ => RealtimeBackend::Local(engine.clone()),
+    };
     let url = local_url(&listener)?;
     let chat = crate::realtime::RealtimeChat::new(
         crate::realtime::targets(&settings, &url, engine.keys().engine_key()),
         reception.clone(),
     );
-    let gateway = gateway.with_reception(reception.clone(), Some(Arc::new(chat)));
+    let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
+        .with_auth(donna_gateway::auth::Authenticator::new(jwt))
+        .with_config(GatewayConfig::from_settings(&settings))?
+        .with_realtime(realtime)
+        .with_voice(VoiceBackend::from_settings(&settings))
+        .with_reception(reception.clone(), Some(Arc::new(chat)));
     Ok(Booted {
         settings,
         desk,
@@ -124,7 +136,7 @@ impl Booted {
 
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
     pub fn router(&self) -> axum::Router {
-        donna_gateway::app(self.gateway.clone()).merge(self.engine.router())
+        donna_gateway::app_with(self.gateway.clone(), self.engine.router())
     }
 }
 

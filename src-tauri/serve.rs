@@ -26,7 +26,7 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
             }
         })?;
         let shutdown = CancellationToken::new();
-        tokio::spawn(stop_on_signal(shutdown.clone()));
+        stop_on_signal(shutdown.clone());
         // The one line scripts and people wait for; flushed so a pipe sees it at once.
         println!("listening on {url}");
         let _ = std::io::stdout().flush();
@@ -40,27 +40,32 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
 }
 
 /// Cancel `token` on Ctrl-C or SIGTERM, so in-flight requests finish before exit.
-async fn stop_on_signal(token: CancellationToken) {
-    let ctrl_c = tokio::signal::ctrl_c();
+///
+/// The handlers are registered before this returns, that is before the `listening on` line is
+/// printed: a supervisor that signals the moment it sees the line gets a clean shutdown, not
+/// the default (fatal) action of a signal nobody listens for yet.
+fn stop_on_signal(token: CancellationToken) {
     #[cfg(unix)]
     {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = ctrl_c => {}
-                    _ = term.recv() => {}
-                }
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::spawn(async move {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                    tracing::info!("shutting down");
+                    token.cancel();
+                });
+                return;
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only");
-                let _ = ctrl_c.await;
-            }
+            (Err(e), _) | (_, Err(e)) => tracing::warn!(error = %e, "cannot listen for SIGTERM; Ctrl-C only"),
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
-    tracing::info!("shutting down");
-    token.cancel();
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        token.cancel();
+    });
 }

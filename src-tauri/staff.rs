@@ -39,7 +39,8 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
         path: settings.data_dir.clone(),
         source,
     })?;
-    let _log_guard = crate::logging::init(&settings.data_dir, &settings.log_level)?;
+    // The staff desktop holds no engine key; its own token is a secret the scrubber removes.
+    let _log_guard = crate::logging::init(&settings, "")?;
     tracing::info!(%gateway, "staff desktop starting");
 
     let shutdown = CancellationToken::new();

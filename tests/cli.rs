@@ -17,6 +17,18 @@ fn get_json(url: &str) -> Value {
     rt.block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
 }
 
+/// The concatenated log files whose names start with `prefix`.
+fn read_logs(sandbox: &Sandbox, prefix: &str) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(sandbox.data_dir().join("logs")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap().to_str().unwrap().starts_with(prefix) {
+            text.push_str(&std::fs::read_to_string(path).unwrap());
+        }
+    }
+    text
+}
+
 /// Run `donna` with extra env and args; it must fail fast with exactly one line on stderr.
 fn fails_with(sandbox: &Sandbox, args: &[&str], env: &[(&str, &str)]) -> String {
     let mut cmd = sandbox.command();
@@ -43,14 +55,8 @@ fn serve_prints_its_address_answers_health_and_stops_on_sigterm() {
     assert_eq!(health["backend"], "local");
     assert_eq!(health["version"], env!("CARGO_PKG_VERSION"));
     assert!(served.terminate(), "clean exit on SIGTERM");
-    // Logs went to a file in the data dir as JSON lines.
-    let logs = std::fs::read_dir(sandbox.data_dir().join("logs"))
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let text = std::fs::read_to_string(logs).unwrap();
+    // Logs went to a daily file in the data dir as JSON lines.
+    let text = read_logs(&sandbox, "donna.");
     let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(first["fields"]["message"], "starting");
 }
@@ -285,4 +291,93 @@ fn token_mint_errors_are_one_line() {
         &secret,
     );
     assert!(line.starts_with("error: sub must be"), "{line}");
+}
+
+#[test]
+fn the_canary_key_never_leaks_when_the_cloud_fails() {
+    let sandbox = Sandbox::new();
+    let canary = "sk-canary-3f9a0c7d1e";
+    let secret = "cli-test-secret-cli-test-secret-0123";
+    // Nothing listens there: the token route must fail cleanly, naming no key and no address.
+    let dead = format!("http://127.0.0.1:{}/v1", util::free_port());
+    let served = Served::start(
+        &sandbox,
+        &[],
+        &[
+            ("OPENAI_API_KEY", canary),
+            ("OPENAI_BASE_URL", &dead),
+            ("JWT_SECRET", secret),
+            ("DONNA_LOG", "trace"),
+        ],
+    );
+    let jwt = donna_gateway::auth::Jwt::hs256(
+        &donna_config::Secret::new(secret),
+        donna_config::DEFAULT_JWT_ISSUER,
+        donna_config::DEFAULT_JWT_AUDIENCE,
+    );
+    let token = jwt
+        .mint("kiosk-lobby", donna_gateway::auth::Role::Kiosk, 60)
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, text) = rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/realtime/token", served.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        let headers = format!("{:?}", resp.headers());
+        (resp.status().as_u16(), headers + &resp.text().await.unwrap())
+    });
+    assert_eq!(status, 502, "{text}");
+    assert!(text.contains("upstream_error"), "{text}");
+    assert!(!text.contains(canary) && !text.contains(&dead), "{text}");
+    let stderr_path = served.stderr_path.clone();
+    assert!(served.terminate());
+    let stderr = std::fs::read_to_string(stderr_path).unwrap();
+    assert!(!stderr.contains(canary), "{stderr}");
+    let logs = read_logs(&sandbox, "donna.");
+    assert!(!logs.contains(canary) && !logs.contains(secret) && !logs.contains(&token));
+    // The refusal is in the security log, a stream of its own.
+    let security = read_logs(&sandbox, "security.");
+    let entry: Value = security
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|e| e["fields"]["event"] == "denied")
+        .unwrap_or_else(|| panic!("no denial in {security}"));
+    assert_eq!(entry["fields"]["reason"], "upstream_unreachable");
+    assert_eq!(entry["fields"]["sub"], "kiosk-lobby");
+    assert!(!security.contains(canary) && !security.contains(&token));
+    assert!(
+        !logs.contains("\"event\":\"denied\""),
+        "security entries stay in their stream"
+    );
+}
+
+#[test]
+fn old_log_files_are_deleted_by_the_retention_policy() {
+    let sandbox = Sandbox::new();
+    let logs = sandbox.data_dir().join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    for name in [
+        "donna.2020-01-01.log",
+        "security.2020-01-02.log",
+        "notes.2020-01-01.log",
+    ] {
+        std::fs::write(logs.join(name), "{}\n").unwrap();
+    }
+    let served = Served::start(&sandbox, &[], &[("LOG_RETENTION_DAYS", "7")]);
+    util::wait_for("old logs to go", Duration::from_secs(10), || {
+        (!logs.join("donna.2020-01-01.log").exists() && !logs.join("security.2020-01-02.log").exists())
+            .then_some(())
+    });
+    assert!(
+        logs.join("notes.2020-01-01.log").exists(),
+        "other files are not touched"
+    );
+    assert!(served.terminate());
+    assert!(read_logs(&sandbox, "donna.").contains("old log files deleted"));
 }

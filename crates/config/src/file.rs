@@ -29,6 +29,17 @@ pub struct FileConfig {
     pub openai_base_url: Option<String>,
     pub log_level: Option<String>,
     pub webhooks: Option<Vec<String>>,
+    pub log_retention_days: Option<u32>,
+    pub marketing_backend_url: Option<String>,
+    pub marketing_allowed_paths: Option<Vec<String>>,
+    pub request_timeout_s: Option<u64>,
+    pub upstream_timeout_s: Option<u64>,
+    pub openai_transcribe_model: Option<String>,
+    pub openai_chat_model: Option<String>,
+    pub elevenlabs_base_url: Option<String>,
+    pub elevenlabs_voice_id: Option<String>,
+    /// Per-route limits, e.g. `token_identity = "6/min"`; keys as the `RATE_LIMIT_*` names.
+    pub rate_limits: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl FileConfig {

@@ -19,6 +19,8 @@ pub use error::ConfigError;
 pub use file::FileConfig;
 pub use secret::Secret;
 pub use settings::{
-    Backend, BackendChoice, DEFAULT_ADDR, DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, DEFAULT_OPENAI_BASE_URL,
-    DEFAULT_REALTIME_MODEL, JwtAlgorithm, Overrides, Settings,
+    Backend, BackendChoice, DEFAULT_ADDR, DEFAULT_CHAT_MODEL, DEFAULT_ELEVENLABS_BASE_URL,
+    DEFAULT_ELEVENLABS_VOICE_ID, DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, DEFAULT_OPENAI_BASE_URL,
+    DEFAULT_REALTIME_MODEL, DEFAULT_TRANSCRIBE_MODEL, JwtAlgorithm, Overrides, RATE_LIMIT_CLASSES, Rate,
+    RateLimits, Settings,
 };

@@ -13,10 +13,42 @@ pub const DEFAULT_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALH
 pub const DEFAULT_REALTIME_MODEL: &str = "gpt-realtime";
 /// The official SDKs' default; tests point it at the local engine.
 pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
+/// Batch voice defaults.
+pub const DEFAULT_TRANSCRIBE_MODEL: &str = "gpt-4o-mini-transcribe";
+pub const DEFAULT_CHAT_MODEL: &str = "gpt-4o-mini";
+pub const DEFAULT_ELEVENLABS_BASE_URL: &str = "https://api.elevenlabs.io";
+pub const DEFAULT_ELEVENLABS_VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
 /// The `iss` the gateway puts in the tokens it mints and requires in the tokens it accepts.
 pub const DEFAULT_JWT_ISSUER: &str = "donna";
 /// The `aud` of device and staff tokens: the gateway.
 pub const DEFAULT_JWT_AUDIENCE: &str = "donna-gateway";
+
+/// A rate: at most `max` requests per `per_s` seconds, spent as a burst of `max` that refills
+/// evenly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub max: u32,
+    pub per_s: u32,
+}
+
+/// The rate-limited route classes and their defaults: (name, per IP, per identity).
+///
+/// `api` covers every route; the others add their own limits on top. The variables are
+/// `RATE_LIMIT_<CLASS>_IP` and `RATE_LIMIT_<CLASS>_IDENTITY` (e.g. `RATE_LIMIT_TOKEN_IDENTITY=6/min`),
+/// or `off`.
+pub const RATE_LIMIT_CLASSES: &[(&str, &str, &str)] = &[
+    ("api", "600/min", "off"),
+    ("token", "30/min", "10/min"),
+    ("voice", "30/min", "20/min"),
+    ("marketing", "120/min", "60/min"),
+];
+
+/// The configured rate limits of one route class; `None` means unlimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimits {
+    pub per_ip: Option<Rate>,
+    pub per_identity: Option<Rate>,
+}
 
 /// How device and staff tokens are signed. One algorithm is pinned per deployment, so a token
 /// can never pick its own (no `none`, no RS256 public key used as an HMAC secret).
@@ -101,7 +133,26 @@ pub struct Settings {
     pub engine_key: Option<Secret>,
     pub openai_realtime_model: String,
     pub openai_base_url: String,
+    /// Batch voice: the cloud speech-to-text and chat models.
+    pub openai_transcribe_model: String,
+    pub openai_chat_model: String,
+    /// Batch voice: the text-to-speech service (ElevenLabs API).
+    pub elevenlabs_api_key: Option<Secret>,
+    pub elevenlabs_base_url: String,
+    pub elevenlabs_voice_id: String,
     pub log_level: String,
+    /// Log files older than this many days are deleted.
+    pub log_retention_days: u32,
+    /// The legacy marketing backend `/api/marketing/*` proxies to.
+    pub marketing_backend_url: Option<String>,
+    /// First path segments the marketing proxy lets through.
+    pub marketing_allowed_paths: Vec<String>,
+    /// Longest a gateway request may take, in seconds.
+    pub request_timeout_s: u64,
+    /// Longest a call to an upstream service (OpenAI, ElevenLabs, marketing) may take.
+    pub upstream_timeout_s: u64,
+    /// Per route class (see [`RATE_LIMIT_CLASSES`]).
+    pub rate_limits: std::collections::BTreeMap<String, RateLimits>,
     /// The config file that was read, if any (for the start-up log line).
     pub config_file: Option<PathBuf>,
 }
@@ -359,6 +410,114 @@ impl Settings {
             ));
         }
 
+        let openai_transcribe_model = model_name(
+            "OPENAI_TRANSCRIBE_MODEL",
+            env.get("OPENAI_TRANSCRIBE_MODEL")
+                .or(file.openai_transcribe_model.as_deref())
+                .unwrap_or(DEFAULT_TRANSCRIBE_MODEL),
+        )?;
+        let openai_chat_model = model_name(
+            "OPENAI_CHAT_MODEL",
+            env.get("OPENAI_CHAT_MODEL")
+                .or(file.openai_chat_model.as_deref())
+                .unwrap_or(DEFAULT_CHAT_MODEL),
+        )?;
+        let elevenlabs_base_url = http_url(
+            "ELEVENLABS_BASE_URL",
+            env.get("ELEVENLABS_BASE_URL")
+                .or(file.elevenlabs_base_url.as_deref())
+                .unwrap_or(DEFAULT_ELEVENLABS_BASE_URL),
+        )?;
+        let elevenlabs_voice_id = model_name(
+            "ELEVENLABS_VOICE_ID",
+            env.get("ELEVENLABS_VOICE_ID")
+                .or(file.elevenlabs_voice_id.as_deref())
+                .unwrap_or(DEFAULT_ELEVENLABS_VOICE_ID),
+        )?;
+
+        let log_retention_days = match (env.get("LOG_RETENTION_DAYS"), file.log_retention_days) {
+            (Some(v), _) => bounded_int("LOG_RETENTION_DAYS", v, 1, 3650)? as u32,
+            (None, Some(v)) => {
+                bounded_int("log_retention_days (config file)", &v.to_string(), 1, 3650)? as u32
+            }
+            (None, None) => 14,
+        };
+        let request_timeout_s = match (env.get("REQUEST_TIMEOUT_S"), file.request_timeout_s) {
+            (Some(v), _) => bounded_int("REQUEST_TIMEOUT_S", v, 1, 600)?,
+            (None, Some(v)) => bounded_int("request_timeout_s (config file)", &v.to_string(), 1, 600)?,
+            (None, None) => 30,
+        };
+        let upstream_timeout_s = match (env.get("UPSTREAM_TIMEOUT_S"), file.upstream_timeout_s) {
+            (Some(v), _) => bounded_int("UPSTREAM_TIMEOUT_S", v, 1, 600)?,
+            (None, Some(v)) => bounded_int("upstream_timeout_s (config file)", &v.to_string(), 1, 600)?,
+            (None, None) => 20,
+        };
+
+        let marketing_backend_url = env
+            .get("MARKETING_BACKEND_URL")
+            .map(str::to_owned)
+            .or_else(|| file.marketing_backend_url.clone())
+            .map(|url| http_url("MARKETING_BACKEND_URL", &url))
+            .transpose()?;
+        let marketing_allowed_paths: Vec<String> = match env.get("MARKETING_ALLOWED_PATHS") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => file
+                .marketing_allowed_paths
+                .clone()
+                .unwrap_or_else(|| vec!["marketing".to_owned(), "simple".to_owned()]),
+        };
+        for segment in &marketing_allowed_paths {
+            if segment.is_empty()
+                || !segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
+                return Err(ConfigError::invalid(
+                    "MARKETING_ALLOWED_PATHS",
+                    format!("\"{segment}\" is not a path segment (letters, digits, '-', '_')"),
+                ));
+            }
+        }
+
+        let file_limits = file.rate_limits.clone().unwrap_or_default();
+        if let Some(key) = file_limits.keys().find(|k| {
+            !RATE_LIMIT_CLASSES
+                .iter()
+                .any(|(class, _, _)| **k == format!("{class}_ip") || **k == format!("{class}_identity"))
+        }) {
+            return Err(ConfigError::invalid(
+                "rate_limits (config file)",
+                format!("unknown key \"{key}\" (expected e.g. token_ip, token_identity)"),
+            ));
+        }
+        let mut rate_limits = std::collections::BTreeMap::new();
+        for (class, ip_default, identity_default) in RATE_LIMIT_CLASSES {
+            let get = |suffix: &str, default: &str| {
+                let var = format!(
+                    "RATE_LIMIT_{}_{}",
+                    class.to_ascii_uppercase(),
+                    suffix.to_ascii_uppercase()
+                );
+                let key = format!("{class}_{suffix}");
+                let value = env
+                    .get(&var)
+                    .map(str::to_owned)
+                    .or_else(|| file_limits.get(&key).cloned())
+                    .unwrap_or_else(|| default.to_owned());
+                parse_rate(&var, &value)
+            };
+            let limits = RateLimits {
+                per_ip: get("ip", ip_default)?,
+                per_identity: get("identity", identity_default)?,
+            };
+            rate_limits.insert((*class).to_owned(), limits);
+        }
+
         Ok(Settings {
             addr,
             backend_choice,
@@ -385,7 +544,18 @@ impl Settings {
             webhook_secret: env.get("DONNA_WEBHOOK_SECRET").map(Secret::new),
             openai_realtime_model,
             openai_base_url,
+            openai_transcribe_model,
+            openai_chat_model,
+            elevenlabs_api_key: env.get("ELEVENLABS_API_KEY").map(Secret::new),
+            elevenlabs_base_url,
+            elevenlabs_voice_id,
             log_level,
+            log_retention_days,
+            marketing_backend_url,
+            marketing_allowed_paths,
+            request_timeout_s,
+            upstream_timeout_s,
+            rate_limits,
             config_file: None,
         })
     }
@@ -395,6 +565,82 @@ fn flag(env: &EnvSnapshot, names: &[&str], file: Option<bool>) -> Result<bool, C
     match env.get_aliased(names)? {
         Some((name, value)) => parse_bool(name, value),
         None => Ok(file.unwrap_or(false)),
+    }
+}
+
+impl Settings {
+    /// The limits of a route class; every class in [`RATE_LIMIT_CLASSES`] is present.
+    pub fn rate_limits_of(&self, class: &str) -> RateLimits {
+        self.rate_limits.get(class).copied().unwrap_or(RateLimits {
+            per_ip: None,
+            per_identity: None,
+        })
+    }
+}
+
+/// `10/min`, `5/s`, `100/h`, `1000/d`, or `off`.
+fn parse_rate(name: &str, value: &str) -> Result<Option<Rate>, ConfigError> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let bad = || {
+        ConfigError::invalid(
+            name,
+            format!("expected a rate such as 10/min, 5/s, 100/h, or off, got \"{value}\""),
+        )
+    };
+    let (max, unit) = value.split_once('/').ok_or_else(bad)?;
+    let max: u32 = max.trim().parse().map_err(|_| bad())?;
+    let per_s = match unit.trim() {
+        "s" | "sec" => 1,
+        "m" | "min" => 60,
+        "h" | "hour" => 3600,
+        "d" | "day" => 86_400,
+        _ => return Err(bad()),
+    };
+    if max == 0 {
+        return Err(bad());
+    }
+    Ok(Some(Rate { max, per_s }))
+}
+
+fn bounded_int(name: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::invalid(
+            name,
+            format!("expected a whole number from {min} to {max}, got \"{value}\""),
+        )),
+    }
+}
+
+fn model_name(name: &str, value: &str) -> Result<String, ConfigError> {
+    if !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        Ok(value.to_owned())
+    } else {
+        Err(ConfigError::invalid(
+            name,
+            format!("not a valid name: \"{value}\""),
+        ))
+    }
+}
+
+fn http_url(name: &str, value: &str) -> Result<String, ConfigError> {
+    let rest = value
+        .strip_prefix("https://")
+        .or_else(|| value.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => {
+            Ok(value.trim_end_matches('/').to_owned())
+        }
+        _ => Err(ConfigError::invalid(
+            name,
+            format!("expected an http(s) URL, got \"{value}\""),
+        )),
     }
 }
 
@@ -618,6 +864,47 @@ mod tests {
         assert_eq!(s.jwt_public_key.unwrap().lines().count(), 3);
         let err = resolve(&[("JWT_PUBLIC_KEY", pem)]).unwrap_err().to_string();
         assert!(err.starts_with("JWT_PUBLIC_KEY: only used with"), "{err}");
+    }
+
+    #[test]
+    fn rate_limits_have_defaults_and_can_be_set_or_turned_off() {
+        let s = resolve(&[]).unwrap();
+        assert_eq!(
+            s.rate_limits_of("token").per_identity,
+            Some(Rate { max: 10, per_s: 60 })
+        );
+        assert_eq!(s.rate_limits_of("api").per_identity, None);
+        let s = resolve(&[("RATE_LIMIT_TOKEN_IDENTITY", "3/h"), ("RATE_LIMIT_API_IP", "off")]).unwrap();
+        assert_eq!(
+            s.rate_limits_of("token").per_identity,
+            Some(Rate { max: 3, per_s: 3600 })
+        );
+        assert_eq!(s.rate_limits_of("api").per_ip, None);
+        let file = FileConfig {
+            rate_limits: Some([("voice_ip".to_owned(), "7/s".to_owned())].into()),
+            ..FileConfig::default()
+        };
+        let s = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap();
+        assert_eq!(s.rate_limits_of("voice").per_ip, Some(Rate { max: 7, per_s: 1 }));
+        let file = FileConfig {
+            rate_limits: Some([("tokn_ip".to_owned(), "7/s".to_owned())].into()),
+            ..FileConfig::default()
+        };
+        let err = Settings::from_layers(&env(&[]), &file, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("rate_limits (config file): unknown key \"tokn_ip\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn elevenlabs_key_is_a_secret() {
+        let s = resolve(&[("ELEVENLABS_API_KEY", "xi-canary")]).unwrap();
+        assert!(!format!("{s:?}").contains("xi-canary"));
+        assert_eq!(s.log_retention_days, 14);
+        assert_eq!(s.marketing_allowed_paths, ["marketing", "simple"]);
     }
 
     #[test]

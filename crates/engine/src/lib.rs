@@ -107,6 +107,34 @@ impl Engine {
         &self.inner.config
     }
 
+    /// Mint a client secret valid for `seconds` that starts the session `raw_session` asks for
+    /// (the `session` of a `POST /v1/realtime/client_secrets` body), validated as the service does.
+    pub fn mint_client_secret(
+        &self,
+        seconds: i64,
+        raw_session: &serde_json::Value,
+    ) -> Result<keys::ClientSecret, ProtocolError> {
+        let requested: donna_realtime::protocol::SessionConfig = serde_json::from_value(raw_session.clone())
+            .map_err(|e| {
+                ProtocolError::invalid(
+                    "invalid_value",
+                    format!("Invalid 'session': {e}"),
+                    Some("session"),
+                )
+            })?;
+        let config = self.config();
+        let model = requested
+            .model
+            .clone()
+            .unwrap_or_else(|| config.default_model.clone());
+        let base =
+            session_config::default_session(ids::new_id("sess"), &model, &self.desk().instructions(), 0);
+        session_config::validate(&base, raw_session, &requested, false)?;
+        let mut session = session_config::merge(&base, &requested);
+        session.model = Some(model);
+        Ok(self.keys().mint(seconds, session))
+    }
+
     /// Sessions connected right now.
     pub fn open_sessions(&self) -> usize {
         self.inner.open_sessions.load(Ordering::Relaxed)

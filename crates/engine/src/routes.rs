@@ -7,14 +7,13 @@ use axum::extract::{Path, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use donna_realtime::protocol::SessionConfig;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::Engine;
 use crate::ids::new_id;
 use crate::keys::{Credential, unix_now};
-use crate::session_config::{default_session, validate};
+use crate::session_config::default_session;
 
 /// The subprotocol prefix browsers use to pass a key, since they cannot set headers.
 const KEY_PROTOCOL: &str = "openai-insecure-api-key.";
@@ -187,29 +186,11 @@ async fn mint_secret(State(engine): State<Engine>, headers: HeaderMap, body: axu
         Value::Null => json!({ "type": "realtime" }),
         s => s.clone(),
     };
-    let requested: SessionConfig = match serde_json::from_value(raw_session.clone()) {
-        Ok(s) => s,
-        Err(e) => {
-            return rest_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_value",
-                &format!("Invalid 'session': {e}"),
-                Some("session"),
-            );
-        }
+    let secret = match engine.mint_client_secret(seconds, &raw_session) {
+        Ok(secret) => secret,
+        Err(e) => return rest_error(StatusCode::BAD_REQUEST, e.code, &e.message, e.param.as_deref()),
     };
-    let config = engine.config();
-    let model = requested
-        .model
-        .clone()
-        .unwrap_or_else(|| config.default_model.clone());
-    let base = default_session(new_id("sess"), &model, &engine.desk().instructions(), 0);
-    if let Err(e) = validate(&base, &raw_session, &requested, false) {
-        return rest_error(StatusCode::BAD_REQUEST, e.code, &e.message, e.param.as_deref());
-    }
-    let mut session = crate::session_config::merge(&base, &requested);
-    session.model = Some(model);
-    let secret = engine.keys().mint(seconds, session.clone());
+    let session = secret.session;
     Json(json!({ "value": secret.value, "expires_at": secret.expires_at, "session": session }))
         .into_response()
 }

@@ -23,6 +23,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
+use crate::ratelimit::RouteLimits;
 use crate::security;
 
 /// Clock skew tolerated on `exp` and `nbf`; kiosks keep NTP time, so a few seconds suffice.
@@ -465,6 +466,14 @@ where
             };
             security::denied(parts, Some(&claims), e.reason(), &e.to_string());
             return Err(ApiError::Forbidden);
+        }
+        // The route's per-identity limit, left here by the rate-limit middleware.
+        if let Some(limits) = parts.extensions.get::<RouteLimits>()
+            && let Err(e) = limits.check_identity(&claims.sub)
+        {
+            let detail = format!("per-identity limit of route class {}", limits.class);
+            security::denied(parts, Some(&claims), "rate_limited_identity", &detail);
+            return Err(e);
         }
         parts.extensions.insert(claims.clone());
         Ok(Authed(claims, PhantomData))

@@ -1,43 +1,79 @@
-//! Donna's HTTP gateway: the part of Donna that faces the network.
+//! Donna's HTTP gateway: the part of Donna that faces the network, held to the standard of a
+//! public API.
 //!
-//! | route | what |
+//! | route | what | who |
+//! |---|---|---|
+//! | `GET /api/health` | liveness and the state of each dependency | anyone |
+//! | `POST /api/chat` | one typed message in, Donna's reply out (the browser path) | anyone |
+//! | `GET /api/auth/me` | the caller's verified token claims | any token |
+//! | `POST /api/realtime/token` | an ephemeral realtime client secret | kiosk, staff, admin |
+//! | `POST /api/voice/chat` | a recording in; transcript, reply and spoken reply out | kiosk, staff, admin |
+//! | `/api/marketing/*` | the legacy marketing endpoints, proxied (allowlisted paths) | any token |
+//! | `GET /api/openapi.json` | the OpenAPI document of every route | anyone |
+//! | `GET /metrics` | Prometheus counters | anyone (the gateway listens on loopback by default) |
+//! | everything else under `GET` | the `ui/` files, so the kiosk UI also works in a plain browser | anyone |
+//!
+//! Where to start:
+//!
+//! | module | owns |
 //! |---|---|
-//! | `GET /api/health` | liveness and the state of each dependency |
-//! | `POST /api/chat` | one typed message in, Donna's reply out (the browser path) |
-//! | `GET /api/auth/me` | the caller's verified token claims (any role) |
-//! | `GET /api/voice/events` | staff events as server-sent events (any role) |
-//! | `POST /api/voice/fanout` | publish a staff event (admin) |
-//! | `GET /api/visits`, `GET /api/messages`, `GET /api/overview` | today's front desk (staff) |
-//! | `POST /api/visits/{id}/ack` | a staff member is on their way (staff) |
-//! | everything else under `GET` | the `ui/` files, so the kiosk UI also works in a plain browser |
+//! | [`auth`] | device and staff tokens (JWT) and the [`auth::Authed`] extractor |
+//! | [`layers`] | what wraps every route: request ids, error shape, security headers, origins, CORS, timeouts |
+//! | [`ratelimit`] | per-IP and per-identity limits with an injectable [`clock::GatewayClock`] |
+//! | [`security`] | the security log |
+//! | [`logs`] | log sinks, the PII [`logs::Scrubber`], retention |
+//! | [`realtime`], [`voice`] | the backends behind the token and batch voice routes |
+//! | [`metrics`], [`openapi`] | `/metrics` and `/api/openapi.json` |
+//! | [`conversations`] | browser conversations (`POST /api/chat`): ids, expiry, the chat backend |
+//! | [`webhooks`] | signed webhook delivery of staff events, with retries |
 //!
-//! Kiosks and staff desktops authenticate with a JWT; handlers state the role they need with the
-//! [`auth::Authed`] extractor (see [`auth`]). Refusals and issued credentials go to the
-//! [`security`] log.
-//!
-//! Every failure is answered with one JSON shape, `{"error": {"code", "message"}}` ([`ApiError`]).
-//! The gateway holds no UI code: the app hands it the files through [`UiAssets`].
+//! Every failure is answered with one JSON shape, `{"error": {"code", "message", "request_id"}}`
+//! ([`ApiError`]). The gateway holds no UI code: the app hands it the files through [`UiAssets`].
 
 pub mod auth;
+pub mod clock;
+pub mod config;
 pub mod conversations;
 mod error;
+pub mod layers;
+pub mod logs;
+pub mod metrics;
+pub mod openapi;
+pub mod ratelimit;
+pub mod realtime;
 mod routes;
 pub mod security;
 mod state;
+pub mod upstream;
+pub mod voice;
 pub mod webhooks;
 
-pub use error::{ApiError, GatewayError};
+pub use config::GatewayConfig;
+pub use error::{ApiError, ErrorBody, GatewayError, UpstreamError};
 pub use state::{GatewayState, HealthInfo, UiAssets};
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{any, get, post};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+use crate::ratelimit::RouteLimits;
+
 /// The gateway's router with all routes and layers, ready to serve or to drive in tests.
 pub fn app(state: GatewayState) -> Router {
-    Router::new()
+    app_with(state, Router::new())
+}
+
+/// [`app`] with `extra` routes (the local engine's) served behind the same layers.
+pub fn app_with(state: GatewayState, extra: Router) -> Router {
+    let limits = |class: &'static str| {
+        let limits = RouteLimits::new(class, state.config().limits_of(class), state.clock());
+        from_fn_with_state(limits, ratelimit::enforce)
+    };
+    let routes = Router::new()
         .route("/api/health", get(routes::health::health))
         .route("/api/chat", post(routes::chat::chat))
         .route("/api/auth/me", get(routes::auth::me))
@@ -47,14 +83,35 @@ pub fn app(state: GatewayState) -> Router {
         .route("/api/visits/{id}/ack", post(routes::staff::acknowledge))
         .route("/api/messages", get(routes::staff::messages))
         .route("/api/overview", get(routes::staff::overview))
-        .route("/api/{*rest}", axum::routing::any(routes::not_found))
+        .route(
+            "/api/realtime/token",
+            post(routes::realtime_token::issue)
+                .layer(DefaultBodyLimit::max(routes::realtime_token::MAX_BODY_BYTES))
+                .layer(limits("token")),
+        )
+        .route(
+            "/api/voice/chat",
+            post(routes::voice::chat)
+                .layer(DefaultBodyLimit::max(routes::voice::MAX_AUDIO_BYTES))
+                .layer(limits("voice")),
+        )
+        .route(
+            "/api/marketing/{*path}",
+            any(routes::marketing::proxy)
+                .layer(DefaultBodyLimit::max(routes::marketing::MAX_REQUEST_BYTES))
+                .layer(limits("marketing")),
+        )
+        .route("/api/openapi.json", get(openapi::openapi_json))
+        .route("/metrics", get(metrics::metrics))
+        .route("/api/{*rest}", any(routes::not_found))
         .fallback(routes::ui::asset)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(extra);
+    layers::apply(routes, &state).layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
-/// Serve `router` (usually [`app`], merged with the local engine's routes) until `shutdown` is
+/// Serve `router` (usually [`app_with`] the local engine's routes) until `shutdown` is
 /// cancelled, then finish in-flight requests and return.
 pub async fn serve(
     listener: TcpListener,

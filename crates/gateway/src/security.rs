@@ -12,6 +12,7 @@ use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 
 use crate::auth::Claims;
+use crate::metrics::Metrics;
 
 /// The tracing target of security entries.
 pub const TARGET: &str = "donna_security";
@@ -24,6 +25,7 @@ pub struct Caller {
     pub request_id: Option<String>,
     pub method: String,
     pub path: String,
+    metrics: Option<Metrics>,
 }
 
 impl Caller {
@@ -45,6 +47,7 @@ impl Caller {
             request_id: header("x-request-id"),
             method: parts.method.to_string(),
             path: parts.uri.path().chars().take(200).collect(),
+            metrics: parts.extensions.get::<Metrics>().cloned(),
         }
     }
 }
@@ -56,6 +59,9 @@ pub fn denied(parts: &Parts, claims: Option<&Claims>, reason: &str, detail: &str
 
 /// A refused request, when the caller was captured earlier.
 pub fn denied_caller(caller: &Caller, claims: Option<&Claims>, reason: &str, detail: &str) {
+    if let Some(metrics) = &caller.metrics {
+        metrics.denial(reason);
+    }
     tracing::warn!(
         target: TARGET,
         event = "denied",

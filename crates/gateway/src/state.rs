@@ -10,7 +10,14 @@ use axum::extract::FromRef;
 use donna_desk::{Desk, Reception};
 
 use crate::auth::Authenticator;
+use crate::clock::GatewayClock;
+use crate::config::GatewayConfig;
 use crate::conversations::{ChatBackend, ConversationLimits, Conversations, LocalChat};
+use crate::metrics::Metrics;
+use crate::realtime::RealtimeBackend;
+use crate::upstream::Upstream;
+use crate::voice::VoiceBackend;
+use crate::{ApiError, GatewayError};
 
 /// The `ui/` files, supplied by the app (embedded in the binary, or read from disk in development).
 pub trait UiAssets: Send + Sync + 'static {
@@ -43,10 +50,20 @@ struct Inner {
     health: HealthInfo,
     ui: Arc<dyn UiAssets>,
     started: Instant,
+    config: Arc<GatewayConfig>,
+    metrics: Metrics,
+    realtime: RealtimeBackend,
+    voice: VoiceBackend,
+    /// `None` only when the HTTP client could not be built (no TLS roots, say); cloud calls
+    /// then fail with a clear error while everything else works.
+    upstream: Option<Upstream>,
+    clock: GatewayClock,
 }
 
 impl GatewayState {
     pub fn new(desk: Arc<Desk>, health: HealthInfo, ui: Arc<dyn UiAssets>) -> Self {
+        let config = GatewayConfig::default();
+        let upstream = Upstream::new(config.upstream_timeout).ok();
         Self {
             inner: Arc::new(Inner {
                 desk,
@@ -56,6 +73,12 @@ impl GatewayState {
                 health,
                 ui,
                 started: Instant::now(),
+                config: Arc::new(config),
+                metrics: Metrics::default(),
+                realtime: RealtimeBackend::Unavailable,
+                voice: VoiceBackend::Unavailable,
+                upstream,
+                clock: GatewayClock::real(),
             }),
         }
     }
@@ -85,6 +108,30 @@ impl GatewayState {
         self.inner.conversations.as_ref()
     }
 
+    /// Use `config` for the layers and routes (origins, limits, timeouts, allowlists).
+    pub fn with_config(mut self, config: GatewayConfig) -> Result<Self, GatewayError> {
+        let inner = Arc::make_mut(&mut self.inner);
+        inner.upstream = Some(Upstream::new(config.upstream_timeout)?);
+        inner.config = Arc::new(config);
+        Ok(self)
+    }
+
+    pub fn with_realtime(mut self, backend: RealtimeBackend) -> Self {
+        Arc::make_mut(&mut self.inner).realtime = backend;
+        self
+    }
+
+    pub fn with_voice(mut self, backend: VoiceBackend) -> Self {
+        Arc::make_mut(&mut self.inner).voice = backend;
+        self
+    }
+
+    /// Read rate limits against `clock` (tests pass a manual one).
+    pub fn with_clock(mut self, clock: GatewayClock) -> Self {
+        Arc::make_mut(&mut self.inner).clock = clock;
+        self
+    }
+
     pub fn auth(&self) -> &Authenticator {
         &self.inner.auth
     }
@@ -104,6 +151,36 @@ impl GatewayState {
     pub fn uptime_s(&self) -> u64 {
         self.inner.started.elapsed().as_secs()
     }
+
+    pub fn config(&self) -> &GatewayConfig {
+        &self.inner.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    pub fn realtime(&self) -> &RealtimeBackend {
+        &self.inner.realtime
+    }
+
+    pub fn voice(&self) -> &VoiceBackend {
+        &self.inner.voice
+    }
+
+    pub fn clock(&self) -> &GatewayClock {
+        &self.inner.clock
+    }
+
+    pub fn upstream(&self) -> Result<&Upstream, ApiError> {
+        self.inner.upstream.as_ref().ok_or_else(|| {
+            ApiError::Internal("the HTTP client for upstream services could not be built".to_owned())
+        })
+    }
+
+    pub fn open_sessions(&self) -> Option<usize> {
+        self.inner.realtime.open_sessions()
+    }
 }
 
 impl FromRef<GatewayState> for Authenticator {
@@ -112,10 +189,17 @@ impl FromRef<GatewayState> for Authenticator {
     }
 }
 
+impl FromRef<GatewayState> for Metrics {
+    fn from_ref(state: &GatewayState) -> Self {
+        state.inner.metrics.clone()
+    }
+}
+
 impl fmt::Debug for GatewayState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GatewayState")
             .field("health", &self.inner.health)
+            .field("realtime", &self.inner.realtime)
             .finish_non_exhaustive()
     }
 }

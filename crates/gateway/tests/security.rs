@@ -6,4 +6,12 @@
 mod security {
     pub mod auth;
     pub mod harness;
+    pub mod layers;
+    pub mod marketing;
+    pub mod openapi;
+    pub mod ratelimit;
+    pub mod scrub;
+    pub mod token;
+    pub mod upstreams;
+    pub mod voice;
 }

@@ -4,6 +4,12 @@ use axum::Json;
 
 use crate::auth::{AnyRole, Authed, Claims};
 
+/// The caller's verified token claims.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "`{sub, role, iss, aud, exp, iat, nbf}`"),
+        (status = 401, body = crate::openapi::ErrorResponse),
+    ))]
 pub async fn me(Authed(claims, ..): Authed<AnyRole>) -> Json<Claims> {
     Json(claims)
 }

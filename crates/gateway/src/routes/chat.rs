@@ -3,10 +3,11 @@
 use axum::Json;
 use axum::extract::{FromRequest, State};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::{ApiError, GatewayState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     pub message: String,
@@ -15,7 +16,7 @@ pub struct ChatRequest {
     pub conversation_id: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChatResponse {
     pub reply: String,
     /// Send it back with the next message to continue the conversation.
@@ -28,6 +29,16 @@ pub struct ChatResponse {
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
+/// One typed message to Donna.
+#[utoipa::path(post, path = "/api/chat", tag = "chat",
+    request_body = ChatRequest,
+    responses(
+        (status = 200, body = ChatResponse),
+        (status = 400, description = "not JSON", body = crate::openapi::ErrorResponse),
+        (status = 413, body = crate::openapi::ErrorResponse),
+        (status = 415, body = crate::openapi::ErrorResponse),
+        (status = 422, description = "wrong shape or empty message", body = crate::openapi::ErrorResponse),
+    ))]
 pub async fn chat(
     State(state): State<GatewayState>,
     ApiJson(req): ApiJson<ChatRequest>,
@@ -44,10 +55,10 @@ pub async fn chat(
     if let Some(id) = &req.conversation_id
         && (id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
     {
-        return Err(ApiError::Invalid {
-            field: "conversation_id",
-            problem: "not a conversation id".to_owned(),
-        });
+        return Err(ApiError::invalid(
+            "conversation_id",
+            "not a conversation id".to_owned(),
+        ));
     }
     let id = match conversations.resolve(req.conversation_id.as_deref()).await {
         crate::conversations::Lookup::Ready(id) => id,
@@ -55,7 +66,7 @@ pub async fn chat(
     };
     let reply = conversations.ask(&id, message).await.map_err(|e| {
         tracing::warn!(error = %e, "conversation failed");
-        ApiError::Unavailable("Donna could not answer just now; please try again or ask at the front desk")
+        ApiError::unavailable("Donna could not answer just now; please try again or ask at the front desk")
     })?;
     Ok(Json(ChatResponse {
         reply,

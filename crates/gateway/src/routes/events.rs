@@ -31,7 +31,7 @@ pub async fn stream(
     State(state): State<GatewayState>,
     Query(filter): Query<Filter>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let reception = state.reception().ok_or(ApiError::Unavailable(
+    let reception = state.reception().ok_or(ApiError::unavailable(
         "staff events are not running in this deployment",
     ))?;
     let rx = reception.subscribe();
@@ -81,7 +81,7 @@ pub async fn fanout(
     State(state): State<GatewayState>,
     ApiJson(req): ApiJson<Publish>,
 ) -> Result<(StatusCode, Json<DeskEvent>), ApiError> {
-    let reception = state.reception().ok_or(ApiError::Unavailable(
+    let reception = state.reception().ok_or(ApiError::unavailable(
         "staff events are not running in this deployment",
     ))?;
     let kind_ok = !req.kind.is_empty()
@@ -91,30 +91,24 @@ pub async fn fanout(
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '_');
     if !kind_ok {
-        return Err(ApiError::Invalid {
-            field: "kind",
-            problem: "1-64 characters of a-z, 0-9, '.' or '_'".to_owned(),
-        });
+        return Err(ApiError::invalid(
+            "kind",
+            "1-64 characters of a-z, 0-9, '.' or '_'".to_owned(),
+        ));
     }
     if req.summary.trim().is_empty() || req.summary.chars().count() > 500 {
-        return Err(ApiError::Invalid {
-            field: "summary",
-            problem: "1-500 characters".to_owned(),
-        });
+        return Err(ApiError::invalid("summary", "1-500 characters".to_owned()));
     }
     if let Some(id) = &req.staff_id
         && !reception.desk().profile().staff.iter().any(|s| &s.id == id)
     {
-        return Err(ApiError::Invalid {
-            field: "staff_id",
-            problem: format!("no member of staff with id \"{id}\""),
-        });
+        return Err(ApiError::invalid(
+            "staff_id",
+            format!("no member of staff with id \"{id}\""),
+        ));
     }
     if req.data.to_string().len() > 16 * 1024 {
-        return Err(ApiError::Invalid {
-            field: "data",
-            problem: "at most 16 KiB of JSON".to_owned(),
-        });
+        return Err(ApiError::invalid("data", "at most 16 KiB of JSON".to_owned()));
     }
     let at = jiff::Timestamp::now().as_millisecond();
     let event = reception.publish(DeskEvent::new(

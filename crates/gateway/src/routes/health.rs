@@ -3,10 +3,11 @@
 use axum::Json;
 use axum::extract::State;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::GatewayState;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// "ok" when every check passes, "degraded" otherwise; the gateway still answers either way.
     pub status: &'static str,
@@ -16,18 +17,20 @@ pub struct Health {
     pub checks: Checks,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Checks {
     pub profile: Check,
     pub data_dir: Check,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Check {
     pub ok: bool,
     pub detail: String,
 }
 
+/// Liveness and the state of each dependency.
+#[utoipa::path(get, path = "/api/health", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
     let info = state.health_info();
     let profile = Check {

@@ -17,7 +17,7 @@ pub struct Since {
 }
 
 fn reception(state: &GatewayState) -> Result<&std::sync::Arc<Reception>, ApiError> {
-    state.reception().ok_or(ApiError::Unavailable(
+    state.reception().ok_or(ApiError::unavailable(
         "the visitor store is not running in this deployment",
     ))
 }

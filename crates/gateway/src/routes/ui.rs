@@ -6,6 +6,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::{ApiError, GatewayState};
 
+/// The `ui/` files for browsers (any path not under `/api/`).
+#[utoipa::path(get, path = "/{path}", tag = "ui",
+    params(("path" = String, Path, description = "a UI file; `/` is index.html")),
+    responses((status = 200, description = "the file"), (status = 404, body = crate::openapi::ErrorResponse)))]
 pub async fn asset(State(state): State<GatewayState>, method: Method, uri: Uri) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return ApiError::MethodNotAllowed.into_response();

@@ -1,0 +1,107 @@
+//! The gateway's own options, resolved from [`donna_config::Settings`] or built directly by
+//! tests and benchmarks.
+
+use std::time::Duration;
+
+use donna_config::{RateLimits, Settings};
+
+/// Browser origins of the Tauri webview, always allowed: `tauri://localhost` (Linux, macOS)
+/// and `http(s)://tauri.localhost` (Windows).
+pub const TAURI_ORIGINS: &[&str] = &[
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
+
+/// Realtime models a client may ask for, besides the configured one.
+pub const REALTIME_MODELS: &[&str] = &[
+    "gpt-realtime",
+    "gpt-realtime-mini",
+    "gpt-4o-realtime-preview",
+    "gpt-4o-mini-realtime-preview",
+];
+
+/// Options of the gateway's layers and routes.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    /// Exact origins allowed to call from a browser (the Tauri ones are added by [`Self::new`]).
+    pub allowed_origins: Vec<String>,
+    pub request_timeout: Duration,
+    pub upstream_timeout: Duration,
+    /// (class, limits) for each rate-limited route class.
+    pub rate_limits: Vec<(&'static str, RateLimits)>,
+    pub default_realtime_model: String,
+    pub realtime_models: Vec<String>,
+    pub marketing_backend_url: Option<String>,
+    pub marketing_allowed_paths: Vec<String>,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        let mut rate_limits = Vec::new();
+        for (class, ..) in donna_config::RATE_LIMIT_CLASSES {
+            rate_limits.push((
+                *class,
+                RateLimits {
+                    per_ip: None,
+                    per_identity: None,
+                },
+            ));
+        }
+        Self::new(Vec::new(), rate_limits, donna_config::DEFAULT_REALTIME_MODEL)
+    }
+}
+
+impl GatewayConfig {
+    pub fn new(origins: Vec<String>, rate_limits: Vec<(&'static str, RateLimits)>, model: &str) -> Self {
+        let mut allowed_origins: Vec<String> = TAURI_ORIGINS.iter().map(|s| (*s).to_owned()).collect();
+        allowed_origins.extend(origins);
+        let mut realtime_models: Vec<String> = REALTIME_MODELS.iter().map(|s| (*s).to_owned()).collect();
+        if !realtime_models.iter().any(|m| m == model) {
+            realtime_models.push(model.to_owned());
+        }
+        Self {
+            allowed_origins,
+            request_timeout: Duration::from_secs(30),
+            upstream_timeout: Duration::from_secs(20),
+            rate_limits,
+            default_realtime_model: model.to_owned(),
+            realtime_models,
+            marketing_backend_url: None,
+            marketing_allowed_paths: vec!["marketing".to_owned(), "simple".to_owned()],
+        }
+    }
+
+    pub fn from_settings(settings: &Settings) -> Self {
+        let mut origins = settings.allowed_origins.clone();
+        if let Some(domain) = &settings.production_domain {
+            origins.push(format!("https://{domain}"));
+        }
+        let rate_limits = donna_config::RATE_LIMIT_CLASSES
+            .iter()
+            .map(|(class, ..)| (*class, settings.rate_limits_of(class)))
+            .collect();
+        let mut config = Self::new(origins, rate_limits, &settings.openai_realtime_model);
+        config.request_timeout = Duration::from_secs(settings.request_timeout_s);
+        config.upstream_timeout = Duration::from_secs(settings.upstream_timeout_s);
+        config.marketing_backend_url = settings.marketing_backend_url.clone();
+        config.marketing_allowed_paths = settings.marketing_allowed_paths.clone();
+        config
+    }
+
+    pub fn limits_of(&self, class: &str) -> RateLimits {
+        self.rate_limits.iter().find(|(c, _)| *c == class).map_or(
+            RateLimits {
+                per_ip: None,
+                per_identity: None,
+            },
+            |(_, l)| *l,
+        )
+    }
+
+    /// Set the limits of one class (tests and benchmarks).
+    pub fn set_limits(&mut self, class: &'static str, limits: RateLimits) {
+        self.rate_limits.retain(|(c, _)| *c != class);
+        self.rate_limits.push((class, limits));
+    }
+}

@@ -1,0 +1,248 @@
+//! The layers every route passes through, outermost first:
+//!
+//! 1. request id: a client's sane `X-Request-Id` is kept, anything else replaced by a fresh one;
+//!    it is echoed on the response and quoted in every error body;
+//! 2. error shape: every failure leaves as `{"error": {"code", "message", "request_id"}}`, also
+//!    those produced by layers and extractors that know nothing of [`ApiError`];
+//! 3. security headers on every response (CSP, nosniff, referrer and permissions policies,
+//!    framing, HSTS when the request came over TLS through a proxy);
+//! 4. origin check: a request whose `Origin` is neither the gateway's own nor allowlisted is
+//!    refused with `403` (preflights included), and logged;
+//! 5. CORS for allowed origins: the exact origin echoed, never `*`;
+//! 6. timeout, metrics, and the `api` class's per-IP rate limit.
+//!
+//! Route-specific limits (body sizes, rate classes) are set where the routes are declared.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::{self, HeaderName, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::error::ErrorBody;
+use crate::ratelimit::{self, RouteLimits};
+use crate::{ApiError, GatewayState, security};
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The page policy: the UI loads only from the gateway, talks to it and to the realtime
+/// service, and may not be framed.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+media-src 'self' blob: data:; font-src 'self'; connect-src 'self' ws: wss: https://api.openai.com; \
+object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+const PERMISSIONS_POLICY: &str =
+    "microphone=(self), camera=(), geolocation=(), payment=(), usb=(), interest-cohort=()";
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Wrap every route of `router` in the gateway's layers.
+pub fn apply(router: Router, state: &GatewayState) -> Router {
+    let api_limits = RouteLimits::new("api", state.config().limits_of("api"), state.clock());
+    let timeout = state.config().request_timeout;
+    router
+        .layer(middleware::from_fn_with_state(api_limits, ratelimit::enforce))
+        .layer(middleware::from_fn_with_state(
+            state.metrics().clone(),
+            crate::metrics::count,
+        ))
+        .layer(middleware::from_fn_with_state(timeout, time_limit))
+        .layer(cors(state))
+        .layer(middleware::from_fn_with_state(state.clone(), origin_guard))
+        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn(error_shape))
+        .layer(middleware::from_fn(request_id))
+}
+
+/// Whether `origin` may call: the Tauri webview, the allowlist, or the gateway's own origin
+/// (a page it served, calling back: the `Host` it was reached at).
+pub fn origin_allowed(origin: &str, host: Option<&str>, state: &GatewayState) -> bool {
+    if state.config().allowed_origins.iter().any(|o| o == origin) {
+        return true;
+    }
+    let bare = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"));
+    matches!((bare, host), (Some(bare), Some(host)) if bare.eq_ignore_ascii_case(host))
+}
+
+fn cors(state: &GatewayState) -> CorsLayer {
+    let state = state.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin, parts| {
+            let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            origin.to_str().is_ok_and(|o| origin_allowed(o, host, &state))
+        }))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            REQUEST_ID,
+        ])
+        .expose_headers([REQUEST_ID, header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}
+
+async fn origin_guard(State(state): State<GatewayState>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let ok = origin.to_str().is_ok_and(|o| origin_allowed(o, host, &state));
+        if !ok {
+            let (parts, _) = request.into_parts();
+            security::denied(&parts, None, "origin_not_allowed", "origin not on the allowlist");
+            return ApiError::OriginNotAllowed.into_response();
+        }
+    }
+    next.run(request).await
+}
+
+async fn time_limit(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    // Behind a TLS-terminating proxy; browsers ignore HSTS received over plain HTTP anyway.
+    let over_tls = request
+        .headers()
+        .get("x-forwarded-proto")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert_with(|| HeaderValue::from_static(value));
+    };
+    set(header::CONTENT_SECURITY_POLICY, CSP);
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(HeaderName::from_static("permissions-policy"), PERMISSIONS_POLICY);
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    if over_tls {
+        set(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
+    headers.remove(header::SERVER);
+    headers.remove("x-powered-by");
+    response
+}
+
+/// The request's id, as the handlers and the error layer see it.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+async fn request_id(mut request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| is_sane_id(v))
+        .map_or_else(new_request_id, str::to_owned);
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        request.headers_mut().insert(REQUEST_ID, value.clone());
+        request.extensions_mut().insert(RequestId(id));
+        let mut response = next.run(request).await;
+        response.headers_mut().insert(REQUEST_ID, value);
+        response
+    } else {
+        next.run(request).await
+    }
+}
+
+/// Client ids end up in logs: short and plain only.
+fn is_sane_id(id: &str) -> bool {
+    (8..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+fn new_request_id() -> String {
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::rng();
+    let mut id = String::with_capacity(26);
+    id.push_str("req_");
+    for _ in 0..22 {
+        id.push(ALPHABET[rng.random_range(0..ALPHABET.len())] as char);
+    }
+    id
+}
+
+/// Give every failure the JSON error shape with the request id.
+async fn error_shape(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, message) = match response.extensions().get::<ErrorBody>() {
+        Some(body) => (body.code, body.message.clone()),
+        None => {
+            let is_json = response
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+            // The engine's OpenAI-shaped errors (and proxied marketing answers) are JSON already
+            // and belong to their protocols.
+            if is_json {
+                return response;
+            }
+            generic(status)
+        }
+    };
+    let (mut parts, _) = response.into_parts();
+    let body = json!({ "error": { "code": code, "message": message, "request_id": id } });
+    let bytes = serde_json::to_vec(&body).unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Code and message for a failure that came without an [`ApiError`] (a layer's own answer).
+fn generic(status: StatusCode) -> (&'static str, String) {
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::REQUEST_TIMEOUT => "timeout",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_request",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_ascii_lowercase();
+    (code, message)
+}

@@ -1,0 +1,147 @@
+//! Counters for `GET /metrics` (Prometheus text format): requests by route, method and status;
+//! denials by reason; realtime client secrets issued; batch voice turns; open realtime sessions.
+//!
+//! Labels come from fixed sets (matched route templates, stable reason codes), never from
+//! request data, so the number of series stays bounded whatever clients send.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::GatewayState;
+
+type Counter<K> = Mutex<BTreeMap<K, u64>>;
+
+/// The gateway's counters; cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct Metrics {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: Counter<(String, &'static str, u16)>,
+    denials: Counter<String>,
+    tokens: Counter<(&'static str, &'static str)>,
+    voice: Counter<(&'static str, &'static str)>,
+}
+
+fn bump<K: Ord>(counter: &Counter<K>, key: K) {
+    // A poisoned counter still counts: a panic elsewhere must not silence the metrics.
+    let mut map = counter.lock().unwrap_or_else(|p| p.into_inner());
+    *map.entry(key).or_insert(0) += 1;
+}
+
+fn snapshot<K: Ord + Clone>(counter: &Counter<K>) -> Vec<(K, u64)> {
+    let map = counter.lock().unwrap_or_else(|p| p.into_inner());
+    map.iter().map(|(k, v)| (k.clone(), *v)).collect()
+}
+
+impl Metrics {
+    pub fn denial(&self, reason: &str) {
+        bump(&self.inner.denials, reason.to_owned());
+    }
+
+    /// A realtime client secret request finished: `outcome` is `issued` or an error code.
+    pub fn token(&self, backend: &'static str, outcome: &'static str) {
+        bump(&self.inner.tokens, (backend, outcome));
+    }
+
+    pub fn voice(&self, backend: &'static str, outcome: &'static str) {
+        bump(&self.inner.voice, (backend, outcome));
+    }
+
+    fn request(&self, route: String, method: &'static str, status: u16) {
+        bump(&self.inner.requests, (route, method, status));
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self, open_sessions: Option<usize>) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP donna_http_requests_total HTTP requests answered.");
+        let _ = writeln!(out, "# TYPE donna_http_requests_total counter");
+        for ((route, method, status), n) in snapshot(&self.inner.requests) {
+            let _ = writeln!(
+                out,
+                "donna_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+            );
+        }
+        let _ = writeln!(out, "# HELP donna_denials_total Requests refused, by reason.");
+        let _ = writeln!(out, "# TYPE donna_denials_total counter");
+        for (reason, n) in snapshot(&self.inner.denials) {
+            let _ = writeln!(out, "donna_denials_total{{reason=\"{reason}\"}} {n}");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP donna_realtime_tokens_total Realtime client secret requests, by backend and outcome."
+        );
+        let _ = writeln!(out, "# TYPE donna_realtime_tokens_total counter");
+        for ((backend, outcome), n) in snapshot(&self.inner.tokens) {
+            let _ = writeln!(
+                out,
+                "donna_realtime_tokens_total{{backend=\"{backend}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP donna_voice_chats_total Batch voice turns, by backend and outcome."
+        );
+        let _ = writeln!(out, "# TYPE donna_voice_chats_total counter");
+        for ((backend, outcome), n) in snapshot(&self.inner.voice) {
+            let _ = writeln!(
+                out,
+                "donna_voice_chats_total{{backend=\"{backend}\",outcome=\"{outcome}\"}} {n}"
+            );
+        }
+        if let Some(open) = open_sessions {
+            let _ = writeln!(
+                out,
+                "# HELP donna_realtime_sessions_open Realtime sessions open on the local engine."
+            );
+            let _ = writeln!(out, "# TYPE donna_realtime_sessions_open gauge");
+            let _ = writeln!(out, "donna_realtime_sessions_open {open}");
+        }
+        out
+    }
+}
+
+/// Middleware: count every answered request by its route template, and make the counters
+/// reachable from extractors (the security log counts denials through them).
+pub async fn count(State(metrics): State<Metrics>, mut request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = method_label(request.method());
+    request.extensions_mut().insert(metrics.clone());
+    let response = next.run(request).await;
+    metrics.request(route, method, response.status().as_u16());
+    response
+}
+
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+/// `GET /metrics`.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<GatewayState>) -> Response {
+    let body = state.metrics().render(state.open_sessions());
+    ([(CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}

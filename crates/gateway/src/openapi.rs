@@ -1,0 +1,97 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 description of every route the gateway serves,
+//! including the local engine's (documented here, since they share the listener).
+
+use axum::Json;
+use serde::Serialize;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+
+/// The error shape every gateway failure has.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `unauthorized`, `rate_limited`, `invalid_request`, ...
+    pub code: String,
+    /// For people; never internal details.
+    pub message: String,
+    /// The request's `X-Request-Id`, to quote when reporting a problem.
+    pub request_id: String,
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("a device or staff token from `donna token mint`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Donna gateway", description = "Donna's HTTP gateway: health, chat, realtime client secrets, batch voice, the marketing proxy, and the local realtime engine."),
+    modifiers(&BearerAuth),
+    paths(
+        crate::routes::health::health,
+        crate::routes::chat::chat,
+        crate::routes::auth::me,
+        crate::routes::realtime_token::issue,
+        crate::routes::voice::chat,
+        crate::routes::marketing::proxy,
+        openapi_json,
+        crate::metrics::metrics,
+        engine::realtime,
+        engine::client_secrets,
+        engine::revoke,
+        crate::routes::ui::asset,
+    ),
+    components(schemas(ErrorResponse, ErrorDetail)),
+)]
+#[derive(Debug)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations",
+    responses((status = 200, description = "the OpenAPI document", content_type = "application/json")))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The local engine's routes, described here because they are served on the gateway's
+/// listener; the handlers live in `donna-engine`. Never called.
+mod engine {
+    #![allow(dead_code)]
+
+    /// The realtime WebSocket (OpenAI Realtime protocol).
+    #[utoipa::path(get, path = "/v1/realtime", tag = "engine",
+        params(("model" = Option<String>, Query, description = "the realtime model")),
+        responses((status = 101, description = "WebSocket upgrade; authenticate with the engine key or a client secret"),
+                   (status = 401, description = "OpenAI-style error")))]
+    pub async fn realtime() {}
+
+    /// Mint a client secret with the engine key (OpenAI-compatible).
+    #[utoipa::path(post, path = "/v1/realtime/client_secrets", tag = "engine",
+        responses((status = 200, description = "`{value, expires_at, session}`"),
+                  (status = 400, description = "OpenAI-style error"),
+                  (status = 401, description = "OpenAI-style error")))]
+    pub async fn client_secrets() {}
+
+    /// Revoke a client secret.
+    #[utoipa::path(delete, path = "/v1/realtime/client_secrets/{value}", tag = "engine",
+        params(("value" = String, Path)),
+        responses((status = 204), (status = 404, description = "OpenAI-style error")))]
+    pub async fn revoke() {}
+}

@@ -1,0 +1,147 @@
+//! Where realtime client secrets come from: the local engine (in-process) or the cloud
+//! (`POST {OPENAI_BASE_URL}/realtime/client_secrets` with the server's key).
+//!
+//! This module owns talking to the backend; the route (`POST /api/realtime/token`) owns
+//! who may ask and what they may ask for.
+
+use donna_config::Secret;
+use donna_engine::Engine;
+use serde_json::{Value, json};
+
+use crate::upstream::Upstream;
+use crate::{ApiError, UpstreamError};
+
+/// A validated request for a client secret.
+#[derive(Debug, Clone)]
+pub struct MintRequest {
+    pub model: String,
+    pub voice: String,
+    pub instructions: String,
+    pub expires_after_s: i64,
+}
+
+/// A minted client secret.
+#[derive(Debug, Clone)]
+pub struct Minted {
+    pub value: String,
+    pub expires_at: i64,
+    pub model: String,
+}
+
+/// The backend in use.
+#[derive(Clone)]
+pub enum RealtimeBackend {
+    /// Donna's local engine, in this process.
+    Local(Engine),
+    /// OpenAI Realtime; the key never leaves the server.
+    Cloud { base_url: String, api_key: Secret },
+    /// Nothing configured (a gateway built without a backend): every request gets `503`.
+    Unavailable,
+}
+
+impl std::fmt::Debug for RealtimeBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RealtimeBackend::Local(_) => f.write_str("RealtimeBackend::Local"),
+            RealtimeBackend::Unavailable => f.write_str("RealtimeBackend::Unavailable"),
+            RealtimeBackend::Cloud { base_url, .. } => f
+                .debug_struct("RealtimeBackend::Cloud")
+                .field("base_url", base_url)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl RealtimeBackend {
+    /// "local" or "openai", as in `/api/health` and the response's `backend`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            RealtimeBackend::Local(_) => "local",
+            RealtimeBackend::Cloud { .. } => "openai",
+            RealtimeBackend::Unavailable => "none",
+        }
+    }
+
+    /// Realtime sessions open right now, when this process can know.
+    pub fn open_sessions(&self) -> Option<usize> {
+        match self {
+            RealtimeBackend::Local(engine) => Some(engine.open_sessions()),
+            RealtimeBackend::Cloud { .. } | RealtimeBackend::Unavailable => None,
+        }
+    }
+
+    fn session(req: &MintRequest) -> Value {
+        json!({
+            "type": "realtime",
+            "model": req.model,
+            "instructions": req.instructions,
+            "audio": { "output": { "voice": req.voice } },
+        })
+    }
+
+    pub async fn mint(
+        &self,
+        upstream: Result<&Upstream, ApiError>,
+        req: &MintRequest,
+    ) -> Result<Minted, ApiError> {
+        match self {
+            RealtimeBackend::Unavailable => Err(ApiError::Unavailable {
+                code: "realtime_unavailable",
+                message: "no realtime backend is configured".to_owned(),
+            }),
+            RealtimeBackend::Local(engine) => {
+                let secret = engine
+                    .mint_client_secret(req.expires_after_s, &Self::session(req))
+                    // The gateway validated the request already; a refusal here is a bug.
+                    .map_err(|e| {
+                        ApiError::Internal(format!("local engine refused a session: {}", e.message))
+                    })?;
+                Ok(Minted {
+                    value: secret.value,
+                    expires_at: secret.expires_at,
+                    model: req.model.clone(),
+                })
+            }
+            RealtimeBackend::Cloud { base_url, api_key } => {
+                let body = json!({
+                    "expires_after": { "anchor": "created_at", "seconds": req.expires_after_s },
+                    "session": Self::session(req),
+                });
+                let upstream = upstream?;
+                let request = upstream
+                    .client()
+                    .post(format!("{base_url}/realtime/client_secrets"))
+                    .bearer_auth(api_key.expose())
+                    .json(&body);
+                let answer = upstream.json("openai realtime", request).await?;
+                let bad = |detail: &str| UpstreamError::BadResponse {
+                    service: "openai realtime",
+                    detail: detail.to_owned(),
+                };
+                // GA shape: {"value", "expires_at", "session"}; the beta nested it under
+                // "client_secret". Accept both.
+                let secret = if answer["value"].is_string() {
+                    &answer
+                } else {
+                    &answer["client_secret"]
+                };
+                let value = secret["value"]
+                    .as_str()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| bad("no client secret value"))?;
+                let expires_at = secret["expires_at"]
+                    .as_i64()
+                    .ok_or_else(|| bad("no expires_at"))?;
+                let model = answer["session"]["model"]
+                    .as_str()
+                    .unwrap_or(&req.model)
+                    .to_owned();
+                Ok(Minted {
+                    value: value.to_owned(),
+                    expires_at,
+                    model,
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Batch voice (the legacy path): a recording in, speech-to-text, Donna's reply, text-to-speech.
+//!
+//! Cloud: OpenAI `POST /audio/transcriptions` and `POST /chat/completions`, and an ElevenLabs
+//! `POST /v1/text-to-speech/{voice_id}` for the spoken reply. Local: the engine's offline speech,
+//! which is not installed yet, so the route answers `503 offline_speech_unavailable`.
+//! What the visitor said and what Donna answered are never logged, only their lengths.
+
+use donna_config::{Secret, Settings};
+use reqwest::multipart::{Form, Part};
+use serde_json::{Value, json};
+
+use crate::upstream::Upstream;
+use crate::{ApiError, UpstreamError};
+
+/// The audio formats the route accepts, recognised by their first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioFormat {
+    Wav,
+    Webm,
+    Ogg,
+}
+
+impl AudioFormat {
+    /// Recognise a recording by its magic bytes (never by the client's Content-Type alone).
+    pub fn sniff(bytes: &[u8]) -> Option<Self> {
+        if bytes.len() >= 12 && &bytes[..4] == b"RIFF" && &bytes[8..12] == b"WAVE" {
+            Some(AudioFormat::Wav)
+        } else if bytes.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+            Some(AudioFormat::Webm)
+        } else if bytes.starts_with(b"OggS") {
+            Some(AudioFormat::Ogg)
+        } else {
+            None
+        }
+    }
+
+    pub fn file_name(self) -> &'static str {
+        match self {
+            AudioFormat::Wav => "recording.wav",
+            AudioFormat::Webm => "recording.webm",
+            AudioFormat::Ogg => "recording.ogg",
+        }
+    }
+
+    pub fn mime(self) -> &'static str {
+        match self {
+            AudioFormat::Wav => "audio/wav",
+            AudioFormat::Webm => "audio/webm",
+            AudioFormat::Ogg => "audio/ogg",
+        }
+    }
+}
+
+/// Check a WAV header: PCM or float, 1-2 channels, 8-48 kHz, and some data.
+pub fn check_wav(bytes: &[u8]) -> Result<(), String> {
+    let mut pos = 12;
+    let mut fmt_ok = false;
+    while pos + 8 <= bytes.len() {
+        let id = &bytes[pos..pos + 4];
+        let size =
+            u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
+        let body = pos + 8;
+        if id == b"fmt " {
+            if size < 16 || body + 16 > bytes.len() {
+                return Err("WAV fmt chunk is truncated".to_owned());
+            }
+            let format = u16::from_le_bytes([bytes[body], bytes[body + 1]]);
+            let channels = u16::from_le_bytes([bytes[body + 2], bytes[body + 3]]);
+            let rate =
+                u32::from_le_bytes([bytes[body + 4], bytes[body + 5], bytes[body + 6], bytes[body + 7]]);
+            if !matches!(format, 1 | 3 | 0xFFFE) {
+                return Err(format!("WAV encoding {format} is not PCM"));
+            }
+            if !(1..=2).contains(&channels) || !(8000..=48_000).contains(&rate) {
+                return Err(format!(
+                    "WAV with {channels} channels at {rate} Hz is not supported"
+                ));
+            }
+            fmt_ok = true;
+        } else if id == b"data" {
+            if !fmt_ok {
+                return Err("WAV data before its fmt chunk".to_owned());
+            }
+            if size == 0 || body >= bytes.len() {
+                return Err("WAV has no audio".to_owned());
+            }
+            return Ok(());
+        }
+        // Chunks are padded to even sizes.
+        pos = body.saturating_add(size).saturating_add(size & 1);
+    }
+    Err("WAV has no data chunk".to_owned())
+}
+
+/// One finished voice turn.
+#[derive(Debug, Clone)]
+pub struct VoiceTurn {
+    pub transcript: String,
+    pub reply: String,
+    /// MP3 bytes, when text-to-speech is configured.
+    pub audio: Option<Vec<u8>>,
+}
+
+/// The cloud speech services (`Secret`s print redacted).
+#[derive(Debug, Clone)]
+pub struct CloudVoice {
+    pub openai_base_url: String,
+    pub openai_api_key: Secret,
+    pub transcribe_model: String,
+    pub chat_model: String,
+    /// ElevenLabs-style text-to-speech; without it replies come back as text only.
+    pub tts: Option<Tts>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tts {
+    pub base_url: String,
+    pub api_key: Secret,
+    pub voice_id: String,
+}
+
+/// Which speech backend batch voice uses.
+#[derive(Clone, Default)]
+pub enum VoiceBackend {
+    Cloud(Box<CloudVoice>),
+    /// The local engine's offline speech: not installed yet.
+    Local,
+    #[default]
+    Unavailable,
+}
+
+impl std::fmt::Debug for VoiceBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            VoiceBackend::Cloud(_) => "VoiceBackend::Cloud",
+            VoiceBackend::Local => "VoiceBackend::Local",
+            VoiceBackend::Unavailable => "VoiceBackend::Unavailable",
+        })
+    }
+}
+
+impl VoiceBackend {
+    /// Cloud when an OpenAI key is configured and the backend is OpenAI, else local.
+    pub fn from_settings(settings: &Settings) -> Self {
+        match (&settings.backend, &settings.openai_api_key) {
+            (donna_config::Backend::OpenAi, Some(key)) => VoiceBackend::Cloud(Box::new(CloudVoice {
+                openai_base_url: settings.openai_base_url.clone(),
+                openai_api_key: key.clone(),
+                transcribe_model: settings.openai_transcribe_model.clone(),
+                chat_model: settings.openai_chat_model.clone(),
+                tts: settings.elevenlabs_api_key.as_ref().map(|key| Tts {
+                    base_url: settings.elevenlabs_base_url.clone(),
+                    api_key: key.clone(),
+                    voice_id: settings.elevenlabs_voice_id.clone(),
+                }),
+            })),
+            _ => VoiceBackend::Local,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            VoiceBackend::Cloud(_) => "openai",
+            VoiceBackend::Local => "local",
+            VoiceBackend::Unavailable => "none",
+        }
+    }
+
+    /// Run one turn: transcribe `audio`, answer with `instructions`, speak the answer.
+    pub async fn turn(
+        &self,
+        upstream: Result<&Upstream, ApiError>,
+        audio: Vec<u8>,
+        format: AudioFormat,
+        instructions: &str,
+    ) -> Result<VoiceTurn, ApiError> {
+        let cloud = match self {
+            VoiceBackend::Cloud(cloud) => cloud,
+            VoiceBackend::Local => {
+                return Err(ApiError::Unavailable {
+                    code: "offline_speech_unavailable",
+                    message: "offline speech (speech-to-text and text-to-speech) is not installed; \
+                              set OPENAI_API_KEY for the cloud backend"
+                        .to_owned(),
+                });
+            }
+            VoiceBackend::Unavailable => {
+                return Err(ApiError::Unavailable {
+                    code: "voice_unavailable",
+                    message: "no speech backend is configured".to_owned(),
+                });
+            }
+        };
+        let upstream = upstream?;
+        let transcript = cloud.transcribe(upstream, audio, format).await?;
+        if transcript.trim().is_empty() {
+            return Err(ApiError::Invalid(
+                "no speech was recognised in the recording".to_owned(),
+            ));
+        }
+        let reply = cloud.reply(upstream, &transcript, instructions).await?;
+        let audio = match &cloud.tts {
+            Some(tts) => Some(tts.speak(upstream, &reply).await?),
+            None => None,
+        };
+        tracing::info!(
+            transcript_chars = transcript.chars().count(),
+            reply_chars = reply.chars().count(),
+            audio_bytes = audio.as_ref().map_or(0, Vec::len),
+            "voice turn"
+        );
+        Ok(VoiceTurn {
+            transcript,
+            reply,
+            audio,
+        })
+    }
+}
+
+impl CloudVoice {
+    async fn transcribe(
+        &self,
+        upstream: &Upstream,
+        audio: Vec<u8>,
+        format: AudioFormat,
+    ) -> Result<String, ApiError> {
+        const SERVICE: &str = "openai transcription";
+        let part = Part::bytes(audio)
+            .file_name(format.file_name())
+            .mime_str(format.mime())
+            .map_err(|e| ApiError::Internal(e.to_string()))?;
+        let form = Form::new()
+            .part("file", part)
+            .text("model", self.transcribe_model.clone())
+            .text("response_format", "json");
+        let request = upstream
+            .client()
+            .post(format!("{}/audio/transcriptions", self.openai_base_url))
+            .bearer_auth(self.openai_api_key.expose())
+            .multipart(form);
+        let answer = upstream.json(SERVICE, request).await?;
+        answer["text"].as_str().map(str::to_owned).ok_or_else(|| {
+            UpstreamError::BadResponse {
+                service: SERVICE,
+                detail: "no text in the transcription".to_owned(),
+            }
+            .into()
+        })
+    }
+
+    async fn reply(
+        &self,
+        upstream: &Upstream,
+        transcript: &str,
+        instructions: &str,
+    ) -> Result<String, ApiError> {
+        const SERVICE: &str = "openai chat";
+        let body = json!({
+            "model": self.chat_model,
+            "messages": [
+                { "role": "system", "content": instructions },
+                { "role": "user", "content": transcript },
+            ],
+            "max_tokens": 300,
+        });
+        let request = upstream
+            .client()
+            .post(format!("{}/chat/completions", self.openai_base_url))
+            .bearer_auth(self.openai_api_key.expose())
+            .json(&body);
+        let answer: Value = upstream.json(SERVICE, request).await?;
+        answer["choices"][0]["message"]["content"]
+            .as_str()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| {
+                UpstreamError::BadResponse {
+                    service: SERVICE,
+                    detail: "no message content in the completion".to_owned(),
+                }
+                .into()
+            })
+    }
+}
+
+impl Tts {
+    async fn speak(&self, upstream: &Upstream, text: &str) -> Result<Vec<u8>, ApiError> {
+        const SERVICE: &str = "text-to-speech";
+        let request = upstream
+            .client()
+            .post(format!(
+                "{}/v1/text-to-speech/{}?output_format=mp3_44100_128",
+                self.base_url, self.voice_id
+            ))
+            .header("xi-api-key", self.api_key.expose())
+            .header("accept", "audio/mpeg")
+            .json(&json!({ "text": text, "model_id": "eleven_multilingual_v2" }));
+        let response = upstream.send(SERVICE, request).await?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| UpstreamError::from_reqwest(SERVICE, upstream.timeout_s(), e))?;
+        if bytes.is_empty() {
+            return Err(UpstreamError::BadResponse {
+                service: SERVICE,
+                detail: "empty audio".to_owned(),
+            }
+            .into());
+        }
+        Ok(bytes.to_vec())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub fn wav(samples: usize) -> Vec<u8> {
+        let data_len = (samples * 2) as u32;
+        let mut out = Vec::new();
+        out.extend_from_slice(b"RIFF");
+        out.extend_from_slice(&(36 + data_len).to_le_bytes());
+        out.extend_from_slice(b"WAVEfmt ");
+        out.extend_from_slice(&16u32.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&24_000u32.to_le_bytes());
+        out.extend_from_slice(&48_000u32.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&16u16.to_le_bytes());
+        out.extend_from_slice(b"data");
+        out.extend_from_slice(&data_len.to_le_bytes());
+        out.resize(out.len() + samples * 2, 0);
+        out
+    }
+
+    #[test]
+    fn formats_are_sniffed_and_wav_headers_checked() {
+        let good = wav(100);
+        assert_eq!(AudioFormat::sniff(&good), Some(AudioFormat::Wav));
+        assert!(check_wav(&good).is_ok());
+        assert_eq!(AudioFormat::sniff(b"OggS\0\x02"), Some(AudioFormat::Ogg));
+        assert_eq!(
+            AudioFormat::sniff(&[0x1A, 0x45, 0xDF, 0xA3, 0]),
+            Some(AudioFormat::Webm)
+        );
+        assert_eq!(AudioFormat::sniff(b"ID3\x03mp3"), None);
+        assert!(check_wav(&wav(0)).is_err(), "no samples");
+        let mut stereo_96k = wav(10);
+        stereo_96k[24..28].copy_from_slice(&96_000u32.to_le_bytes());
+        assert!(check_wav(&stereo_96k).is_err());
+        assert!(check_wav(&good[..30]).is_err(), "truncated");
+    }
+}
