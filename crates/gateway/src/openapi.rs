@@ -42,7 +42,7 @@ impl Modify for BearerAuth {
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Donna gateway", description = "Donna's HTTP gateway: health, chat, realtime client secrets, batch voice, the marketing proxy, and the local realtime engine."),
+    info(title = "Donna gateway", description = "Donna's HTTP gateway: health, chat, staff events and routes, realtime client secrets, batch voice, the marketing proxy, and the local realtime engine."),
     modifiers(&BearerAuth),
     paths(
         crate::routes::health::health,
@@ -51,6 +51,12 @@ impl Modify for BearerAuth {
         crate::routes::realtime_token::issue,
         crate::routes::voice::chat,
         crate::routes::marketing::proxy,
+        crate::routes::events::stream,
+        crate::routes::events::fanout,
+        crate::routes::staff::visits,
+        crate::routes::staff::messages,
+        crate::routes::staff::overview,
+        crate::routes::staff::acknowledge,
         openapi_json,
         crate::metrics::metrics,
         engine::realtime,

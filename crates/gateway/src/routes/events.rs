@@ -26,6 +26,11 @@ pub struct Filter {
 }
 
 /// Live events as SSE: `event:` is the kind, `id:` the event id, `data:` the JSON event.
+#[utoipa::path(get, path = "/api/voice/events", tag = "staff",
+    params(("staff_id" = Option<String>, Query, description = "only this staff member's events")),
+    security(("bearer" = [])),
+    responses((status = 200, description = "server-sent events: `event:` kind, `id:` event id, `data:` the JSON event", content_type = "text/event-stream"),
+              (status = 401, body = crate::openapi::ErrorResponse)))]
 pub async fn stream(
     _: Authed,
     State(state): State<GatewayState>,
@@ -76,6 +81,11 @@ pub struct Publish {
 }
 
 /// Publish an event from an internal caller (admin role): stored, streamed, sent to webhooks.
+#[utoipa::path(post, path = "/api/voice/fanout", tag = "staff", security(("bearer" = [])),
+    request_body(content = serde_json::Value, description = "`{kind, summary, staff_id?, data?}`"),
+    responses((status = 202, description = "the stored, published event"),
+              (status = 403, body = crate::openapi::ErrorResponse),
+              (status = 422, body = crate::openapi::ErrorResponse)))]
 pub async fn fanout(
     _: Authed<AdminOnly>,
     State(state): State<GatewayState>,

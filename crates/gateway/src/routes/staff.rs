@@ -30,6 +30,9 @@ fn start_of_day(reception: &Reception) -> i64 {
         .map_or(0, |z| z.timestamp().as_millisecond())
 }
 
+#[utoipa::path(get, path = "/api/visits", tag = "staff", security(("bearer" = [])),
+    params(("since" = Option<i64>, Query, description = "ms since the epoch; default: today")),
+    responses((status = 200, description = "visits, newest first"), (status = 403, body = crate::openapi::ErrorResponse)))]
 pub async fn visits(
     _: Authed<StaffOnly>,
     State(state): State<GatewayState>,
@@ -42,6 +45,9 @@ pub async fn visits(
     ))
 }
 
+#[utoipa::path(get, path = "/api/messages", tag = "staff", security(("bearer" = [])),
+    params(("since" = Option<i64>, Query, description = "ms since the epoch; default: today")),
+    responses((status = 200, description = "messages, newest first"), (status = 403, body = crate::openapi::ErrorResponse)))]
 pub async fn messages(
     _: Authed<StaffOnly>,
     State(state): State<GatewayState>,
@@ -54,6 +60,9 @@ pub async fn messages(
     ))
 }
 
+#[utoipa::path(get, path = "/api/overview", tag = "staff", security(("bearer" = [])),
+    responses((status = 200, description = "visits today, waiting visitors, average wait, messages today"),
+              (status = 403, body = crate::openapi::ErrorResponse)))]
 pub async fn overview(
     _: Authed<StaffOnly>,
     State(state): State<GatewayState>,
@@ -68,6 +77,11 @@ pub struct Acknowledged {
 }
 
 /// The staff member behind the token (`sub` is their id or their desktop's id) is on the way.
+#[utoipa::path(post, path = "/api/visits/{id}/ack", tag = "staff", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "the visit")),
+    responses((status = 200, description = "the acknowledged visit"),
+              (status = 403, body = crate::openapi::ErrorResponse),
+              (status = 404, body = crate::openapi::ErrorResponse)))]
 pub async fn acknowledge(
     Authed(claims, ..): Authed<StaffOnly>,
     State(state): State<GatewayState>,
