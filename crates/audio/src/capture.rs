@@ -410,7 +410,19 @@ pub struct Pipeline {
     frame_len: usize,
     far: [f32; PROCESS_FRAME],
     vad: EnergyVad,
+    /// 10 ms frames of audible far-end audio the echo canceller has seen so far.
+    far_heard: u32,
+    /// 10 ms frames since far-end audio was last audible.
+    far_quiet: u32,
 }
+
+/// Audible far-end audio the canceller needs before its echo path estimate can be trusted
+/// (measured: the echo leaks for about 150 ms after the first words, then drops by 40 dB).
+const AEC_WARMUP_FRAMES: u32 = 50;
+/// How long after the far end falls silent its echo may still arrive (room and device delay).
+const ECHO_TAIL_FRAMES: u32 = 30;
+/// Far-end level that counts as audible.
+const FAR_AUDIBLE_RMS: f32 = 0.003;
 
 impl Pipeline {
     /// A pipeline for a mono input at `rate` Hz cutting frames of `frame_len` wire samples.
@@ -423,6 +435,8 @@ impl Pipeline {
             frame_len,
             far: [0.0; PROCESS_FRAME],
             vad,
+            far_heard: 0,
+            far_quiet: u32::MAX,
         })
     }
 
@@ -462,19 +476,29 @@ impl Pipeline {
                             self.far[..a.len()].copy_from_slice(a);
                             self.far[a.len()..].copy_from_slice(b);
                             c.commit_all();
+                            if dsp::rms(&self.far) > FAR_AUDIBLE_RMS {
+                                self.far_heard = self.far_heard.saturating_add(1);
+                                self.far_quiet = 0;
+                            } else {
+                                self.far_quiet = self.far_quiet.saturating_add(1);
+                            }
                             let _ = aec.render(&mut self.far);
                         }
                     }
                 }
                 let _ = aec.capture(frame);
             }
+            // While the canceller is still learning the echo path, Donna's own voice leaks
+            // through: the gate must not take it for the visitor.
+            let hold =
+                echo.is_some() && self.far_heard < AEC_WARMUP_FRAMES && self.far_quiet < ECHO_TAIL_FRAMES;
             let (buf, len, vad, emit) = (&mut self.frame, self.frame_len, &mut self.vad, &mut emit);
             self.to_wire.push(frame, |c| {
                 for &s in c {
                     buf.push(dsp::f32_to_i16(s));
                     if buf.len() == len {
                         let rms = dsp::rms_i16(buf);
-                        let event = vad.update(rms);
+                        let event = vad.update(if hold { 0.0 } else { rms });
                         let pcm = std::mem::replace(buf, Vec::with_capacity(len));
                         emit(pcm, rms, event, vad.speaking());
                     }

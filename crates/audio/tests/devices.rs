@@ -299,3 +299,93 @@ fn a_missing_device_is_a_typed_error_or_a_retry() {
     .unwrap_err();
     assert!(matches!(err, donna_audio::AudioError::NoDevice { .. }), "{err}");
 }
+
+/// Routes the speaker back into the microphone, as a kiosk's speaker next to its microphone
+/// does; removed when dropped.
+struct AcousticLoop(String);
+
+impl AcousticLoop {
+    fn new() -> Self {
+        let out = Command::new("pactl")
+            .args([
+                "load-module",
+                "module-loopback",
+                "source=spk.monitor",
+                "sink=micfeed",
+                "latency_msec=30",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Self(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+impl Drop for AcousticLoop {
+    fn drop(&mut self) {
+        let _ = Command::new("pactl").args(["unload-module", &self.0]).status();
+    }
+}
+
+/// Plays `secs` of Donna's voice with the speaker looped into the microphone and returns the
+/// VAD starts seen on the capture side and the captured level (dBFS) during playback, overall
+/// and from half a second after the first echo (once the canceller has converged).
+fn donna_talks_into_her_own_microphone(echo: bool, secs: f32) -> (usize, f32, f32) {
+    let (far_end, link) = donna_audio::far_end_link();
+    let config = CaptureConfig {
+        echo: echo.then(donna_audio::EchoSettings::default),
+        ..CaptureConfig::default()
+    };
+    let mut capture = Capture::start(config, echo.then_some(link)).unwrap();
+    let mut player = Player::start(PlayerConfig::default(), Some(far_end)).unwrap();
+    let _loop = AcousticLoop::new();
+    std::thread::sleep(Duration::from_millis(500));
+    capture.clear();
+    let clip = to_i16(&voice(24_000, secs));
+    player.push("item_echo", &dsp::i16_to_bytes(&clip));
+    let mut starts = 0;
+    let mut pcm = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs_f32(secs + 3.0);
+    while (player.is_playing() || pcm.is_empty()) && Instant::now() < deadline {
+        while let Some(f) = capture.try_frame() {
+            if player.played("item_echo").is_some_and(|p| p.samples > 0) {
+                starts += usize::from(f.vad == donna_audio::dsp::VadEvent::Started);
+                if std::env::var_os("DONNA_TRACE_ECHO").is_some() {
+                    eprintln!("{} {:.1}", pcm.len() / 480, dsp::dbfs(f.rms));
+                }
+                pcm.extend_from_slice(&f.pcm);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The canceller converges within half a second of the first audible echo.
+    let onset = pcm
+        .chunks(480)
+        .position(|f| dsp::dbfs(dsp::rms_i16(f)) > -60.0)
+        .unwrap_or(0)
+        * 480;
+    let converged = &pcm[(onset + 12_000).min(pcm.len())..];
+    (
+        starts,
+        dsp::dbfs(dsp::rms_i16(&pcm)),
+        dsp::dbfs(dsp::rms_i16(converged)),
+    )
+}
+
+#[test]
+fn donnas_own_voice_does_not_trigger_barge_in() {
+    let Some(_devices) = devices() else { return };
+    let (raw_starts, raw_level, raw_late) = donna_talks_into_her_own_microphone(false, 4.0);
+    let (starts, level, late) = donna_talks_into_her_own_microphone(true, 4.0);
+    eprintln!(
+        "speaker looped into the microphone: without echo cancellation {raw_starts} VAD starts at {raw_level:.1} dBFS; \
+         with it {starts} at {level:.1} dBFS (ERLE {:.1} dB overall, {:.1} dB after the first half second of echo)",
+        raw_level - level,
+        raw_late - late
+    );
+    assert!(
+        raw_starts >= 1,
+        "the loop must reach the microphone for this test to mean anything"
+    );
+    assert_eq!(starts, 0, "Donna interrupted herself");
+}
