@@ -101,6 +101,9 @@ impl SinkRecorder {
     }
 
     fn end(&mut self) {
+        if self.child.try_wait().is_ok_and(|s| s.is_some()) {
+            return;
+        }
         let _ = Command::new("kill")
             .arg("-INT")
             .arg(self.child.id().to_string())
