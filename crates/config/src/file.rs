@@ -28,6 +28,8 @@ pub struct FileConfig {
     pub openai_realtime_model: Option<String>,
     pub openai_base_url: Option<String>,
     pub log_level: Option<String>,
+    pub input_device: Option<String>,
+    pub output_device: Option<String>,
 }
 
 impl FileConfig {
