@@ -28,13 +28,20 @@ pub enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         addr: Option<String>,
     },
+    /// Check what a kiosk needs: audio devices (a tone played and recorded back), the backend,
+    /// the secret store and the data dir. Exit status 1 when something is broken.
+    Doctor {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 impl Cli {
     pub fn overrides(&self) -> Overrides {
         let addr = match &self.command {
             Some(Command::Serve { addr }) => addr.clone(),
-            None => None,
+            Some(Command::Doctor { .. }) | None => None,
         };
         Overrides {
             addr,

@@ -2,12 +2,14 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `cli` | the command line (`donna`, `donna serve`) |
+//! | `cli` | the command line (`donna`, `donna serve`, `donna doctor`) |
 //! | `boot` | what every mode does first: settings, data dir, logs, profile, the gateway's listener |
 //! | `serve` | `donna serve`: the gateway alone, headless |
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
 //! | `commands` | the thin Tauri commands the UI invokes |
 //! | `realtime` | the app's realtime session (cloud or local engine) and the tools it runs |
+//! | `voice` | the kiosk's voice path (crates/voice) on that session, streamed to the panel |
+//! | `doctor` | `donna doctor`: the preflight report for operators and tests |
 //!
 //! Everything that is not wiring lives in `crates/`, which never depends on Tauri.
 
@@ -15,11 +17,13 @@ mod assets;
 mod boot;
 mod cli;
 mod commands;
+mod doctor;
 mod error;
 mod gui;
 mod logging;
 mod realtime;
 mod serve;
+mod voice;
 
 use std::process::ExitCode;
 
@@ -31,6 +35,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         None => gui::run(&cli.overrides()),
         Some(cli::Command::Serve { .. }) => serve::run(&cli.overrides()),
+        Some(cli::Command::Doctor { json }) => return doctor::run(&cli.overrides(), json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,8 +7,9 @@ use std::time::Duration;
 use donna_config::{Backend, Settings};
 use donna_desk::Desk;
 use donna_realtime::protocol::SessionConfig;
-use donna_realtime::protocol::session::{AudioConfig, AudioInput, Tool};
+use donna_realtime::protocol::session::Tool;
 use donna_realtime::{ConnectOptions, Credential, RealtimeClient, RealtimeError, ToolHandler};
+use donna_voice::TurnMode;
 use tokio::sync::watch;
 
 /// How long a typed question waits for the session to come up before the desk answers alone.
@@ -17,7 +18,7 @@ const CONNECT_WAIT: Duration = Duration::from_secs(5);
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs the desk's tools for the model.
-struct DeskTools(Arc<Desk>);
+pub(crate) struct DeskTools(pub(crate) Arc<Desk>);
 
 impl ToolHandler for DeskTools {
     async fn call(&self, name: &str, arguments: &str) -> String {
@@ -62,16 +63,13 @@ impl Realtime {
             _ => None,
         };
         let (tx, rx) = watch::channel(None);
-        let session = session_config(&desk);
+        let mode = turn_mode(settings);
         let tools = desk.clone();
         tokio::spawn(async move {
             for target in cloud.into_iter().chain(std::iter::once(local)) {
-                let options = ConnectOptions::new(
-                    &target.base_url,
-                    &target.model,
-                    target.credential,
-                    session.clone(),
-                );
+                let session = session_config(&tools, mode, target.backend);
+                let options =
+                    ConnectOptions::new(&target.base_url, &target.model, target.credential, session);
                 let options = ConnectOptions {
                     client: options.client.with_tools(DeskTools(tools.clone())),
                     ..options
@@ -92,15 +90,19 @@ impl Realtime {
         Self { desk, client: rx }
     }
 
+    /// The session, once connected (waiting at most `wait`).
+    pub async fn client(&self, wait: Duration) -> Option<Arc<RealtimeClient>> {
+        let mut rx = self.client.clone();
+        tokio::time::timeout(wait, rx.wait_for(Option::is_some))
+            .await
+            .ok()
+            .and_then(|r| r.ok().and_then(|c| c.clone()))
+    }
+
     /// Donna's answer to a typed message: through the realtime session when it is up, by the
     /// desk directly otherwise (a kiosk must always answer).
     pub async fn ask(&self, message: &str) -> String {
-        let mut rx = self.client.clone();
-        let client = tokio::time::timeout(CONNECT_WAIT, rx.wait_for(Option::is_some))
-            .await
-            .ok()
-            .and_then(|r| r.ok().and_then(|c| c.clone()));
-        if let Some(client) = client {
+        if let Some(client) = self.client(CONNECT_WAIT).await {
             match tokio::time::timeout(ANSWER_TIMEOUT, client.ask_text(message)).await {
                 Ok(Ok(reply)) => {
                     tracing::info!("chat answered through the realtime session");
@@ -121,25 +123,35 @@ fn log_fallback(e: &RealtimeError) {
     tracing::warn!(error = %e, "realtime answer failed; the desk answers directly");
 }
 
-/// The session Donna asks for: text out (voice joins with the audio path), manual turns, the
-/// desk's instructions and tools.
-pub fn session_config(desk: &Desk) -> SessionConfig {
+/// Who ends the visitor's turn: the service's VAD, Donna's own gate, or the mic button.
+pub fn turn_mode(settings: &Settings) -> TurnMode {
+    if settings.enable_server_vad {
+        TurnMode::ServerVad
+    } else if settings.enable_vad {
+        TurnMode::LocalVad
+    } else {
+        TurnMode::PushToTalk
+    }
+}
+
+/// The session Donna asks for: the desk's instructions and tools, PCM16 24 kHz audio in with
+/// the turn mode's detection. Donna speaks (audio out) on the cloud; the local engine has no
+/// speech synthesis yet, so there she answers in text, shown as captions.
+pub fn session_config(desk: &Desk, mode: TurnMode, backend: Backend) -> SessionConfig {
     let tools = donna_desk::tools::definitions()
         .into_iter()
         .filter_map(|t| serde_json::from_value::<Tool>(t).ok())
         .collect();
+    let output = match backend {
+        Backend::OpenAi => "audio",
+        Backend::Local => "text",
+    };
     SessionConfig {
         kind: Some("realtime".to_owned()),
-        output_modalities: Some(vec!["text".to_owned()]),
+        output_modalities: Some(vec![output.to_owned()]),
         instructions: Some(desk.instructions()),
         tools: Some(tools),
-        audio: Some(AudioConfig {
-            input: Some(AudioInput {
-                turn_detection: Some(None),
-                ..AudioInput::default()
-            }),
-            output: None,
-        }),
+        audio: Some(donna_voice::session_audio(mode)),
         ..SessionConfig::default()
     }
 }

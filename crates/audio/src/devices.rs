@@ -1,6 +1,7 @@
 //! Audio devices: what there is, which is the default, and finding one by the name an operator
-//! put in the settings. Names are cpal's device descriptions (on Linux, ALSA PCM names such as
-//! `default`, `pulse` or `sysdefault:CARD=...`).
+//! put in the settings. A device's name is its stable identifier within the audio host (on
+//! Linux, the ALSA PCM name such as `default`, `pulse` or `sysdefault:CARD=USB`); its
+//! description is the longer human text. Settings may give either, or part of one.
 
 use cpal::traits::{DeviceTrait, HostTrait};
 
@@ -27,7 +28,10 @@ impl Direction {
 /// One device as the settings and the doctor show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct DeviceInfo {
+    /// What to put in `DONNA_INPUT_DEVICE` / `DONNA_OUTPUT_DEVICE`.
     pub name: String,
+    /// The host's description of the device.
+    pub description: String,
     pub direction: Direction,
     pub is_default: bool,
     /// The device's default stream format, when it can tell.
@@ -40,12 +44,20 @@ fn host() -> cpal::Host {
     cpal::default_host()
 }
 
-/// The name of a device (its description), or a placeholder when it cannot tell.
+/// The name of a device (its identifier within the host), or a placeholder.
 pub fn device_name(device: &cpal::Device) -> String {
+    device
+        .id()
+        .map(|id| id.id().to_owned())
+        .unwrap_or_else(|_| "(unnamed)".to_owned())
+}
+
+/// The host's description of a device.
+pub fn device_description(device: &cpal::Device) -> String {
     device
         .description()
         .map(|d| d.name().to_owned())
-        .unwrap_or_else(|_| "(unnamed)".to_owned())
+        .unwrap_or_default()
 }
 
 /// Every device of one direction, default first.
@@ -71,6 +83,7 @@ pub fn list(direction: Direction) -> Result<Vec<DeviceInfo>, AudioError> {
             }
             .ok();
             DeviceInfo {
+                description: device_description(d),
                 is_default: default.as_deref() == Some(name.as_str()),
                 name,
                 direction,

@@ -145,7 +145,14 @@ pub fn check(input: Option<&str>, output: Option<&str>, tone_ms: u64) -> AudioRe
         .collect();
     capture.clear();
     player.push("doctor-tone", &dsp::i16_to_bytes(&tone));
-    let recorded = collect(&mut capture, Duration::from_millis(tone_ms + 400));
+    // Record until the tone has played (a fresh device stream may pause once before it plays
+    // steadily), then a little longer for the tail.
+    let mut recorded = Vec::new();
+    let deadline = Instant::now() + Duration::from_millis(tone_ms + 2000);
+    while player.is_playing() && Instant::now() < deadline {
+        recorded.extend(collect(&mut capture, Duration::from_millis(20)));
+    }
+    recorded.extend(collect(&mut capture, Duration::from_millis(200)));
     let played = player.played("doctor-tone").map(|p| p.ms()).unwrap_or(0);
     let reference: Vec<f32> = tone.iter().map(|&s| f32::from(s) / 32768.0).collect();
     let signal: Vec<f32> = recorded.iter().map(|&s| f32::from(s) / 32768.0).collect();

@@ -42,6 +42,13 @@ pub struct FarEnd(pub(crate) Slot<Producer<f32>>);
 #[derive(Debug)]
 pub struct FarEndLink(pub(crate) Consumer<f32>);
 
+impl FarEndLink {
+    /// A link reading from an existing ring (benchmarks and offline processing).
+    pub fn from_consumer(consumer: Consumer<f32>) -> Self {
+        Self(consumer)
+    }
+}
+
 /// A far-end reference link: give [`FarEnd`] to the player and [`FarEndLink`] to capture.
 pub fn far_end_link() -> (FarEnd, FarEndLink) {
     let (tx, rx) = RingBuffer::new(FAR_END_CAPACITY);
