@@ -3,9 +3,10 @@
 
 set -euo pipefail
 
-# Build dependencies of the app (Tauri/WebKitGTK, ALSA for audio, D-Bus for the keyring).
-# flite1-dev: offline text-to-speech for the local engine.
-BUILD_PACKAGES=(build-essential pkg-config cmake libwebkit2gtk-4.1-dev libasound2-dev libdbus-1-dev flite1-dev)
+# Build dependencies of the app (Tauri/WebKitGTK, ALSA for audio, D-Bus for the keyring, WebRTC's
+# audio processing for echo cancellation, libclang for its bindings, flite for offline speech).
+BUILD_PACKAGES=(build-essential pkg-config cmake libwebkit2gtk-4.1-dev libasound2-dev libdbus-1-dev
+  libwebrtc-audio-processing-dev libclang-dev flite1-dev)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

@@ -4,8 +4,10 @@
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Test tools: virtual display, WebKit's WebDriver (and its MiniBrowser, for the browser test).
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip)
+# Test tools: virtual display, WebKit's WebDriver (and its MiniBrowser, for the browser test),
+# PulseAudio's virtual speaker and microphone with the ALSA plugin that routes cpal to it.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip
+  pulseaudio pulseaudio-utils libasound2-plugins)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo
@@ -27,5 +29,8 @@ say "cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 say "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
+say "virtual audio devices (PulseAudio null sink and source)"
+# shellcheck source=scripts/start-audio.sh
+source scripts/start-audio.sh
 say "cargo test (under a virtual display)"
 xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" cargo test --locked --workspace

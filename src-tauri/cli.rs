@@ -28,6 +28,13 @@ pub enum Command {
         #[arg(long, value_name = "HOST:PORT")]
         addr: Option<String>,
     },
+    /// Check what a kiosk needs: audio devices (a tone played and recorded back), the backend,
+    /// the secret store and the data dir. Exit status 1 when something is broken.
+    Doctor {
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The staff desktop: follow a gateway's visitor events with native notifications
     /// (DONNA_GATEWAY_URL, DONNA_STAFF_TOKEN).
     Staff,
@@ -58,7 +65,7 @@ impl Cli {
     pub fn overrides(&self) -> Overrides {
         let addr = match &self.command {
             Some(Command::Serve { addr }) => addr.clone(),
-            Some(Command::Token { .. } | Command::Staff) | None => None,
+            Some(Command::Token { .. } | Command::Staff | Command::Doctor { .. }) | None => None,
         };
         Overrides {
             addr,

@@ -7,12 +7,14 @@ use serde::Serialize;
 
 use crate::error::CommandError;
 use crate::realtime::Realtime;
+use crate::voice::{VoiceControl, VoiceInfo};
 
 /// State the commands reach through `tauri::State`.
 #[derive(Debug)]
 pub struct AppState {
     pub desk: Arc<Desk>,
     pub realtime: Realtime,
+    pub voice: VoiceControl,
 }
 
 #[derive(Debug, Serialize)]
@@ -27,4 +29,25 @@ pub async fn chat(state: tauri::State<'_, AppState>, message: String) -> Result<
     Ok(ChatReply {
         reply: state.realtime.ask(message).await,
     })
+}
+
+/// Turn voice on and stream level, state, captions and device changes to the panel.
+#[tauri::command]
+pub async fn voice_start(
+    state: tauri::State<'_, AppState>,
+    events: tauri::ipc::Channel<donna_voice::VoiceEvent>,
+) -> Result<VoiceInfo, CommandError> {
+    state.voice.start(move |e| events.send(e).is_ok()).await
+}
+
+/// The mic button went down.
+#[tauri::command]
+pub async fn voice_press(state: tauri::State<'_, AppState>) -> Result<(), CommandError> {
+    Ok(state.voice.get().await?.press().await?)
+}
+
+/// The mic button came up: Donna answers.
+#[tauri::command]
+pub async fn voice_release(state: tauri::State<'_, AppState>) -> Result<(), CommandError> {
+    Ok(state.voice.get().await?.release().await?)
 }

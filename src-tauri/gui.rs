@@ -8,6 +8,7 @@ use crate::boot::{Booted, boot, local_url};
 use crate::commands::{self, AppState};
 use crate::error::StartError;
 use crate::realtime::Realtime;
+use crate::voice::VoiceControl;
 
 pub fn run(overrides: &Overrides) -> Result<(), StartError> {
     require_display()?;
@@ -44,13 +45,19 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
     let gateway_shutdown = shutdown.clone();
 
     let app = builder
-        .invoke_handler(tauri::generate_handler![commands::chat])
+        .invoke_handler(tauri::generate_handler![
+            commands::chat,
+            commands::voice_start,
+            commands::voice_press,
+            commands::voice_release
+        ])
         .setup(move |app| {
             tracing::info!(%url, backend = settings.backend.as_str(), "kiosk window starting; gateway on loopback");
             // Entered on the async runtime so the session's tasks live there.
             let realtime =
                 tauri::async_runtime::block_on(async { Realtime::start(reception.clone(), &settings, &url, &engine_key) });
-            app.manage(AppState { desk, realtime });
+            let voice = VoiceControl::new(realtime.clone(), &settings);
+            app.manage(AppState { desk, realtime, voice });
             crate::notices::forward(app.handle().clone(), reception.clone());
             tauri::async_runtime::spawn(async move {
                 let listener = match tokio::net::TcpListener::from_std(listener) {

@@ -2,7 +2,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | `cli` | the command line (`donna`, `donna serve`) |
+//! | `cli` | the command line (`donna`, `donna serve`, `donna doctor`) |
 //! | `boot` | what every mode does first: settings, data dir, logs, profile, the gateway's listener |
 //! | `serve` | `donna serve`: the gateway alone, headless |
 //! | `token` | `donna token mint`: device and staff tokens for administrators |
@@ -12,6 +12,8 @@
 //! | `commands` | the thin Tauri commands the UI invokes |
 //! | `notices` | what the kiosk says unasked (a staff member is on their way) |
 //! | `realtime` | the app's realtime session (cloud or local engine) and the tools it runs |
+//! | `voice` | the kiosk's voice path (crates/voice) on that session, streamed to the panel |
+//! | `doctor` | `donna doctor`: the preflight report for operators and tests |
 //!
 //! Everything that is not wiring lives in `crates/`, which never depends on Tauri.
 
@@ -19,6 +21,7 @@ mod assets;
 mod boot;
 mod cli;
 mod commands;
+mod doctor;
 mod error;
 mod gui;
 mod logging;
@@ -27,6 +30,7 @@ mod realtime;
 mod serve;
 mod staff;
 mod token;
+mod voice;
 mod window;
 
 use std::process::ExitCode;
@@ -41,6 +45,7 @@ pub fn main() -> ExitCode {
         Some(cli::Command::Serve { .. }) => serve::run(&cli.overrides()),
         Some(cli::Command::Staff) => staff::run(&cli.overrides()),
         Some(cli::Command::Token { ref command }) => token::run(&cli.overrides(), command),
+        Some(cli::Command::Doctor { json }) => return doctor::run(&cli.overrides(), json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

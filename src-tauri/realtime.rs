@@ -8,8 +8,9 @@ use donna_config::{Backend, Settings};
 use donna_desk::{Desk, Reception};
 use donna_gateway::conversations::{BoxFuture, ChatBackend, ChatError};
 use donna_realtime::protocol::SessionConfig;
-use donna_realtime::protocol::session::{AudioConfig, AudioInput, Tool};
+use donna_realtime::protocol::session::Tool;
 use donna_realtime::{ConnectOptions, Credential, RealtimeClient, RealtimeError, ToolHandler};
+use donna_voice::TurnMode;
 use tokio::sync::watch;
 
 /// How long a typed question waits for the session to come up before the desk answers alone.
@@ -22,9 +23,9 @@ pub const KIOSK_CONVERSATION: &str = "kiosk";
 
 /// Runs the desk's tools for the model, with their side effects (visits, messages, events),
 /// recorded under one conversation.
-struct DeskTools {
-    reception: Arc<Reception>,
-    conversation: String,
+pub(crate) struct DeskTools {
+    pub(crate) reception: Arc<Reception>,
+    pub(crate) conversation: String,
 }
 
 impl ToolHandler for DeskTools {
@@ -54,19 +55,20 @@ pub fn targets(settings: &Settings, local_url: &str, engine_key: &str) -> Vec<Ta
     cloud.into_iter().chain(std::iter::once(local)).collect()
 }
 
-/// Connect a session for `conversation` to the first target that answers.
+/// Connect a session for `conversation` to the first target that answers; `session` gives the
+/// configuration to ask each backend for.
 async fn connect(
     targets: &[Target],
     reception: &Arc<Reception>,
     conversation: &str,
+    session: impl Fn(Backend) -> SessionConfig,
 ) -> Option<RealtimeClient> {
-    let session = session_config(reception.desk());
     for target in targets {
         let options = ConnectOptions::new(
             &target.base_url,
             &target.model,
             target.credential.clone(),
-            session.clone(),
+            session(target.backend),
         );
         let tools = DeskTools {
             reception: reception.clone(),
@@ -121,7 +123,9 @@ impl ChatBackend for RealtimeChat {
                 match sessions.get(id) {
                     Some(c) => c.clone(),
                     None => {
-                        let client = connect(&self.targets, &self.reception, id)
+                        let desk = self.reception.desk();
+                        let text = |_| session_config(desk, TurnMode::PushToTalk, Backend::Local);
+                        let client = connect(&self.targets, &self.reception, id, text)
                             .await
                             .ok_or_else(|| ChatError::Backend("no realtime backend reachable".to_owned()))?;
                         let client = Arc::new(client);
@@ -171,8 +175,10 @@ impl Realtime {
         let (tx, rx) = watch::channel(None);
         let targets = targets(settings, local_url, engine_key);
         let tools = reception.clone();
+        let mode = turn_mode(settings);
         tokio::spawn(async move {
-            match connect(&targets, &tools, KIOSK_CONVERSATION).await {
+            let session = |backend| session_config(tools.desk(), mode, backend);
+            match connect(&targets, &tools, KIOSK_CONVERSATION, session).await {
                 Some(client) => {
                     let _ = tx.send(Some(Arc::new(client)));
                 }
@@ -185,15 +191,19 @@ impl Realtime {
         }
     }
 
+    /// The session, once connected (waiting at most `wait`).
+    pub async fn client(&self, wait: Duration) -> Option<Arc<RealtimeClient>> {
+        let mut rx = self.client.clone();
+        tokio::time::timeout(wait, rx.wait_for(Option::is_some))
+            .await
+            .ok()
+            .and_then(|r| r.ok().and_then(|c| c.clone()))
+    }
+
     /// Donna's answer to a typed message: through the realtime session when it is up, by the
     /// desk directly otherwise (a kiosk must always answer).
     pub async fn ask(&self, message: &str) -> String {
-        let mut rx = self.client.clone();
-        let client = tokio::time::timeout(CONNECT_WAIT, rx.wait_for(Option::is_some))
-            .await
-            .ok()
-            .and_then(|r| r.ok().and_then(|c| c.clone()));
-        if let Some(client) = client {
+        if let Some(client) = self.client(CONNECT_WAIT).await {
             match tokio::time::timeout(ANSWER_TIMEOUT, client.ask_text(message)).await {
                 Ok(Ok(reply)) => {
                     tracing::info!("chat answered through the realtime session");
@@ -215,25 +225,36 @@ fn log_fallback(e: &RealtimeError) {
     tracing::warn!(error = %e, "realtime answer failed; the desk answers directly");
 }
 
-/// The session Donna asks for: text out (voice joins with the audio path), manual turns, the
-/// desk's instructions and tools.
-pub fn session_config(desk: &Desk) -> SessionConfig {
+/// Who ends the visitor's turn: the service's VAD, Donna's own gate, or the mic button.
+pub fn turn_mode(settings: &Settings) -> TurnMode {
+    if settings.enable_server_vad {
+        TurnMode::ServerVad
+    } else if settings.enable_vad {
+        TurnMode::LocalVad
+    } else {
+        TurnMode::PushToTalk
+    }
+}
+
+/// The session Donna asks for: the desk's instructions and tools, PCM16 24 kHz audio in with
+/// the turn mode's detection. Donna speaks (audio out) on the cloud. On the local engine she
+/// answers in text, shown as captions: the engine can synthesise speech now, but it cannot yet
+/// recognise it, so a spoken kiosk turn is not possible offline and text keeps typed chat fast.
+pub fn session_config(desk: &Desk, mode: TurnMode, backend: Backend) -> SessionConfig {
     let tools = donna_desk::tools::definitions()
         .into_iter()
         .filter_map(|t| serde_json::from_value::<Tool>(t).ok())
         .collect();
+    let output = match backend {
+        Backend::OpenAi => "audio",
+        Backend::Local => "text",
+    };
     SessionConfig {
         kind: Some("realtime".to_owned()),
-        output_modalities: Some(vec!["text".to_owned()]),
+        output_modalities: Some(vec![output.to_owned()]),
         instructions: Some(desk.instructions()),
         tools: Some(tools),
-        audio: Some(AudioConfig {
-            input: Some(AudioInput {
-                turn_detection: Some(None),
-                ..AudioInput::default()
-            }),
-            output: None,
-        }),
+        audio: Some(donna_voice::session_audio(mode)),
         ..SessionConfig::default()
     }
 }

@@ -381,3 +381,75 @@ fn old_log_files_are_deleted_by_the_retention_policy() {
     assert!(served.terminate());
     assert!(read_logs(&sandbox, "donna.").contains("old log files deleted"));
 }
+
+/// Whether the virtual audio devices are up (scripts/start-audio.sh); CI always starts them.
+fn audio_devices() -> bool {
+    let up = std::env::var_os("PULSE_SERVER").is_some();
+    if !up {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must start the virtual audio devices"
+        );
+        eprintln!("skipped: no PulseAudio (run `source scripts/start-audio.sh` first)");
+    }
+    up
+}
+
+#[test]
+fn doctor_reports_devices_and_the_backend_as_json() {
+    if !audio_devices() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.command();
+    cmd.args(["doctor", "--json"]);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["ok"], true);
+    for list in ["inputs", "outputs"] {
+        let devices = report["audio"][list].as_array().unwrap();
+        assert!(
+            devices
+                .iter()
+                .any(|d| d["is_default"] == true && d["name"] == "default"),
+            "{list}: {devices:?}"
+        );
+    }
+    let status = |name: &str| {
+        report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("microphone"), "ok");
+    assert_eq!(status("speaker"), "ok");
+    assert_eq!(status("backend"), "ok", "the local engine answered a question");
+    assert_eq!(status("data dir"), "ok");
+    assert_eq!(
+        report["audio"]["tone"]["played_ms"], 500,
+        "the tone really played"
+    );
+}
+
+#[test]
+fn doctor_fails_when_the_microphone_is_missing() {
+    if !audio_devices() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.command();
+    cmd.args(["doctor"])
+        .env("DONNA_INPUT_DEVICE", "no-such-microphone");
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("[FAIL] microphone     no input device named \"no-such-microphone\""),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Something a kiosk needs is broken."), "{stdout}");
+}

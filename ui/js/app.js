@@ -1,7 +1,7 @@
 // Wires the page: the chat panel sends through transport.js and renders replies; the voice panel
 // shows its state. No business logic lives here.
 
-import { ask, DonnaError, transportKind } from "./transport.js";
+import { ask, DonnaError, pressMic, releaseMic, startVoice, transportKind } from "./transport.js";
 
 const messages = document.getElementById("messages");
 const form = document.getElementById("chat-form");
@@ -40,6 +40,110 @@ form.addEventListener("submit", async (event) => {
     input.focus();
   }
 });
+
+// --- voice panel: renders what the native voice path reports ----------------------------------
+
+const mic = document.getElementById("mic");
+const micLabel = mic.querySelector(".mic-label");
+const voiceState = document.getElementById("voice-state");
+const level = document.getElementById("level");
+const meter = level.parentElement;
+const note = document.getElementById("voice-note");
+const captions = document.getElementById("captions");
+const STATE_TEXT = { idle: "Idle", listening: "Listening…", thinking: "Thinking…", speaking: "Speaking" };
+let talking = false;
+
+function caption(speaker, itemId) {
+  const line = document.createElement("p");
+  line.className = `caption ${speaker}`;
+  if (itemId) line.dataset.item = itemId;
+  captions.append(line);
+  while (captions.children.length > 6) captions.firstElementChild.remove();
+  return line;
+}
+
+function onVoiceEvent(e) {
+  switch (e.type) {
+    case "level": {
+      const pct = Math.round(e.input * 100);
+      level.style.width = `${pct}%`;
+      meter.setAttribute("aria-valuenow", String(pct));
+      break;
+    }
+    case "state":
+      voiceState.dataset.state = e.state;
+      voiceState.textContent = STATE_TEXT[e.state] ?? e.state;
+      break;
+    case "visitor_turn":
+      // The visitor's words go above Donna's answer even when their transcript comes later.
+      caption("visitor", null).classList.add("pending");
+      break;
+    case "caption": {
+      let line = captions.querySelector(`[data-item="${CSS.escape(e.item_id)}"]`);
+      if (!line && e.speaker === "visitor") {
+        line = captions.querySelector(".caption.visitor.pending");
+        if (line) {
+          line.classList.remove("pending");
+          line.dataset.item = e.item_id;
+        }
+      }
+      line ??= caption(e.speaker, e.item_id);
+      line.textContent = e.done ? e.text : line.textContent + e.text;
+      break;
+    }
+    case "barge_in": {
+      const line = captions.querySelector(`[data-item="${CSS.escape(e.item_id)}"]`);
+      line?.classList.add("interrupted");
+      break;
+    }
+    case "device":
+      if (e.state.state === "lost") {
+        note.textContent = e.direction === "input"
+          ? "The microphone is not connected. Trying again…"
+          : "The speaker is not connected. Trying again…";
+        if (e.direction === "input") mic.disabled = true;
+      } else if (e.state.state === "running") {
+        note.textContent = "";
+        mic.disabled = false;
+      }
+      break;
+    case "error":
+      note.textContent = "Sorry, I couldn't answer that by voice. Please try again or type your question.";
+      break;
+  }
+}
+
+async function micDown(event) {
+  event.preventDefault();
+  if (mic.disabled || talking) return;
+  talking = true;
+  mic.setAttribute("aria-pressed", "true");
+  micLabel.textContent = "Release to send";
+  await pressMic().catch(() => {});
+}
+
+async function micUp() {
+  if (!talking) return;
+  talking = false;
+  mic.setAttribute("aria-pressed", "false");
+  micLabel.textContent = "Hold to talk";
+  await releaseMic().catch(() => {});
+}
+
+mic.addEventListener("pointerdown", micDown);
+for (const type of ["pointerup", "pointerleave", "pointercancel"]) mic.addEventListener(type, micUp);
+mic.addEventListener("keydown", (e) => { if ((e.key === " " || e.key === "Enter") && !e.repeat) micDown(e); });
+mic.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") micUp(); });
+
+startVoice(onVoiceEvent)
+  .then((info) => {
+    if (!info) return; // a browser: typing only
+    mic.disabled = false;
+    note.textContent = info.mode === "push_to_talk" ? "Hold the button and speak." : "Just speak: Donna is listening.";
+  })
+  .catch((err) => {
+    note.textContent = err instanceof DonnaError ? err.message : "Voice is not available right now. Please type your question.";
+  });
 
 function tick() {
   clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });

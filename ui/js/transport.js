@@ -41,3 +41,32 @@ export async function ask(message) {
   }
   return body.reply;
 }
+
+// Voice is native: the app's Rust side owns the microphone and the speaker. A plain browser
+// has no voice path (it types instead).
+
+/**
+ * Turn voice on; `onEvent` receives each voice event ({type: "level" | "state" | "visitor_turn"
+ * | "caption" | "barge_in" | "device" | "error", ...}). Resolves to `{mode}`, or null where voice
+ * is not available (a browser).
+ */
+export async function startVoice(onEvent) {
+  if (!tauri) return null;
+  const channel = new tauri.Channel();
+  channel.onmessage = onEvent;
+  try {
+    return await tauri.invoke("voice_start", { events: channel });
+  } catch (err) {
+    throw new DonnaError(err?.kind ?? "internal", err?.message ?? String(err));
+  }
+}
+
+/** The mic button went down: the visitor talks. */
+export async function pressMic() {
+  if (tauri) await tauri.invoke("voice_press");
+}
+
+/** The mic button came up: Donna answers. */
+export async function releaseMic() {
+  if (tauri) await tauri.invoke("voice_release");
+}

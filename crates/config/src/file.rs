@@ -40,6 +40,8 @@ pub struct FileConfig {
     pub elevenlabs_voice_id: Option<String>,
     /// Per-route limits, e.g. `token_identity = "6/min"`; keys as the `RATE_LIMIT_*` names.
     pub rate_limits: Option<std::collections::BTreeMap<String, String>>,
+    pub input_device: Option<String>,
+    pub output_device: Option<String>,
 }
 
 impl FileConfig {

@@ -153,6 +153,10 @@ pub struct Settings {
     pub upstream_timeout_s: u64,
     /// Per route class (see [`RATE_LIMIT_CLASSES`]).
     pub rate_limits: std::collections::BTreeMap<String, RateLimits>,
+    /// The microphone by name (`DONNA_INPUT_DEVICE`); `None` for the system default.
+    pub input_device: Option<String>,
+    /// The speaker by name (`DONNA_OUTPUT_DEVICE`); `None` for the system default.
+    pub output_device: Option<String>,
     /// The config file that was read, if any (for the start-up log line).
     pub config_file: Option<PathBuf>,
 }
@@ -517,6 +521,8 @@ impl Settings {
             };
             rate_limits.insert((*class).to_owned(), limits);
         }
+        let input_device = device_name(env, "DONNA_INPUT_DEVICE", file.input_device.as_deref())?;
+        let output_device = device_name(env, "DONNA_OUTPUT_DEVICE", file.output_device.as_deref())?;
 
         Ok(Settings {
             addr,
@@ -556,8 +562,22 @@ impl Settings {
             request_timeout_s,
             upstream_timeout_s,
             rate_limits,
+            input_device,
+            output_device,
             config_file: None,
         })
+    }
+}
+
+/// An audio device name: unset or empty means the system default; control characters are
+/// a mistake (a pasted line break), not a device.
+fn device_name(env: &EnvSnapshot, name: &str, file: Option<&str>) -> Result<Option<String>, ConfigError> {
+    let value = env.get(name).or(file).map(str::trim).filter(|v| !v.is_empty());
+    match value {
+        Some(v) if v.chars().any(char::is_control) => {
+            Err(ConfigError::invalid(name, format!("not a device name: {v:?}")))
+        }
+        other => Ok(other.map(str::to_owned)),
     }
 }
 
@@ -758,6 +778,33 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("/home/kiosk/.local/share/donna"));
         assert_eq!(s.openai_base_url, DEFAULT_OPENAI_BASE_URL);
         assert!(!s.enable_vad && !s.use_ws_proxy && !s.enable_ws_proxy && !s.enable_server_vad);
+    }
+
+    #[test]
+    fn audio_devices_by_name_env_over_file() {
+        let s = resolve(&[]).unwrap();
+        assert_eq!((s.input_device, s.output_device), (None, None));
+        let file = FileConfig {
+            input_device: Some("USB Mic".into()),
+            output_device: Some("Speaker".into()),
+            ..FileConfig::default()
+        };
+        let s = Settings::from_layers(
+            &env(&[("DONNA_INPUT_DEVICE", "pulse")]),
+            &file,
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.input_device.as_deref(), Some("pulse"));
+        assert_eq!(s.output_device.as_deref(), Some("Speaker"));
+        let s = resolve(&[("DONNA_OUTPUT_DEVICE", "  ")]).unwrap();
+        assert_eq!(s.output_device, None, "empty means the default device");
+        let err = resolve(&[("DONNA_INPUT_DEVICE", "mic\nphone")]).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("DONNA_INPUT_DEVICE: not a device name"),
+            "{err}"
+        );
     }
 
     #[test]

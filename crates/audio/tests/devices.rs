@@ -1,0 +1,398 @@
+//! The audio path through real devices: PulseAudio's virtual speaker and microphone (see
+//! `scripts/start-audio.sh`), driven by the real cpal and rodio code. A WAV played into the
+//! microphone must arrive as the same sound in 24 kHz frames; what the player plays must land in
+//! the speaker; a stop must leave exactly the played amount in the speaker and report it.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use donna_audio::{Capture, CaptureConfig, DeviceState, Player, PlayerConfig, dsp, wav};
+
+/// The virtual devices are shared: one test at a time.
+static DEVICES: Mutex<()> = Mutex::new(());
+
+/// The device lock, or `None` (test skipped) when no virtual devices were started. CI always
+/// starts them, so there a missing server fails the test instead.
+fn devices() -> Option<MutexGuard<'static, ()>> {
+    let up = std::env::var_os("PULSE_SERVER").is_some()
+        && Command::new("pactl")
+            .arg("info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !up {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must start the virtual audio devices (scripts/start-audio.sh)"
+        );
+        eprintln!("skipped: no PulseAudio (run `source scripts/start-audio.sh` first)");
+        return None;
+    }
+    Some(DEVICES.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("donna-audio-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A speech-like test signal: a gliding harmonic voice with syllable-like envelope and a
+/// little noise, so correlation has one clear peak.
+fn voice(rate: u32, secs: f32) -> Vec<f32> {
+    let n = (rate as f32 * secs) as usize;
+    let mut seed = 7u32;
+    let mut phase = 0.0f32;
+    (0..n)
+        .map(|i| {
+            let t = i as f32 / rate as f32;
+            let f0 = 140.0 + 60.0 * (2.0 * std::f32::consts::PI * 0.7 * t).sin();
+            phase += 2.0 * std::f32::consts::PI * f0 / rate as f32;
+            let harmonics: f32 = (1..6).map(|h| (phase * h as f32).sin() / h as f32).sum();
+            let envelope = 0.5 + 0.5 * (2.0 * std::f32::consts::PI * 3.0 * t).sin().abs();
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let noise = ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.02;
+            0.25 * envelope * harmonics + noise
+        })
+        .collect()
+}
+
+fn to_i16(x: &[f32]) -> Vec<i16> {
+    x.iter().map(|&s| dsp::f32_to_i16(s)).collect()
+}
+
+/// Records the virtual speaker (its monitor) as mono PCM16 at `rate`.
+struct SinkRecorder {
+    child: Child,
+    path: PathBuf,
+}
+
+impl SinkRecorder {
+    fn start(name: &str, rate: u32) -> Self {
+        let path = tmp(name);
+        let file = std::fs::File::create(&path).unwrap();
+        let child = Command::new("parec")
+            .args([
+                "-d",
+                "spk.monitor",
+                "--raw",
+                "--format=s16le",
+                "--channels=1",
+                "--latency-msec=10",
+            ])
+            .arg(format!("--rate={rate}"))
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        Self { child, path }
+    }
+
+    fn finish(mut self) -> Vec<i16> {
+        std::thread::sleep(Duration::from_millis(300));
+        self.end();
+        dsp::bytes_to_i16(&std::fs::read(&self.path).unwrap())
+    }
+
+    fn end(&mut self) {
+        if self.child.try_wait().is_ok_and(|s| s.is_some()) {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for SinkRecorder {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+/// Sample indexes of the first and last sample louder than `threshold`.
+fn loud_span(x: &[i16], threshold: i16) -> Option<(usize, usize)> {
+    let first = x
+        .iter()
+        .position(|s| s.unsigned_abs() > threshold.unsigned_abs())?;
+    let last = x
+        .iter()
+        .rposition(|s| s.unsigned_abs() > threshold.unsigned_abs())?;
+    Some((first, last))
+}
+
+#[test]
+fn a_wav_played_into_the_microphone_arrives_as_24k_frames() {
+    let Some(_devices) = devices() else { return };
+    // 44.1 kHz, a rate the device does not run at, so two resampling steps are exercised.
+    let source = voice(44_100, 2.0);
+    let path = tmp("visitor.wav");
+    wav::write_mono_i16(&path, &to_i16(&source), 44_100).unwrap();
+
+    let mut capture = Capture::start(
+        CaptureConfig {
+            echo: None,
+            ..CaptureConfig::default()
+        },
+        None,
+    )
+    .unwrap();
+    assert!(matches!(*capture.state().borrow(), DeviceState::Running { .. }));
+    std::thread::sleep(Duration::from_millis(200));
+    capture.clear();
+    let mut paplay = Command::new("paplay")
+        .args(["-d", "micfeed"])
+        .arg(&path)
+        .spawn()
+        .unwrap();
+    let mut frames = Vec::new();
+    let mut until = None;
+    while until.is_none_or(|u| Instant::now() < u) {
+        while let Some(f) = capture.try_frame() {
+            frames.push(f);
+        }
+        if until.is_none() && paplay.try_wait().unwrap().is_some() {
+            until = Some(Instant::now() + Duration::from_millis(500));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    paplay.wait().unwrap();
+    let stats = capture.stats();
+    assert_eq!(stats.dropped_frames.load(std::sync::atomic::Ordering::Relaxed), 0);
+    assert!(
+        frames.iter().all(|f| f.pcm.len() == 480),
+        "20 ms frames of 480 samples"
+    );
+    assert!(frames.windows(2).all(|w| w[1].seq == w[0].seq + 1), "no gaps");
+    let got: Vec<f32> = frames
+        .iter()
+        .flat_map(|f| f.pcm.iter().map(|&s| f32::from(s) / 32768.0))
+        .collect();
+    let reference = dsp::resample_clip(&source, 44_100, 24_000).unwrap();
+    let (lag, correlation) = dsp::best_alignment(&reference, &got);
+    // The sound server may clip a few samples when the player's stream starts; our side must
+    // not lose any (no drops, no gaps, asserted above).
+    assert!(lag > -480, "lag {lag}");
+    assert!(correlation > 0.95, "correlation {correlation} at lag {lag}");
+    let start = lag.max(0) as usize;
+    let aligned = &got[start..(start + reference.len()).min(got.len())];
+    assert!(
+        aligned.len() >= reference.len() - 480,
+        "the whole WAV arrived: {} of {}",
+        aligned.len(),
+        reference.len()
+    );
+    let gain = dsp::rms(aligned) / dsp::rms(&reference);
+    assert!((0.9..1.1).contains(&gain), "level kept: gain {gain}");
+    capture.stop();
+}
+
+#[test]
+fn what_the_player_plays_lands_in_the_speaker() {
+    let Some(_devices) = devices() else { return };
+    let recorder = SinkRecorder::start("played.raw", 24_000);
+    let mut player = Player::start(PlayerConfig::default(), None).unwrap();
+    let clip = to_i16(&voice(24_000, 1.0));
+    // Deltas as the service sends them: uneven sizes.
+    for chunk in clip.chunks(2_400 + 17) {
+        player.push("item_a", &dsp::i16_to_bytes(chunk));
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while player.is_playing() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let played = player.played("item_a").unwrap();
+    assert_eq!(played.samples, clip.len() as u64, "every sample played");
+    assert_eq!(played.ms(), 1000);
+    drop(player);
+    let sink = recorder.finish();
+    let reference: Vec<f32> = clip.iter().map(|&s| f32::from(s) / 32768.0).collect();
+    let got: Vec<f32> = sink.iter().map(|&s| f32::from(s) / 32768.0).collect();
+    let (lag, correlation) = dsp::best_alignment(&reference, &got);
+    assert!(correlation > 0.95, "correlation {correlation} at lag {lag}");
+}
+
+#[test]
+fn a_stop_leaves_exactly_the_reported_audio_in_the_speaker() {
+    let Some(_devices) = devices() else { return };
+    // A steady tone, so the speaker's recording shows exactly where the audio stopped.
+    let tone: Vec<i16> = (0..24_000 * 3)
+        .map(|i| (0.5 * (2.0 * std::f32::consts::PI * 600.0 * i as f32 / 24_000.0).sin() * 32767.0) as i16)
+        .collect();
+    let recorder = SinkRecorder::start("stopped.raw", 48_000);
+    let mut player = Player::start(PlayerConfig::default(), None).unwrap();
+    player.push("item_b", &dsp::i16_to_bytes(&tone));
+    // A freshly opened stream takes a moment before the sound server pulls audio steadily (it
+    // takes a first buffer, then waits about 400 ms).
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while player.played("item_b").unwrap().samples < 4800 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    let asked = Instant::now();
+    let played = player.stop().unwrap();
+    let to_stop = asked.elapsed();
+    assert_eq!(played.item_id, "item_b");
+    assert_eq!(played.received, tone.len() as u64);
+    assert!((400..=1500).contains(&played.ms()), "played {} ms", played.ms());
+    // Later deltas of the stopped item are not played.
+    assert_eq!(player.push("item_b", &dsp::i16_to_bytes(&tone[..2400])), 0);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        player.played("item_b").unwrap().samples,
+        played.samples,
+        "nothing after the stop"
+    );
+    drop(player);
+    let sink = recorder.finish();
+    let (first, last) = loud_span(&sink, 3000).unwrap();
+    let heard_samples = (last - first + 1) as f64; // at 48 kHz
+    let heard_ms = heard_samples / 48.0;
+    let reported_ms = played.samples as f64 / 24.0;
+    eprintln!(
+        "stop acknowledged in {to_stop:?}; reported {reported_ms:.2} ms ({} samples), speaker got {heard_ms:.2} ms",
+        played.samples
+    );
+    assert!(
+        (heard_ms - reported_ms).abs() <= 1.0,
+        "speaker got {heard_ms:.2} ms, reported {reported_ms:.2} ms"
+    );
+    assert!(to_stop < Duration::from_millis(50), "stop took {to_stop:?}");
+}
+
+#[test]
+fn a_missing_device_is_a_typed_error_or_a_retry() {
+    let Some(_devices) = devices() else { return };
+    let err = Capture::start(
+        CaptureConfig {
+            device: Some("no-such-mic".into()),
+            ..CaptureConfig::default()
+        },
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, donna_audio::AudioError::NoDevice { .. }), "{err}");
+    assert_eq!(err.to_string(), "no input device named \"no-such-mic\"");
+    let capture = Capture::start(
+        CaptureConfig {
+            device: Some("no-such-mic".into()),
+            persistent: true,
+            retry: Duration::from_millis(100),
+            ..CaptureConfig::default()
+        },
+        None,
+    )
+    .unwrap();
+    let state = capture.state().borrow().clone();
+    assert!(
+        matches!(state, DeviceState::Lost { .. } | DeviceState::Opening),
+        "{state:?}"
+    );
+    let err = Player::start(
+        PlayerConfig {
+            device: Some("no-such-speaker".into()),
+            ..PlayerConfig::default()
+        },
+        None,
+    )
+    .unwrap_err();
+    assert!(matches!(err, donna_audio::AudioError::NoDevice { .. }), "{err}");
+}
+
+/// Routes the speaker back into the microphone, as a kiosk's speaker next to its microphone
+/// does; removed when dropped.
+struct AcousticLoop(String);
+
+impl AcousticLoop {
+    fn new() -> Self {
+        let out = Command::new("pactl")
+            .args([
+                "load-module",
+                "module-loopback",
+                "source=spk.monitor",
+                "sink=micfeed",
+                "latency_msec=30",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Self(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+}
+
+impl Drop for AcousticLoop {
+    fn drop(&mut self) {
+        let _ = Command::new("pactl").args(["unload-module", &self.0]).status();
+    }
+}
+
+/// Plays `secs` of Donna's voice with the speaker looped into the microphone and returns the
+/// VAD starts seen on the capture side and the captured level (dBFS) during playback, overall
+/// and from half a second after the first echo (once the canceller has converged).
+fn donna_talks_into_her_own_microphone(echo: bool, secs: f32) -> (usize, f32, f32) {
+    let (far_end, link) = donna_audio::far_end_link();
+    let config = CaptureConfig {
+        echo: echo.then(donna_audio::EchoSettings::default),
+        ..CaptureConfig::default()
+    };
+    let mut capture = Capture::start(config, echo.then_some(link)).unwrap();
+    let mut player = Player::start(PlayerConfig::default(), Some(far_end)).unwrap();
+    let _loop = AcousticLoop::new();
+    std::thread::sleep(Duration::from_millis(500));
+    capture.clear();
+    let clip = to_i16(&voice(24_000, secs));
+    player.push("item_echo", &dsp::i16_to_bytes(&clip));
+    let mut starts = 0;
+    let mut pcm = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs_f32(secs + 3.0);
+    while (player.is_playing() || pcm.is_empty()) && Instant::now() < deadline {
+        while let Some(f) = capture.try_frame() {
+            if player.played("item_echo").is_some_and(|p| p.samples > 0) {
+                starts += usize::from(f.vad == donna_audio::dsp::VadEvent::Started);
+                if std::env::var_os("DONNA_TRACE_ECHO").is_some() {
+                    eprintln!("{} {:.1}", pcm.len() / 480, dsp::dbfs(f.rms));
+                }
+                pcm.extend_from_slice(&f.pcm);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The canceller converges within half a second of the first audible echo.
+    let onset = pcm
+        .chunks(480)
+        .position(|f| dsp::dbfs(dsp::rms_i16(f)) > -60.0)
+        .unwrap_or(0)
+        * 480;
+    let converged = &pcm[(onset + 12_000).min(pcm.len())..];
+    (
+        starts,
+        dsp::dbfs(dsp::rms_i16(&pcm)),
+        dsp::dbfs(dsp::rms_i16(converged)),
+    )
+}
+
+#[test]
+fn donnas_own_voice_does_not_trigger_barge_in() {
+    let Some(_devices) = devices() else { return };
+    let (raw_starts, raw_level, raw_late) = donna_talks_into_her_own_microphone(false, 4.0);
+    let (starts, level, late) = donna_talks_into_her_own_microphone(true, 4.0);
+    eprintln!(
+        "speaker looped into the microphone: without echo cancellation {raw_starts} VAD starts at {raw_level:.1} dBFS; \
+         with it {starts} at {level:.1} dBFS (ERLE {:.1} dB overall, {:.1} dB after the first half second of echo)",
+        raw_level - level,
+        raw_late - late
+    );
+    assert!(
+        raw_starts >= 1,
+        "the loop must reach the microphone for this test to mean anything"
+    );
+    assert_eq!(starts, 0, "Donna interrupted herself");
+}

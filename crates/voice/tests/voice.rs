@@ -1,0 +1,445 @@
+//! Voice turns end to end through the virtual devices (see `scripts/start-audio.sh`): the
+//! visitor's speech (a WAV played into the microphone) goes through cpal into a realtime
+//! session, Donna's audio comes back through rodio into the speaker, and a barge-in truncates
+//! the item at exactly what the speaker played.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use donna_audio::{dsp, wav};
+use donna_desk::Reception;
+use donna_engine::{Engine, EngineConfig, Keys};
+use donna_realtime::protocol::SessionConfig;
+use donna_realtime::{ConnectOptions, Credential, RealtimeClient};
+use donna_voice::{BargeInTrigger, TurnMode, Voice, VoiceConfig, VoiceEvent, session_audio};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+use tokio_tungstenite::tungstenite::Message;
+
+/// The virtual devices are shared: one test at a time (an async lock: it is held across awaits).
+static DEVICES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+async fn devices() -> Option<tokio::sync::MutexGuard<'static, ()>> {
+    let up = std::env::var_os("PULSE_SERVER").is_some()
+        && Command::new("pactl")
+            .arg("info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !up {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must start the virtual audio devices (scripts/start-audio.sh)"
+        );
+        eprintln!("skipped: no PulseAudio (run `source scripts/start-audio.sh` first)");
+        return None;
+    }
+    Some(DEVICES.lock().await)
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("donna-voice-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A speech-like signal: a gliding harmonic voice with a syllable rhythm.
+fn voice(rate: u32, secs: f32) -> Vec<i16> {
+    let mut phase = 0.0f32;
+    (0..(rate as f32 * secs) as usize)
+        .map(|i| {
+            let t = i as f32 / rate as f32;
+            let f0 = 140.0 + 60.0 * (2.0 * std::f32::consts::PI * 0.7 * t).sin();
+            phase += 2.0 * std::f32::consts::PI * f0 / rate as f32;
+            let harmonics: f32 = (1..6).map(|h| (phase * h as f32).sin() / h as f32).sum();
+            let envelope = 0.4 + 0.6 * (2.0 * std::f32::consts::PI * 3.0 * t).sin().abs();
+            dsp::f32_to_i16(0.3 * envelope * harmonics)
+        })
+        .collect()
+}
+
+/// The visitor says something: a WAV played into the virtual microphone; returns when done.
+async fn visitor_speaks(secs: f32) {
+    let path = tmp("visitor.wav");
+    wav::write_mono_i16(&path, &voice(22_050, secs), 22_050).unwrap();
+    let status = tokio::process::Command::new("paplay")
+        .args(["-d", "micfeed"])
+        .arg(&path)
+        .status()
+        .await
+        .unwrap();
+    assert!(status.success());
+}
+
+struct SinkRecorder {
+    child: Child,
+    path: PathBuf,
+}
+
+impl SinkRecorder {
+    fn start(name: &str) -> Self {
+        let path = tmp(name);
+        let file = std::fs::File::create(&path).unwrap();
+        let child = Command::new("parec")
+            .args([
+                "-d",
+                "spk.monitor",
+                "--raw",
+                "--format=s16le",
+                "--channels=1",
+                "--rate=48000",
+                "--latency-msec=10",
+            ])
+            .stdout(file)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        Self { child, path }
+    }
+
+    fn finish(mut self) -> Vec<i16> {
+        std::thread::sleep(Duration::from_millis(300));
+        self.end();
+        dsp::bytes_to_i16(&std::fs::read(&self.path).unwrap())
+    }
+
+    fn end(&mut self) {
+        if self.child.try_wait().is_ok_and(|s| s.is_some()) {
+            return;
+        }
+        let _ = Command::new("kill")
+            .arg("-INT")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for SinkRecorder {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+async fn next_matching(
+    events: &mut broadcast::Receiver<VoiceEvent>,
+    limit: Duration,
+    mut want: impl FnMut(&VoiceEvent) -> bool,
+) -> Option<VoiceEvent> {
+    tokio::time::timeout(limit, async {
+        loop {
+            match events.recv().await {
+                Ok(e) if want(&e) => return Some(e),
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+fn voice_session(mode: TurnMode) -> SessionConfig {
+    SessionConfig {
+        kind: Some("realtime".into()),
+        output_modalities: Some(vec!["audio".into()]),
+        instructions: Some("You are Donna, the front desk.".into()),
+        audio: Some(session_audio(mode)),
+        ..SessionConfig::default()
+    }
+}
+
+// --- barge-in against a scripted service -----------------------------------------------------
+
+/// A service that answers the first microphone audio with three seconds of assistant audio (a
+/// steady tone, so the speaker's recording shows exactly where it stopped), then reports the
+/// visitor speaking, and records what the client sends.
+async fn scripted_service(seen: Arc<Mutex<Vec<Value>>>, speak_after: Duration) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let text = |v: Value| Message::text(v.to_string());
+        let session =
+            json!({"type":"realtime","object":"realtime.session","id":"sess_1","model":"gpt-realtime"});
+        ws.send(text(
+            json!({"type":"session.created","event_id":"ev_1","session":session}),
+        ))
+        .await
+        .unwrap();
+        let mut script_started = false;
+        let mut speak_at = None;
+        let mut n = 10;
+        loop {
+            let sleep = async {
+                match speak_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                msg = ws.next() => {
+                    let Some(Ok(Message::Text(t))) = msg else { return };
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    seen.lock().unwrap().push(v.clone());
+                    n += 1;
+                    match v["type"].as_str().unwrap_or("") {
+                        "session.update" => {
+                            let mut s = v["session"].clone();
+                            s["id"] = json!("sess_1");
+                            ws.send(text(json!({"type":"session.updated","event_id":format!("ev_{n}"),"session":s}))).await.unwrap();
+                        }
+                        "input_audio_buffer.append" if !script_started => {
+                            // The voice path is up and streaming: answer now.
+                            script_started = true;
+                            speak(&mut ws).await;
+                            speak_at = Some(tokio::time::Instant::now() + speak_after);
+                        }
+                        "conversation.item.truncate" => {
+                            ws.send(text(json!({"type":"conversation.item.truncated","event_id":format!("ev_{n}"),
+                                "item_id":v["item_id"],"content_index":0,"audio_end_ms":v["audio_end_ms"]}))).await.unwrap();
+                        }
+                        _ => {}
+                    }
+                }
+                () = sleep => {
+                    speak_at = None;
+                    ws.send(text(json!({"type":"input_audio_buffer.speech_started","event_id":"ev_sp",
+                        "audio_start_ms":4200,"item_id":"item_u2"}))).await.unwrap();
+                }
+            }
+        }
+    });
+    url
+}
+
+/// The assistant's answer: 3 s of a 600 Hz tone in 100 ms deltas, sent at once (the service
+/// generates faster than real time).
+async fn speak<S>(ws: &mut S)
+where
+    S: futures_util::Sink<Message> + Unpin,
+    S::Error: std::fmt::Debug,
+{
+    let text = |v: Value| Message::text(v.to_string());
+    let r = json!({"object":"realtime.response","id":"resp_1","status":"in_progress","status_details":null,"output":[],"conversation_id":"conv_1","usage":null});
+    ws.send(text(
+        json!({"type":"response.created","event_id":"ev_r1","response":r}),
+    ))
+    .await
+    .unwrap();
+    let item =
+        json!({"id":"item_a1","type":"message","status":"in_progress","role":"assistant","content":[]});
+    ws.send(text(json!({"type":"response.output_item.added","event_id":"ev_r2","response_id":"resp_1","output_index":0,"item":item})))
+        .await
+        .unwrap();
+    ws.send(text(json!({"type":"response.content_part.added","event_id":"ev_r3","response_id":"resp_1","item_id":"item_a1",
+        "output_index":0,"content_index":0,"part":{"type":"audio","transcript":""}})))
+        .await
+        .unwrap();
+    let tone: Vec<i16> = (0..24_000 * 3)
+        .map(|i| (0.5 * (2.0 * std::f32::consts::PI * 600.0 * i as f32 / 24_000.0).sin() * 32767.0) as i16)
+        .collect();
+    for (i, chunk) in tone.chunks(2400).enumerate() {
+        let delta = base64::engine::general_purpose::STANDARD.encode(dsp::i16_to_bytes(chunk));
+        ws.send(text(
+            json!({"type":"response.output_audio.delta","event_id":format!("ev_d{i}"),"response_id":"resp_1",
+            "item_id":"item_a1","output_index":0,"content_index":0,"delta":delta}),
+        ))
+        .await
+        .unwrap();
+    }
+    ws.send(text(
+        json!({"type":"response.output_audio_transcript.delta","event_id":"ev_t1","response_id":"resp_1",
+        "item_id":"item_a1","output_index":0,"content_index":0,"delta":"Our opening hours are"}),
+    ))
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn barge_in_truncates_at_exactly_what_the_speaker_played() {
+    let Some(_devices) = devices().await else { return };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let url = scripted_service(seen.clone(), Duration::from_millis(1500)).await;
+    let recorder = SinkRecorder::start("barge-in.raw");
+    let options = ConnectOptions::new(
+        &url,
+        "gpt-realtime",
+        Credential::new("sk-test"),
+        voice_session(TurnMode::ServerVad),
+    );
+    let client = Arc::new(RealtimeClient::connect(options).await.unwrap());
+    let config = VoiceConfig {
+        mode: TurnMode::ServerVad,
+        ..VoiceConfig::default()
+    };
+    let voice = tokio::task::block_in_place(|| Voice::start(client.clone(), config)).unwrap();
+    let mut events = voice.subscribe();
+
+    let barge = next_matching(&mut events, Duration::from_secs(10), |e| {
+        matches!(e, VoiceEvent::BargeIn { .. })
+    })
+    .await
+    .expect("barge-in");
+    let VoiceEvent::BargeIn {
+        trigger,
+        item_id,
+        audio_end_ms,
+        received_ms,
+        stop_ms,
+    } = barge
+    else {
+        unreachable!()
+    };
+    assert_eq!(trigger, BargeInTrigger::Server);
+    assert_eq!(item_id, "item_a1");
+    assert_eq!(received_ms, 3000);
+    assert!(stop_ms < 50.0, "playback took {stop_ms} ms to stop");
+    assert!(
+        audio_end_ms > 200 && audio_end_ms < 2000,
+        "audio_end_ms {audio_end_ms}"
+    );
+
+    // The truncate on the wire carries exactly that number.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let truncate = loop {
+        let found = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|v| v["type"] == "conversation.item.truncate")
+            .cloned();
+        if let Some(t) = found {
+            break t;
+        }
+        assert!(Instant::now() < deadline, "no truncate sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(truncate["item_id"], "item_a1");
+    assert_eq!(truncate["content_index"], 0);
+    assert_eq!(truncate["audio_end_ms"], audio_end_ms);
+    // What was handed to the device before the stop is still in its buffer: let it drain
+    // before closing the device, as a kiosk that keeps running does.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    voice.stop().await;
+
+    // And the speaker really played that much: the tone in its recording lasts audio_end_ms.
+    let sink = recorder.finish();
+    let first = sink.iter().position(|s| s.unsigned_abs() > 3000).unwrap();
+    let last = sink.iter().rposition(|s| s.unsigned_abs() > 3000).unwrap();
+    let heard_ms = (last - first + 1) as f64 / 48.0;
+    eprintln!(
+        "barge-in: stopped in {stop_ms:.2} ms; truncate audio_end_ms {audio_end_ms}; speaker played {heard_ms:.2} ms"
+    );
+    assert!(
+        heard_ms >= audio_end_ms as f64 - 0.2 && heard_ms < audio_end_ms as f64 + 1.2,
+        "speaker played {heard_ms:.2} ms, truncate says {audio_end_ms}"
+    );
+}
+
+// --- full turns against the local engine -----------------------------------------------------
+
+const KEY: &str = "sk-voice-test";
+
+async fn engine_client(mode: TurnMode) -> Arc<RealtimeClient> {
+    let engine = Engine::new(
+        Arc::new(Reception::example().unwrap()),
+        Keys::new(KEY.to_owned()),
+        EngineConfig::default(),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let app = engine.router();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let options = ConnectOptions::new(&url, "gpt-realtime", Credential::new(KEY), voice_session(mode));
+    Arc::new(RealtimeClient::connect(options).await.unwrap())
+}
+
+/// The local engine has no speech synthesis yet: a committed turn is answered with this error,
+/// which proves the visitor's audio reached it and was committed as a turn.
+fn no_speech_synthesis(e: &VoiceEvent) -> bool {
+    matches!(e, VoiceEvent::Error { message } if message.contains("speech_synthesis_unavailable"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_to_talk_turn_reaches_the_local_engine() {
+    let Some(_devices) = devices().await else { return };
+    let client = engine_client(TurnMode::PushToTalk).await;
+    let config = VoiceConfig {
+        mode: TurnMode::PushToTalk,
+        ..VoiceConfig::default()
+    };
+    let voice = tokio::task::block_in_place(|| Voice::start(client.clone(), config)).unwrap();
+    let mut events = voice.subscribe();
+    voice.press().await.unwrap();
+    assert!(
+        next_matching(&mut events, Duration::from_secs(2), |e| {
+            matches!(
+                e,
+                VoiceEvent::State {
+                    state: donna_voice::VoiceState::Listening
+                }
+            )
+        })
+        .await
+        .is_some()
+    );
+    visitor_speaks(1.5).await;
+    let level = next_matching(
+        &mut events,
+        Duration::from_secs(1),
+        |e| matches!(e, VoiceEvent::Level { input } if *input > 0.3),
+    );
+    assert!(level.await.is_some(), "the level meter moved");
+    voice.release().await.unwrap();
+    assert!(
+        next_matching(&mut events, Duration::from_secs(5), |e| matches!(
+            e,
+            VoiceEvent::VisitorTurn
+        ))
+        .await
+        .is_some()
+    );
+    let answered = next_matching(&mut events, Duration::from_secs(10), no_speech_synthesis).await;
+    assert!(answered.is_some(), "the engine took the committed turn");
+    voice.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_vad_turn_reaches_the_local_engine() {
+    let Some(_devices) = devices().await else { return };
+    let client = engine_client(TurnMode::ServerVad).await;
+    let config = VoiceConfig {
+        mode: TurnMode::ServerVad,
+        ..VoiceConfig::default()
+    };
+    let voice = tokio::task::block_in_place(|| Voice::start(client.clone(), config)).unwrap();
+    let mut events = voice.subscribe();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    visitor_speaks(1.5).await;
+    // The engine's VAD hears the speech, then the silence after it, and ends the turn itself.
+    assert!(
+        next_matching(&mut events, Duration::from_secs(5), |e| matches!(
+            e,
+            VoiceEvent::VisitorTurn
+        ))
+        .await
+        .is_some()
+    );
+    let answered = next_matching(&mut events, Duration::from_secs(10), no_speech_synthesis).await;
+    assert!(
+        answered.is_some(),
+        "the engine answered the turn its VAD committed"
+    );
+    voice.stop().await;
+}

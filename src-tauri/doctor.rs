@@ -1,0 +1,303 @@
+//! `donna doctor`: a preflight for kiosk operators and tests. It lists the audio devices, plays
+//! a short tone and records it back (crates/audio does the audio part), checks the backend (the
+//! local engine answers a question in-process, or the cloud endpoint is reachable), the secret
+//! store and the data dir, and prints a readable report or JSON. The exit status is 1 when
+//! something a kiosk needs is broken.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use donna_audio::doctor::AudioReport;
+use donna_config::{Backend, Overrides, Settings};
+use donna_desk::Desk;
+use donna_engine::{Engine, EngineConfig, Keys};
+use donna_realtime::{ConnectOptions, Credential, RealtimeClient};
+use serde::Serialize;
+
+use crate::realtime::{DeskTools, session_config, turn_mode};
+
+/// How a check came out. `Fail` is what makes the exit status non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Status {
+    Ok,
+    Warn,
+    Fail,
+    Skip,
+}
+
+#[derive(Debug, Serialize)]
+struct Check {
+    name: &'static str,
+    status: Status,
+    detail: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Report {
+    ok: bool,
+    checks: Vec<Check>,
+    audio: Option<AudioReport>,
+}
+
+pub fn run(overrides: &Overrides, json: bool) -> ExitCode {
+    let report = diagnose(overrides);
+    if json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(s) => println!("{s}"),
+            Err(e) => eprintln!("error: {e}"),
+        }
+    } else {
+        print_report(&report);
+    }
+    if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+fn check(name: &'static str, status: Status, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        status,
+        detail: detail.into(),
+    }
+}
+
+fn diagnose(overrides: &Overrides) -> Report {
+    let mut checks = Vec::new();
+    let settings = match Settings::load(overrides) {
+        Ok(s) => {
+            checks.push(check(
+                "config",
+                Status::Ok,
+                format!("backend {}", s.backend.as_str()),
+            ));
+            s
+        }
+        Err(e) => {
+            checks.push(check("config", Status::Fail, e.to_string()));
+            return Report {
+                ok: false,
+                checks,
+                audio: None,
+            };
+        }
+    };
+    checks.push(data_dir(&settings));
+    checks.push(secrets(&settings));
+
+    let audio = donna_audio::doctor::check(
+        settings.input_device.as_deref(),
+        settings.output_device.as_deref(),
+        500,
+    );
+    let status = |ok: bool| if ok { Status::Ok } else { Status::Fail };
+    checks.push(check(
+        "microphone",
+        status(audio.input.ok),
+        audio.input.detail.clone(),
+    ));
+    checks.push(check(
+        "speaker",
+        status(audio.output.ok),
+        audio.output.detail.clone(),
+    ));
+    checks.push(match &audio.tone {
+        Some(t) if t.heard => check(
+            "tone loopback",
+            Status::Ok,
+            format!("1 kHz tone heard back at {:.1} dBFS (correlation {:.2})", t.recorded_dbfs, t.correlation),
+        ),
+        Some(t) => check(
+            "tone loopback",
+            Status::Warn,
+            format!(
+                "played {} ms but the microphone did not hear it ({:.1} dBFS): fine on a desktop, a kiosk should hear itself",
+                t.played_ms, t.recorded_dbfs
+            ),
+        ),
+        None => check("tone loopback", Status::Skip, "needs both a microphone and a speaker"),
+    });
+
+    checks.push(backend(&settings));
+    let ok = checks.iter().all(|c| c.status != Status::Fail);
+    Report {
+        ok,
+        checks,
+        audio: Some(audio),
+    }
+}
+
+fn data_dir(settings: &Settings) -> Check {
+    let dir = &settings.data_dir;
+    let probe = dir.join(".doctor-probe");
+    let result = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .and_then(|()| std::fs::remove_file(&probe));
+    match result {
+        Ok(()) => check("data dir", Status::Ok, format!("{} is writable", dir.display())),
+        Err(e) => check("data dir", Status::Fail, format!("{}: {e}", dir.display())),
+    }
+}
+
+fn secrets(settings: &Settings) -> Check {
+    // Secrets come from the environment; the OS keyring is not used yet, so there is nothing
+    // to unlock. Say where the key comes from without showing it.
+    let detail = match (&settings.openai_api_key, settings.backend) {
+        (Some(_), _) => "OPENAI_API_KEY is set in the environment (the OS keyring is not used yet)",
+        (None, Backend::OpenAi) => "OPENAI_API_KEY is missing",
+        (None, Backend::Local) => "no cloud key needed for the local engine (the OS keyring is not used yet)",
+    };
+    let status = match (&settings.openai_api_key, settings.backend) {
+        (None, Backend::OpenAi) => Status::Fail,
+        _ => Status::Skip,
+    };
+    check("keyring", status, detail)
+}
+
+fn backend(settings: &Settings) -> Check {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => return check("backend", Status::Fail, e.to_string()),
+    };
+    match settings.backend {
+        Backend::OpenAi => runtime.block_on(cloud_reachable(&settings.openai_base_url)),
+        Backend::Local => runtime.block_on(local_engine_answers(settings)),
+    }
+}
+
+async fn cloud_reachable(base_url: &str) -> Check {
+    let rest = base_url.split("://").nth(1).unwrap_or(base_url);
+    let host = rest.split('/').next().unwrap_or(rest);
+    let addr = if host.contains(':') {
+        host.to_owned()
+    } else if base_url.starts_with("https://") {
+        format!("{host}:443")
+    } else {
+        format!("{host}:80")
+    };
+    match tokio::time::timeout(Duration::from_secs(5), tokio::net::TcpStream::connect(&addr)).await {
+        Ok(Ok(_)) => check(
+            "backend",
+            Status::Ok,
+            format!("cloud endpoint {addr} is reachable"),
+        ),
+        Ok(Err(e)) => check("backend", Status::Fail, format!("cloud endpoint {addr}: {e}")),
+        Err(_) => check(
+            "backend",
+            Status::Fail,
+            format!("cloud endpoint {addr}: no answer in 5 s"),
+        ),
+    }
+}
+
+/// Start the local engine in-process on a loopback port and ask it one question over a real
+/// realtime session, as the kiosk does.
+async fn local_engine_answers(settings: &Settings) -> Check {
+    let desk = match Desk::load(settings.profile.as_deref()) {
+        Ok(d) => Arc::new(d),
+        Err(e) => return check("backend", Status::Fail, format!("profile: {e}")),
+    };
+    let key = "sk-doctor".to_owned();
+    // A private, in-memory reception: the check must not record visits or notify anyone.
+    let reception = Arc::new(donna_desk::Reception::new(
+        (*desk).clone(),
+        match donna_desk::store::Store::open_in_memory() {
+            Ok(s) => s,
+            Err(e) => return check("backend", Status::Fail, format!("store: {e}")),
+        },
+        Vec::new(),
+    ));
+    let engine = Engine::new(reception.clone(), Keys::new(key.clone()), EngineConfig::default());
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => return check("backend", Status::Fail, format!("loopback: {e}")),
+    };
+    let url = match listener.local_addr() {
+        Ok(a) => format!("http://{a}/v1"),
+        Err(e) => return check("backend", Status::Fail, format!("loopback: {e}")),
+    };
+    let app = engine.router();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let session = session_config(&desk, turn_mode(settings), Backend::Local);
+    let options = ConnectOptions::new(
+        &url,
+        &settings.openai_realtime_model,
+        Credential::new(&key),
+        session,
+    );
+    let options = ConnectOptions {
+        client: options.client.with_tools(DeskTools {
+            reception,
+            conversation: "doctor".to_owned(),
+        }),
+        ..options
+    };
+    let asked = async {
+        let client = RealtimeClient::connect(options).await?;
+        let reply = client.ask_text("What are your opening hours?").await;
+        let _ = client.close().await;
+        reply
+    };
+    match tokio::time::timeout(Duration::from_secs(10), asked).await {
+        Ok(Ok(reply)) => check(
+            "backend",
+            Status::Ok,
+            format!("local engine answered ({} characters)", reply.len()),
+        ),
+        Ok(Err(e)) => check("backend", Status::Fail, format!("local engine: {e:#}")),
+        Err(_) => check("backend", Status::Fail, "local engine: no answer in 10 s"),
+    }
+}
+
+fn print_report(report: &Report) {
+    println!("Donna doctor\n");
+    if let Some(audio) = &report.audio {
+        println!("Input devices:");
+        for d in &audio.inputs {
+            println!(
+                "  {:<12} {}{}",
+                d.name,
+                d.description,
+                if d.is_default { "  (default)" } else { "" }
+            );
+        }
+        println!("Output devices:");
+        for d in &audio.outputs {
+            println!(
+                "  {:<12} {}{}",
+                d.name,
+                d.description,
+                if d.is_default { "  (default)" } else { "" }
+            );
+        }
+        if let Some(floor) = audio.noise_floor_dbfs {
+            println!("Microphone noise floor: {floor:.1} dBFS");
+        }
+        println!();
+    }
+    for c in &report.checks {
+        let mark = match c.status {
+            Status::Ok => "ok  ",
+            Status::Warn => "warn",
+            Status::Fail => "FAIL",
+            Status::Skip => "skip",
+        };
+        println!("[{mark}] {:<14} {}", c.name, c.detail);
+    }
+    println!(
+        "\n{}",
+        if report.ok {
+            "Everything a kiosk needs works."
+        } else {
+            "Something a kiosk needs is broken."
+        }
+    );
+}

@@ -1,0 +1,125 @@
+//! The kiosk's voice: starts the native audio path (crates/voice) on the app's realtime session
+//! and forwards its events to the webview. The turn rules, barge-in and devices live in the
+//! crates; this module only holds the running handle.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use donna_audio::{CaptureConfig, PlayerConfig};
+use donna_config::Settings;
+use donna_voice::{TurnMode, Voice, VoiceConfig, VoiceEvent};
+use serde::Serialize;
+use tokio::sync::Mutex;
+
+use crate::error::CommandError;
+use crate::realtime::{Realtime, turn_mode};
+
+/// How long the voice panel waits for the realtime session before saying voice is unavailable.
+const SESSION_WAIT: Duration = Duration::from_secs(10);
+
+/// What the voice panel needs to know once voice is on.
+#[derive(Debug, Clone, Serialize)]
+pub struct VoiceInfo {
+    pub mode: TurnMode,
+}
+
+/// The running voice path, started on first use.
+#[derive(Debug)]
+pub struct VoiceControl {
+    realtime: Realtime,
+    config: VoiceConfig,
+    running: Mutex<Option<Arc<Voice>>>,
+}
+
+impl VoiceControl {
+    pub fn new(realtime: Realtime, settings: &Settings) -> Self {
+        let config = VoiceConfig {
+            mode: turn_mode(settings),
+            capture: CaptureConfig {
+                device: settings.input_device.clone(),
+                persistent: true,
+                ..CaptureConfig::default()
+            },
+            player: PlayerConfig {
+                device: settings.output_device.clone(),
+                persistent: true,
+                ..PlayerConfig::default()
+            },
+            ..VoiceConfig::default()
+        };
+        Self {
+            realtime,
+            config,
+            running: Mutex::new(None),
+        }
+    }
+
+    /// Start voice (once) and stream its events to `sink` until the sink is gone.
+    pub async fn start(
+        &self,
+        sink: impl Fn(VoiceEvent) -> bool + Send + 'static,
+    ) -> Result<VoiceInfo, CommandError> {
+        let mut running = self.running.lock().await;
+        let voice = match running.as_ref() {
+            Some(v) => v.clone(),
+            None => {
+                let client = self
+                    .realtime
+                    .client(SESSION_WAIT)
+                    .await
+                    .ok_or_else(|| CommandError {
+                        kind: "voice_unavailable",
+                        message: "Voice is not available right now. Please type your question.".to_owned(),
+                    })?;
+                let config = self.config.clone();
+                let voice = tokio::task::spawn_blocking(move || Voice::start(client, config))
+                    .await
+                    .map_err(|e| voice_error(&e.to_string()))?
+                    .map_err(|e| voice_error(&e.to_string()))?;
+                let voice = Arc::new(voice);
+                *running = Some(voice.clone());
+                voice
+            }
+        };
+        let mut events = voice.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(e) => {
+                        if !sink(e) {
+                            break;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        });
+        Ok(VoiceInfo {
+            mode: self.config.mode,
+        })
+    }
+
+    /// The running voice path, or an error for the UI.
+    pub async fn get(&self) -> Result<Arc<Voice>, CommandError> {
+        self.running
+            .lock()
+            .await
+            .clone()
+            .ok_or_else(|| voice_error("voice is not started"))
+    }
+}
+
+fn voice_error(detail: &str) -> CommandError {
+    tracing::error!(error = detail, "voice failed");
+    CommandError {
+        kind: "voice_unavailable",
+        message: "Voice is not available right now. Please type your question.".to_owned(),
+    }
+}
+
+impl From<donna_voice::VoiceError> for CommandError {
+    fn from(e: donna_voice::VoiceError) -> Self {
+        voice_error(&e.to_string())
+    }
+}
