@@ -8,6 +8,7 @@
 //! Every line passes the [`Scrubber`] before it is written, in every sink. Files rotate daily
 //! and a [`retention`] thread deletes those older than the configured number of days.
 
+pub mod file;
 pub mod retention;
 pub mod scrub;
 
@@ -15,10 +16,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tracing_appender::non_blocking::WorkerGuard;
+use tracing::Level;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::filter_fn;
+
+use self::file::{BufferedFile, FlushGuard};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -47,8 +50,8 @@ pub struct LogConfig {
 /// Keeps the log writers and the retention thread alive; dropping it flushes and stops them.
 #[derive(Debug)]
 pub struct LogGuard {
-    _main: WorkerGuard,
-    _security: WorkerGuard,
+    _main: FlushGuard,
+    _security: FlushGuard,
     _stop_retention: std::sync::mpsc::Sender<()>,
 }
 
@@ -64,15 +67,15 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
             .build(&config.dir)
             .map_err(|e| GatewayError::Logging(e.to_string()))
     };
-    let (main_writer, main_guard) = tracing_appender::non_blocking(daily(MAIN_PREFIX)?);
-    let (security_writer, security_guard) = tracing_appender::non_blocking(daily(SECURITY_PREFIX)?);
+    let (main_writer, main_guard) = BufferedFile::new(daily(MAIN_PREFIX)?);
+    let (security_writer, security_guard) = BufferedFile::new(daily(SECURITY_PREFIX)?);
     let scrubber = Arc::new(config.scrubber.clone());
+    let is_security = |meta: &tracing::Metadata<'_>| meta.target() == security::TARGET;
 
     let mut filter = format!("warn,{}=info", security::TARGET);
     for name in &config.crates {
         filter.push_str(&format!(",{name}={}", config.level));
     }
-    let is_security = |meta: &tracing::Metadata<'_>| meta.target() == security::TARGET;
     tracing_subscriber::registry()
         .with(EnvFilter::new(filter))
         .with(
@@ -80,7 +83,11 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
                 .with_writer(Scrubbing::text(std::io::stderr, scrubber.clone()))
                 .with_ansi(std::io::stderr().is_terminal())
                 .with_target(false)
-                .compact(),
+                .compact()
+                // Refusals show on the console; every issued credential only in its file.
+                .with_filter(filter_fn(move |meta| {
+                    !is_security(meta) || *meta.level() <= Level::WARN
+                })),
         )
         .with(
             tracing_subscriber::fmt::layer()
