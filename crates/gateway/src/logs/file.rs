@@ -1,84 +1,48 @@
-//! A daily log file behind a buffer: events are appended under a short lock and written out by
-//! a flusher thread every [`FLUSH_INTERVAL`] (and whenever the buffer fills, and on drop).
+//! A daily log file written in the logging thread itself: each event is one `write` to the file
+//! under a short lock.
 //!
 //! This replaces a channel to a writer thread, which woke that thread once per event: under a
-//! flood of requests that wake-up cost more than the request itself. The price is that up to
-//! [`FLUSH_INTERVAL`] of lines can be lost if the process is killed hard; a clean shutdown
-//! flushes everything.
+//! flood of requests that wake-up cost more than the request itself. A direct write costs one
+//! system call and leaves the line in the kernel at once, so nothing is lost when the process is
+//! killed (a buffer flushed by a timer lost the last lines of a GUI session that way).
 
-use std::io::{BufWriter, Write};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::io::Write;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use tracing_appender::rolling::RollingFileAppender;
 use tracing_subscriber::fmt::MakeWriter;
 
-/// How often buffered lines reach the file.
-pub const FLUSH_INTERVAL: Duration = Duration::from_millis(500);
-const BUFFER_BYTES: usize = 64 * 1024;
-
-/// A rolling file with a shared buffer; clones write to the same file.
+/// A rolling file shared by every thread that logs; clones write to the same file.
 #[derive(Clone)]
-pub struct BufferedFile {
-    inner: Arc<Mutex<BufWriter<RollingFileAppender>>>,
+pub struct SharedFile {
+    inner: Arc<Mutex<RollingFileAppender>>,
 }
 
-impl std::fmt::Debug for BufferedFile {
+impl std::fmt::Debug for SharedFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BufferedFile")
+        f.write_str("SharedFile")
     }
 }
 
-/// Flushes the file on drop and stops its flusher thread.
-#[derive(Debug)]
-pub struct FlushGuard {
-    file: BufferedFile,
-    _stop: Sender<()>,
-}
-
-impl Drop for FlushGuard {
-    fn drop(&mut self) {
-        self.file.flush();
-    }
-}
-
-impl BufferedFile {
-    /// Buffer `appender` and start its flusher thread.
-    pub fn new(appender: RollingFileAppender) -> (Self, FlushGuard) {
-        let file = Self {
-            inner: Arc::new(Mutex::new(BufWriter::with_capacity(BUFFER_BYTES, appender))),
-        };
-        let (stop, stopped) = std::sync::mpsc::channel();
-        let flusher = file.clone();
-        let run = move || flush_until(flusher, stopped);
-        if let Err(e) = std::thread::Builder::new().name("log-flush".into()).spawn(run) {
-            // Lines still reach the file whenever the buffer fills, and at shutdown.
-            eprintln!("cannot start the log flusher thread: {e}");
+impl SharedFile {
+    pub fn new(appender: RollingFileAppender) -> Self {
+        Self {
+            inner: Arc::new(Mutex::new(appender)),
         }
-        (file.clone(), FlushGuard { file, _stop: stop })
     }
 
-    fn flush(&self) {
+    /// Ask the file to flush (the appender does not buffer; this is for completeness at exit).
+    pub fn flush(&self) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let _ = inner.flush();
     }
 }
 
-fn flush_until(file: BufferedFile, stop: Receiver<()>) {
-    loop {
-        match stop.recv_timeout(FLUSH_INTERVAL) {
-            Err(RecvTimeoutError::Timeout) => file.flush(),
-            Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
-        }
-    }
-}
-
-/// One event's bytes, appended to the buffer in one piece.
+/// One event's bytes, written in one piece.
 #[derive(Debug)]
-pub struct BufferedWriter(BufferedFile);
+pub struct SharedFileWriter(SharedFile);
 
-impl Write for BufferedWriter {
+impl Write for SharedFileWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         let mut inner = self.0.inner.lock().unwrap_or_else(|p| p.into_inner());
         inner.write_all(data)?;
@@ -86,15 +50,14 @@ impl Write for BufferedWriter {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        // Flushing per event is what the buffer avoids; the flusher thread does it.
         Ok(())
     }
 }
 
-impl<'a> MakeWriter<'a> for BufferedFile {
-    type Writer = BufferedWriter;
+impl<'a> MakeWriter<'a> for SharedFile {
+    type Writer = SharedFileWriter;
 
-    fn make_writer(&'a self) -> BufferedWriter {
-        BufferedWriter(self.clone())
+    fn make_writer(&'a self) -> SharedFileWriter {
+        SharedFileWriter(self.clone())
     }
 }

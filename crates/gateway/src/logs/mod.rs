@@ -21,7 +21,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::filter_fn;
 
-use self::file::{BufferedFile, FlushGuard};
+use self::file::SharedFile;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -47,12 +47,21 @@ pub struct LogConfig {
     pub scrubber: Scrubber,
 }
 
-/// Keeps the log writers and the retention thread alive; dropping it flushes and stops them.
+/// Keeps the retention thread alive; dropping it stops the thread.
 #[derive(Debug)]
 pub struct LogGuard {
-    _main: FlushGuard,
-    _security: FlushGuard,
+    main: SharedFile,
+    security: SharedFile,
     _stop_retention: std::sync::mpsc::Sender<()>,
+}
+
+impl LogGuard {
+    /// Flush the files, for exits that skip destructors (a GUI event loop that ends the
+    /// process itself). Lines are written as they are logged, so this is a formality.
+    pub fn flush(&self) {
+        self.main.flush();
+        self.security.flush();
+    }
 }
 
 /// Install the global subscriber with the three sinks and start the retention thread.
@@ -67,8 +76,8 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
             .build(&config.dir)
             .map_err(|e| GatewayError::Logging(e.to_string()))
     };
-    let (main_writer, main_guard) = BufferedFile::new(daily(MAIN_PREFIX)?);
-    let (security_writer, security_guard) = BufferedFile::new(daily(SECURITY_PREFIX)?);
+    let main_file = SharedFile::new(daily(MAIN_PREFIX)?);
+    let security_file = SharedFile::new(daily(SECURITY_PREFIX)?);
     let scrubber = Arc::new(config.scrubber.clone());
     let is_security = |meta: &tracing::Metadata<'_>| meta.target() == security::TARGET;
 
@@ -92,13 +101,13 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
         .with(
             tracing_subscriber::fmt::layer()
                 .json()
-                .with_writer(Scrubbing::json(main_writer, scrubber.clone()))
+                .with_writer(Scrubbing::json(main_file.clone(), scrubber.clone()))
                 .with_filter(filter_fn(move |meta| !is_security(meta))),
         )
         .with(
             tracing_subscriber::fmt::layer()
                 .json()
-                .with_writer(Scrubbing::json(security_writer, scrubber))
+                .with_writer(Scrubbing::json(security_file.clone(), scrubber))
                 .with_filter(filter_fn(is_security)),
         )
         .try_init()
@@ -112,8 +121,8 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
         stopped,
     );
     Ok(LogGuard {
-        _main: main_guard,
-        _security: security_guard,
+        main: main_file,
+        security: security_file,
         _stop_retention: stop,
     })
 }
