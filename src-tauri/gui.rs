@@ -80,8 +80,10 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
     app.run(move |_handle, event| {
         if let RunEvent::Exit = event {
             shutdown.cancel();
+            // The event loop may end the process without running destructors; log files are
+            // buffered, so write them out here.
+            _log_guard.flush();
         }
     });
-    drop(_log_guard);
     Ok(())
 }

@@ -113,22 +113,25 @@ fn too_many(wait: Duration) -> ApiError {
     }
 }
 
+/// The per-IP check of `limits` for a request with these extensions.
+pub fn check_ip(limits: &RouteLimits, extensions: &axum::http::Extensions) -> Result<(), ApiError> {
+    let Some(limiter) = &limits.per_ip else {
+        return Ok(());
+    };
+    // Without a peer address (in-process tests with `oneshot`) there is nothing to key on.
+    match extensions.get::<ConnectInfo<SocketAddr>>() {
+        Some(ci) => limiter.check(&ci.0.ip()).map_err(too_many),
+        None => Ok(()),
+    }
+}
+
 /// Route middleware: the per-IP check, and the route's limits handed to the auth extractor.
 pub async fn enforce(State(limits): State<RouteLimits>, mut request: Request, next: Next) -> Response {
-    if let Some(limiter) = &limits.per_ip {
-        let ip = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|ci| ci.0.ip());
-        // Without a peer address (in-process tests with `oneshot`) there is nothing to key on.
-        if let Some(ip) = ip
-            && let Err(wait) = limiter.check(&ip)
-        {
-            let (parts, _) = request.into_parts();
-            let detail = format!("per-IP limit of route class {}", limits.class);
-            security::denied(&parts, None, "rate_limited_ip", &detail);
-            return too_many(wait).into_response();
-        }
+    if let Err(e) = check_ip(&limits, request.extensions()) {
+        let (parts, _) = request.into_parts();
+        let detail = format!("per-IP limit of route class {}", limits.class);
+        security::denied(&parts, None, "rate_limited_ip", &detail);
+        return e.into_response();
     }
     request.extensions_mut().insert(limits);
     next.run(request).await

@@ -28,6 +28,14 @@ pub struct Caller {
     metrics: Option<Metrics>,
 }
 
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Caller {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(Caller::from_parts(parts))
+    }
+}
+
 impl Caller {
     pub fn from_parts(parts: &Parts) -> Self {
         let header = |name: &str| {

@@ -8,6 +8,7 @@
 //! Every line passes the [`Scrubber`] before it is written, in every sink. Files rotate daily
 //! and a [`retention`] thread deletes those older than the configured number of days.
 
+pub mod file;
 pub mod retention;
 pub mod scrub;
 
@@ -15,10 +16,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tracing_appender::non_blocking::WorkerGuard;
+use tracing::Level;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
 use tracing_subscriber::filter::filter_fn;
+
+use self::file::SharedFile;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -44,12 +47,21 @@ pub struct LogConfig {
     pub scrubber: Scrubber,
 }
 
-/// Keeps the log writers and the retention thread alive; dropping it flushes and stops them.
+/// Keeps the retention thread alive; dropping it stops the thread.
 #[derive(Debug)]
 pub struct LogGuard {
-    _main: WorkerGuard,
-    _security: WorkerGuard,
+    main: SharedFile,
+    security: SharedFile,
     _stop_retention: std::sync::mpsc::Sender<()>,
+}
+
+impl LogGuard {
+    /// Flush the files, for exits that skip destructors (a GUI event loop that ends the
+    /// process itself). Lines are written as they are logged, so this is a formality.
+    pub fn flush(&self) {
+        self.main.flush();
+        self.security.flush();
+    }
 }
 
 /// Install the global subscriber with the three sinks and start the retention thread.
@@ -64,15 +76,15 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
             .build(&config.dir)
             .map_err(|e| GatewayError::Logging(e.to_string()))
     };
-    let (main_writer, main_guard) = tracing_appender::non_blocking(daily(MAIN_PREFIX)?);
-    let (security_writer, security_guard) = tracing_appender::non_blocking(daily(SECURITY_PREFIX)?);
+    let main_file = SharedFile::new(daily(MAIN_PREFIX)?);
+    let security_file = SharedFile::new(daily(SECURITY_PREFIX)?);
     let scrubber = Arc::new(config.scrubber.clone());
+    let is_security = |meta: &tracing::Metadata<'_>| meta.target() == security::TARGET;
 
     let mut filter = format!("warn,{}=info", security::TARGET);
     for name in &config.crates {
         filter.push_str(&format!(",{name}={}", config.level));
     }
-    let is_security = |meta: &tracing::Metadata<'_>| meta.target() == security::TARGET;
     tracing_subscriber::registry()
         .with(EnvFilter::new(filter))
         .with(
@@ -80,18 +92,22 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
                 .with_writer(Scrubbing::text(std::io::stderr, scrubber.clone()))
                 .with_ansi(std::io::stderr().is_terminal())
                 .with_target(false)
-                .compact(),
+                .compact()
+                // Refusals show on the console; every issued credential only in its file.
+                .with_filter(filter_fn(move |meta| {
+                    !is_security(meta) || *meta.level() <= Level::WARN
+                })),
         )
         .with(
             tracing_subscriber::fmt::layer()
                 .json()
-                .with_writer(Scrubbing::json(main_writer, scrubber.clone()))
+                .with_writer(Scrubbing::json(main_file.clone(), scrubber.clone()))
                 .with_filter(filter_fn(move |meta| !is_security(meta))),
         )
         .with(
             tracing_subscriber::fmt::layer()
                 .json()
-                .with_writer(Scrubbing::json(security_writer, scrubber))
+                .with_writer(Scrubbing::json(security_file.clone(), scrubber))
                 .with_filter(filter_fn(is_security)),
         )
         .try_init()
@@ -105,8 +121,8 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
         stopped,
     );
     Ok(LogGuard {
-        _main: main_guard,
-        _security: security_guard,
+        main: main_file,
+        security: security_file,
         _stop_retention: stop,
     })
 }

@@ -33,7 +33,7 @@ const FORWARDED_RESPONSE_HEADERS: &[HeaderName] = &[
 ];
 
 /// Proxy to the marketing backend.
-#[utoipa::path(get, path = "/api/marketing/{path}", tag = "marketing",
+#[utoipa::path(method(get, post, put, patch, delete), path = "/api/marketing/{path}", tag = "marketing",
     params(("path" = String, Path, description = "a path under an allowlisted first segment (default: marketing, simple)")),
     security(("bearer" = [])),
     responses(

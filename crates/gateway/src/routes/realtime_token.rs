@@ -9,7 +9,6 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -84,13 +83,13 @@ pub struct ClientSecret {
     ))]
 pub async fn issue(
     State(state): State<GatewayState>,
-    parts: Parts,
+    caller: Caller,
     Authed(claims, ..): Authed<AnyRole>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let caller = Caller::from_parts(&parts);
     let backend = state.realtime().name();
-    let request = match validate(&state, &claims, &parts.headers, &body) {
+    let request = match validate(&state, &claims, &headers, &body) {
         Ok(request) => request,
         Err(e) => {
             let reason = match &e {
