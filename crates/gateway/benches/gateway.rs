@@ -117,7 +117,7 @@ async fn start() -> (String, String, String) {
     let token = jwt.mint("kiosk-bench", Role::Kiosk, 3600).unwrap();
     let desk = Arc::new(Desk::load(None).unwrap());
     let engine = Engine::new(
-        desk.clone(),
+        Arc::new(donna_desk::Reception::example().unwrap()),
         Keys::new("sk-bench-engine-key".into()),
         EngineConfig::default(),
     );
