@@ -85,6 +85,8 @@ pub struct PlayerStats {
     pub overflow: AtomicU64,
     /// How many times the device was (re)opened.
     pub opens: AtomicU64,
+    /// Device underruns reported by the host (audio handed to the device may be lost in them).
+    pub xruns: AtomicU64,
 }
 
 /// State shared by the handle and the source: atomics only.
@@ -369,8 +371,13 @@ impl SinkWorker {
             let failed = failed.clone();
             let error = error.clone();
             let waker = thread::current();
+            let shared = self.shared.clone();
             move |e: cpal::Error| {
-                if matches!(e.kind(), cpal::ErrorKind::Xrun | cpal::ErrorKind::RealtimeDenied) {
+                if e.kind() == cpal::ErrorKind::Xrun {
+                    shared.stats.xruns.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                if e.kind() == cpal::ErrorKind::RealtimeDenied {
                     return;
                 }
                 error.put(e.to_string());

@@ -396,3 +396,99 @@ fn donnas_own_voice_does_not_trigger_barge_in() {
     );
     assert_eq!(starts, 0, "Donna interrupted herself");
 }
+
+fn wait_for(
+    state: &tokio::sync::watch::Receiver<DeviceState>,
+    limit: Duration,
+    want: impl Fn(&DeviceState) -> bool,
+) -> bool {
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        if want(&state.borrow()) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+/// Unplugging, as the app sees it: the sound server goes away and comes back. Both streams
+/// report the loss, retry, and run again; nothing panics.
+#[test]
+fn devices_come_back_after_the_sound_server_restarts() {
+    let Some(_devices) = devices() else { return };
+    let retry = Duration::from_millis(300);
+    let mut capture = Capture::start(
+        CaptureConfig {
+            echo: None,
+            persistent: true,
+            retry,
+            ..CaptureConfig::default()
+        },
+        None,
+    )
+    .unwrap();
+    let mut player = Player::start(
+        PlayerConfig {
+            persistent: true,
+            retry,
+            ..PlayerConfig::default()
+        },
+        None,
+    )
+    .unwrap();
+    let (mic, speaker) = (capture.state(), player.state());
+    assert!(wait_for(&mic, Duration::from_secs(2), |s| matches!(
+        s,
+        DeviceState::Running { .. }
+    )));
+
+    assert!(Command::new("pactl").arg("exit").status().unwrap().success());
+    assert!(
+        wait_for(&mic, Duration::from_secs(5), |s| matches!(
+            s,
+            DeviceState::Lost { .. }
+        )),
+        "{:?}",
+        *mic.borrow()
+    );
+    player.push("while_gone", &dsp::i16_to_bytes(&[1000; 4800]));
+    assert!(
+        wait_for(&speaker, Duration::from_secs(5), |s| matches!(
+            s,
+            DeviceState::Lost { .. }
+        )),
+        "{:?}",
+        *speaker.borrow()
+    );
+
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/start-audio.sh");
+    assert!(Command::new("bash").arg(script).status().unwrap().success());
+    assert!(
+        wait_for(&mic, Duration::from_secs(10), |s| matches!(
+            s,
+            DeviceState::Running { .. }
+        )),
+        "{:?}",
+        *mic.borrow()
+    );
+    assert!(wait_for(&speaker, Duration::from_secs(10), |s| matches!(
+        s,
+        DeviceState::Running { .. }
+    )));
+    assert!(capture.stats().opens.load(std::sync::atomic::Ordering::Relaxed) >= 2);
+    capture.clear();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut frame = None;
+    while frame.is_none() && Instant::now() < deadline {
+        frame = capture.try_frame();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(frame.is_some(), "frames flow again");
+    // Audio queued while the speaker was gone is still played once it is back.
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while player.is_playing() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(player.played("while_gone").unwrap().samples, 4800);
+}

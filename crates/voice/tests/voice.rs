@@ -200,8 +200,11 @@ async fn scripted_service(seen: Arc<Mutex<Vec<Value>>>, speak_after: Duration) -
                             ws.send(text(json!({"type":"session.updated","event_id":format!("ev_{n}"),"session":s}))).await.unwrap();
                         }
                         "input_audio_buffer.append" if !script_started => {
-                            // The voice path is up and streaming: answer now.
+                            // The voice path is up and streaming. Answer a second later, as a
+                            // kiosk whose devices have been open a while: a stream's first
+                            // moments can lose a buffer to an underrun under load.
                             script_started = true;
+                            tokio::time::sleep(Duration::from_secs(1)).await;
                             speak(&mut ws).await;
                             speak_at = Some(tokio::time::Instant::now() + speak_after);
                         }
