@@ -35,6 +35,9 @@ pub enum AudioError {
     /// WebRTC audio processing.
     #[error("echo canceller: {0}")]
     Echo(String),
+    /// A helper process or file (the virtual speaker's recorder) failed.
+    #[error("{0}")]
+    Io(String),
     /// A WAV file could not be read or written.
     #[error("wav {path}: {message}")]
     Wav { path: String, message: String },

@@ -23,6 +23,7 @@ pub mod doctor;
 pub mod dsp;
 pub mod echo;
 pub mod playback;
+pub mod virtual_devices;
 pub mod wav;
 
 mod error;

@@ -6,11 +6,12 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use donna_audio::virtual_devices::SinkRecorder;
 use donna_audio::{dsp, wav};
 use donna_desk::Reception;
 use donna_engine::{Engine, EngineConfig, Keys};
@@ -78,55 +79,9 @@ async fn visitor_speaks(secs: f32) {
     assert!(status.success());
 }
 
-struct SinkRecorder {
-    child: Child,
-    path: PathBuf,
-}
-
-impl SinkRecorder {
-    fn start(name: &str) -> Self {
-        let path = tmp(name);
-        let file = std::fs::File::create(&path).unwrap();
-        let child = Command::new("parec")
-            .args([
-                "-d",
-                "spk.monitor",
-                "--raw",
-                "--format=s16le",
-                "--channels=1",
-                "--rate=48000",
-                "--latency-msec=10",
-            ])
-            .stdout(file)
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(300));
-        Self { child, path }
-    }
-
-    fn finish(mut self) -> Vec<i16> {
-        std::thread::sleep(Duration::from_millis(300));
-        self.end();
-        dsp::bytes_to_i16(&std::fs::read(&self.path).unwrap())
-    }
-
-    fn end(&mut self) {
-        if self.child.try_wait().is_ok_and(|s| s.is_some()) {
-            return;
-        }
-        let _ = Command::new("kill")
-            .arg("-INT")
-            .arg(self.child.id().to_string())
-            .status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for SinkRecorder {
-    fn drop(&mut self) {
-        self.end();
-    }
+/// Records the virtual speaker at 48 kHz into this test's temp dir.
+fn record_speaker(name: &str) -> SinkRecorder {
+    SinkRecorder::start(&tmp(name), 48_000).unwrap()
 }
 
 async fn next_matching(
@@ -274,7 +229,7 @@ async fn barge_in_truncates_at_exactly_what_the_speaker_played() {
     let Some(_devices) = devices().await else { return };
     let seen = Arc::new(Mutex::new(Vec::new()));
     let url = scripted_service(seen.clone(), Duration::from_millis(1500)).await;
-    let recorder = SinkRecorder::start("barge-in.raw");
+    let recorder = record_speaker("barge-in.raw");
     let options = ConnectOptions::new(
         &url,
         "gpt-realtime",
@@ -337,7 +292,7 @@ async fn barge_in_truncates_at_exactly_what_the_speaker_played() {
     voice.stop().await;
 
     // And the speaker really played that much: the tone in its recording lasts audio_end_ms.
-    let sink = recorder.finish();
+    let sink = recorder.finish().unwrap();
     let first = sink.iter().position(|s| s.unsigned_abs() > 3000).unwrap();
     let last = sink.iter().rposition(|s| s.unsigned_abs() > 3000).unwrap();
     let heard_ms = (last - first + 1) as f64 / 48.0;
