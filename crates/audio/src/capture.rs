@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 use crate::devices::{self, Direction};
 use crate::dsp::{self, EnergyVad, Resampler, VadEvent};
 use crate::echo::{EchoCanceller, EchoSettings, FarEndLink};
-use crate::slot::Slot;
+use crate::health::{GlitchCounter, Ready, Reopen, StreamErrors, Watchdog};
 use crate::{AudioError, DeviceState, PROCESS_FRAME, PROCESS_RATE, WIRE_RATE};
 
 /// How the microphone is opened and framed.
@@ -104,6 +104,20 @@ pub struct CaptureStats {
     pub device_delay_us: AtomicU64,
     /// How many times the device was (re)opened.
     pub opens: AtomicU64,
+    /// Device overruns reported by the host.
+    pub xruns: AtomicU64,
+    /// Other host errors the stream captured through.
+    pub glitches: AtomicU64,
+}
+
+impl GlitchCounter for CaptureStats {
+    fn xrun(&self) {
+        self.xruns.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn glitch(&self) {
+        self.glitches.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// A running microphone. Dropping it (or [`Capture::stop`]) stops the thread.
@@ -220,8 +234,7 @@ struct Worker {
 struct Open {
     _stream: cpal::Stream,
     raw: Consumer<f32>,
-    failed: Arc<AtomicBool>,
-    error: Slot<String>,
+    errors: StreamErrors,
     name: String,
     rate: u32,
     channels: u16,
@@ -229,7 +242,7 @@ struct Open {
 
 impl Worker {
     fn run(mut self, ready: std::sync::mpsc::SyncSender<Result<(), AudioError>>) {
-        let mut ready = Some(ready);
+        let mut ready: Ready = Some(ready);
         let mut echo = self.config.echo.and_then(|s| match EchoCanceller::new(s) {
             Ok(e) => Some(e),
             Err(e) => {
@@ -240,7 +253,7 @@ impl Worker {
         let mut seq = 0u64;
         while !self.stop.load(Ordering::SeqCst) {
             self.state.send_replace(DeviceState::Opening);
-            let error = match self.open() {
+            let (error, ran) = match self.open() {
                 Ok(open) => {
                     self.stats.opens.fetch_add(1, Ordering::Relaxed);
                     self.state.send_replace(DeviceState::Running {
@@ -252,28 +265,23 @@ impl Worker {
                     if let Some(r) = ready.take() {
                         let _ = r.send(Ok(()));
                     }
+                    let opened = Instant::now();
                     match self.pump(open, echo.as_mut(), &mut seq) {
                         Ok(()) => break,
-                        Err(e) => e,
+                        Err(e) => (e, opened.elapsed()),
                     }
                 }
-                Err(e) => e,
+                Err(e) => (e, Duration::ZERO),
             };
-            if let Some(r) = ready.take() {
-                if !self.config.persistent {
-                    let _ = r.send(Err(error));
-                    break;
-                }
-                let _ = r.send(Ok(()));
-            }
-            tracing::warn!(error = %error, "microphone lost; retrying");
-            self.state.send_replace(DeviceState::Lost {
-                error: error.to_string(),
-                retry_in_ms: self.config.retry.as_millis() as u64,
-            });
-            let until = Instant::now() + self.config.retry;
-            while Instant::now() < until && !self.stop.load(Ordering::SeqCst) {
-                thread::park_timeout(Duration::from_millis(50));
+            let reopen = Reopen {
+                what: "microphone",
+                retry: self.config.retry,
+                persistent: self.config.persistent,
+                state: &self.state,
+                stop: &self.stop,
+            };
+            if !reopen.after(error, ran, &mut ready) {
+                break;
             }
         }
         self.state.send_replace(DeviceState::Stopped);
@@ -294,8 +302,7 @@ impl Worker {
         // A second of raw audio: the thread wakes every callback, so this only fills if it stalls.
         let (producer, raw) =
             RingBuffer::new(config.sample_rate as usize * usize::from(config.channels.max(1)));
-        let failed = Arc::new(AtomicBool::new(false));
-        let error = Slot::new(None);
+        let errors = StreamErrors::new(self.stats.clone());
         let ctx = CallbackCtx {
             producer,
             channels: usize::from(config.channels.max(1)),
@@ -303,18 +310,8 @@ impl Worker {
             stats: self.stats.clone(),
         };
         let on_error = {
-            let failed = failed.clone();
-            let error = error.clone();
-            let waker = thread::current();
-            move |e: cpal::Error| {
-                // Not the data path: the error callback may allocate.
-                if matches!(e.kind(), cpal::ErrorKind::Xrun | cpal::ErrorKind::RealtimeDenied) {
-                    return;
-                }
-                error.put(e.to_string());
-                failed.store(true, Ordering::SeqCst);
-                waker.unpark();
-            }
+            let errors = errors.clone();
+            move |e: cpal::Error| errors.report(&e)
         };
         use cpal::SampleFormat as F;
         let stream = match supported.sample_format() {
@@ -331,8 +328,7 @@ impl Worker {
         Ok(Open {
             _stream: stream,
             raw,
-            failed,
-            error,
+            errors,
             name,
             rate: config.sample_rate,
             channels: config.channels,
@@ -348,13 +344,14 @@ impl Worker {
     ) -> Result<(), AudioError> {
         let mut pipe = Pipeline::new(open.rate, self.frame_len, self.config.vad.clone())?;
         let mut raw = vec![0.0f32; 8192];
+        let callbacks = || self.stats.callbacks.load(Ordering::Relaxed);
+        let mut watchdog = Watchdog::new(callbacks());
         loop {
             thread::park_timeout(Duration::from_millis(20));
             if self.stop.load(Ordering::SeqCst) {
                 return Ok(());
             }
-            if open.failed.load(Ordering::SeqCst) {
-                let message = open.error.take().unwrap_or_else(|| "stream error".into());
+            if let Some(message) = open.errors.failure().or_else(|| watchdog.check(callbacks())) {
                 return Err(AudioError::Stream {
                     direction: "input",
                     message,

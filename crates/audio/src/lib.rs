@@ -6,6 +6,7 @@
 //! | [`capture`] | the microphone: a cpal stream on its own thread, resampling to PCM16 mono 24 kHz, echo cancellation, 20 ms frames on a bounded queue |
 //! | [`playback`] | the speaker: a rodio source fed from a jitter buffer of PCM16 24 kHz deltas that counts, sample-exactly, what each item has played |
 //! | [`echo`] | WebRTC's audio processing (echo cancellation, noise suppression) in 10 ms frames, and the far-end reference link from playback to capture |
+//! | `health` | which stream errors end a stream, and the stall watchdog |
 //! | [`dsp`] | sample conversion, the resampler wrapper, level meter, energy VAD, signal measures (RMS, correlation, ERLE) |
 //! | [`wav`] | WAV files in and out, for tests, benchmarks and the doctor |
 //! | [`doctor`] | the audio part of `donna doctor`: devices, a tone played and recorded back, levels |
@@ -27,6 +28,7 @@ pub mod virtual_devices;
 pub mod wav;
 
 mod error;
+mod health;
 mod slot;
 
 pub use capture::{Capture, CaptureConfig, CaptureStats, Frame};

@@ -27,6 +27,7 @@ use tokio::sync::watch;
 use crate::devices::{self, Direction};
 use crate::dsp::Resampler;
 use crate::echo::FarEnd;
+use crate::health::{GlitchCounter, Ready, Reopen, StreamErrors, Watchdog};
 use crate::slot::Slot;
 use crate::{AudioError, DeviceState, PROCESS_RATE, WIRE_RATE, WIRE_SAMPLES_PER_MS};
 
@@ -87,6 +88,8 @@ pub struct PlayerStats {
     pub opens: AtomicU64,
     /// Device underruns reported by the host (audio handed to the device may be lost in them).
     pub xruns: AtomicU64,
+    /// Other host errors the stream played through.
+    pub glitches: AtomicU64,
 }
 
 /// State shared by the handle and the source: atomics only.
@@ -97,6 +100,16 @@ struct Shared {
     flush_ack: AtomicU64,
     flushed_at: AtomicU64,
     shutdown: AtomicBool,
+}
+
+impl GlitchCounter for Shared {
+    fn xrun(&self) {
+        self.stats.xruns.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn glitch(&self) {
+        self.stats.glitches.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 /// How much of one assistant item was played.
@@ -301,12 +314,11 @@ struct SinkWorker {
 
 impl SinkWorker {
     fn run(self, ready: std::sync::mpsc::SyncSender<Result<(), AudioError>>) {
-        let mut ready = Some(ready);
+        let mut ready: Ready = Some(ready);
         while !self.shared.shutdown.load(Ordering::SeqCst) {
             self.state.send_replace(DeviceState::Opening);
-            let failed = Arc::new(AtomicBool::new(false));
-            let error = Slot::new(None);
-            let error = match self.open(&failed, &error) {
+            let errors = StreamErrors::new(self.shared.clone());
+            let (error, ran) = match self.open(&errors) {
                 Ok((sink, running)) => {
                     tracing::info!(?running, "speaker open");
                     self.shared.stats.opens.fetch_add(1, Ordering::Relaxed);
@@ -314,45 +326,49 @@ impl SinkWorker {
                     if let Some(r) = ready.take() {
                         let _ = r.send(Ok(()));
                     }
-                    while !self.shared.shutdown.load(Ordering::SeqCst) && !failed.load(Ordering::SeqCst) {
-                        thread::park_timeout(Duration::from_millis(100));
-                    }
+                    let opened = Instant::now();
+                    let message = self.watch(&errors);
                     drop(sink);
-                    if self.shared.shutdown.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    AudioError::Stream {
+                    let Some(message) = message else { break };
+                    let error = AudioError::Stream {
                         direction: "output",
-                        message: error.take().unwrap_or_else(|| "stream error".into()),
-                    }
+                        message,
+                    };
+                    (error, opened.elapsed())
                 }
-                Err(e) => e,
+                Err(e) => (e, Duration::ZERO),
             };
-            if let Some(r) = ready.take() {
-                if !self.config.persistent {
-                    let _ = r.send(Err(error));
-                    break;
-                }
-                let _ = r.send(Ok(()));
-            }
-            tracing::warn!(error = %error, "speaker lost; retrying");
-            self.state.send_replace(DeviceState::Lost {
-                error: error.to_string(),
-                retry_in_ms: self.config.retry.as_millis() as u64,
-            });
-            let until = Instant::now() + self.config.retry;
-            while Instant::now() < until && !self.shared.shutdown.load(Ordering::SeqCst) {
-                thread::park_timeout(Duration::from_millis(50));
+            let reopen = Reopen {
+                what: "speaker",
+                retry: self.config.retry,
+                persistent: self.config.persistent,
+                state: &self.state,
+                stop: &self.shared.shutdown,
+            };
+            if !reopen.after(error, ran, &mut ready) {
+                break;
             }
         }
         self.state.send_replace(DeviceState::Stopped);
     }
 
-    fn open(
-        &self,
-        failed: &Arc<AtomicBool>,
-        error: &Slot<String>,
-    ) -> Result<(rodio::MixerDeviceSink, DeviceState), AudioError> {
+    /// Wait while the stream runs: `None` on shutdown, `Some(why)` when it failed or stalled
+    /// (the source is called back even when there is nothing to play, so it never idles).
+    fn watch(&self, errors: &StreamErrors) -> Option<String> {
+        let chunks = || self.shared.stats.chunks.load(Ordering::Relaxed);
+        let mut watchdog = Watchdog::new(chunks());
+        loop {
+            thread::park_timeout(Duration::from_millis(100));
+            if self.shared.shutdown.load(Ordering::SeqCst) {
+                return None;
+            }
+            if let Some(why) = errors.failure().or_else(|| watchdog.check(chunks())) {
+                return Some(why);
+            }
+        }
+    }
+
+    fn open(&self, errors: &StreamErrors) -> Result<(rodio::MixerDeviceSink, DeviceState), AudioError> {
         let device = devices::find(Direction::Output, self.config.device.as_deref())?;
         let name = devices::device_name(&device);
         let dev_err = |message: String| AudioError::Device {
@@ -368,22 +384,8 @@ impl SinkWorker {
         let builder = rodio::DeviceSinkBuilder::from_device(device).map_err(|e| dev_err(e.to_string()))?;
         let frames = (rate * self.config.buffer_ms / 1000).max(64);
         let on_error = {
-            let failed = failed.clone();
-            let error = error.clone();
-            let waker = thread::current();
-            let shared = self.shared.clone();
-            move |e: cpal::Error| {
-                if e.kind() == cpal::ErrorKind::Xrun {
-                    shared.stats.xruns.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                if e.kind() == cpal::ErrorKind::RealtimeDenied {
-                    return;
-                }
-                error.put(e.to_string());
-                failed.store(true, Ordering::SeqCst);
-                waker.unpark();
-            }
+            let errors = errors.clone();
+            move |e: cpal::Error| errors.report(&e)
         };
         let mut sink = builder
             .with_buffer_size(cpal::BufferSize::Fixed(frames))
