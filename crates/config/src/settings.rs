@@ -41,7 +41,35 @@ pub const RATE_LIMIT_CLASSES: &[(&str, &str, &str)] = &[
     ("token", "30/min", "10/min"),
     ("voice", "30/min", "20/min"),
     ("marketing", "120/min", "60/min"),
+    ("ws", "60/min", "20/min"),
 ];
+
+/// Limits of the realtime WebSocket proxy, each from its own `WS_PROXY_*` variable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WsProxyLimits {
+    /// Sessions open at once through this gateway (`WS_PROXY_MAX_SESSIONS`, default 500).
+    pub max_sessions: u64,
+    /// Sessions open at once per token subject (`WS_PROXY_MAX_SESSIONS_PER_IDENTITY`, default 4).
+    pub max_sessions_per_identity: u64,
+    /// A session with no frame either way for this long is closed (`WS_PROXY_IDLE_TIMEOUT_S`).
+    pub idle_timeout_s: u64,
+    /// The longest a session may last (`WS_PROXY_MAX_SESSION_S`, default an hour, as the service).
+    pub max_session_s: u64,
+    /// The largest frame or message relayed either way (`WS_PROXY_MAX_FRAME_BYTES`, 16 MiB).
+    pub max_frame_bytes: u64,
+}
+
+impl Default for WsProxyLimits {
+    fn default() -> Self {
+        Self {
+            max_sessions: 500,
+            max_sessions_per_identity: 4,
+            idle_timeout_s: 120,
+            max_session_s: 3600,
+            max_frame_bytes: 16 << 20,
+        }
+    }
+}
 
 /// The configured rate limits of one route class; `None` means unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,6 +179,8 @@ pub struct Settings {
     pub request_timeout_s: u64,
     /// Longest a call to an upstream service (OpenAI, ElevenLabs, marketing) may take.
     pub upstream_timeout_s: u64,
+    /// Limits of the realtime WebSocket proxy (`/realtime`).
+    pub ws_proxy: WsProxyLimits,
     /// Per route class (see [`RATE_LIMIT_CLASSES`]).
     pub rate_limits: std::collections::BTreeMap<String, RateLimits>,
     /// The microphone by name (`DONNA_INPUT_DEVICE`); `None` for the system default.
@@ -439,22 +469,52 @@ impl Settings {
                 .unwrap_or(DEFAULT_ELEVENLABS_VOICE_ID),
         )?;
 
-        let log_retention_days = match (env.get("LOG_RETENTION_DAYS"), file.log_retention_days) {
-            (Some(v), _) => bounded_int("LOG_RETENTION_DAYS", v, 1, 3650)? as u32,
-            (None, Some(v)) => {
-                bounded_int("log_retention_days (config file)", &v.to_string(), 1, 3650)? as u32
-            }
-            (None, None) => 14,
-        };
-        let request_timeout_s = match (env.get("REQUEST_TIMEOUT_S"), file.request_timeout_s) {
-            (Some(v), _) => bounded_int("REQUEST_TIMEOUT_S", v, 1, 600)?,
-            (None, Some(v)) => bounded_int("request_timeout_s (config file)", &v.to_string(), 1, 600)?,
-            (None, None) => 30,
-        };
-        let upstream_timeout_s = match (env.get("UPSTREAM_TIMEOUT_S"), file.upstream_timeout_s) {
-            (Some(v), _) => bounded_int("UPSTREAM_TIMEOUT_S", v, 1, 600)?,
-            (None, Some(v)) => bounded_int("upstream_timeout_s (config file)", &v.to_string(), 1, 600)?,
-            (None, None) => 20,
+        let log_retention_days = int_setting(
+            env,
+            "LOG_RETENTION_DAYS",
+            file.log_retention_days.map(u64::from),
+            1..=3650,
+            14,
+        )? as u32;
+        let request_timeout_s = int_setting(env, "REQUEST_TIMEOUT_S", file.request_timeout_s, 1..=600, 30)?;
+        let upstream_timeout_s =
+            int_setting(env, "UPSTREAM_TIMEOUT_S", file.upstream_timeout_s, 1..=600, 20)?;
+        let ws_proxy = WsProxyLimits {
+            max_sessions: int_setting(
+                env,
+                "WS_PROXY_MAX_SESSIONS",
+                file.ws_proxy_max_sessions,
+                1..=100_000,
+                500,
+            )?,
+            max_sessions_per_identity: int_setting(
+                env,
+                "WS_PROXY_MAX_SESSIONS_PER_IDENTITY",
+                file.ws_proxy_max_sessions_per_identity,
+                1..=10_000,
+                4,
+            )?,
+            idle_timeout_s: int_setting(
+                env,
+                "WS_PROXY_IDLE_TIMEOUT_S",
+                file.ws_proxy_idle_timeout_s,
+                5..=86_400,
+                120,
+            )?,
+            max_session_s: int_setting(
+                env,
+                "WS_PROXY_MAX_SESSION_S",
+                file.ws_proxy_max_session_s,
+                10..=86_400,
+                3600,
+            )?,
+            max_frame_bytes: int_setting(
+                env,
+                "WS_PROXY_MAX_FRAME_BYTES",
+                file.ws_proxy_max_frame_bytes,
+                4096..=64 << 20,
+                16 << 20,
+            )?,
         };
 
         let marketing_backend_url = env
@@ -561,6 +621,7 @@ impl Settings {
             marketing_allowed_paths,
             request_timeout_s,
             upstream_timeout_s,
+            ws_proxy,
             rate_limits,
             input_device,
             output_device,
@@ -622,6 +683,28 @@ fn parse_rate(name: &str, value: &str) -> Result<Option<Rate>, ConfigError> {
         return Err(bad());
     }
     Ok(Some(Rate { max, per_s }))
+}
+
+/// A whole number from the environment variable `name`, else the config file (whose key is the
+/// lower-case name), else `default`; out of `range` is an error naming where it came from.
+fn int_setting(
+    env: &EnvSnapshot,
+    name: &str,
+    file: Option<u64>,
+    range: std::ops::RangeInclusive<u64>,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    let (min, max) = (*range.start(), *range.end());
+    match (env.get(name), file) {
+        (Some(v), _) => bounded_int(name, v, min, max),
+        (None, Some(v)) => bounded_int(
+            &format!("{} (config file)", name.to_ascii_lowercase()),
+            &v.to_string(),
+            min,
+            max,
+        ),
+        (None, None) => Ok(default),
+    }
 }
 
 fn bounded_int(name: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
@@ -895,6 +978,33 @@ mod tests {
     fn ws_proxy_requires_a_jwt_secret() {
         let err = resolve(&[("ENABLE_WS_PROXY", "true")]).unwrap_err().to_string();
         assert_eq!(err, "JWT_SECRET: required when ENABLE_WS_PROXY is true");
+    }
+
+    #[test]
+    fn ws_proxy_limits_have_defaults_and_bounds() {
+        let s = resolve(&[]).unwrap();
+        assert_eq!(s.ws_proxy, WsProxyLimits::default());
+        let s = resolve(&[("WS_PROXY_MAX_SESSIONS", "3"), ("WS_PROXY_IDLE_TIMEOUT_S", "30")]).unwrap();
+        assert_eq!((s.ws_proxy.max_sessions, s.ws_proxy.idle_timeout_s), (3, 30));
+        for (name, value) in [
+            ("WS_PROXY_MAX_SESSIONS", "0"),
+            ("WS_PROXY_MAX_SESSIONS_PER_IDENTITY", "many"),
+            ("WS_PROXY_IDLE_TIMEOUT_S", "1"),
+            ("WS_PROXY_MAX_FRAME_BYTES", "1"),
+        ] {
+            let err = resolve(&[(name, value)]).unwrap_err().to_string();
+            assert!(
+                err.starts_with(&format!("{name}: expected a whole number")),
+                "{err}"
+            );
+        }
+        let file = FileConfig::parse("ws_proxy_max_session_s = 5").unwrap();
+        let err = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("ws_proxy_max_session_s (config file)"),
+            "{err}"
+        );
     }
 
     #[test]
