@@ -18,14 +18,18 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message};
 use tracing::{debug, info, warn};
 
 use super::{CloseInfo, Connector, Incoming, Transport};
 use crate::RealtimeError;
 use crate::protocol::{ClientEvent, ServerEvent};
+
+/// An open WebSocket to a realtime service, before any event is read or written.
+pub type RawStream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// How often the writer pings an idle connection, so NATs and proxies keep it open.
 const KEEPALIVE: Duration = Duration::from_secs(20);
@@ -96,10 +100,10 @@ impl WebSocketConnector {
     }
 }
 
-impl Connector for WebSocketConnector {
-    type Transport = WebSocketTransport;
-
-    async fn connect(&self) -> Result<WebSocketTransport, RealtimeError> {
+impl WebSocketConnector {
+    /// Open the connection and hand over the bare stream, for callers that relay frames
+    /// themselves (the gateway's proxy); `config` bounds frame and message sizes.
+    pub async fn open(&self, config: Option<WebSocketConfig>) -> Result<RawStream, RealtimeError> {
         let mut request = self
             .url
             .as_str()
@@ -121,11 +125,19 @@ impl Connector for WebSocketConnector {
             .or(Some(tokio_tungstenite::Connector::Plain));
         debug!(url = %self.url, credential = ?self.credential, "connecting");
         let (stream, response) =
-            tokio_tungstenite::connect_async_tls_with_config(request, None, true, connector)
+            tokio_tungstenite::connect_async_tls_with_config(request, config, true, connector)
                 .await
                 .map_err(handshake_error)?;
         info!(url = %self.url, status = response.status().as_u16(), "connected");
-        Ok(WebSocketTransport::spawn(stream))
+        Ok(stream)
+    }
+}
+
+impl Connector for WebSocketConnector {
+    type Transport = WebSocketTransport;
+
+    async fn connect(&self) -> Result<WebSocketTransport, RealtimeError> {
+        Ok(WebSocketTransport::spawn(self.open(None).await?))
     }
 }
 
