@@ -378,14 +378,43 @@ impl Authenticator {
 
     /// Authenticate an `Authorization` header value.
     pub fn authenticate(&self, header: Option<&str>) -> Result<Claims, AuthError> {
+        let token = header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")));
+        self.verify_token(token)
+    }
+
+    /// Authenticate a bare token.
+    pub fn verify_token(&self, token: Option<&str>) -> Result<Claims, AuthError> {
         let jwt = self.0.as_deref().ok_or(AuthError::NotConfigured)?;
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        let token = token
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Missing)?;
         jwt.verify(token)
     }
+}
+
+/// The subprotocol prefix that carries a token on a browser's WebSocket upgrade, since browsers
+/// cannot set `Authorization` there: `Sec-WebSocket-Protocol: realtime,
+/// openai-insecure-api-key.<token>`, the form OpenAI's browser clients already use for keys.
+pub const TOKEN_PROTOCOL: &str = "openai-insecure-api-key.";
+
+/// The token a request presents: `Authorization: Bearer`, or on a WebSocket upgrade the
+/// [`TOKEN_PROTOCOL`] subprotocol. Query-string tokens are not accepted: URLs end up in logs,
+/// browser history and referrers.
+pub fn presented_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    if let Some(auth) = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return auth
+            .strip_prefix("Bearer ")
+            .or_else(|| auth.strip_prefix("bearer "));
+    }
+    let protocols = headers
+        .get(axum::http::header::SEC_WEBSOCKET_PROTOCOL)?
+        .to_str()
+        .ok()?;
+    protocols
+        .split(',')
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix(TOKEN_PROTOCOL))
 }
 
 /// Which roles a route accepts; implemented by the marker types below.
@@ -451,8 +480,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let auth = Authenticator::from_ref(state);
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let claims = match auth.authenticate(header) {
+        let claims = match auth.verify_token(presented_token(&parts.headers)) {
             Ok(claims) => claims,
             Err(e) => {
                 security::denied(parts, None, e.reason(), &e.to_string());

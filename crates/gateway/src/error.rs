@@ -45,6 +45,12 @@ pub enum ApiError {
     /// A browser origin that is not on the allowlist.
     #[error("origin not allowed")]
     OriginNotAllowed,
+    /// A plain HTTP request to a WebSocket-only route.
+    #[error("this route only accepts a WebSocket upgrade")]
+    UpgradeRequired,
+    /// The caller already holds as many concurrent sessions as it may.
+    #[error("at most {max} realtime sessions may be open at once for one token; close one first")]
+    TooManySessions { max: u64 },
     #[error("too many requests; retry in {retry_after_s} s")]
     RateLimited { retry_after_s: u64 },
     #[error("the request took too long")]
@@ -101,6 +107,8 @@ impl ApiError {
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::OriginNotAllowed => (StatusCode::FORBIDDEN, "origin_not_allowed"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
+            ApiError::TooManySessions { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_sessions"),
             ApiError::Timeout => (StatusCode::GATEWAY_TIMEOUT, "timeout"),
             ApiError::Unavailable { code, .. } => (StatusCode::SERVICE_UNAVAILABLE, code),
             ApiError::Upstream(UpstreamError::Timeout { .. }) => {
@@ -147,6 +155,9 @@ impl IntoResponse for ApiError {
         match &self {
             ApiError::Unauthorized => {
                 headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::UpgradeRequired => {
+                headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
             }
             ApiError::RateLimited { retry_after_s } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_s));

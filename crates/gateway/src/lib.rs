@@ -9,6 +9,7 @@
 //! | `POST /api/realtime/token` | an ephemeral realtime client secret | kiosk, staff, admin |
 //! | `POST /api/voice/chat` | a recording in; transcript, reply and spoken reply out | kiosk, staff, admin |
 //! | `/api/marketing/*` | the legacy marketing endpoints, proxied (allowlisted paths) | any token |
+//! | `GET /realtime` | the realtime protocol over a WebSocket, relayed to the backend with the gateway's key (only with `ENABLE_WS_PROXY`) | kiosk, staff, admin |
 //! | `GET /api/openapi.json` | the OpenAPI document of every route | anyone |
 //! | `GET /metrics` | Prometheus counters | anyone (the gateway listens on loopback by default) |
 //! | everything else under `GET` | the `ui/` files, so the kiosk UI also works in a plain browser | anyone |
@@ -26,6 +27,7 @@
 //! | [`metrics`], [`openapi`] | `/metrics` and `/api/openapi.json` |
 //! | [`conversations`] | browser conversations (`POST /api/chat`): ids, expiry, the chat backend |
 //! | [`webhooks`] | signed webhook delivery of staff events, with retries |
+//! | [`ws_proxy`] | `GET /realtime`: checks before the upgrade, the relay, the kiosk policy, caps |
 //!
 //! Every failure is answered with one JSON shape, `{"error": {"code", "message", "request_id"}}`
 //! ([`ApiError`]). The gateway holds no UI code: the app hands it the files through [`UiAssets`].
@@ -47,6 +49,7 @@ mod state;
 pub mod upstream;
 pub mod voice;
 pub mod webhooks;
+pub mod ws_proxy;
 
 pub use config::GatewayConfig;
 pub use error::{ApiError, ErrorBody, GatewayError, UpstreamError};
@@ -103,7 +106,14 @@ pub fn app_with(state: GatewayState, extra: Router) -> Router {
         )
         .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/metrics", get(metrics::metrics))
-        .route("/api/{*rest}", any(routes::not_found))
+        .route("/api/{*rest}", any(routes::not_found));
+    // Off, the proxy's path is like any unknown one: no hint that it exists.
+    let routes = if state.ws_proxy().is_some() {
+        routes.route("/realtime", get(ws_proxy::connect).layer(limits("ws")))
+    } else {
+        routes
+    };
+    let routes = routes
         .fallback(routes::ui::asset)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .with_state(state.clone())

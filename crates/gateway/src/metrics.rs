@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
@@ -28,6 +29,21 @@ struct Inner {
     denials: Counter<String>,
     tokens: Counter<(&'static str, &'static str)>,
     voice: Counter<(&'static str, &'static str)>,
+    ws: WsCounters,
+}
+
+/// The realtime proxy's counters; the byte counters are touched once per frame, so they are
+/// atomics rather than map entries.
+#[derive(Debug, Default)]
+struct WsCounters {
+    open: AtomicU64,
+    bytes_up: AtomicU64,
+    bytes_down: AtomicU64,
+    frames_up: AtomicU64,
+    frames_down: AtomicU64,
+    ended: Counter<&'static str>,
+    refused: Counter<&'static str>,
+    policy: Counter<&'static str>,
 }
 
 fn bump<K: Ord>(counter: &Counter<K>, key: K) {
@@ -53,6 +69,39 @@ impl Metrics {
 
     pub fn voice(&self, backend: &'static str, outcome: &'static str) {
         bump(&self.inner.voice, (backend, outcome));
+    }
+
+    /// A realtime proxy session began relaying.
+    pub fn ws_opened(&self) {
+        self.inner.ws.open.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A realtime proxy session ended, for `reason` (a fixed label).
+    pub fn ws_closed(&self, reason: &'static str) {
+        self.inner.ws.open.fetch_sub(1, Ordering::Relaxed);
+        bump(&self.inner.ws.ended, reason);
+    }
+
+    /// One frame relayed: client→upstream when `up`.
+    pub fn ws_relayed(&self, up: bool, bytes: usize) {
+        let ws = &self.inner.ws;
+        let (b, f) = if up {
+            (&ws.bytes_up, &ws.frames_up)
+        } else {
+            (&ws.bytes_down, &ws.frames_down)
+        };
+        b.fetch_add(bytes as u64, Ordering::Relaxed);
+        f.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A connection refused by the proxy itself (caps, model, upstream), by reason.
+    pub fn ws_refusal(&self, reason: &'static str) {
+        bump(&self.inner.ws.refused, reason);
+    }
+
+    /// A kiosk event the proxy did not forward, by the refused field.
+    pub fn ws_policy_refusal(&self, param: &'static str) {
+        bump(&self.inner.ws.policy, param);
     }
 
     /// One answered request, by route template.
@@ -98,6 +147,7 @@ impl Metrics {
                 "donna_voice_chats_total{{backend=\"{backend}\",outcome=\"{outcome}\"}} {n}"
             );
         }
+        self.render_ws(&mut out);
         if let Some(open) = open_sessions {
             let _ = writeln!(
                 out,
@@ -107,6 +157,74 @@ impl Metrics {
             let _ = writeln!(out, "donna_realtime_sessions_open {open}");
         }
         out
+    }
+}
+
+impl Metrics {
+    fn render_ws(&self, out: &mut String) {
+        let ws = &self.inner.ws;
+        let mut family = |name: &str, kind: &str, help: &str, rows: Vec<(String, u64)>| {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} {kind}");
+            for (labels, n) in rows {
+                let _ = writeln!(out, "{name}{labels} {n}");
+            }
+        };
+        let plain = |v: &AtomicU64| vec![(String::new(), v.load(Ordering::Relaxed))];
+        let by = |label: &str, counter: &Counter<&'static str>| {
+            snapshot(counter)
+                .into_iter()
+                .map(|(k, n)| (format!("{{{label}=\"{k}\"}}"), n))
+                .collect()
+        };
+        family(
+            "donna_ws_proxy_sessions_open",
+            "gauge",
+            "Realtime proxy sessions relaying now.",
+            plain(&ws.open),
+        );
+        let direction = |up: &AtomicU64, down: &AtomicU64| {
+            vec![
+                (
+                    "{direction=\"client_to_upstream\"}".to_owned(),
+                    up.load(Ordering::Relaxed),
+                ),
+                (
+                    "{direction=\"upstream_to_client\"}".to_owned(),
+                    down.load(Ordering::Relaxed),
+                ),
+            ]
+        };
+        family(
+            "donna_ws_proxy_bytes_total",
+            "counter",
+            "Payload bytes relayed by the realtime proxy.",
+            direction(&ws.bytes_up, &ws.bytes_down),
+        );
+        family(
+            "donna_ws_proxy_frames_total",
+            "counter",
+            "Data frames relayed by the realtime proxy.",
+            direction(&ws.frames_up, &ws.frames_down),
+        );
+        family(
+            "donna_ws_proxy_sessions_ended_total",
+            "counter",
+            "Realtime proxy sessions ended, by reason.",
+            by("reason", &ws.ended),
+        );
+        family(
+            "donna_ws_proxy_refusals_total",
+            "counter",
+            "Realtime proxy connections refused after authentication, by reason (origin, rate and token refusals are in donna_denials_total).",
+            by("reason", &ws.refused),
+        );
+        family(
+            "donna_ws_proxy_policy_refusals_total",
+            "counter",
+            "Kiosk events the realtime proxy did not forward, by field.",
+            by("param", &ws.policy),
+        );
     }
 }
 

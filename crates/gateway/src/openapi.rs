@@ -59,6 +59,7 @@ impl Modify for BearerAuth {
         crate::routes::staff::acknowledge,
         openapi_json,
         crate::metrics::metrics,
+        crate::ws_proxy::connect,
         engine::realtime,
         engine::client_secrets,
         engine::revoke,

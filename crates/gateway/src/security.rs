@@ -103,3 +103,18 @@ pub fn issued(caller: &Caller, claims: &Claims, what: &str, backend: &str, model
         "credential issued"
     );
 }
+
+/// A realtime session opened through the proxy: the gateway's key is used on the caller's behalf.
+pub fn proxied(caller: &Caller, claims: &Claims, model: &str) {
+    tracing::info!(
+        target: TARGET,
+        event = "proxied",
+        model,
+        sub = %claims.sub,
+        role = claims.role.as_str(),
+        ip = caller.ip.as_deref(),
+        origin = caller.origin.as_deref(),
+        request_id = caller.request_id.as_deref(),
+        "realtime proxy session opened"
+    );
+}

@@ -17,6 +17,7 @@ use crate::metrics::Metrics;
 use crate::realtime::RealtimeBackend;
 use crate::upstream::Upstream;
 use crate::voice::VoiceBackend;
+use crate::ws_proxy::WsProxy;
 use crate::{ApiError, GatewayError};
 
 /// The `ui/` files, supplied by the app (embedded in the binary, or read from disk in development).
@@ -58,6 +59,8 @@ struct Inner {
     /// then fail with a clear error while everything else works.
     upstream: Option<Upstream>,
     clock: GatewayClock,
+    /// The realtime WebSocket proxy, when `ENABLE_WS_PROXY` is on.
+    ws_proxy: Option<Arc<WsProxy>>,
 }
 
 impl GatewayState {
@@ -79,6 +82,7 @@ impl GatewayState {
                 voice: VoiceBackend::Unavailable,
                 upstream,
                 clock: GatewayClock::real(),
+                ws_proxy: None,
             }),
         }
     }
@@ -124,6 +128,16 @@ impl GatewayState {
     pub fn with_voice(mut self, backend: VoiceBackend) -> Self {
         Arc::make_mut(&mut self.inner).voice = backend;
         self
+    }
+
+    /// Serve `GET /realtime` through `proxy`.
+    pub fn with_ws_proxy(mut self, proxy: WsProxy) -> Self {
+        Arc::make_mut(&mut self.inner).ws_proxy = Some(Arc::new(proxy));
+        self
+    }
+
+    pub fn ws_proxy(&self) -> Option<&Arc<WsProxy>> {
+        self.inner.ws_proxy.as_ref()
     }
 
     /// Read rate limits against `clock` (tests pass a manual one).

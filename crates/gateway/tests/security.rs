@@ -14,4 +14,5 @@ mod security {
     pub mod token;
     pub mod upstreams;
     pub mod voice;
+    pub mod ws_proxy;
 }

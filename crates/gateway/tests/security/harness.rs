@@ -73,6 +73,7 @@ pub struct Options {
     pub voice: VoiceBackend,
     pub clock: GatewayClock,
     pub extra: Router,
+    pub ws_proxy: Option<donna_gateway::ws_proxy::WsProxy>,
 }
 
 impl Default for Options {
@@ -84,6 +85,7 @@ impl Default for Options {
             voice: VoiceBackend::Local,
             clock: GatewayClock::manual(),
             extra: Router::new(),
+            ws_proxy: None,
         }
     }
 }
@@ -151,6 +153,10 @@ pub async fn start_with_options(options: Options) -> Server {
         .with_realtime(options.realtime)
         .with_voice(options.voice)
         .with_clock(options.clock.clone());
+    let state = match options.ws_proxy {
+        Some(proxy) => state.with_ws_proxy(proxy),
+        None => state,
+    };
     let extra = role_probe_routes(state.clone()).merge(options.extra);
     let router = donna_gateway::app_with(state.clone(), extra);
     let (base, shutdown) = spawn(router).await;

@@ -25,6 +25,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/marketing/{path}"),
     ("get", "/api/openapi.json"),
     ("get", "/metrics"),
+    ("get", "/realtime"),
     ("get", "/v1/realtime"),
     ("post", "/v1/realtime/client_secrets"),
     ("delete", "/v1/realtime/client_secrets/{value}"),
