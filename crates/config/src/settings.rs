@@ -469,13 +469,8 @@ impl Settings {
                 .unwrap_or(DEFAULT_ELEVENLABS_VOICE_ID),
         )?;
 
-        let log_retention_days = int_setting(
-            env,
-            "LOG_RETENTION_DAYS",
-            file.log_retention_days.map(u64::from),
-            1..=3650,
-            14,
-        )? as u32;
+        let log_retention_days =
+            int_setting(env, "LOG_RETENTION_DAYS", file.log_retention_days, 1..=3650, 14)? as u32;
         let request_timeout_s = int_setting(env, "REQUEST_TIMEOUT_S", file.request_timeout_s, 1..=600, 30)?;
         let upstream_timeout_s =
             int_setting(env, "UPSTREAM_TIMEOUT_S", file.upstream_timeout_s, 1..=600, 20)?;

@@ -102,9 +102,10 @@ impl End {
         match self {
             End::ClientClosed(..) | End::ClientLost | End::ClientUnresponsive => None,
             End::UpstreamClosed(code, reason) => Some((sendable(*code), reason.clone())),
-            // 1014: "bad gateway", the registered code for a proxy whose upstream failed.
-            End::UpstreamLost => says(1014, "upstream connection lost"),
-            End::UpstreamTooBig => says(1014, "upstream sent a frame over the size limit"),
+            // 1011 rather than 1014 ("bad gateway"): some client libraries take 1014 for a
+            // protocol violation.
+            End::UpstreamLost => says(1011, "upstream connection lost"),
+            End::UpstreamTooBig => says(1011, "upstream sent a frame over the size limit"),
             End::UpstreamTooSlow => says(1013, "upstream is not keeping up; try again"),
             End::ClientTooBig => says(1009, "frame too big"),
             End::ClientInvalid => says(1007, "text frame is not valid UTF-8"),
@@ -413,7 +414,7 @@ mod tests {
 
     #[test]
     fn each_end_tells_the_sides_still_there_why() {
-        assert_eq!(End::UpstreamLost.to_client().map(|c| c.0), Some(1014));
+        assert_eq!(End::UpstreamLost.to_client().map(|c| c.0), Some(1011));
         assert_eq!(End::UpstreamLost.to_upstream(), None);
         assert_eq!(End::ClientLost.to_client(), None);
         assert_eq!(End::ClientLost.to_upstream().map(|c| c.0), Some(1001));
