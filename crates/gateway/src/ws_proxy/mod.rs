@@ -206,10 +206,7 @@ pub async fn connect(
     let frame_limit = proxy.frame_limit();
     let upstream = open_upstream(&proxy.upstream, &model, frame_limit, config.upstream_timeout)
         .await
-        .map_err(|e| {
-            metrics.ws_refusal("upstream_failed");
-            e
-        })?;
+        .inspect_err(|_| metrics.ws_refusal("upstream_failed"))?;
     let kiosk = claims.role == Role::Kiosk;
     let session = move |client| Session {
         client,
