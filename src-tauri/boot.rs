@@ -11,6 +11,7 @@ use donna_engine::{Engine, EngineConfig, Keys};
 use donna_gateway::logs::LogGuard;
 use donna_gateway::realtime::RealtimeBackend;
 use donna_gateway::voice::VoiceBackend;
+use donna_gateway::ws_proxy::{ProxyUpstream, WsProxy};
 use donna_gateway::{GatewayConfig, GatewayError, GatewayState, HealthInfo};
 
 use crate::assets::EmbeddedUi;
@@ -28,6 +29,8 @@ pub struct Booted {
     pub engine: Engine,
     /// Bound already, so "port in use" is reported before anything else starts.
     pub listener: TcpListener,
+    /// Where the app's own realtime sessions connect, in order of preference.
+    pub targets: Vec<crate::realtime::Target>,
     pub _log_guard: LogGuard,
 }
 
@@ -102,16 +105,47 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         _ => RealtimeBackend::Local(engine.clone()),
     };
     let url = local_url(&listener)?;
-    let chat = crate::realtime::RealtimeChat::new(
-        crate::realtime::targets(&settings, &url, engine.keys().engine_key()),
-        reception.clone(),
+    let ws_proxy = settings.enable_ws_proxy.then(|| {
+        let upstream = match &realtime {
+            RealtimeBackend::Cloud { base_url, api_key } => ProxyUpstream {
+                base_url: base_url.clone(),
+                key: api_key.clone(),
+            },
+            _ => ProxyUpstream {
+                base_url: format!("{}/v1", loopback(&url)),
+                key: donna_config::Secret::new(engine.keys().engine_key()),
+            },
+        };
+        tracing::info!(upstream = %upstream.base_url, "realtime WebSocket proxy on /realtime");
+        WsProxy::new(
+            upstream,
+            settings.ws_proxy,
+            desk.instructions(),
+            donna_desk::tools::definitions(),
+        )
+    });
+    // The app's own sessions go through the proxy with a kiosk token it mints for itself.
+    let proxy_token = match (&jwt, settings.use_ws_proxy) {
+        (Some(jwt), true) => Some(jwt.mint("kiosk-app", donna_gateway::auth::Role::Kiosk, 30 * 86_400)?),
+        _ => None,
+    };
+    let targets = crate::realtime::targets(
+        &settings,
+        &url,
+        engine.keys().engine_key(),
+        proxy_token.as_deref(),
     );
+    let chat = crate::realtime::RealtimeChat::new(targets.clone(), reception.clone());
     let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
-        .with_auth(donna_gateway::auth::Authenticator::new(jwt))
+        .with_auth(donna_gateway::auth::Authenticator::new(jwt.clone()))
         .with_config(GatewayConfig::from_settings(&settings))?
         .with_realtime(realtime)
         .with_voice(VoiceBackend::from_settings(&settings))
         .with_reception(reception.clone(), Some(Arc::new(chat)));
+    let gateway = match ws_proxy {
+        Some(proxy) => gateway.with_ws_proxy(proxy),
+        None => gateway,
+    };
     Ok(Booted {
         settings,
         desk,
@@ -119,6 +153,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         gateway,
         engine,
         listener,
+        targets,
         _log_guard: log_guard,
     })
 }
@@ -147,4 +182,11 @@ pub fn local_url(listener: &TcpListener) -> Result<String, StartError> {
         source,
     })?;
     Ok(format!("http://{addr}"))
+}
+
+/// `url` with an unspecified host (`0.0.0.0`, `[::]`) replaced by loopback: the address to dial
+/// this process from itself.
+pub fn loopback(url: &str) -> String {
+    url.replacen("://0.0.0.0:", "://127.0.0.1:", 1)
+        .replacen("://[::]:", "://[::1]:", 1)
 }

@@ -32,12 +32,12 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
     let router = booted.router();
     let shutdown = CancellationToken::new();
     tauri::async_runtime::block_on(async { booted.start_background(shutdown.child_token()) });
-    let engine_key = booted.engine.keys().engine_key().to_owned();
     let Booted {
         desk,
         reception,
         listener,
         settings,
+        targets,
         _log_guard,
         ..
     } = booted;
@@ -55,7 +55,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
             tracing::info!(%url, backend = settings.backend.as_str(), "kiosk window starting; gateway on loopback");
             // Entered on the async runtime so the session's tasks live there.
             let realtime =
-                tauri::async_runtime::block_on(async { Realtime::start(reception.clone(), &settings, &url, &engine_key) });
+                tauri::async_runtime::block_on(async { Realtime::start(reception.clone(), &settings, targets) });
             let voice = VoiceControl::new(realtime.clone(), &settings);
             app.manage(AppState { desk, realtime, voice });
             crate::notices::forward(app.handle().clone(), reception.clone());

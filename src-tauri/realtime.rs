@@ -35,8 +35,22 @@ impl ToolHandler for DeskTools {
     }
 }
 
-/// The backends to try, in order: the cloud when configured, then the local engine.
-pub fn targets(settings: &Settings, local_url: &str, engine_key: &str) -> Vec<Target> {
+/// The backends to try, in order: the gateway's own realtime proxy when `USE_WS_PROXY` is on
+/// (`proxy_token` is the app's kiosk token for it), the cloud when configured, then the local
+/// engine directly.
+pub fn targets(
+    settings: &Settings,
+    local_url: &str,
+    engine_key: &str,
+    proxy_token: Option<&str>,
+) -> Vec<Target> {
+    // The proxy relays to whichever backend the gateway uses; `realtime_url` adds `/realtime`.
+    let proxy = proxy_token.map(|token| Target {
+        base_url: crate::boot::loopback(local_url),
+        model: settings.openai_realtime_model.clone(),
+        credential: Credential::new(token),
+        backend: settings.backend,
+    });
     let local = Target {
         base_url: format!("{local_url}/v1"),
         model: settings.openai_realtime_model.clone(),
@@ -52,7 +66,11 @@ pub fn targets(settings: &Settings, local_url: &str, engine_key: &str) -> Vec<Ta
         }),
         _ => None,
     };
-    cloud.into_iter().chain(std::iter::once(local)).collect()
+    proxy
+        .into_iter()
+        .chain(cloud)
+        .chain(std::iter::once(local))
+        .collect()
 }
 
 /// Connect a session for `conversation` to the first target that answers; `session` gives the
@@ -171,9 +189,8 @@ pub struct Target {
 impl Realtime {
     /// Start connecting in the background: to the cloud when configured (falling back to the
     /// local engine if the cloud cannot be reached), otherwise to the local engine.
-    pub fn start(reception: Arc<Reception>, settings: &Settings, local_url: &str, engine_key: &str) -> Self {
+    pub fn start(reception: Arc<Reception>, settings: &Settings, targets: Vec<Target>) -> Self {
         let (tx, rx) = watch::channel(None);
-        let targets = targets(settings, local_url, engine_key);
         let tools = reception.clone();
         let mode = turn_mode(settings);
         tokio::spawn(async move {

@@ -8,7 +8,7 @@ mod util;
 use std::process::Command;
 use std::time::Duration;
 
-use util::{Sandbox, Served, repo_file, run_with_timeout};
+use util::{Sandbox, Served, mint_token, repo_file, run_with_timeout};
 
 #[test]
 fn the_official_python_sdk_mints_a_secret_and_holds_a_conversation() {
@@ -29,6 +29,32 @@ fn the_official_python_sdk_mints_a_secret_and_holds_a_conversation() {
     assert_eq!(
         stdout.lines().filter(|l| l.starts_with("ok: ")).count(),
         3,
+        "{stdout}"
+    );
+    assert!(served.terminate());
+}
+
+#[test]
+fn the_official_python_sdk_converses_through_the_gateway_proxy_with_a_device_token() {
+    let sandbox = Sandbox::new();
+    let jwt_secret = "sdk-proxy-test-secret-sdk-proxy-test-secret";
+    let served = Served::start(
+        &sandbox,
+        &[],
+        &[("ENABLE_WS_PROXY", "true"), ("JWT_SECRET", jwt_secret)],
+    );
+    let token = mint_token(&sandbox, jwt_secret, "kiosk-lobby", "kiosk");
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo_file("tests/sdk/openai_realtime.py"))
+        .arg("--proxy")
+        .arg(&served.url)
+        .arg(&token);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        stdout.contains("ok: text conversation through the gateway's proxy"),
         "{stdout}"
     );
     assert!(served.terminate());

@@ -314,6 +314,12 @@ impl Settings {
         let enable_server_vad = flag(env, &["ENABLE_SERVER_VAD"], file.enable_server_vad)?;
         let enable_ws_proxy = flag(env, &["ENABLE_WS_PROXY"], file.enable_ws_proxy)?;
 
+        if use_ws_proxy && !enable_ws_proxy {
+            return Err(ConfigError::invalid(
+                "USE_WS_PROXY",
+                "requires ENABLE_WS_PROXY=true: the app's realtime session goes through its own gateway's proxy",
+            ));
+        }
         let jwt_secret = env.get("JWT_SECRET").map(Secret::new);
         match &jwt_secret {
             None if enable_ws_proxy => {

@@ -80,7 +80,9 @@ pub struct WsProxy {
     limits: WsProxyLimits,
     caps: SessionCaps,
     policy: Arc<Policy>,
-    /// The `session.update` a kiosk session starts with: the desk's instructions and tools.
+    /// The `session.update` a kiosk session starts with: the desk's instructions. Tools are left
+    /// to the client, which must run them (the local engine runs undeclared desk tools itself);
+    /// the policy only lets a kiosk declare the desk's own.
     kiosk_greeting: String,
     keepalive: Duration,
     send_timeout: Duration,
@@ -97,7 +99,7 @@ impl WsProxy {
         let kiosk_greeting = json!({
             "type": "session.update",
             "event_id": "event_proxy_kiosk_policy",
-            "session": { "type": "realtime", "instructions": instructions, "tools": tools },
+            "session": { "type": "realtime", "instructions": instructions },
         })
         .to_string();
         Self {
