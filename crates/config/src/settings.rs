@@ -1070,9 +1070,13 @@ mod tests {
         let s = resolve(&[
             ("NEXT_PUBLIC_ENABLE_VAD", "true"),
             ("NEXT_PUBLIC_USE_WS_PROXY", "1"),
+            ("ENABLE_WS_PROXY", "true"),
+            ("JWT_SECRET", "a-secret-of-at-least-thirty-two-chars"),
         ])
         .unwrap();
         assert!(s.enable_vad && s.use_ws_proxy);
+        let err = resolve(&[("USE_WS_PROXY", "true")]).unwrap_err().to_string();
+        assert!(err.starts_with("USE_WS_PROXY: requires ENABLE_WS_PROXY=true"), "{err}");
     }
 
     #[test]
