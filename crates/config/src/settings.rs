@@ -1076,7 +1076,10 @@ mod tests {
         .unwrap();
         assert!(s.enable_vad && s.use_ws_proxy);
         let err = resolve(&[("USE_WS_PROXY", "true")]).unwrap_err().to_string();
-        assert!(err.starts_with("USE_WS_PROXY: requires ENABLE_WS_PROXY=true"), "{err}");
+        assert!(
+            err.starts_with("USE_WS_PROXY: requires ENABLE_WS_PROXY=true"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -148,6 +148,18 @@ impl Metrics {
             );
         }
         self.render_ws(&mut out);
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let _ = writeln!(
+                out,
+                "# HELP donna_runtime_tasks_alive Tasks alive on the gateway's runtime."
+            );
+            let _ = writeln!(out, "# TYPE donna_runtime_tasks_alive gauge");
+            let _ = writeln!(
+                out,
+                "donna_runtime_tasks_alive {}",
+                runtime.metrics().num_alive_tasks()
+            );
+        }
         if let Some(open) = open_sessions {
             let _ = writeln!(
                 out,

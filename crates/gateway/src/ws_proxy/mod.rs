@@ -54,6 +54,10 @@ use relay::{RelayLimits, Session};
 
 /// How often both sides are pinged.
 const KEEPALIVE: Duration = Duration::from_secs(20);
+/// Read and write buffer of each socket. The library's default (128 KiB each way) would cost an
+/// idle session half a megabyte; realtime events are a few KiB (100 ms of audio is 6.4 KiB of
+/// base64), and a larger frame only grows the buffer while it passes.
+const SOCKET_BUFFER: usize = 16 * 1024;
 /// How long either side may take to accept one frame.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -224,6 +228,8 @@ pub async fn connect(
         .protocols(["realtime"])
         .max_message_size(frame_limit)
         .max_frame_size(frame_limit)
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER)
         .on_upgrade(move |client| async move {
             metrics.ws_opened();
             let end = relay::run(session(client)).await;
@@ -247,7 +253,9 @@ async fn open_upstream(
             .map_err(|e| ApiError::Internal(format!("realtime proxy upstream: {e}")))?;
     let config = WebSocketConfig::default()
         .max_message_size(Some(frame_limit))
-        .max_frame_size(Some(frame_limit));
+        .max_frame_size(Some(frame_limit))
+        .read_buffer_size(SOCKET_BUFFER)
+        .write_buffer_size(SOCKET_BUFFER);
     let failed = |e: RealtimeError| {
         let error = match e {
             RealtimeError::Unauthorized { status, message } => UpstreamError::Rejected {
