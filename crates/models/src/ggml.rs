@@ -18,6 +18,8 @@
 
 use std::io::Write;
 
+use half::slice::HalfFloatSliceExt;
+
 use crate::ModelsError;
 use crate::ct2::{Ct2Model, DType, Variable};
 use crate::{mel, quant, vocab};
@@ -77,7 +79,8 @@ pub struct Hparams {
 }
 
 impl Hparams {
-    fn to_array(self) -> [i32; 11] {
+    /// The values in file order.
+    pub fn to_array(self) -> [i32; 11] {
         [
             self.n_vocab,
             self.n_audio_ctx,
@@ -345,7 +348,7 @@ fn rows<'a>(
     name: &str,
 ) -> Result<(Vec<usize>, &'a [u8]), ModelsError> {
     let first = v.dims.first().copied().unwrap_or(0);
-    if start + n > first {
+    if n == 0 || start + n > first {
         return Err(ModelsError::Ct2(format!(
             "{name}: shape {:?} too small to split into {n}-row parts",
             v.dims
@@ -475,6 +478,19 @@ fn write_tensor(w: &mut impl Write, t: &Tensor<'_>, ftype: Ftype) -> std::io::Re
                 buf.clear();
                 buf.extend((start..n.min(start + CHUNK)).flat_map(|i| v.get_f32(i).to_le_bytes()));
                 w.write_all(&buf)?;
+            }
+        }
+        (Storage::Q8_0, DType::F16) => {
+            // The bulk of the weights: widen a block at a time with the slice conversion, which
+            // uses the CPU's f16 instructions where there are some (exact either way).
+            let mut halves = [half::f16::ZERO; quant::BLOCK];
+            let mut block = [0f32; quant::BLOCK];
+            for bytes in t.data.chunks_exact(2 * quant::BLOCK) {
+                for (h, b) in halves.iter_mut().zip(bytes.chunks_exact(2)) {
+                    *h = half::f16::from_le_bytes([b[0], b[1]]);
+                }
+                halves.convert_to_f32_slice(&mut block);
+                w.write_all(&quant::quantize_block(&block))?;
             }
         }
         (Storage::Q8_0, _) => {
