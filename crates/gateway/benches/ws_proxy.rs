@@ -16,6 +16,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot run should stop loudly
 
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -142,7 +143,6 @@ async fn echo_upstream() -> String {
 
 /// A proxy in its own process.
 struct ProxyProcess {
-    name: &'static str,
     url: String,
     token: Option<String>,
     child: Child,
@@ -151,7 +151,10 @@ struct ProxyProcess {
 
 impl Drop for ProxyProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        // The whole process group: nginx's workers outlive a killed master otherwise.
+        let _ = Command::new("kill")
+            .args(["-TERM", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -179,13 +182,13 @@ impl ProxyProcess {
         let port = free_port();
         let child = Command::new(std::env::current_exe().unwrap())
             .args(["--serve-proxy", &format!("127.0.0.1:{port}"), upstream])
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
         wait_listening(port);
         Self {
-            name: "donna",
             url: format!("ws://127.0.0.1:{port}/realtime?model=gpt-realtime"),
             token: Some(jwt().mint("kiosk-bench", Role::Kiosk, 3600).unwrap()),
             child,
@@ -222,13 +225,13 @@ impl ProxyProcess {
             .arg(&path)
             .arg("-e")
             .arg(dir.path().join("error.log"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .ok()?;
         wait_listening(port);
         Some(Self {
-            name: "nginx",
             url: format!("ws://127.0.0.1:{port}/realtime?model=gpt-realtime"),
             token: None,
             child,
