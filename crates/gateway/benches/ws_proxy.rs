@@ -153,7 +153,7 @@ impl Drop for ProxyProcess {
     fn drop(&mut self) {
         // The whole process group: nginx's workers outlive a killed master otherwise.
         let _ = Command::new("kill")
-            .args(["-TERM", &format!("-{}", self.child.id())])
+            .args(["-s", "KILL", "--", &format!("-{}", self.child.id())])
             .status();
         let _ = self.child.wait();
     }
