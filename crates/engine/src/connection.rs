@@ -10,6 +10,7 @@ use donna_realtime::protocol::{ServerEvent, SessionConfig};
 use crate::Engine;
 use crate::conversation::Conversation;
 use crate::error::ProtocolError;
+use crate::transcribe::Heard;
 
 /// Close codes the service uses.
 const GOING_AWAY: u16 = 1001;
@@ -31,7 +32,10 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
     }
     let config = engine.config().clone();
     let mut conversation = Conversation::new(engine.reception().clone(), session, config.limits.clone())
-        .with_tts(config.tts.clone());
+        .with_tts(config.tts.clone())
+        .with_transcription(config.stt.is_some());
+    // At most one utterance is being transcribed at a time; the rest wait in the conversation.
+    let mut transcribing: Option<(String, tokio::task::JoinHandle<Result<Heard, String>>)> = None;
     if send(&mut socket, conversation.session_created()).await.is_err() {
         return;
     }
@@ -39,6 +43,14 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
     tokio::pin!(expiry);
 
     loop {
+        if transcribing.is_none()
+            && let Some(stt) = &config.stt
+            && let Some((item_id, pcm)) = conversation.take_transcription()
+        {
+            let stt = stt.clone();
+            let job = tokio::task::spawn_blocking(move || stt.transcribe(&pcm));
+            transcribing = Some((item_id, job));
+        }
         let streaming = conversation.is_streaming();
         tokio::select! {
             biased;
@@ -83,6 +95,17 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
                 let _ = send(&mut socket, error.into_event(None)).await;
                 close(&mut socket, GOING_AWAY, "session_expired").await;
                 return;
+            }
+            result = async {
+                match transcribing.as_mut() {
+                    Some((_, job)) => job.await,
+                    None => std::future::pending().await,
+                }
+            }, if transcribing.is_some() => {
+                if let Some((item_id, _)) = transcribing.take() {
+                    let result = result.unwrap_or_else(|e| Err(format!("the recogniser stopped: {e}")));
+                    conversation.transcribed(&item_id, result);
+                }
             }
             () = std::future::ready(()), if streaming => {
                 if let Some(event) = conversation.next_streamed()

@@ -17,7 +17,8 @@ use donna_realtime::protocol::client::{
 use donna_realtime::protocol::server::{
     Committed, ContentPartEvent, Delta, FunctionCallArgumentsDelta, FunctionCallArgumentsDone, ItemDeleted,
     ItemEvent, ItemTruncated, OutputItem, Part, Plain, RateLimit, RateLimitsUpdated, ResponseEvent,
-    SessionEvent, SpeechStarted, SpeechStopped, TextDone, TranscriptDone, TranscriptionFailed,
+    SessionEvent, SpeechStarted, SpeechStopped, TextDone, TranscriptDone, TranscriptionCompleted,
+    TranscriptionDelta, TranscriptionFailed,
 };
 use donna_realtime::protocol::session::TurnDetection;
 use donna_realtime::protocol::{
@@ -30,6 +31,7 @@ use serde_json::{Value, json};
 use crate::error::ProtocolError;
 use crate::ids::new_id;
 use crate::session_config::{apply_update, check_max_tokens, check_tool_choice};
+use crate::transcribe::Heard;
 use crate::vad::{Vad, VadEvent};
 
 /// PCM16 mono 24 kHz: bytes per millisecond.
@@ -113,6 +115,14 @@ pub struct Conversation {
     audio_produced: bool,
     /// Offline speech synthesis; without it audio responses are refused with a clear error.
     tts: Option<Arc<dyn Synthesizer>>,
+    /// Whether the connection can transcribe committed audio.
+    stt: bool,
+    /// Committed audio waiting to be handed to the recogniser: (item id, PCM16 24 kHz).
+    to_transcribe: VecDeque<(String, Vec<i16>)>,
+    /// Items whose transcript is still being made, oldest first.
+    transcribing: VecDeque<String>,
+    /// A response asked for while a transcript it depends on was being made.
+    deferred: Option<Option<ResponseParams>>,
 }
 
 impl Conversation {
@@ -132,6 +142,10 @@ impl Conversation {
             outbox: VecDeque::new(),
             audio_produced: false,
             tts: None,
+            stt: false,
+            to_transcribe: VecDeque::new(),
+            transcribing: VecDeque::new(),
+            deferred: None,
         };
         conversation.reset_vad();
         conversation
@@ -141,6 +155,86 @@ impl Conversation {
     pub fn with_tts(mut self, tts: Option<Arc<dyn Synthesizer>>) -> Self {
         self.tts = tts;
         self
+    }
+
+    /// Transcribe committed audio (the connection runs the recogniser; see
+    /// [`Self::take_transcription`] and [`Self::transcribed`]).
+    pub fn with_transcription(mut self, available: bool) -> Self {
+        self.stt = available;
+        self
+    }
+
+    /// The next committed audio to transcribe: its item id and PCM16 24 kHz samples.
+    pub fn take_transcription(&mut self) -> Option<(String, Vec<i16>)> {
+        self.to_transcribe.pop_front()
+    }
+
+    /// The recogniser's result for `item_id`: the item gets its transcript, the transcription
+    /// events are queued (when the session asked for transcription), and a response held back
+    /// for it starts.
+    pub fn transcribed(&mut self, item_id: &str, result: Result<Heard, String>) {
+        self.transcribing.retain(|id| id != item_id);
+        let reported = self.transcription_configured();
+        // A failed recognition counts as hearing nothing: the answer asks the visitor to repeat.
+        let text = result
+            .as_ref()
+            .map(|h| h.text.trim().to_owned())
+            .unwrap_or_default();
+        if let Some(i) = self.position(item_id)
+            && let Item::Message { content, .. } = &mut self.items[i].item
+            && let Some(ContentPart::InputAudio { transcript, .. }) = content.first_mut()
+        {
+            *transcript = Some(text.clone());
+        }
+        match result {
+            Ok(_) => {
+                if reported {
+                    if !text.is_empty() {
+                        self.outbox
+                            .push_back(ServerEvent::TranscriptionDelta(TranscriptionDelta {
+                                event_id: new_id("event"),
+                                item_id: item_id.to_owned(),
+                                content_index: 0,
+                                delta: text.clone(),
+                                logprobs: None,
+                            }));
+                    }
+                    self.outbox
+                        .push_back(ServerEvent::TranscriptionCompleted(TranscriptionCompleted {
+                            event_id: new_id("event"),
+                            item_id: item_id.to_owned(),
+                            content_index: 0,
+                            transcript: text,
+                            usage: None,
+                            logprobs: None,
+                        }));
+                }
+            }
+            Err(message) => {
+                tracing::warn!(error = %message, "transcription failed");
+                if reported {
+                    self.outbox.push_back(transcription_failed(
+                        item_id,
+                        "transcription_failed",
+                        "Transcription failed: the offline recogniser could not process this audio.",
+                    ));
+                }
+            }
+        }
+        if self.transcribing.is_empty()
+            && let Some(params) = self.deferred.take()
+            && let Err(e) = self.start_response(params)
+        {
+            self.outbox.push_back(e.into_event(None));
+        }
+    }
+
+    fn transcription_configured(&self) -> bool {
+        self.session
+            .audio
+            .as_ref()
+            .and_then(|a| a.input.as_ref())
+            .is_some_and(|i| matches!(i.transcription, Some(Some(_))))
     }
 
     /// The first event of every session.
@@ -458,26 +552,16 @@ impl Conversation {
             ),
             item_event(ServerEvent::ConversationItemDone, &item, previous_item_id),
         ];
-        let transcription_on = self
-            .session
-            .audio
-            .as_ref()
-            .and_then(|a| a.input.as_ref())
-            .is_some_and(|i| matches!(i.transcription, Some(Some(_))));
-        if transcription_on {
-            out.push(ServerEvent::TranscriptionFailed(TranscriptionFailed {
-                event_id: new_id("event"),
-                item_id,
-                content_index: 0,
-                error: donna_realtime::protocol::server::ErrorDetail {
-                    kind: "transcription_error".to_owned(),
-                    code: Some("transcription_unavailable".to_owned()),
-                    message: "Transcription unavailable: offline speech-to-text is not installed in the local engine."
-                        .to_owned(),
-                    param: None,
-                    event_id: None,
-                },
-            }));
+        if self.stt {
+            let samples = samples_of(&self.items[self.items.len() - 1].audio);
+            self.to_transcribe.push_back((item_id.clone(), samples));
+            self.transcribing.push_back(item_id);
+        } else if self.transcription_configured() {
+            out.push(transcription_failed(
+                &item_id,
+                "transcription_unavailable",
+                "Transcription unavailable: the offline speech model is not installed (run `donna models install`).",
+            ));
         }
         Ok(out)
     }
@@ -674,6 +758,11 @@ impl Conversation {
 
     /// Begin a response: decide its content from the conversation and queue its first events.
     fn start_response(&mut self, params: Option<ResponseParams>) -> Result<(), ProtocolError> {
+        if !self.transcribing.is_empty() && self.active.is_none() && self.deferred.is_none() {
+            // The answer depends on words not transcribed yet: it starts when they are.
+            self.deferred = Some(params);
+            return Ok(());
+        }
         if let Some(active) = &self.active {
             return Err(ProtocolError::invalid(
                 "conversation_already_has_active_response",
@@ -815,10 +904,16 @@ impl Conversation {
                 {
                     return Err(ProtocolError::server(
                         "transcription_unavailable",
-                        "Input audio cannot be understood: offline speech-to-text is not installed in the local engine.",
+                        "Input audio cannot be understood: the offline speech model is not installed (run `donna models install`).",
                     ));
                 }
-                typed.join(" ")
+                let text = typed.join(" ");
+                if text.trim().is_empty() {
+                    return Ok(Output::Message {
+                        text: "Sorry, I didn't catch that. Could you say it again?".to_owned(),
+                    });
+                }
+                text
             }
             _ => {
                 return Ok(Output::Message {
@@ -1120,6 +1215,30 @@ fn set_status(item: &mut Item, new: ItemStatus) {
     }
 }
 
+fn transcription_failed(item_id: &str, code: &str, message: &str) -> ServerEvent {
+    ServerEvent::TranscriptionFailed(TranscriptionFailed {
+        event_id: new_id("event"),
+        item_id: item_id.to_owned(),
+        content_index: 0,
+        error: donna_realtime::protocol::server::ErrorDetail {
+            kind: "transcription_error".to_owned(),
+            code: Some(code.to_owned()),
+            message: message.to_owned(),
+            param: None,
+            event_id: None,
+        },
+    })
+}
+
+fn samples_of(audio: &Option<Vec<u8>>) -> Vec<i16> {
+    audio
+        .as_deref()
+        .unwrap_or_default()
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect()
+}
+
 fn not_found(code: &'static str, id: &str) -> ProtocolError {
     ProtocolError::invalid(
         code,
@@ -1203,6 +1322,102 @@ mod tests {
             .chunks(960)
             .map(|c| frame(json!({ "type": "input_audio_buffer.append", "audio": base64::engine::general_purpose::STANDARD.encode(c) })))
             .collect()
+    }
+
+    fn drain(c: &mut Conversation) -> Vec<ServerEvent> {
+        std::iter::from_fn(|| c.next_streamed()).collect()
+    }
+
+    #[test]
+    fn a_spoken_turn_is_answered_once_its_transcript_is_in() {
+        let mut c = conversation().with_transcription(true);
+        c.handle_frame(&frame(
+            json!({"type": "session.update", "session": {"type": "realtime",
+            "audio": {"input": {"transcription": {"model": "whisper-1"}}}}}),
+        ));
+        for f in speech_frames(600) {
+            c.handle_frame(&f);
+        }
+        let committed = c.handle_frame(&frame(json!({"type": "input_audio_buffer.commit"})));
+        assert_eq!(
+            kinds(&committed),
+            [
+                "input_audio_buffer.committed",
+                "conversation.item.added",
+                "conversation.item.done"
+            ]
+        );
+        // The response waits for the words.
+        assert!(
+            c.handle_frame(&frame(json!({"type": "response.create"})))
+                .is_empty()
+        );
+        assert!(drain(&mut c).is_empty(), "nothing before the transcript");
+        let (item_id, pcm) = c.take_transcription().expect("a job");
+        assert_eq!(pcm.len(), 600 * 24, "the committed audio, as samples");
+        assert!(c.take_transcription().is_none());
+        c.transcribed(
+            &item_id,
+            Ok(Heard {
+                text: " Where can I park? ".into(),
+                confidence: 0.9,
+            }),
+        );
+        let events = drain(&mut c);
+        let kinds = kinds(&events);
+        assert_eq!(
+            kinds[..3],
+            [
+                "conversation.item.input_audio_transcription.delta",
+                "conversation.item.input_audio_transcription.completed",
+                "response.created"
+            ]
+        );
+        assert!(kinds.contains(&"response.done"), "{kinds:?}");
+        let ServerEvent::TranscriptionCompleted(done) = &events[1] else {
+            unreachable!()
+        };
+        assert_eq!(
+            (done.item_id.as_str(), done.transcript.as_str()),
+            (item_id.as_str(), "Where can I park?")
+        );
+        let answer: String = events
+            .iter()
+            .filter_map(|e| match e {
+                ServerEvent::OutputTextDelta(d) => Some(d.delta.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert!(answer.to_lowercase().contains("park"), "{answer}");
+    }
+
+    #[test]
+    fn a_failed_or_empty_transcript_gets_a_clear_event_and_a_polite_retry() {
+        let mut c = conversation().with_transcription(true);
+        c.handle_frame(&frame(
+            json!({"type": "session.update", "session": {"type": "realtime",
+            "audio": {"input": {"transcription": {"model": "whisper-1"}}}}}),
+        ));
+        for f in speech_frames(300) {
+            c.handle_frame(&f);
+        }
+        c.handle_frame(&frame(json!({"type": "input_audio_buffer.commit"})));
+        c.handle_frame(&frame(json!({"type": "response.create"})));
+        let (item_id, _) = c.take_transcription().unwrap();
+        c.transcribed(&item_id, Err("decoder failed".into()));
+        let events = drain(&mut c);
+        assert_eq!(
+            events[0].kind(),
+            "conversation.item.input_audio_transcription.failed"
+        );
+        let text: String = events
+            .iter()
+            .filter_map(|e| match e {
+                ServerEvent::OutputTextDelta(d) => Some(d.delta.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(text, "Sorry, I didn't catch that. Could you say it again?");
     }
 
     #[test]

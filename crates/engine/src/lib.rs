@@ -17,6 +17,7 @@ pub mod conversation;
 pub mod keys;
 pub mod routes;
 pub mod session_config;
+pub mod transcribe;
 pub mod vad;
 
 mod error;
@@ -25,6 +26,7 @@ mod ids;
 pub use conversation::Limits;
 pub use error::{EngineError, ProtocolError};
 pub use keys::Keys;
+pub use transcribe::{Heard, Transcriber};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -44,6 +46,9 @@ pub struct EngineConfig {
     pub limits: Limits,
     /// Speech synthesis for audio responses; `None` answers them with `speech_synthesis_unavailable`.
     pub tts: Option<Arc<dyn donna_speech::Synthesizer>>,
+    /// Speech recognition for committed audio; `None` answers spoken turns with
+    /// `transcription_unavailable`.
+    pub stt: Option<Arc<dyn Transcriber>>,
 }
 
 impl Default for EngineConfig {
@@ -55,6 +60,7 @@ impl Default for EngineConfig {
             max_frame_bytes: 21 * 1024 * 1024,
             limits: Limits::default(),
             tts: None,
+            stt: None,
         }
     }
 }
