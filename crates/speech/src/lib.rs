@@ -6,9 +6,12 @@
 //! | [`resample`] | rate conversion with a real resampler (rubato) |
 //!
 //! The C API is confined to the private `flite` module; everything public is safe Rust.
+//! [`SpeechError`] is the crate's one error type.
 
+mod error;
 mod flite;
 pub mod resample;
 pub mod tts;
 
-pub use tts::{Synthesizer, Tts, TtsError};
+pub use error::{SpeechError, TtsError};
+pub use tts::{Synthesizer, Tts};
