@@ -1,4 +1,8 @@
-//! The crate's one error type. [`TtsError`] names it from the side that returns it.
+//! The crate's one error type. Synthesis and recognition share it because they share the
+//! resampler and the model files; [`TtsError`] and [`SttError`] name the same enum from the side
+//! that returns it.
+
+use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SpeechError {
@@ -6,7 +10,18 @@ pub enum SpeechError {
     NoAudio,
     #[error("resampling failed: {0}")]
     Resample(String),
+    /// pocketsphinx's US English acoustic model and dictionary come from a Debian package.
+    #[error("the pocketsphinx acoustic model {path} is missing: install the pocketsphinx-en-us package")]
+    AcousticModelMissing { path: PathBuf },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Errors from text to speech.
 pub type TtsError = SpeechError;
+/// Errors from speech to text.
+pub type SttError = SpeechError;
