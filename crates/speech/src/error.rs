@@ -13,6 +13,12 @@ pub enum SpeechError {
     /// pocketsphinx's US English acoustic model and dictionary come from a Debian package.
     #[error("the pocketsphinx acoustic model {path} is missing: install the pocketsphinx-en-us package")]
     AcousticModelMissing { path: PathBuf },
+    /// pocketsphinx refused the configuration or the generated model files.
+    #[error("pocketsphinx could not load the domain model in {dir}")]
+    DecoderInit { dir: PathBuf },
+    /// A pocketsphinx call on a running decoder failed; names the call.
+    #[error("pocketsphinx {0} failed")]
+    Decoder(&'static str),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
