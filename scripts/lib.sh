@@ -4,9 +4,12 @@
 set -euo pipefail
 
 # Build dependencies of the app (Tauri/WebKitGTK, ALSA for audio, D-Bus for the keyring, WebRTC's
-# audio processing for echo cancellation, libclang for its bindings, flite for offline speech).
+# audio processing for echo cancellation, libclang for its bindings and whisper.cpp's, cmake for
+# whisper.cpp, flite for offline speech synthesis, pocketsphinx and its US English model for
+# offline speech recognition).
 BUILD_PACKAGES=(build-essential pkg-config cmake libwebkit2gtk-4.1-dev libasound2-dev libdbus-1-dev
-  libwebrtc-audio-processing-dev libclang-dev flite1-dev)
+  libwebrtc-audio-processing-dev libclang-dev flite1-dev
+  libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

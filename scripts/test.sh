@@ -5,9 +5,11 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Test tools: virtual display, WebKit's WebDriver (and its MiniBrowser, for the browser test),
-# PulseAudio's virtual speaker and microphone with the ALSA plugin that routes cpal to it.
+# PulseAudio's virtual speaker and microphone with the ALSA plugin that routes cpal to it, and
+# espeak-ng, whose voices are the test speech for speech recognition. The whisper tests run when
+# DONNA_WHISPER_MODEL names a ggml model and say "skipped" otherwise.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip
-  pulseaudio pulseaudio-utils libasound2-plugins)
+  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo

@@ -1,18 +1,10 @@
 //! Text to speech for the engine: flite's US English voice, one sentence at a time, delivered as
 //! PCM16 mono 24 kHz (the protocol's rate).
 
-use crate::{flite, resample};
+use crate::{TtsError, flite, resample};
 
 /// The protocol's output rate.
 pub const OUTPUT_RATE: u32 = 24_000;
-
-#[derive(Debug, thiserror::Error)]
-pub enum TtsError {
-    #[error("speech synthesis produced no audio for this text")]
-    NoAudio,
-    #[error("resampling failed: {0}")]
-    Resample(String),
-}
 
 /// Anything that turns a sentence into PCM16 mono 24 kHz; the engine holds one.
 pub trait Synthesizer: Send + Sync + std::fmt::Debug + 'static {

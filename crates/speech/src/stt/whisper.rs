@@ -1,0 +1,167 @@
+//! The accurate path: whisper tiny.en (ggml, q8_0) through whisper-rs.
+//!
+//! Decoding is set for bounded latency and no surprises: greedy with one candidate, English,
+//! one segment without timestamps, no carried-over context, and no temperature fallback (which
+//! re-decodes up to five times when a decode looks poor, making the worst case several times
+//! the usual 1.5 s). The model is loaded once; one decoding state is reused under a lock, since
+//! whisper is CPU-bound and a second utterance would only compete for the same cores.
+
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
+
+use super::{INPUT_RATE, MODEL_RATE, Path as TranscriptPath, Transcript};
+use crate::{SpeechError, resample};
+
+/// How whisper runs.
+#[derive(Debug, Clone)]
+pub struct WhisperOptions {
+    /// CPU threads for one utterance. 1 by default: on a two-core kiosk with the UI and speech
+    /// synthesis running, a second thread made latency erratic (ggml spin-waits for its
+    /// workers), not lower.
+    pub threads: usize,
+    /// Initial prompt, usually [`super::Domain::whisper_prompt`]: the staff directory, so that
+    /// names come out spelt as the business spells them.
+    pub prompt: String,
+}
+
+impl Default for WhisperOptions {
+    fn default() -> Self {
+        Self {
+            threads: 1,
+            prompt: String::new(),
+        }
+    }
+}
+
+/// A loaded whisper model. Shareable between threads; utterances are decoded one at a time.
+pub struct Whisper {
+    /// Kept so the model outlives the state.
+    _context: WhisperContext,
+    state: Mutex<WhisperState>,
+    params: FullParams<'static, 'static>,
+    /// Token ids from here on are special (end of text, timestamps, language): not words.
+    first_special: i32,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Whisper {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Whisper")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// whisper.cpp ignores input shorter than a second; a "yes" is shorter, so it is padded with
+/// silence to this many samples at 16 kHz.
+const MIN_SAMPLES: usize = MODEL_RATE as usize * 5 / 4;
+
+/// The first four bytes of a ggml whisper model ("ggml" as a little-endian u32).
+const GGML_MAGIC: [u8; 4] = *b"lmgg";
+
+impl Whisper {
+    /// Load the model at `model_path` (about 0.1 s for tiny.en q8_0).
+    pub fn new(model_path: impl AsRef<Path>, options: WhisperOptions) -> Result<Self, SpeechError> {
+        let path = model_path.as_ref().to_owned();
+        let mut magic = [0u8; 4];
+        let opened = std::fs::File::open(&path);
+        if !path.is_file() || opened.is_err() {
+            return Err(SpeechError::ModelMissing { path });
+        }
+        // Checked before whisper.cpp reads it: it trusts the header of what it is given.
+        let readable = opened.and_then(|mut f| f.read_exact(&mut magic));
+        if readable.is_err() || magic != GGML_MAGIC {
+            return Err(SpeechError::ModelInvalid { path });
+        }
+        // whisper.cpp and ggml print every load step to stderr; route them to `tracing` instead.
+        whisper_rs::install_logging_hooks();
+        let context = WhisperContext::new_with_params(&path, WhisperContextParameters::default())
+            .map_err(|_| SpeechError::ModelInvalid { path: path.clone() })?;
+        let state = context.create_state()?;
+        let first_special = context.token_eot();
+
+        let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
+        params.set_n_threads(options.threads.clamp(1, 64) as i32);
+        params.set_language(Some("en"));
+        params.set_translate(false);
+        params.set_no_timestamps(true);
+        params.set_single_segment(true);
+        params.set_no_context(true);
+        params.set_temperature(0.0);
+        params.set_temperature_inc(0.0);
+        params.set_print_progress(false);
+        params.set_print_realtime(false);
+        params.set_print_special(false);
+        params.set_print_timestamps(false);
+        let prompt = options.prompt.replace('\0', " ");
+        if !prompt.trim().is_empty() {
+            params.set_initial_prompt(prompt.trim());
+        }
+        Ok(Self {
+            _context: context,
+            state: Mutex::new(state),
+            params,
+            first_special,
+            path,
+        })
+    }
+
+    /// Transcribe one utterance of PCM16 mono 24 kHz.
+    ///
+    /// `confidence` is the mean probability whisper gave each text token it chose: near 1 when
+    /// it never hesitated, lower when the audio left it torn between readings. It does not
+    /// catch a confident hallucination (whisper can write a fluent sentence over noise).
+    pub fn transcribe(&self, pcm: &[i16]) -> Result<Transcript, SpeechError> {
+        let started = Instant::now();
+        let audio = resample::resample_f32(pcm, INPUT_RATE, MODEL_RATE)?;
+        let mut transcript = self.transcribe_16k(&audio)?;
+        transcript.elapsed = started.elapsed();
+        Ok(transcript)
+    }
+
+    /// Transcribe mono 16 kHz samples in -1..1.
+    pub fn transcribe_16k(&self, audio: &[f32]) -> Result<Transcript, SpeechError> {
+        let started = Instant::now();
+        let mut transcript = Transcript {
+            text: String::new(),
+            confidence: 0.0,
+            path: TranscriptPath::Accurate,
+            elapsed: Default::default(),
+        };
+        if audio.is_empty() {
+            return Ok(transcript);
+        }
+        let padded;
+        let audio = if audio.len() < MIN_SAMPLES {
+            padded = [audio, &vec![0.0; MIN_SAMPLES - audio.len()]].concat();
+            &padded[..]
+        } else {
+            audio
+        };
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        state.full(self.params.clone(), audio)?;
+        let (mut text, mut probability, mut tokens) = (String::new(), 0.0f64, 0usize);
+        for segment in state.as_iter() {
+            text.push_str(&segment.to_str_lossy()?);
+            for i in 0..segment.n_tokens() {
+                let Some(token) = segment.get_token(i) else {
+                    continue;
+                };
+                if token.token_id() < self.first_special {
+                    probability += f64::from(token.token_probability());
+                    tokens += 1;
+                }
+            }
+        }
+        transcript.text = text.trim().to_owned();
+        if tokens > 0 {
+            transcript.confidence = (probability / tokens as f64).clamp(0.0, 1.0) as f32;
+        }
+        transcript.elapsed = started.elapsed();
+        Ok(transcript)
+    }
+}
