@@ -75,6 +75,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         EngineConfig {
             default_model: settings.openai_realtime_model.clone(),
             tts: Some(Arc::new(donna_speech::Tts::default())),
+            stt: speech_recognition(&settings, desk.profile()),
             ..EngineConfig::default()
         },
     );
@@ -172,6 +173,32 @@ impl Booted {
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
     pub fn router(&self) -> axum::Router {
         donna_gateway::app_with(self.gateway.clone(), self.engine.router())
+    }
+}
+
+/// The offline recogniser for the local engine, or `None` (logged) when pocketsphinx's model is
+/// not installed. Without the whisper model (`donna models install`) only the fast path runs.
+fn speech_recognition(
+    settings: &Settings,
+    profile: &donna_desk::profile::Profile,
+) -> Option<Arc<dyn donna_engine::Transcriber>> {
+    let whisper = match donna_models::check(&settings.models_dir).into_result() {
+        Ok(path) => Some(path),
+        Err(e) => {
+            tracing::warn!(problem = %e, "offline speech recognition without whisper: only the profile's own sentences are understood");
+            None
+        }
+    };
+    let work_dir = settings.data_dir.join("speech");
+    match donna_engine::OfflineTranscriber::new(profile, &work_dir, whisper.as_deref()) {
+        Ok(stt) => {
+            tracing::info!(accurate = stt.accurate, "offline speech recognition ready");
+            Some(Arc::new(stt))
+        }
+        Err(e) => {
+            tracing::warn!(problem = %e, "offline speech recognition unavailable: spoken turns are refused");
+            None
+        }
     }
 }
 

@@ -19,3 +19,87 @@ pub trait Transcriber: Send + Sync + std::fmt::Debug + 'static {
     /// Transcribe PCM16 mono 24 kHz audio (the wire format). Called on a blocking thread.
     fn transcribe(&self, pcm: &[i16]) -> Result<Heard, String>;
 }
+
+/// Donna's offline recogniser: pocketsphinx on a language model built from the business
+/// profile, and whisper tiny.en when pocketsphinx is not sure or hears something outside the
+/// front desk's usual sentences (see [`donna_speech::stt::Recognizer`]).
+///
+/// One decoder serves the engine, so utterances are recognised one at a time; a kiosk has one
+/// visitor at a time, and whisper's cost would not parallelise on two cores anyway.
+#[derive(Debug)]
+pub struct OfflineTranscriber {
+    recognizer: std::sync::Mutex<donna_speech::stt::Recognizer>,
+    /// Which paths are available, for the start-up log and `/api/health`.
+    pub accurate: bool,
+}
+
+impl OfflineTranscriber {
+    /// Build the domain model for `profile` in `work_dir` and load the recognisers; whisper only
+    /// when `whisper_model` is given (the model is installed).
+    pub fn new(
+        profile: &donna_desk::profile::Profile,
+        work_dir: &std::path::Path,
+        whisper_model: Option<&std::path::Path>,
+    ) -> Result<Self, donna_speech::SpeechError> {
+        use donna_speech::stt::{DomainModel, FastRecognizer, Recognizer, Whisper, WhisperOptions};
+        let domain = domain_of(profile);
+        let model = DomainModel::build(&domain, work_dir)?;
+        let fast = FastRecognizer::new(&model)?;
+        let whisper = whisper_model
+            .map(|path| {
+                Whisper::new(
+                    path,
+                    WhisperOptions {
+                        prompt: domain.whisper_prompt(),
+                        ..WhisperOptions::default()
+                    },
+                )
+            })
+            .transpose()?
+            .map(std::sync::Arc::new);
+        Ok(Self {
+            accurate: whisper.is_some(),
+            recognizer: std::sync::Mutex::new(Recognizer::new(fast, whisper)),
+        })
+    }
+}
+
+impl Transcriber for OfflineTranscriber {
+    fn transcribe(&self, pcm: &[i16]) -> Result<Heard, String> {
+        // A recogniser that panicked mid-utterance starts the next one afresh.
+        let mut recognizer = self
+            .recognizer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let heard = recognizer
+            .start()
+            .and_then(|()| recognizer.feed(pcm))
+            .and_then(|_| recognizer.finish())
+            .map_err(|e| e.to_string())?;
+        tracing::debug!(path = ?heard.path, confidence = heard.confidence, ms = heard.elapsed.as_millis() as u64, "transcribed");
+        Ok(Heard {
+            text: heard.text,
+            confidence: heard.confidence,
+        })
+    }
+}
+
+/// The words a visitor may use at this desk: the organisation, staff names and aliases,
+/// departments, and FAQ topics and keywords.
+pub fn domain_of(profile: &donna_desk::profile::Profile) -> donna_speech::stt::Domain {
+    donna_speech::stt::Domain {
+        organisation: profile.organisation.name.clone(),
+        names: profile.staff.iter().map(|s| s.name.clone()).collect(),
+        aliases: profile
+            .staff
+            .iter()
+            .flat_map(|s| s.aliases.iter().cloned())
+            .collect(),
+        departments: profile.departments.iter().map(|d| d.name.clone()).collect(),
+        topics: profile
+            .faq
+            .iter()
+            .flat_map(|f| std::iter::once(f.topic.clone()).chain(f.keywords.iter().cloned()))
+            .collect(),
+    }
+}
