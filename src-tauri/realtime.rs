@@ -254,21 +254,17 @@ pub fn turn_mode(settings: &Settings) -> TurnMode {
 }
 
 /// The session Donna asks for: the desk's instructions and tools, PCM16 24 kHz audio in with
-/// the turn mode's detection. Donna speaks (audio out) on the cloud. On the local engine she
-/// answers in text, shown as captions: the engine can synthesise speech now, but it cannot yet
-/// recognise it, so a spoken kiosk turn is not possible offline and text keeps typed chat fast.
-pub fn session_config(desk: &Desk, mode: TurnMode, backend: Backend) -> SessionConfig {
+/// the turn mode's detection, transcripts of what the visitor says (the kiosk's captions), and
+/// spoken answers. Both backends hear and speak: the local engine with its offline recogniser
+/// and voice.
+pub fn session_config(desk: &Desk, mode: TurnMode, _backend: Backend) -> SessionConfig {
     let tools = donna_desk::tools::definitions()
         .into_iter()
         .filter_map(|t| serde_json::from_value::<Tool>(t).ok())
         .collect();
-    let output = match backend {
-        Backend::OpenAi => "audio",
-        Backend::Local => "text",
-    };
     SessionConfig {
         kind: Some("realtime".to_owned()),
-        output_modalities: Some(vec![output.to_owned()]),
+        output_modalities: Some(vec!["audio".to_owned()]),
         instructions: Some(desk.instructions()),
         tools: Some(tools),
         audio: Some(donna_voice::session_audio(mode)),

@@ -20,7 +20,9 @@ use std::time::{Duration, Instant};
 
 use donna_audio::dsp::{self, VadEvent};
 use donna_audio::{Capture, CaptureConfig, DeviceState, Frame, Player, PlayerConfig};
-use donna_realtime::protocol::session::{AudioConfig, AudioFormat, AudioInput, AudioOutput, TurnDetection};
+use donna_realtime::protocol::session::{
+    AudioConfig, AudioFormat, AudioInput, AudioOutput, Transcription, TurnDetection,
+};
 use donna_realtime::{AgentState, RealtimeClient, UiUpdate};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
@@ -77,6 +79,12 @@ pub fn session_audio(mode: TurnMode) -> AudioConfig {
                 TurnMode::ServerVad => Some(TurnDetection::server_vad()),
                 TurnMode::PushToTalk | TurnMode::LocalVad => None,
             }),
+            // The visitor's words as captions; the local engine transcribes offline.
+            transcription: Some(Some(Transcription {
+                model: Some("gpt-4o-mini-transcribe".to_owned()),
+                language: Some("en".to_owned()),
+                ..Transcription::default()
+            })),
             ..AudioInput::default()
         }),
         output: Some(AudioOutput {

@@ -132,7 +132,7 @@ impl AudioFormat {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Transcription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
