@@ -63,7 +63,7 @@ fn pooled_wer(pairs: &[(&str, String)]) -> f64 {
 #[test]
 fn fast_path_transcribes_receptionist_phrases_in_every_condition() {
     let Some((mut fast, _dir)) = fast() else { return };
-    // Measured: 7.2, 18.8, 0.0 and 20.3 % (voice B, a higher-pitched slower espeak voice, is
+    // Measured: 8.7, 18.8, 0.0 and 21.7 % (voice B, a higher-pitched slower espeak voice, is
     // harder for the acoustic model).
     let limits = [15.0, 30.0, 10.0, 30.0];
     for (condition, limit) in CONDITIONS.iter().zip(limits) {
@@ -102,7 +102,7 @@ fn fast_path_trusts_most_clean_phrases_and_no_out_of_domain_speech() {
         PHRASES.len()
     );
     assert!(pooled_wer(&kept) <= 5.0, "trusted results are wrong: {kept:#?}");
-    // Measured: the highest confidence of an out-of-domain utterance flagged in domain is 0.02.
+    // Measured: the highest confidence of an out-of-domain utterance flagged in domain is 0.01.
     for condition in CONDITIONS {
         for phrase in OUT_OF_DOMAIN {
             let r = decode(&mut fast, phrase, condition);
@@ -150,6 +150,43 @@ fn live_captions_grow_while_the_visitor_speaks() {
     let pcm = util::speak("Yes please.", &CONDITIONS[0]).unwrap();
     fast.feed(&pcm).unwrap();
     assert_eq!(fast.finish().unwrap().text, "yes please");
+}
+
+/// pocketsphinx's own dither draws on one process-wide random generator, so two sessions
+/// decoding at once changed each other's words; the recogniser now dithers by itself.
+#[test]
+fn concurrent_sessions_do_not_change_each_others_results() {
+    if fast().is_none() {
+        return;
+    }
+    let audio: Vec<Vec<i16>> = PHRASES[..4]
+        .iter()
+        .map(|p| util::speak(p, &CONDITIONS[1]).unwrap())
+        .collect();
+    let session = |audio: &[Vec<i16>]| -> Vec<(String, u32)> {
+        let (mut fast, _dir) = fast().unwrap();
+        audio
+            .iter()
+            .map(|pcm| {
+                fast.start().unwrap();
+                for frame in pcm.chunks(480) {
+                    fast.feed(frame).unwrap();
+                }
+                let r = fast.finish().unwrap();
+                (r.text, (r.confidence * 1000.0) as u32)
+            })
+            .collect()
+    };
+    let alone = session(&audio);
+    for _ in 0..2 {
+        let together: Vec<Vec<(String, u32)>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..3).map(|_| s.spawn(|| session(&audio))).collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for result in together {
+            assert_eq!(result, alone);
+        }
+    }
 }
 
 #[test]

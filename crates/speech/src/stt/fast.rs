@@ -38,6 +38,32 @@ pub struct FastRecognizer {
     in_utterance: bool,
     /// Utterances finished by this decoder; see [`FastRecognizer::finish`].
     finished: u64,
+    /// State of the dither's noise generator; see [`Dither`].
+    dither: Dither,
+}
+
+/// One least-significant bit of noise added to what the decoder hears. Runs of exact zeros
+/// (synthetic speech, a muted microphone, padding) have no log energy and throw pocketsphinx's
+/// feature normalisation off. pocketsphinx can dither by itself (`-dither`), but with one
+/// process-wide random generator that concurrent decoders would share unsynchronised; this one
+/// belongs to the recogniser and restarts with each utterance, so a result never depends on
+/// what other sessions decode.
+#[derive(Debug, Clone, Copy)]
+struct Dither(u32);
+
+impl Dither {
+    const SEED: u32 = 0x2545_f491;
+
+    fn apply(&mut self, pcm: &[i16]) -> Vec<i16> {
+        pcm.iter()
+            .map(|&s| {
+                // Numerical Recipes' LCG; its top bits are the good ones. One sample in four
+                // gains one step, which is what pocketsphinx's own dither does.
+                self.0 = self.0.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                s.saturating_add(i16::from(self.0 >> 30 == 0))
+            })
+            .collect()
+    }
 }
 
 impl FastRecognizer {
@@ -55,11 +81,6 @@ impl FastRecognizer {
             ("-lm", &lm),
             ("-dict", &dict),
             ("-logfn", "/dev/null"),
-            // Half a bit of noise on the input: runs of exact zeros (synthetic speech, a muted
-            // microphone, padding) have no log energy and throw the feature normalisation off.
-            // A fixed seed keeps the result the same on every run.
-            ("-dither", "yes"),
-            ("-seed", "1"),
         ])
         .ok_or_else(|| SpeechError::DecoderInit {
             dir: model.lm.parent().map(|p| p.to_owned()).unwrap_or_default(),
@@ -72,6 +93,7 @@ impl FastRecognizer {
             in_domain: model.in_domain.clone(),
             in_utterance: false,
             finished: 0,
+            dither: Dither(Dither::SEED),
         })
     }
 
@@ -84,6 +106,7 @@ impl FastRecognizer {
         self.resampler.finish(&mut discard)?;
         self.audio.clear();
         self.decoded = 0;
+        self.dither = Dither(Dither::SEED);
         self.decoder.start()?;
         self.in_utterance = true;
         Ok(())
@@ -122,8 +145,10 @@ impl FastRecognizer {
             // adapts as speech comes in, so a decoder's first utterance is heard through a
             // mismatched channel (measured: first sentences lost half their words). It has
             // adapted by now: decode the first utterance again. Later ones start adapted.
+            self.dither = Dither(Dither::SEED);
+            let audio = self.dither.apply(&self.audio);
             self.decoder.start()?;
-            self.decoder.process(&self.audio)?;
+            self.decoder.process(&audio)?;
             self.decoder.end()?;
         }
         self.finished += 1;
@@ -153,8 +178,8 @@ impl FastRecognizer {
     }
 
     fn decode_pending(&mut self) -> Result<(), SpeechError> {
-        let pending = &self.audio[self.decoded..];
-        self.decoder.process(pending)?;
+        let pending = self.dither.apply(&self.audio[self.decoded..]);
+        self.decoder.process(&pending)?;
         self.decoded = self.audio.len();
         Ok(())
     }

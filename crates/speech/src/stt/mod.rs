@@ -57,9 +57,9 @@ pub struct Transcript {
 ///
 /// On the benchmark's synthetic speech (`benches/stt.rs`, figures in BENCHMARKS.md), 0.5 kept 30
 /// of 48 in-domain utterances with 1.3 % WER among them and none of 20 out-of-domain ones (the
-/// most confident of those, where every word happened to be in domain, scored 0.02). A lower
-/// threshold, about 0.1–0.2, gives the lowest overall WER on that set, but only because whisper
-/// tiny.en is unusually weak on espeak voices (25 % on the utterances concerned); on human
+/// most confident of those, where every word happened to be in domain, scored 0.01). A lower
+/// threshold, about 0.2, gives the lowest overall WER on that set, but only because whisper
+/// tiny.en is unusually weak on espeak voices (27 % on the utterances concerned); on human
 /// speech whisper does far better and pocketsphinx worse, so the fast path is trusted only
 /// where it was almost never wrong. Its wrong answers are plausible in-domain sentences, which
 /// are the costliest mistakes a receptionist can make.
@@ -78,7 +78,8 @@ pub struct Recognizer {
 
 impl Recognizer {
     /// `whisper` is shared between sessions. Without it (model not installed) every result is
-    /// the fast one, with its confidence for the caller to judge.
+    /// the fast one, for the caller to judge by its confidence: a result with a word outside the
+    /// domain then has confidence 0, since whatever the fast path made of it is a guess.
     pub fn new(fast: FastRecognizer, whisper: Option<Arc<Whisper>>) -> Self {
         Self {
             fast,
@@ -116,7 +117,7 @@ impl Recognizer {
             }
             _ => Ok(Transcript {
                 text: fast.text,
-                confidence: fast.confidence,
+                confidence: if fast.in_domain { fast.confidence } else { 0.0 },
                 path: Path::Fast,
                 elapsed: started.elapsed(),
             }),
