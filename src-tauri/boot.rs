@@ -8,6 +8,7 @@ use donna_config::{Backend, Overrides, Settings};
 use donna_desk::store::Store;
 use donna_desk::{Desk, Reception};
 use donna_engine::{Engine, EngineConfig, Keys};
+use donna_gateway::local_voice::LocalVoice;
 use donna_gateway::logs::LogGuard;
 use donna_gateway::realtime::RealtimeBackend;
 use donna_gateway::voice::VoiceBackend;
@@ -69,13 +70,15 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
     )
     .map_err(StartError::Engine)?;
     let log_guard = crate::logging::init(&settings, keys.engine_key())?;
+    let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(donna_speech::Tts::default());
+    let stt = speech_recognition(&settings, desk.profile());
     let engine = Engine::new(
         reception.clone(),
         keys,
         EngineConfig {
             default_model: settings.openai_realtime_model.clone(),
-            tts: Some(Arc::new(donna_speech::Tts::default())),
-            stt: speech_recognition(&settings, desk.profile()),
+            tts: Some(tts.clone()),
+            stt: stt.clone(),
             ..EngineConfig::default()
         },
     );
@@ -141,7 +144,15 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         .with_auth(donna_gateway::auth::Authenticator::new(jwt.clone()))
         .with_config(GatewayConfig::from_settings(&settings))?
         .with_realtime(realtime)
-        .with_voice(VoiceBackend::from_settings(&settings))
+        .with_voice(match (VoiceBackend::from_settings(&settings), stt) {
+            // Batch voice offline uses the engine's recogniser and voice.
+            (VoiceBackend::Local, Some(stt)) => VoiceBackend::Offline(Box::new(LocalVoice {
+                stt,
+                tts,
+                reception: reception.clone(),
+            })),
+            (backend, _) => backend,
+        })
         .with_reception(reception.clone(), Some(Arc::new(chat)));
     let gateway = match ws_proxy {
         Some(proxy) => gateway.with_ws_proxy(proxy),

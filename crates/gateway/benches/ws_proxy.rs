@@ -444,7 +444,7 @@ async fn soak_run(donna: &ProxyProcess, length: Duration) {
                         ws.send(Message::text(e.clone())).await.unwrap();
                         while !matches!(ws.next().await, Some(Ok(Message::Text(_)))) {}
                     }
-                    if (w + sessions) % 2 == 0 {
+                    if (w + sessions).is_multiple_of(2) {
                         let _ = ws.close(None).await;
                     }
                     drop(ws);

@@ -129,7 +129,7 @@ impl Conversations {
 }
 
 /// `web_` and 32 hex digits from the OS's randomness (via std's hasher keys).
-fn new_conversation_id() -> String {
+pub(crate) fn new_conversation_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut out = String::from("web_");
     for _ in 0..2 {

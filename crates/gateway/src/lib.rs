@@ -38,6 +38,7 @@ pub mod config;
 pub mod conversations;
 mod error;
 pub mod layers;
+pub mod local_voice;
 pub mod logs;
 pub mod metrics;
 pub mod openapi;

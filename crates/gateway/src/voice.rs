@@ -1,8 +1,9 @@
 //! Batch voice (the legacy path): a recording in, speech-to-text, Donna's reply, text-to-speech.
 //!
 //! Cloud: OpenAI `POST /audio/transcriptions` and `POST /chat/completions`, and an ElevenLabs
-//! `POST /v1/text-to-speech/{voice_id}` for the spoken reply. Local: the engine's offline speech,
-//! which is not installed yet, so the route answers `503 offline_speech_unavailable`.
+//! `POST /v1/text-to-speech/{voice_id}` for the spoken reply. Local: the engine's offline
+//! recogniser and voice ([`crate::local_voice`]); where the recogniser could not be loaded the
+//! route answers `503 offline_speech_unavailable`.
 //! What the visitor said and what Donna answered are never logged, only their lengths.
 
 use donna_config::{Secret, Settings};
@@ -97,8 +98,10 @@ pub fn check_wav(bytes: &[u8]) -> Result<(), String> {
 pub struct VoiceTurn {
     pub transcript: String,
     pub reply: String,
-    /// MP3 bytes, when text-to-speech is configured.
+    /// The spoken reply, when text-to-speech is configured: MP3 from the cloud, WAV offline.
     pub audio: Option<Vec<u8>>,
+    /// The spoken reply's media type.
+    pub mime: &'static str,
 }
 
 /// The cloud speech services (`Secret`s print redacted).
@@ -123,7 +126,9 @@ pub struct Tts {
 #[derive(Clone, Default)]
 pub enum VoiceBackend {
     Cloud(Box<CloudVoice>),
-    /// The local engine's offline speech: not installed yet.
+    /// The local engine's offline speech.
+    Offline(Box<crate::local_voice::LocalVoice>),
+    /// The local backend without a speech recogniser (its model is not installed).
     Local,
     #[default]
     Unavailable,
@@ -133,6 +138,7 @@ impl std::fmt::Debug for VoiceBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             VoiceBackend::Cloud(_) => "VoiceBackend::Cloud",
+            VoiceBackend::Offline(_) => "VoiceBackend::Offline",
             VoiceBackend::Local => "VoiceBackend::Local",
             VoiceBackend::Unavailable => "VoiceBackend::Unavailable",
         })
@@ -161,7 +167,7 @@ impl VoiceBackend {
     pub fn name(&self) -> &'static str {
         match self {
             VoiceBackend::Cloud(_) => "openai",
-            VoiceBackend::Local => "local",
+            VoiceBackend::Offline(_) | VoiceBackend::Local => "local",
             VoiceBackend::Unavailable => "none",
         }
     }
@@ -176,11 +182,13 @@ impl VoiceBackend {
     ) -> Result<VoiceTurn, ApiError> {
         let cloud = match self {
             VoiceBackend::Cloud(cloud) => cloud,
+            VoiceBackend::Offline(local) => return local.turn(audio, format).await,
             VoiceBackend::Local => {
                 return Err(ApiError::Unavailable {
                     code: "offline_speech_unavailable",
-                    message: "offline speech (speech-to-text and text-to-speech) is not installed; \
-                              set OPENAI_API_KEY for the cloud backend"
+                    message: "offline speech recognition is not available on this machine (install \
+                              pocketsphinx-en-us and run `donna models install`), or set OPENAI_API_KEY \
+                              for the cloud backend"
                         .to_owned(),
                 });
             }
@@ -213,6 +221,7 @@ impl VoiceBackend {
             transcript,
             reply,
             audio,
+            mime: "audio/mpeg",
         })
     }
 }

@@ -75,11 +75,12 @@ pub async fn chat(
                 &state.desk().instructions(),
             )
             .await?;
+        let mime = turn.mime;
         Ok::<_, ApiError>(VoiceChatResponse {
             transcript: turn.transcript,
             reply: turn.reply,
             audio: turn.audio.map(|bytes| SpokenAudio {
-                mime: "audio/mpeg",
+                mime,
                 base64: base64::engine::general_purpose::STANDARD.encode(bytes),
             }),
         })

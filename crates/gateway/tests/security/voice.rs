@@ -1,5 +1,6 @@
-//! `POST /api/voice/chat`: local answers 503 until offline speech is installed; the cloud path
-//! runs against servers that speak OpenAI's and ElevenLabs' protocols.
+//! `POST /api/voice/chat`: offline, a real recording (espeak-ng) through the engine's recogniser
+//! and voice, and 503 where no recogniser could be loaded; the cloud path runs against servers
+//! that speak OpenAI's and ElevenLabs' protocols.
 
 use std::time::Duration;
 
@@ -66,7 +67,51 @@ fn send(s: &Server, body: Vec<u8>, content_type: &str) -> reqwest::RequestBuilde
 }
 
 #[tokio::test]
-async fn the_local_backend_says_offline_speech_is_not_installed() {
+async fn a_recording_is_transcribed_answered_and_spoken_offline() {
+    let work = tempfile::tempdir().unwrap();
+    let desk = donna_desk::Desk::load(None).unwrap();
+    // "Where is physiotherapy?" is one of the desk's own sentences: the fast path alone hears it.
+    let stt = donna_engine::OfflineTranscriber::new(desk.profile(), work.path(), None).unwrap();
+    let s = start_with_options(Options {
+        voice: VoiceBackend::Offline(Box::new(donna_gateway::local_voice::LocalVoice {
+            stt: std::sync::Arc::new(stt),
+            tts: std::sync::Arc::new(donna_speech::Tts::default()),
+            reception: std::sync::Arc::new(donna_desk::Reception::example().unwrap()),
+        })),
+        ..Options::default()
+    })
+    .await;
+    let spoken = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "--stdout", "Where is physiotherapy?"])
+        .output()
+        .expect("espeak-ng is installed (scripts/test.sh installs it)")
+        .stdout;
+    let resp = send(&s, spoken, "audio/wav").send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["transcript"].as_str().unwrap().to_lowercase(),
+        "where is physiotherapy",
+        "{body}"
+    );
+    assert!(
+        body["reply"].as_str().unwrap().contains("Physiotherapy"),
+        "{body}"
+    );
+    assert_eq!(body["audio"]["mime"], "audio/wav");
+    let wav = base64::engine::general_purpose::STANDARD
+        .decode(body["audio"]["base64"].as_str().unwrap())
+        .unwrap();
+    let seconds = (wav.len() - 44) as f64 / 48_000.0;
+    assert!(seconds > 1.0, "{seconds} s of speech");
+    // Offline, only WAV can be decoded.
+    let webm = [&[0x1A, 0x45, 0xDF, 0xA3][..], &[0; 64]].concat();
+    let resp = send(&s, webm, "audio/webm").send().await.unwrap();
+    assert_eq!(error_of(resp).await, (415, "unsupported_format".into()));
+}
+
+#[tokio::test]
+async fn the_local_backend_without_a_recogniser_says_so() {
     let s = start().await;
     let resp = send(&s, wav(1600), "audio/wav").send().await.unwrap();
     assert_eq!(error_of(resp).await, (503, "offline_speech_unavailable".into()));
