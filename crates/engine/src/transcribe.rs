@@ -64,6 +64,17 @@ impl OfflineTranscriber {
     }
 }
 
+impl OfflineTranscriber {
+    /// Never trust the fast path: every utterance goes to whisper (for comparisons).
+    pub fn always_accurate(self) -> Self {
+        self.recognizer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .threshold = f32::INFINITY;
+        self
+    }
+}
+
 impl Transcriber for OfflineTranscriber {
     fn transcribe(&self, pcm: &[i16]) -> Result<Heard, String> {
         // A recogniser that panicked mid-utterance starts the next one afresh.

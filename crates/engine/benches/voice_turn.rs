@@ -1,0 +1,190 @@
+//! A spoken turn on the local engine, from the end of the visitor's speech to the first audio
+//! delta of Donna's answer, over a real WebSocket with server VAD: in-domain phrases (what a
+//! front desk hears every day) and free-form ones, each through the engine's recogniser (fast
+//! path, whisper when unsure) and, side by side in the same run, through whisper alone.
+//!
+//! Run: `DONNA_WHISPER_MODEL=target/donna-models/ggml-tiny.en-q8_0.bin cargo bench -p donna-engine --bench voice_turn`
+//! (`donna models install` with `DONNA_MODELS_DIR=target/donna-models` puts the model there).
+//! The visitor's speech is espeak-ng's `en-us` voice at 150 words a minute.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench that cannot set up should stop loudly
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use donna_desk::Reception;
+use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const KEY: &str = "sk-bench";
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+const IN_DOMAIN: &[&str] = &[
+    "Hi, I'm here to see Doctor Chen at two.",
+    "Where is physiotherapy?",
+    "I have a delivery for Maria Lopez.",
+    "What time do you close today?",
+    "I'm here to see Priya Shah.",
+    "Where are the toilets?",
+    "Is Sarah Nguyen in today?",
+    "I have an appointment at half past ten.",
+];
+
+const FREE_FORM: &[&str] = &[
+    "My name is Oluwaseun Adebayo and I am from the city council.",
+    "Could you call me a taxi to the train station please?",
+    "I think I left my umbrella in the waiting room yesterday.",
+    "Does the number twelve bus stop outside the building?",
+];
+
+fn speech(text: &str) -> Vec<i16> {
+    let wav = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "--stdout", text])
+        .output()
+        .expect("espeak-ng")
+        .stdout;
+    let rate = u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]);
+    let data = wav.windows(4).position(|w| w == b"data").unwrap() + 8;
+    let pcm: Vec<i16> = wav[data..]
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    donna_speech::resample::resample(&pcm, rate, 24_000).unwrap()
+}
+
+async fn serve(stt: OfflineTranscriber) -> String {
+    let desk = donna_desk::Desk::load(None).unwrap();
+    let store = donna_desk::store::Store::open_in_memory().unwrap();
+    let engine = Engine::new(
+        Arc::new(Reception::new(desk, store, Vec::new())),
+        Keys::new(KEY.to_owned()),
+        EngineConfig {
+            tts: Some(Arc::new(donna_speech::Tts::default())),
+            stt: Some(Arc::new(stt)),
+            ..EngineConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!(
+        "ws://{}/v1/realtime?model=gpt-realtime",
+        listener.local_addr().unwrap()
+    );
+    let app = engine.router();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+async fn next(ws: &mut Ws) -> Value {
+    loop {
+        if let Some(Ok(Message::Text(t))) = ws.next().await {
+            return serde_json::from_str(&t).unwrap();
+        }
+    }
+}
+
+/// One turn: seconds from `speech_stopped` to the first audio delta.
+async fn turn(url: &str, pcm: &[i16]) -> f64 {
+    let mut req = url.into_client_request().unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {KEY}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    next(&mut ws).await;
+    let update = json!({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["audio"],
+        "audio": {"input": {"turn_detection": {"type": "server_vad", "silence_duration_ms": 300}}}}});
+    ws.send(Message::text(update.to_string())).await.unwrap();
+    next(&mut ws).await;
+    let mut audio = vec![0i16; 24 * 200];
+    audio.extend_from_slice(pcm);
+    audio.extend(std::iter::repeat_n(0i16, 24 * 600));
+    for chunk in audio.chunks(480) {
+        let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let event = json!({"type": "input_audio_buffer.append",
+            "audio": base64::engine::general_purpose::STANDARD.encode(bytes)});
+        ws.send(Message::text(event.to_string())).await.unwrap();
+    }
+    let mut stopped = None;
+    loop {
+        let event = next(&mut ws).await;
+        match event["type"].as_str().unwrap() {
+            "input_audio_buffer.speech_stopped" => stopped = Some(Instant::now()),
+            "response.output_audio.delta" => {
+                let elapsed = stopped.expect("speech_stopped first").elapsed().as_secs_f64();
+                let _ = ws.close(None).await;
+                return elapsed;
+            }
+            "error" => panic!("{event}"),
+            _ => {}
+        }
+    }
+}
+
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn main() {
+    let Some(model) = std::env::var_os("DONNA_WHISPER_MODEL").map(std::path::PathBuf::from) else {
+        println!("set DONNA_WHISPER_MODEL to the installed whisper model");
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let profile = donna_desk::Desk::load(None).unwrap().profile().clone();
+        let work = tempfile::tempdir().unwrap();
+        let both = OfflineTranscriber::new(&profile, &work.path().join("a"), Some(&model)).unwrap();
+        let whisper = OfflineTranscriber::new(&profile, &work.path().join("b"), Some(&model))
+            .unwrap()
+            .always_accurate();
+        let urls = [
+            ("recogniser", serve(both).await),
+            ("whisper only", serve(whisper).await),
+        ];
+        println!(
+            "{:<10} {:<13} {:>6} {:>9} {:>9} {:>13}",
+            "phrases", "path", "turns", "p50 ms", "p95 ms", "CPU s/audio s"
+        );
+        for (set, phrases) in [("in-domain", IN_DOMAIN), ("free-form", FREE_FORM)] {
+            let audio: Vec<Vec<i16>> = phrases.iter().map(|p| speech(p)).collect();
+            let mut p50s = Vec::new();
+            for (name, url) in &urls {
+                let mut times = Vec::new();
+                let (cpu, mut seconds) = (cpu_seconds(), 0.0);
+                for _round in 0..2 {
+                    for pcm in &audio {
+                        times.push(turn(url, pcm).await);
+                        seconds += pcm.len() as f64 / 24_000.0;
+                    }
+                }
+                times.sort_by(f64::total_cmp);
+                let used = cpu_seconds() - cpu;
+                println!(
+                    "{set:<10} {name:<13} {:>6} {:>9.0} {:>9.0} {:>13.2}",
+                    times.len(),
+                    pct(&times, 0.5) * 1000.0,
+                    pct(&times, 0.95) * 1000.0,
+                    used / seconds
+                );
+                p50s.push(pct(&times, 0.5));
+            }
+            println!(
+                "{set:<10} ratio p50 recogniser / whisper only: {:.2}",
+                p50s[0] / p50s[1]
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+}
