@@ -70,7 +70,10 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
     )
     .map_err(StartError::Engine)?;
     let log_guard = crate::logging::init(&settings, keys.engine_key())?;
-    let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(donna_speech::Tts::default());
+    let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(donna_speech::Tts {
+        speed: settings.voice_speed,
+        lexicon: settings.voice_lexicon.clone(),
+    });
     let stt = speech_recognition(&settings, desk.profile());
     let engine = Engine::new(
         reception.clone(),

@@ -47,6 +47,9 @@ pub struct FileConfig {
     pub rate_limits: Option<std::collections::BTreeMap<String, String>>,
     pub input_device: Option<String>,
     pub output_device: Option<String>,
+    pub voice_speed: Option<f32>,
+    /// Word → how the offline voice should say it.
+    pub voice_lexicon: Option<std::collections::BTreeMap<String, String>>,
 }
 
 impl FileConfig {

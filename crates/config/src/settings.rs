@@ -190,6 +190,11 @@ pub struct Settings {
     pub input_device: Option<String>,
     /// The speaker by name (`DONNA_OUTPUT_DEVICE`); `None` for the system default.
     pub output_device: Option<String>,
+    /// The offline voice's rate (`DONNA_VOICE_SPEED`, 0.5 to 2.0; 1.0 is the voice's own).
+    pub voice_speed: f32,
+    /// How the offline voice says words it gets wrong (`DONNA_VOICE_LEXICON`, e.g.
+    /// `Okafor=Oh kah for,Nguyen=Win`; the config file's `[voice_lexicon]` table).
+    pub voice_lexicon: Vec<(String, String)>,
     /// The config file that was read, if any (for the start-up log line).
     pub config_file: Option<PathBuf>,
 }
@@ -591,6 +596,20 @@ impl Settings {
         }
         let input_device = device_name(env, "DONNA_INPUT_DEVICE", file.input_device.as_deref())?;
         let output_device = device_name(env, "DONNA_OUTPUT_DEVICE", file.output_device.as_deref())?;
+        let voice_speed = match (env.get("DONNA_VOICE_SPEED"), file.voice_speed) {
+            (Some(v), _) => speed("DONNA_VOICE_SPEED", v)?,
+            (None, Some(v)) => speed("voice_speed (config file)", &v.to_string())?,
+            (None, None) => 1.0,
+        };
+        let voice_lexicon = match env.get("DONNA_VOICE_LEXICON") {
+            Some(v) => lexicon("DONNA_VOICE_LEXICON", v)?,
+            None => file
+                .voice_lexicon
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect(),
+        };
 
         Ok(Settings {
             addr,
@@ -633,6 +652,8 @@ impl Settings {
             ws_proxy,
             rate_limits,
             input_device,
+            voice_speed,
+            voice_lexicon,
             output_device,
             config_file: None,
         })
@@ -649,6 +670,34 @@ fn device_name(env: &EnvSnapshot, name: &str, file: Option<&str>) -> Result<Opti
         }
         other => Ok(other.map(str::to_owned)),
     }
+}
+
+fn speed(name: &str, value: &str) -> Result<f32, ConfigError> {
+    match value.trim().parse::<f32>() {
+        Ok(v) if (0.5..=2.0).contains(&v) => Ok(v),
+        _ => Err(ConfigError::invalid(
+            name,
+            format!("expected a number from 0.5 to 2.0, got \"{value}\""),
+        )),
+    }
+}
+
+/// `Word=say as` pairs, comma-separated.
+fn lexicon(name: &str, value: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|entry| match entry.split_once('=') {
+            Some((word, say)) if !word.trim().is_empty() && !say.trim().is_empty() => {
+                Ok((word.trim().to_owned(), say.trim().to_owned()))
+            }
+            _ => Err(ConfigError::invalid(
+                name,
+                format!("expected Word=how to say it, got \"{entry}\""),
+            )),
+        })
+        .collect()
 }
 
 fn flag(env: &EnvSnapshot, names: &[&str], file: Option<bool>) -> Result<bool, ConfigError> {
@@ -1014,6 +1063,21 @@ mod tests {
                 .starts_with("ws_proxy_max_session_s (config file)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_voice_speed_and_lexicon_are_checked() {
+        let s = resolve(&[
+            ("DONNA_VOICE_SPEED", "1.2"),
+            ("DONNA_VOICE_LEXICON", "Okafor=Oh kah for, Nguyen=Win"),
+        ])
+        .unwrap();
+        assert_eq!(s.voice_speed, 1.2);
+        assert_eq!(s.voice_lexicon[1], ("Nguyen".to_owned(), "Win".to_owned()));
+        for (name, value) in [("DONNA_VOICE_SPEED", "9"), ("DONNA_VOICE_LEXICON", "Okafor")] {
+            let err = resolve(&[(name, value)]).unwrap_err().to_string();
+            assert!(err.starts_with(&format!("{name}: expected")), "{err}");
+        }
     }
 
     #[test]
