@@ -10,7 +10,7 @@ use donna_realtime::protocol::{ServerEvent, SessionConfig};
 use crate::Engine;
 use crate::conversation::Conversation;
 use crate::error::ProtocolError;
-use crate::transcribe::Heard;
+use crate::transcribe::{Heard, LiveRecognizer};
 
 /// Close codes the service uses.
 const GOING_AWAY: u16 = 1001;
@@ -31,10 +31,13 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
         return;
     }
     let config = engine.config().clone();
-    let mut conversation = Conversation::new(engine.reception().clone(), session, config.limits.clone())
+    let conversation = Conversation::new(engine.reception().clone(), session, config.limits.clone())
         .with_tts(config.tts.clone())
         .with_transcription(config.stt.is_some());
-    // At most one utterance is being transcribed at a time; the rest wait in the conversation.
+    // A live recogniser follows the visitor's audio on a thread of its own; without one, each
+    // committed utterance is transcribed whole, one at a time.
+    let mut live = config.stt.as_ref().and_then(|s| s.live()).map(Listener::spawn);
+    let mut conversation = conversation.with_live_transcription(live.is_some());
     let mut transcribing: Option<(String, tokio::task::JoinHandle<Result<Heard, String>>)> = None;
     if send(&mut socket, conversation.session_created()).await.is_err() {
         return;
@@ -43,13 +46,23 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
     tokio::pin!(expiry);
 
     loop {
-        if transcribing.is_none()
+        if let Some(listener) = &live {
+            let (reset, audio) = conversation.take_live_audio();
+            listener.send(reset, audio);
+        }
+        while transcribing.is_none()
             && let Some(stt) = &config.stt
             && let Some((item_id, pcm)) = conversation.take_transcription()
         {
-            let stt = stt.clone();
-            let job = tokio::task::spawn_blocking(move || stt.transcribe(&pcm));
-            transcribing = Some((item_id, job));
+            match (pcm, &live) {
+                (None, Some(listener)) => listener.finish(item_id),
+                (pcm, _) => {
+                    let stt = stt.clone();
+                    let pcm = pcm.unwrap_or_default();
+                    let job = tokio::task::spawn_blocking(move || stt.transcribe(&pcm));
+                    transcribing = Some((item_id, job));
+                }
+            }
         }
         let streaming = conversation.is_streaming();
         tokio::select! {
@@ -107,6 +120,20 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
                     conversation.transcribed(&item_id, result);
                 }
             }
+            said = async {
+                match live.as_mut() {
+                    Some(listener) => listener.said.recv().await,
+                    None => std::future::pending().await,
+                }
+            }, if live.is_some() => match said {
+                Some(Said::Caption(text)) => conversation.live_caption(&text),
+                Some(Said::Done(item_id, result)) => conversation.transcribed(&item_id, result),
+                None => {
+                    tracing::warn!("the live recogniser stopped; transcribing each utterance whole");
+                    live = None;
+                    conversation.live_transcription_lost();
+                }
+            },
             () = std::future::ready(()), if streaming => {
                 if let Some(event) = conversation.next_streamed()
                     && send(&mut socket, event).await.is_err()
@@ -115,6 +142,88 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
                 }
             }
         }
+    }
+}
+
+/// What the live recogniser's thread is asked to do, in order.
+enum Heed {
+    Feed(Vec<i16>),
+    Reset,
+    Finish(String),
+}
+
+/// What it reports back.
+enum Said {
+    Caption(String),
+    Done(String, Result<Heard, String>),
+}
+
+/// The live recogniser on its own thread: decoding blocks for milliseconds per frame (and
+/// whisper for a second or two), which must not stall the socket's task. The thread ends when
+/// the session drops its handle.
+struct Listener {
+    heed: std::sync::mpsc::Sender<Heed>,
+    said: tokio::sync::mpsc::UnboundedReceiver<Said>,
+}
+
+impl Listener {
+    fn spawn(mut recognizer: Box<dyn LiveRecognizer>) -> Self {
+        let (heed, orders) = std::sync::mpsc::channel::<Heed>();
+        let (tell, said) = tokio::sync::mpsc::unbounded_channel();
+        let spawned = std::thread::Builder::new()
+            .name("donna-listener".to_owned())
+            .spawn(move || {
+                let mut caption = String::new();
+                while let Ok(order) = orders.recv() {
+                    let report = match order {
+                        Heed::Feed(pcm) => match recognizer.feed(&pcm) {
+                            Ok(text) if text != caption => {
+                                caption.clone_from(&text);
+                                Some(Said::Caption(text))
+                            }
+                            Ok(_) => None,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "live recognition failed for a frame");
+                                None
+                            }
+                        },
+                        Heed::Reset => {
+                            caption.clear();
+                            if let Err(e) = recognizer.reset() {
+                                tracing::warn!(error = %e, "live recogniser reset failed");
+                            }
+                            None
+                        }
+                        Heed::Finish(item_id) => {
+                            caption.clear();
+                            Some(Said::Done(item_id, recognizer.finish()))
+                        }
+                    };
+                    if let Some(report) = report
+                        && tell.send(report).is_err()
+                    {
+                        return;
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            // The receiver then reports closed, and the session transcribes whole utterances.
+            tracing::warn!(error = %e, "no thread for the live recogniser");
+        }
+        Self { heed, said }
+    }
+
+    fn send(&self, reset: bool, audio: Vec<i16>) {
+        if reset {
+            let _ = self.heed.send(Heed::Reset);
+        }
+        if !audio.is_empty() {
+            let _ = self.heed.send(Heed::Feed(audio));
+        }
+    }
+
+    fn finish(&self, item_id: String) {
+        let _ = self.heed.send(Heed::Finish(item_id));
     }
 }
 

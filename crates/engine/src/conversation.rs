@@ -117,8 +117,17 @@ pub struct Conversation {
     tts: Option<Arc<dyn Synthesizer>>,
     /// Whether the connection can transcribe committed audio.
     stt: bool,
-    /// Committed audio waiting to be handed to the recogniser: (item id, PCM16 24 kHz).
-    to_transcribe: VecDeque<(String, Vec<i16>)>,
+    /// Committed audio waiting to be handed to the recogniser: (item id, PCM16 24 kHz), or no
+    /// audio when a live recogniser has been fed it already.
+    to_transcribe: VecDeque<(String, Option<Vec<i16>>)>,
+    /// A live recogniser follows the input audio as it is appended.
+    live: bool,
+    /// Appended audio the live recogniser has not been given yet.
+    live_audio: Vec<i16>,
+    /// The input buffer was cleared: the live recogniser must drop what it heard.
+    live_reset: bool,
+    /// The item being spoken now and the caption already sent for it.
+    caption: Option<(String, String)>,
     /// Items whose transcript is still being made, oldest first.
     transcribing: VecDeque<String>,
     /// A response asked for while a transcript it depends on was being made.
@@ -144,6 +153,10 @@ impl Conversation {
             tts: None,
             stt: false,
             to_transcribe: VecDeque::new(),
+            live: false,
+            live_audio: Vec::new(),
+            live_reset: false,
+            caption: None,
             transcribing: VecDeque::new(),
             deferred: None,
         };
@@ -164,9 +177,75 @@ impl Conversation {
         self
     }
 
-    /// The next committed audio to transcribe: its item id and PCM16 24 kHz samples.
-    pub fn take_transcription(&mut self) -> Option<(String, Vec<i16>)> {
+    /// Feed the input audio to a live recogniser as it arrives (see [`Self::take_live_audio`]);
+    /// committed utterances then need no audio of their own.
+    pub fn with_live_transcription(mut self, live: bool) -> Self {
+        self.live = live && self.stt;
+        self
+    }
+
+    /// The next committed utterance to transcribe: its item id and PCM16 24 kHz samples, or
+    /// `None` for the samples when the live recogniser has them already.
+    pub fn take_transcription(&mut self) -> Option<(String, Option<Vec<i16>>)> {
         self.to_transcribe.pop_front()
+    }
+
+    /// The live recogniser is gone: utterances waiting for it are failed (the answers ask the
+    /// visitor to repeat) and later ones are transcribed from their committed audio.
+    pub fn live_transcription_lost(&mut self) {
+        self.live = false;
+        self.live_audio.clear();
+        for item_id in self.transcribing.clone() {
+            if !self.to_transcribe.iter().any(|(id, _)| *id == item_id) {
+                self.transcribed(&item_id, Err("the live recogniser stopped".to_owned()));
+            }
+        }
+        for (item_id, samples) in &mut self.to_transcribe {
+            if samples.is_none() {
+                let i = self
+                    .items
+                    .iter()
+                    .position(|s| s.item.id() == Some(item_id.as_str()));
+                *samples = Some(i.map(|i| samples_of(&self.items[i].audio)).unwrap_or_default());
+            }
+        }
+    }
+
+    /// Audio appended since the last call, for the live recogniser, and whether it must first
+    /// forget what it heard (the buffer was cleared).
+    pub fn take_live_audio(&mut self) -> (bool, Vec<i16>) {
+        (
+            std::mem::take(&mut self.live_reset),
+            std::mem::take(&mut self.live_audio),
+        )
+    }
+
+    /// The live recogniser's caption of the speech in progress. Sent as transcription deltas of
+    /// the item server VAD announced, and only where the caption grows: deltas only append.
+    pub fn live_caption(&mut self, text: &str) {
+        let Some(item_id) = self.vad_item_id.clone() else {
+            return;
+        };
+        if !self.transcription_configured() {
+            return;
+        }
+        let sent = match &mut self.caption {
+            Some((id, sent)) if *id == item_id => sent,
+            _ => &mut self.caption.insert((item_id.clone(), String::new())).1,
+        };
+        let Some(more) = text.strip_prefix(sent.as_str()).filter(|m| !m.is_empty()) else {
+            return;
+        };
+        let delta = more.to_owned();
+        *sent = text.to_owned();
+        self.outbox
+            .push_back(ServerEvent::TranscriptionDelta(TranscriptionDelta {
+                event_id: new_id("event"),
+                item_id,
+                content_index: 0,
+                delta,
+                logprobs: None,
+            }));
     }
 
     /// The recogniser's result for `item_id`: the item gets its transcript, the transcription
@@ -186,16 +265,25 @@ impl Conversation {
         {
             *transcript = Some(text.clone());
         }
+        // What the captions already said of this item; the deltas only add to it.
+        let captioned = match self.caption.take() {
+            Some((id, sent)) if id == item_id => sent,
+            other => {
+                self.caption = other;
+                String::new()
+            }
+        };
         match result {
             Ok(_) => {
                 if reported {
-                    if !text.is_empty() {
+                    let rest = text.strip_prefix(captioned.as_str()).unwrap_or_default();
+                    if !rest.is_empty() {
                         self.outbox
                             .push_back(ServerEvent::TranscriptionDelta(TranscriptionDelta {
                                 event_id: new_id("event"),
                                 item_id: item_id.to_owned(),
                                 content_index: 0,
-                                delta: text.clone(),
+                                delta: rest.to_owned(),
                                 logprobs: None,
                             }));
                     }
@@ -384,6 +472,10 @@ impl Conversation {
             ClientEvent::InputAudioBufferCommit(_) => self.commit(None),
             ClientEvent::InputAudioBufferClear(_) => {
                 self.buffer.clear();
+                if self.live {
+                    self.live_audio.clear();
+                    self.live_reset = true;
+                }
                 Ok(vec![ServerEvent::InputAudioBufferCleared(Plain {
                     event_id: new_id("event"),
                 })])
@@ -465,14 +557,19 @@ impl Conversation {
         }
         self.buffer.extend_from_slice(&bytes);
         self.appended_bytes += bytes.len() as u64;
-
-        let Some(vad) = self.vad.as_mut() else {
+        if self.vad.is_none() && !self.live {
             return Ok(Vec::new());
-        };
+        }
         let samples: Vec<i16> = bytes
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))
             .collect();
+        if self.live {
+            self.live_audio.extend_from_slice(&samples);
+        }
+        let Some(vad) = self.vad.as_mut() else {
+            return Ok(Vec::new());
+        };
         let mut out = Vec::new();
         for event in vad.feed(&samples) {
             match event {
@@ -553,7 +650,7 @@ impl Conversation {
             item_event(ServerEvent::ConversationItemDone, &item, previous_item_id),
         ];
         if self.stt {
-            let samples = samples_of(&self.items[self.items.len() - 1].audio);
+            let samples = (!self.live).then(|| samples_of(&self.items[self.items.len() - 1].audio));
             self.to_transcribe.push_back((item_id.clone(), samples));
             self.transcribing.push_back(item_id);
         } else if self.transcription_configured() {
@@ -1354,7 +1451,7 @@ mod tests {
         );
         assert!(drain(&mut c).is_empty(), "nothing before the transcript");
         let (item_id, pcm) = c.take_transcription().expect("a job");
-        assert_eq!(pcm.len(), 600 * 24, "the committed audio, as samples");
+        assert_eq!(pcm.map(|p| p.len()), Some(600 * 24), "the committed audio, as samples");
         assert!(c.take_transcription().is_none());
         c.transcribed(
             &item_id,

@@ -18,6 +18,23 @@ pub struct Heard {
 pub trait Transcriber: Send + Sync + std::fmt::Debug + 'static {
     /// Transcribe PCM16 mono 24 kHz audio (the wire format). Called on a blocking thread.
     fn transcribe(&self, pcm: &[i16]) -> Result<Heard, String>;
+
+    /// A recogniser that follows one session's audio as it arrives, when this transcriber can:
+    /// captions while the visitor speaks, and the words the moment the utterance is committed.
+    fn live(&self) -> Option<Box<dyn LiveRecognizer>> {
+        None
+    }
+}
+
+/// One session's recogniser, fed as audio arrives. Lives on a thread of its own: every call
+/// may block.
+pub trait LiveRecognizer: Send {
+    /// More audio of the current utterance (PCM16 mono 24 kHz); the caption so far.
+    fn feed(&mut self, pcm: &[i16]) -> Result<String, String>;
+    /// The utterance was committed: its words. The next `feed` starts a new one.
+    fn finish(&mut self) -> Result<Heard, String>;
+    /// The audio fed so far was discarded (the input buffer was cleared).
+    fn reset(&mut self) -> Result<(), String>;
 }
 
 /// Donna's offline recogniser: pocketsphinx on a language model built from the business
@@ -29,6 +46,10 @@ pub trait Transcriber: Send + Sync + std::fmt::Debug + 'static {
 #[derive(Debug)]
 pub struct OfflineTranscriber {
     recognizer: std::sync::Mutex<donna_speech::stt::Recognizer>,
+    /// What a session's own recogniser is built from.
+    model: donna_speech::stt::DomainModel,
+    whisper: Option<std::sync::Arc<donna_speech::stt::Whisper>>,
+    threshold: f32,
     /// Which paths are available, for the start-up log and `/api/health`.
     pub accurate: bool,
 }
@@ -59,14 +80,18 @@ impl OfflineTranscriber {
             .map(std::sync::Arc::new);
         Ok(Self {
             accurate: whisper.is_some(),
-            recognizer: std::sync::Mutex::new(Recognizer::new(fast, whisper)),
+            recognizer: std::sync::Mutex::new(Recognizer::new(fast, whisper.clone())),
+            model,
+            whisper,
+            threshold: donna_speech::stt::FAST_CONFIDENCE,
         })
     }
 }
 
 impl OfflineTranscriber {
     /// Never trust the fast path: every utterance goes to whisper (for comparisons).
-    pub fn always_accurate(self) -> Self {
+    pub fn always_accurate(mut self) -> Self {
+        self.threshold = f32::INFINITY;
         self.recognizer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -92,6 +117,42 @@ impl Transcriber for OfflineTranscriber {
             text: heard.text,
             confidence: heard.confidence,
         })
+    }
+
+    fn live(&self) -> Option<Box<dyn LiveRecognizer>> {
+        match donna_speech::stt::FastRecognizer::new(&self.model) {
+            Ok(fast) => {
+                let mut recognizer = donna_speech::stt::Recognizer::new(fast, self.whisper.clone());
+                recognizer.threshold = self.threshold;
+                Some(Box::new(Live(recognizer)))
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "no live recogniser for this session; transcribing after each commit");
+                None
+            }
+        }
+    }
+}
+
+/// A session's own pocketsphinx decoder, with the shared whisper behind it.
+struct Live(donna_speech::stt::Recognizer);
+
+impl LiveRecognizer for Live {
+    fn feed(&mut self, pcm: &[i16]) -> Result<String, String> {
+        self.0.feed(pcm).map_err(|e| e.to_string())
+    }
+
+    fn finish(&mut self) -> Result<Heard, String> {
+        let heard = self.0.finish().map_err(|e| e.to_string())?;
+        tracing::debug!(path = ?heard.path, confidence = heard.confidence, ms = heard.elapsed.as_millis() as u64, "transcribed");
+        Ok(Heard {
+            text: heard.text,
+            confidence: heard.confidence,
+        })
+    }
+
+    fn reset(&mut self) -> Result<(), String> {
+        self.0.start().map_err(|e| e.to_string())
     }
 }
 

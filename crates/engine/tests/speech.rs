@@ -120,8 +120,9 @@ fn speech(text: &str) -> Vec<i16> {
     donna_speech::resample::resample(&samples, rate, 24_000).unwrap()
 }
 
-/// Send `pcm` with silence around it, as the microphone would, in 20 ms appends.
-async fn speak(ws: &mut Ws, pcm: &[i16]) {
+/// Send `pcm` with silence around it, as the microphone would, in 20 ms appends; `paced`, at
+/// the pace of speech (20 ms apart), else as fast as the socket takes them.
+async fn speak(ws: &mut Ws, pcm: &[i16], paced: bool) {
     let mut audio = vec![0i16; 24 * 300];
     audio.extend_from_slice(pcm);
     audio.extend(std::iter::repeat_n(0i16, 24 * 900));
@@ -129,6 +130,9 @@ async fn speak(ws: &mut Ws, pcm: &[i16]) {
         let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
         let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
         send(ws, json!({"type": "input_audio_buffer.append", "audio": b64})).await;
+        if paced {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
 
@@ -240,7 +244,7 @@ async fn check_in(server_vad: bool) {
     let name = "My name is Ann Walker.";
     let mut turns = Vec::new();
     for line in [said, name] {
-        speak(&mut ws, &speech(line)).await;
+        speak(&mut ws, &speech(line), server_vad).await;
         if !server_vad {
             send(&mut ws, json!({"type": "input_audio_buffer.commit"})).await;
             send(&mut ws, json!({"type": "response.create"})).await;
@@ -264,6 +268,13 @@ async fn check_in(server_vad: bool) {
             let at = |kind: &str| turn.kinds.iter().position(|k| k == kind);
             assert!(at("input_audio_buffer.speech_started") < at("input_audio_buffer.speech_stopped"));
             assert!(at("input_audio_buffer.speech_stopped") < at("input_audio_buffer.committed"));
+            // Live captions: the visitor's words appear while they are still speaking.
+            assert!(
+                at("conversation.item.input_audio_transcription.delta")
+                    < at("input_audio_buffer.speech_stopped"),
+                "{:?}",
+                turn.kinds
+            );
         }
         assert_spoken(&turn);
         turns.push(turn);
