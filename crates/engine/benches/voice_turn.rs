@@ -5,7 +5,8 @@
 //!
 //! Run: `DONNA_WHISPER_MODEL=target/donna-models/ggml-tiny.en-q8_0.bin cargo bench -p donna-engine --bench voice_turn`
 //! (`donna models install` with `DONNA_MODELS_DIR=target/donna-models` puts the model there).
-//! The visitor's speech is espeak-ng's `en-us` voice at 150 words a minute.
+//! The visitor's speech is espeak-ng's `en-us` voice at 150 words a minute, sent in 20 ms appends
+//! at the pace of speech.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench that cannot set up should stop loudly
 
@@ -105,6 +106,8 @@ async fn turn(url: &str, pcm: &[i16]) -> f64 {
         let event = json!({"type": "input_audio_buffer.append",
             "audio": base64::engine::general_purpose::STANDARD.encode(bytes)});
         ws.send(Message::text(event.to_string())).await.unwrap();
+        // At the pace a microphone delivers it, so live recognition runs as it would.
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let mut stopped = None;
     loop {
