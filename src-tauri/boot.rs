@@ -70,10 +70,14 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
     )
     .map_err(StartError::Engine)?;
     let log_guard = crate::logging::init(&settings, keys.engine_key())?;
-    let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(donna_speech::Tts {
-        speed: settings.voice_speed,
-        lexicon: settings.voice_lexicon.clone(),
-    });
+    tracing::info!(
+        backend = settings.backend.as_str(),
+        profile = %desk.profile().organisation.name,
+        data_dir = %settings.data_dir.display(),
+        config_file = ?settings.config_file,
+        "starting"
+    );
+    let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(offline_voice(&settings));
     let stt = speech_recognition(&settings, desk.profile());
     let engine = Engine::new(
         reception.clone(),
@@ -86,13 +90,6 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         },
     );
 
-    tracing::info!(
-        backend = settings.backend.as_str(),
-        profile = %desk.profile().organisation.name,
-        data_dir = %settings.data_dir.display(),
-        config_file = ?settings.config_file,
-        "starting"
-    );
     let health = HealthInfo {
         version: env!("CARGO_PKG_VERSION"),
         backend: settings.backend.as_str(),
@@ -187,6 +184,14 @@ impl Booted {
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
     pub fn router(&self) -> axum::Router {
         donna_gateway::app_with(self.gateway.clone(), self.engine.router())
+    }
+}
+
+/// The local engine's voice, as configured.
+pub fn offline_voice(settings: &Settings) -> donna_speech::Tts {
+    donna_speech::Tts {
+        speed: settings.voice_speed,
+        lexicon: settings.voice_lexicon.clone(),
     }
 }
 

@@ -215,7 +215,12 @@ async fn local_engine_answers(settings: &Settings) -> Check {
         },
         Vec::new(),
     ));
-    let engine = Engine::new(reception.clone(), Keys::new(key.clone()), EngineConfig::default());
+    // The engine as the app runs it: Donna answers the kiosk's session in speech.
+    let config = EngineConfig {
+        tts: Some(Arc::new(crate::boot::offline_voice(settings))),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(reception.clone(), Keys::new(key.clone()), config);
     let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
         Ok(l) => l,
         Err(e) => return check("backend", Status::Fail, format!("loopback: {e}")),

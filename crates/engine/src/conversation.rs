@@ -1451,7 +1451,11 @@ mod tests {
         );
         assert!(drain(&mut c).is_empty(), "nothing before the transcript");
         let (item_id, pcm) = c.take_transcription().expect("a job");
-        assert_eq!(pcm.map(|p| p.len()), Some(600 * 24), "the committed audio, as samples");
+        assert_eq!(
+            pcm.map(|p| p.len()),
+            Some(600 * 24),
+            "the committed audio, as samples"
+        );
         assert!(c.take_transcription().is_none());
         c.transcribed(
             &item_id,

@@ -100,7 +100,7 @@ pub fn decode_wav(bytes: &[u8]) -> Result<Vec<i16>, String> {
                 .chunks_exact(frame)
                 .map(|f| {
                     let sum: f32 = f.chunks_exact(width).map(|s| sample(s, float)).sum();
-                    (sum / f32::from(channels) * 32767.0).clamp(-32768.0, 32767.0) as i16
+                    (sum / f32::from(channels) * 32768.0).clamp(-32768.0, 32767.0) as i16
                 })
                 .collect();
             if mono.is_empty() {
