@@ -101,28 +101,42 @@ async fn turn(url: &str, pcm: &[i16]) -> f64 {
     let mut audio = vec![0i16; 24 * 200];
     audio.extend_from_slice(pcm);
     audio.extend(std::iter::repeat_n(0i16, 24 * 600));
-    for chunk in audio.chunks(480) {
-        let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
-        let event = json!({"type": "input_audio_buffer.append",
-            "audio": base64::engine::general_purpose::STANDARD.encode(bytes)});
-        ws.send(Message::text(event.to_string())).await.unwrap();
-        // At the pace a microphone delivers it, so live recognition runs as it would.
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (mut tx, mut rx) = ws.split();
+    // The microphone's side: 20 ms appends at the pace of speech, while the events are read.
+    let speaker = tokio::spawn(async move {
+        for chunk in audio.chunks(480) {
+            let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
+            let event = json!({"type": "input_audio_buffer.append",
+                "audio": base64::engine::general_purpose::STANDARD.encode(bytes)});
+            if tx.send(Message::text(event.to_string())).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Keep the connection open until the answer is in: the reader ends the session.
+        tx
+    });
     let mut stopped = None;
-    loop {
-        let event = next(&mut ws).await;
+    let elapsed = loop {
+        let text = match rx.next().await {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(_)) => continue,
+            other => panic!("the session ended before the answer: {other:?}"),
+        };
+        let event: Value = serde_json::from_str(&text).unwrap();
         match event["type"].as_str().unwrap() {
             "input_audio_buffer.speech_stopped" => stopped = Some(Instant::now()),
             "response.output_audio.delta" => {
-                let elapsed = stopped.expect("speech_stopped first").elapsed().as_secs_f64();
-                let _ = ws.close(None).await;
-                return elapsed;
+                break stopped.expect("speech_stopped first").elapsed().as_secs_f64();
             }
             "error" => panic!("{event}"),
             _ => {}
         }
+    };
+    if let Ok(mut tx) = speaker.await {
+        let _ = tx.close().await;
     }
+    elapsed
 }
 
 fn cpu_seconds() -> f64 {
