@@ -10,7 +10,7 @@ use donna_realtime::protocol::{ServerEvent, SessionConfig};
 use crate::Engine;
 use crate::conversation::Conversation;
 use crate::error::ProtocolError;
-use crate::transcribe::{Heard, LiveRecognizer};
+use crate::transcribe::{Heard, Transcriber};
 
 /// Close codes the service uses.
 const GOING_AWAY: u16 = 1001;
@@ -34,10 +34,11 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
     let conversation = Conversation::new(engine.reception().clone(), session, config.limits.clone())
         .with_tts(config.tts.clone())
         .with_transcription(config.stt.is_some());
-    // A live recogniser follows the visitor's audio on a thread of its own; without one, each
-    // committed utterance is transcribed whole, one at a time.
-    let mut live = config.stt.as_ref().and_then(|s| s.live()).map(Listener::spawn);
-    let mut conversation = conversation.with_live_transcription(live.is_some());
+    // A live recogniser follows the visitor's audio on a thread of its own, started with the
+    // first audio (text-only sessions never pay for a decoder); without one, each committed
+    // utterance is transcribed whole, one at a time.
+    let mut live: Option<Listener> = None;
+    let mut conversation = conversation.with_live_transcription(config.stt.is_some());
     let mut transcribing: Option<(String, tokio::task::JoinHandle<Result<Heard, String>>)> = None;
     if send(&mut socket, conversation.session_created()).await.is_err() {
         return;
@@ -46,8 +47,14 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
     tokio::pin!(expiry);
 
     loop {
+        let (reset, audio) = conversation.take_live_audio();
+        if !audio.is_empty()
+            && live.is_none()
+            && let Some(stt) = &config.stt
+        {
+            live = Some(Listener::spawn(stt.clone()));
+        }
         if let Some(listener) = &live {
-            let (reset, audio) = conversation.take_live_audio();
             listener.send(reset, audio);
         }
         while transcribing.is_none()
@@ -167,12 +174,18 @@ struct Listener {
 }
 
 impl Listener {
-    fn spawn(mut recognizer: Box<dyn LiveRecognizer>) -> Self {
+    /// The recogniser is built on the new thread (loading a decoder takes tens of
+    /// milliseconds); when it cannot be, the thread ends and the session hears of it as a
+    /// closed channel.
+    fn spawn(stt: std::sync::Arc<dyn Transcriber>) -> Self {
         let (heed, orders) = std::sync::mpsc::channel::<Heed>();
         let (tell, said) = tokio::sync::mpsc::unbounded_channel();
         let spawned = std::thread::Builder::new()
             .name("donna-listener".to_owned())
             .spawn(move || {
+                let Some(mut recognizer) = stt.live() else {
+                    return;
+                };
                 let mut caption = String::new();
                 while let Ok(order) = orders.recv() {
                     let report = match order {
