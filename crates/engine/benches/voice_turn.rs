@@ -48,13 +48,7 @@ fn speech(text: &str) -> Vec<i16> {
         .output()
         .expect("espeak-ng")
         .stdout;
-    let rate = u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]);
-    let data = wav.windows(4).position(|w| w == b"data").unwrap() + 8;
-    let pcm: Vec<i16> = wav[data..]
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect();
-    donna_speech::resample::resample(&pcm, rate, 24_000).unwrap()
+    donna_speech::wav::decode_at(&wav, 24_000).unwrap()
 }
 
 async fn serve(stt: OfflineTranscriber) -> String {

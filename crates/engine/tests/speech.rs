@@ -124,15 +124,7 @@ fn speech(text: &str) -> Vec<i16> {
         .output()
         .expect("espeak-ng is installed (scripts/test.sh installs it)");
     assert!(out.status.success());
-    let wav = out.stdout;
-    let rate = u32::from_le_bytes([wav[24], wav[25], wav[26], wav[27]]);
-    // espeak writes a canonical header; its data chunk size is unset when streaming to a pipe.
-    let data = wav.windows(4).position(|w| w == b"data").unwrap() + 8;
-    let samples: Vec<i16> = wav[data..]
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect();
-    donna_speech::resample::resample(&samples, rate, 24_000).unwrap()
+    donna_speech::wav::decode_at(&out.stdout, 24_000).unwrap()
 }
 
 /// Send `pcm` with silence around it, as the microphone would, in 20 ms appends; `paced`, at

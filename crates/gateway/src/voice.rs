@@ -54,43 +54,17 @@ impl AudioFormat {
 
 /// Check a WAV header: PCM or float, 1-2 channels, 8-48 kHz, and some data.
 pub fn check_wav(bytes: &[u8]) -> Result<(), String> {
-    let mut pos = 12;
-    let mut fmt_ok = false;
-    while pos + 8 <= bytes.len() {
-        let id = &bytes[pos..pos + 4];
-        let size =
-            u32::from_le_bytes([bytes[pos + 4], bytes[pos + 5], bytes[pos + 6], bytes[pos + 7]]) as usize;
-        let body = pos + 8;
-        if id == b"fmt " {
-            if size < 16 || body + 16 > bytes.len() {
-                return Err("WAV fmt chunk is truncated".to_owned());
-            }
-            let format = u16::from_le_bytes([bytes[body], bytes[body + 1]]);
-            let channels = u16::from_le_bytes([bytes[body + 2], bytes[body + 3]]);
-            let rate =
-                u32::from_le_bytes([bytes[body + 4], bytes[body + 5], bytes[body + 6], bytes[body + 7]]);
-            if !matches!(format, 1 | 3 | 0xFFFE) {
-                return Err(format!("WAV encoding {format} is not PCM"));
-            }
-            if !(1..=2).contains(&channels) || !(8000..=48_000).contains(&rate) {
-                return Err(format!(
-                    "WAV with {channels} channels at {rate} Hz is not supported"
-                ));
-            }
-            fmt_ok = true;
-        } else if id == b"data" {
-            if !fmt_ok {
-                return Err("WAV data before its fmt chunk".to_owned());
-            }
-            if size == 0 || body >= bytes.len() {
-                return Err("WAV has no audio".to_owned());
-            }
-            return Ok(());
-        }
-        // Chunks are padded to even sizes.
-        pos = body.saturating_add(size).saturating_add(size & 1);
+    let head = donna_speech::wav::header(bytes).map_err(|e| e.to_string())?;
+    if !(1..=2).contains(&head.channels) || !(8000..=48_000).contains(&head.rate) {
+        return Err(format!(
+            "WAV with {} channels at {} Hz is not supported",
+            head.channels, head.rate
+        ));
     }
-    Err("WAV has no data chunk".to_owned())
+    if head.frames == 0 {
+        return Err("WAV has no audio".to_owned());
+    }
+    Ok(())
 }
 
 /// One finished voice turn.
@@ -324,23 +298,8 @@ impl Tts {
 mod tests {
     use super::*;
 
-    pub fn wav(samples: usize) -> Vec<u8> {
-        let data_len = (samples * 2) as u32;
-        let mut out = Vec::new();
-        out.extend_from_slice(b"RIFF");
-        out.extend_from_slice(&(36 + data_len).to_le_bytes());
-        out.extend_from_slice(b"WAVEfmt ");
-        out.extend_from_slice(&16u32.to_le_bytes());
-        out.extend_from_slice(&1u16.to_le_bytes());
-        out.extend_from_slice(&1u16.to_le_bytes());
-        out.extend_from_slice(&24_000u32.to_le_bytes());
-        out.extend_from_slice(&48_000u32.to_le_bytes());
-        out.extend_from_slice(&2u16.to_le_bytes());
-        out.extend_from_slice(&16u16.to_le_bytes());
-        out.extend_from_slice(b"data");
-        out.extend_from_slice(&data_len.to_le_bytes());
-        out.resize(out.len() + samples * 2, 0);
-        out
+    fn wav(samples: usize) -> Vec<u8> {
+        donna_speech::wav::encode(&vec![0; samples], 24_000).unwrap()
     }
 
     #[test]

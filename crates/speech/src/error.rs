@@ -8,6 +8,9 @@ use std::path::PathBuf;
 pub enum SpeechError {
     #[error("speech synthesis produced no audio for this text")]
     NoAudio,
+    /// Audio handed over as a WAV file that is not one, or holds no samples.
+    #[error("unreadable WAV audio: {0}")]
+    Wav(String),
     #[error("resampling failed: {0}")]
     Resample(String),
     /// The whisper model file is not there: the kiosk was set up without it.

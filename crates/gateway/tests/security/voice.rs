@@ -19,22 +19,7 @@ use super::upstreams::{FakeService, Mode, elevenlabs, openai};
 const XI_KEY: &str = "xi-canary-0a1b2c3d4e5f";
 
 fn wav(samples: usize) -> Vec<u8> {
-    let data_len = (samples * 2) as u32;
-    let mut out = Vec::new();
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&16_000u32.to_le_bytes());
-    out.extend_from_slice(&32_000u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    out.resize(out.len() + samples * 2, 0);
-    out
+    donna_speech::wav::encode(&vec![0; samples], 16_000).unwrap()
 }
 
 async fn cloud(openai: &FakeService, tts: Option<&FakeService>, timeout: Duration) -> Server {

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use donna_speech::resample;
 use donna_speech::stt::{Domain, INPUT_RATE};
 
 /// In-domain phrases a front desk hears, using the example clinic's staff and departments.
@@ -88,8 +87,7 @@ pub fn speak(text: &str, condition: &Condition) -> Option<Vec<i16>> {
     if !out.status.success() {
         return None;
     }
-    let (rate, samples) = parse_wav(&out.stdout)?;
-    let mut pcm = resample::resample(&samples, rate, INPUT_RATE).unwrap();
+    let mut pcm = donna_speech::wav::decode_at(&out.stdout, INPUT_RATE).unwrap();
     // Half a second of room tone either side, as a voice activity detector would cut it.
     let pad = vec![0i16; INPUT_RATE as usize / 4];
     pcm = [&pad[..], &pcm, &pad].concat();
@@ -97,22 +95,6 @@ pub fn speak(text: &str, condition: &Condition) -> Option<Vec<i16>> {
         add_pink_noise(&mut pcm, snr, text.len() as u64);
     }
     Some(pcm)
-}
-
-/// Sample rate and samples of a mono PCM16 WAV. espeak-ng writes to a pipe, so its header's
-/// sizes are placeholders: the data runs to the end.
-fn parse_wav(bytes: &[u8]) -> Option<(u32, Vec<i16>)> {
-    if bytes.get(0..4)? != b"RIFF" || bytes.get(8..12)? != b"WAVE" {
-        return None;
-    }
-    let rate = u32::from_le_bytes(bytes.get(24..28)?.try_into().ok()?);
-    let data = bytes.windows(4).position(|w| w == b"data")? + 8;
-    let samples = bytes
-        .get(data..)?
-        .chunks_exact(2)
-        .map(|b| i16::from_le_bytes([b[0], b[1]]))
-        .collect();
-    Some((rate, samples))
 }
 
 /// Mix in pink noise (Paul Kellet's economy filter over white noise from a fixed-seed
