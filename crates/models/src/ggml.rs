@@ -231,19 +231,8 @@ fn plan<'a>(model: &Ct2Model<'a>, hp: &Hparams) -> Result<Vec<Tensor<'a>>, Model
     )?;
     for i in 0..hp.n_audio_layer {
         let (d, s) = (format!("encoder.blocks.{i}"), format!("encoder/layer_{i}"));
-        p.layer_norm(&format!("{d}.attn_ln"), &format!("{s}/self_attention/layer_norm"))?;
-        p.split(
-            &[
-                &format!("{d}.attn.query"),
-                &format!("{d}.attn.key"),
-                &format!("{d}.attn.value"),
-            ],
-            &format!("{s}/self_attention/linear_0"),
-        )?;
-        p.linear(&format!("{d}.attn.out"), &format!("{s}/self_attention/linear_1"))?;
-        p.layer_norm(&format!("{d}.mlp_ln"), &format!("{s}/ffn/layer_norm"))?;
-        p.linear(&format!("{d}.mlp.0"), &format!("{s}/ffn/linear_0"))?;
-        p.linear(&format!("{d}.mlp.2"), &format!("{s}/ffn/linear_1"))?;
+        p.self_attention(&d, &s)?;
+        p.ffn(&d, &s)?;
     }
     p.layer_norm("encoder.ln_post", "encoder/layer_norm")?;
     p.copy(
@@ -253,16 +242,7 @@ fn plan<'a>(model: &Ct2Model<'a>, hp: &Hparams) -> Result<Vec<Tensor<'a>>, Model
     p.copy("decoder.token_embedding.weight", "decoder/embeddings/weight")?;
     for i in 0..hp.n_text_layer {
         let (d, s) = (format!("decoder.blocks.{i}"), format!("decoder/layer_{i}"));
-        p.layer_norm(&format!("{d}.attn_ln"), &format!("{s}/self_attention/layer_norm"))?;
-        p.split(
-            &[
-                &format!("{d}.attn.query"),
-                &format!("{d}.attn.key"),
-                &format!("{d}.attn.value"),
-            ],
-            &format!("{s}/self_attention/linear_0"),
-        )?;
-        p.linear(&format!("{d}.attn.out"), &format!("{s}/self_attention/linear_1"))?;
+        p.self_attention(&d, &s)?;
         p.layer_norm(
             &format!("{d}.cross_attn_ln"),
             &format!("{s}/attention/layer_norm"),
@@ -276,9 +256,7 @@ fn plan<'a>(model: &Ct2Model<'a>, hp: &Hparams) -> Result<Vec<Tensor<'a>>, Model
             &format!("{s}/attention/linear_1"),
         )?;
         p.linear(&format!("{d}.cross_attn.out"), &format!("{s}/attention/linear_2"))?;
-        p.layer_norm(&format!("{d}.mlp_ln"), &format!("{s}/ffn/layer_norm"))?;
-        p.linear(&format!("{d}.mlp.0"), &format!("{s}/ffn/linear_0"))?;
-        p.linear(&format!("{d}.mlp.2"), &format!("{s}/ffn/linear_1"))?;
+        p.ffn(&d, &s)?;
     }
     p.layer_norm("decoder.ln", "decoder/layer_norm")?;
     Ok(p.out)
@@ -291,6 +269,33 @@ struct Planner<'m, 'a> {
 }
 
 impl<'a> Planner<'_, 'a> {
+    /// A block's self-attention: whisper.cpp's query, key and value are one fused CT2 matrix.
+    fn self_attention(&mut self, dst: &str, src: &str) -> Result<(), ModelsError> {
+        self.layer_norm(
+            &format!("{dst}.attn_ln"),
+            &format!("{src}/self_attention/layer_norm"),
+        )?;
+        self.split(
+            &[
+                &format!("{dst}.attn.query"),
+                &format!("{dst}.attn.key"),
+                &format!("{dst}.attn.value"),
+            ],
+            &format!("{src}/self_attention/linear_0"),
+        )?;
+        self.linear(
+            &format!("{dst}.attn.out"),
+            &format!("{src}/self_attention/linear_1"),
+        )
+    }
+
+    /// A block's feed-forward network and its layer norm.
+    fn ffn(&mut self, dst: &str, src: &str) -> Result<(), ModelsError> {
+        self.layer_norm(&format!("{dst}.mlp_ln"), &format!("{src}/ffn/layer_norm"))?;
+        self.linear(&format!("{dst}.mlp.0"), &format!("{src}/ffn/linear_0"))?;
+        self.linear(&format!("{dst}.mlp.2"), &format!("{src}/ffn/linear_1"))
+    }
+
     fn push(&mut self, name: &str, v: &Variable<'a>, dims: Vec<usize>, data: &'a [u8]) {
         self.out.push(Tensor {
             name: name.to_owned(),
