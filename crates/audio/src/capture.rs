@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 use crate::devices::{self, Direction};
 use crate::dsp::{self, EnergyVad, Resampler, VadEvent};
 use crate::echo::{EchoCanceller, EchoSettings, FarEndLink};
-use crate::health::{GlitchCounter, Ready, Reopen, StreamErrors, Watchdog};
+use crate::health::{self, GlitchCounter, Ready, Reopen, StreamErrors, Watchdog};
 use crate::{AudioError, DeviceState, PROCESS_FRAME, PROCESS_RATE, WIRE_RATE};
 
 /// How the microphone is opened and framed.
@@ -207,8 +207,7 @@ impl Capture {
     fn shutdown(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
-            t.thread().unpark();
-            let _ = t.join();
+            health::join_within(t, "microphone");
         }
     }
 }
@@ -254,7 +253,7 @@ impl Worker {
         while !self.stop.load(Ordering::SeqCst) {
             self.state.send_replace(DeviceState::Opening);
             let (error, ran) = match self.open() {
-                Ok(open) => {
+                Ok(mut open) => {
                     self.stats.opens.fetch_add(1, Ordering::Relaxed);
                     self.state.send_replace(DeviceState::Running {
                         device: open.name.clone(),
@@ -266,7 +265,9 @@ impl Worker {
                         let _ = r.send(Ok(()));
                     }
                     let opened = Instant::now();
-                    match self.pump(open, echo.as_mut(), &mut seq) {
+                    let result = self.pump(&mut open, echo.as_mut(), &mut seq);
+                    health::close_aside(open, "microphone");
+                    match result {
                         Ok(()) => break,
                         Err(e) => (e, opened.elapsed()),
                     }
@@ -338,7 +339,7 @@ impl Worker {
     /// Process until the stream fails (`Err`) or capture is stopped (`Ok`).
     fn pump(
         &mut self,
-        mut open: Open,
+        open: &mut Open,
         mut echo: Option<&mut EchoCanceller>,
         seq: &mut u64,
     ) -> Result<(), AudioError> {

@@ -150,6 +150,39 @@ impl Reopen<'_> {
     }
 }
 
+/// How long stopping waits for a device thread before leaving it behind.
+pub(crate) const STOP_WAIT: Duration = Duration::from_secs(2);
+
+/// Close a stream on a thread of its own. Closing a stream whose sound server went away can
+/// block for ever inside libpulse (its mainloop thread waits on the dead connection while
+/// cpal's stream thread holds the lock it needs), and the device thread must go on to open a
+/// new stream, or to stop, whatever happens to the old one.
+pub(crate) fn close_aside<S: Send + 'static>(stream: S, what: &'static str) {
+    let closer = std::thread::Builder::new()
+        .name(format!("{what}-close"))
+        .spawn(move || drop(stream));
+    if let Err(e) = closer {
+        // No thread to spare: the stream is dropped with the closure, here.
+        tracing::warn!(error = %e, what, "closing the stream on this thread");
+    }
+}
+
+/// Join a device thread, waiting at most [`STOP_WAIT`]: stopping audio must not hang the app
+/// (or a test) when a stream is stuck in its sound server. A thread still running then is
+/// left behind, named in a warning.
+pub(crate) fn join_within(thread: std::thread::JoinHandle<()>, what: &'static str) {
+    thread.thread().unpark();
+    let deadline = Instant::now() + STOP_WAIT;
+    while !thread.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    if thread.is_finished() {
+        let _ = thread.join();
+    } else {
+        tracing::warn!(what, "the device thread did not stop in time; left behind");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicU64;
@@ -201,5 +234,34 @@ mod tests {
         assert_eq!(dog.check(2), None, "moving again");
         dog.since -= STALL;
         assert!(dog.check(2).is_some());
+    }
+
+    /// Stands for a stream whose close never returns.
+    struct StuckStream(std::sync::mpsc::Receiver<()>);
+
+    impl Drop for StuckStream {
+        fn drop(&mut self) {
+            let _ = self.0.recv();
+        }
+    }
+
+    #[test]
+    fn a_stuck_stream_neither_blocks_its_thread_nor_the_stop() {
+        let (release, wait) = std::sync::mpsc::channel();
+        // close_aside returns while the close is still blocked.
+        close_aside(StuckStream(wait), "test");
+        // A device thread stuck the same way is left behind after STOP_WAIT.
+        let (release2, wait2) = std::sync::mpsc::channel::<()>();
+        let stuck = std::thread::spawn(move || drop(StuckStream(wait2)));
+        let started = Instant::now();
+        join_within(stuck, "test");
+        let waited = started.elapsed();
+        assert!(waited >= STOP_WAIT && waited < STOP_WAIT * 5, "{waited:?}");
+        // A thread that stops is joined at once.
+        let quick = std::thread::spawn(|| ());
+        let started = Instant::now();
+        join_within(quick, "test");
+        assert!(started.elapsed() < STOP_WAIT);
+        let _ = (release.send(()), release2.send(()));
     }
 }

@@ -27,7 +27,7 @@ use tokio::sync::watch;
 use crate::devices::{self, Direction};
 use crate::dsp::Resampler;
 use crate::echo::FarEnd;
-use crate::health::{GlitchCounter, Ready, Reopen, StreamErrors, Watchdog};
+use crate::health::{self, GlitchCounter, Ready, Reopen, StreamErrors, Watchdog};
 use crate::slot::Slot;
 use crate::{AudioError, DeviceState, PROCESS_RATE, WIRE_RATE, WIRE_SAMPLES_PER_MS};
 
@@ -291,8 +291,7 @@ impl Player {
     fn shutdown(&mut self) {
         self.shared.shutdown.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
-            t.thread().unpark();
-            let _ = t.join();
+            health::join_within(t, "speaker");
         }
     }
 }
@@ -328,7 +327,7 @@ impl SinkWorker {
                     }
                     let opened = Instant::now();
                     let message = self.watch(&errors);
-                    drop(sink);
+                    health::close_aside(sink, "speaker");
                     let Some(message) = message else { break };
                     let error = AudioError::Stream {
                         direction: "output",
