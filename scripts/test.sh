@@ -12,7 +12,7 @@ TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo
-check_disk 6
+check_disk 5
 if ! command -v tauri-driver >/dev/null 2>&1; then
   say "installing tauri-driver"
   cargo install tauri-driver --locked --quiet

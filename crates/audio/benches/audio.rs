@@ -13,22 +13,7 @@ use donna_audio::capture::Pipeline;
 use donna_audio::dsp::{self, EnergyVad, Resampler};
 use donna_audio::{Capture, CaptureConfig, EchoCanceller, EchoSettings, PROCESS_RATE, Player, PlayerConfig};
 
-fn voice(rate: u32, secs: f32, seed: u32) -> Vec<f32> {
-    let mut seed = seed;
-    let mut phase = 0.0f32;
-    (0..(rate as f32 * secs) as usize)
-        .map(|i| {
-            let t = i as f32 / rate as f32;
-            let f0 = 150.0 + 70.0 * (2.0 * std::f32::consts::PI * 0.9 * t).sin();
-            phase += 2.0 * std::f32::consts::PI * f0 / rate as f32;
-            let harmonics: f32 = (1..8).map(|h| (phase * h as f32).sin() / h as f32).sum();
-            let syllables = (2.0 * std::f32::consts::PI * 2.5 * t).sin().max(0.0);
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let noise = ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.05;
-            0.3 * syllables * (harmonics + noise)
-        })
-        .collect()
-}
+use donna_audio::signal::speech_like as voice;
 
 /// Capture work per 20 ms of audio, offline: device rate → 48 kHz → (echo cancellation) →
 /// 24 kHz → PCM16 frame → wire bytes.

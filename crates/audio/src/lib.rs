@@ -9,6 +9,7 @@
 //! | `health` | which stream errors end a stream, and the stall watchdog |
 //! | [`dsp`] | sample conversion, the resampler wrapper, level meter, energy VAD, signal measures (RMS, correlation, ERLE) |
 //! | [`wav`] | WAV files in and out, for tests, benchmarks and the doctor |
+//! | [`virtual_devices`], [`signal`] | for tests and benchmarks: the virtual devices, what they played, a speech-like signal |
 //! | [`doctor`] | the audio part of `donna doctor`: devices, a tone played and recorded back, levels |
 //!
 //! It knows nothing of the realtime protocol: it takes and gives PCM16 bytes and reports
@@ -24,6 +25,7 @@ pub mod doctor;
 pub mod dsp;
 pub mod echo;
 pub mod playback;
+pub mod signal;
 pub mod virtual_devices;
 pub mod wav;
 

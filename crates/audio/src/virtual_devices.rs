@@ -8,6 +8,27 @@ use std::time::Duration;
 
 use crate::{AudioError, dsp};
 
+/// Whether the virtual devices are up (a PulseAudio server answers at `PULSE_SERVER`). Tests
+/// that need them skip without them, saying how to start them; where `CI` is set they must be
+/// up, so a CI run cannot pass by skipping.
+pub fn running() -> bool {
+    let up = std::env::var_os("PULSE_SERVER").is_some()
+        && Command::new("pactl")
+            .arg("info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+    if !up {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must start the virtual audio devices (scripts/start-audio.sh)"
+        );
+        eprintln!("skipped: no PulseAudio (run `source scripts/start-audio.sh` first)");
+    }
+    up
+}
+
 /// Records the virtual speaker's monitor as mono PCM16 at a chosen rate until finished.
 #[derive(Debug)]
 pub struct SinkRecorder {

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -19,22 +19,7 @@ static DEVICES: Mutex<()> = Mutex::new(());
 /// The device lock, or `None` (test skipped) when no virtual devices were started. CI always
 /// starts them, so there a missing server fails the test instead.
 fn devices() -> Option<MutexGuard<'static, ()>> {
-    let up = std::env::var_os("PULSE_SERVER").is_some()
-        && Command::new("pactl")
-            .arg("info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-    if !up {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must start the virtual audio devices (scripts/start-audio.sh)"
-        );
-        eprintln!("skipped: no PulseAudio (run `source scripts/start-audio.sh` first)");
-        return None;
-    }
-    Some(DEVICES.lock().unwrap_or_else(|e| e.into_inner()))
+    donna_audio::virtual_devices::running().then(|| DEVICES.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -43,24 +28,8 @@ fn tmp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A speech-like test signal: a gliding harmonic voice with syllable-like envelope and a
-/// little noise, so correlation has one clear peak.
 fn voice(rate: u32, secs: f32) -> Vec<f32> {
-    let n = (rate as f32 * secs) as usize;
-    let mut seed = 7u32;
-    let mut phase = 0.0f32;
-    (0..n)
-        .map(|i| {
-            let t = i as f32 / rate as f32;
-            let f0 = 140.0 + 60.0 * (2.0 * std::f32::consts::PI * 0.7 * t).sin();
-            phase += 2.0 * std::f32::consts::PI * f0 / rate as f32;
-            let harmonics: f32 = (1..6).map(|h| (phase * h as f32).sin() / h as f32).sum();
-            let envelope = 0.5 + 0.5 * (2.0 * std::f32::consts::PI * 3.0 * t).sin().abs();
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let noise = ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 0.02;
-            0.25 * envelope * harmonics + noise
-        })
-        .collect()
+    donna_audio::signal::speech_like(rate, secs, 7)
 }
 
 fn to_i16(x: &[f32]) -> Vec<i16> {

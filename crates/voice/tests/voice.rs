@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -27,19 +26,7 @@ use tokio_tungstenite::tungstenite::Message;
 static DEVICES: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn devices() -> Option<tokio::sync::MutexGuard<'static, ()>> {
-    let up = std::env::var_os("PULSE_SERVER").is_some()
-        && Command::new("pactl")
-            .arg("info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-    if !up {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must start the virtual audio devices (scripts/start-audio.sh)"
-        );
-        eprintln!("skipped: no PulseAudio (run `source scripts/start-audio.sh` first)");
+    if !donna_audio::virtual_devices::running() {
         return None;
     }
     Some(DEVICES.lock().await)
@@ -51,18 +38,10 @@ fn tmp(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A speech-like signal: a gliding harmonic voice with a syllable rhythm.
 fn voice(rate: u32, secs: f32) -> Vec<i16> {
-    let mut phase = 0.0f32;
-    (0..(rate as f32 * secs) as usize)
-        .map(|i| {
-            let t = i as f32 / rate as f32;
-            let f0 = 140.0 + 60.0 * (2.0 * std::f32::consts::PI * 0.7 * t).sin();
-            phase += 2.0 * std::f32::consts::PI * f0 / rate as f32;
-            let harmonics: f32 = (1..6).map(|h| (phase * h as f32).sin() / h as f32).sum();
-            let envelope = 0.4 + 0.6 * (2.0 * std::f32::consts::PI * 3.0 * t).sin().abs();
-            dsp::f32_to_i16(0.3 * envelope * harmonics)
-        })
+    donna_audio::signal::speech_like(rate, secs, 7)
+        .into_iter()
+        .map(dsp::f32_to_i16)
         .collect()
 }
 
