@@ -209,7 +209,11 @@ fn speech_recognition(
         }
     };
     let work_dir = settings.data_dir.join("speech");
-    match donna_engine::OfflineTranscriber::new(profile, &work_dir, whisper.as_deref()) {
+    let whisper = whisper.as_deref().map(|path| donna_engine::WhisperModel {
+        path,
+        threads: settings.whisper_threads,
+    });
+    match donna_engine::OfflineTranscriber::new(profile, &work_dir, whisper) {
         Ok(stt) => {
             tracing::info!(accurate = stt.accurate, "offline speech recognition ready");
             Some(Arc::new(stt))

@@ -192,6 +192,10 @@ pub struct Settings {
     pub output_device: Option<String>,
     /// The offline voice's rate (`DONNA_VOICE_SPEED`, 0.5 to 2.0; 1.0 is the voice's own).
     pub voice_speed: f32,
+    /// CPU threads for whisper, the accurate recogniser (`DONNA_WHISPER_THREADS`, 1 to 8): by
+    /// default two where the machine has two cores, which halves the wait after a sentence the
+    /// fast path does not know, one on a single core.
+    pub whisper_threads: usize,
     /// How the offline voice says words it gets wrong (`DONNA_VOICE_LEXICON`, e.g.
     /// `Okafor=Oh kah for,Nguyen=Win`; the config file's `[voice_lexicon]` table).
     pub voice_lexicon: Vec<(String, String)>,
@@ -601,6 +605,11 @@ impl Settings {
             (None, Some(v)) => speed("voice_speed (config file)", &v.to_string())?,
             (None, None) => 1.0,
         };
+        let whisper_threads = match (env.get("DONNA_WHISPER_THREADS"), file.whisper_threads) {
+            (Some(v), _) => threads("DONNA_WHISPER_THREADS", v)?,
+            (None, Some(v)) => threads("whisper_threads (config file)", &v.to_string())?,
+            (None, None) => std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
+        };
         let voice_lexicon = match env.get("DONNA_VOICE_LEXICON") {
             Some(v) => lexicon("DONNA_VOICE_LEXICON", v)?,
             None => file
@@ -653,6 +662,7 @@ impl Settings {
             rate_limits,
             input_device,
             voice_speed,
+            whisper_threads,
             voice_lexicon,
             output_device,
             config_file: None,
@@ -678,6 +688,16 @@ fn speed(name: &str, value: &str) -> Result<f32, ConfigError> {
         _ => Err(ConfigError::invalid(
             name,
             format!("expected a number from 0.5 to 2.0, got \"{value}\""),
+        )),
+    }
+}
+
+fn threads(name: &str, value: &str) -> Result<usize, ConfigError> {
+    match value.trim().parse::<usize>() {
+        Ok(n) if (1..=8).contains(&n) => Ok(n),
+        _ => Err(ConfigError::invalid(
+            name,
+            format!("expected a whole number of threads from 1 to 8, got \"{value}\""),
         )),
     }
 }
@@ -1074,10 +1094,30 @@ mod tests {
         .unwrap();
         assert_eq!(s.voice_speed, 1.2);
         assert_eq!(s.voice_lexicon[1], ("Nguyen".to_owned(), "Win".to_owned()));
-        for (name, value) in [("DONNA_VOICE_SPEED", "9"), ("DONNA_VOICE_LEXICON", "Okafor")] {
+        for (name, value) in [
+            ("DONNA_VOICE_SPEED", "9"),
+            ("DONNA_VOICE_LEXICON", "Okafor"),
+            ("DONNA_WHISPER_THREADS", "0"),
+            ("DONNA_WHISPER_THREADS", "two"),
+        ] {
             let err = resolve(&[(name, value)]).unwrap_err().to_string();
             assert!(err.starts_with(&format!("{name}: expected")), "{err}");
         }
+    }
+
+    #[test]
+    fn whisper_threads_default_to_at_most_two_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(resolve(&[]).unwrap().whisper_threads, cores.min(2));
+        assert_eq!(
+            resolve(&[("DONNA_WHISPER_THREADS", "1")])
+                .unwrap()
+                .whisper_threads,
+            1
+        );
+        let file = FileConfig::parse("whisper_threads = 3").unwrap();
+        let s = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap();
+        assert_eq!(s.whisper_threads, 3);
     }
 
     #[test]

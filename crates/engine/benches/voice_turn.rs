@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use donna_desk::Reception;
-use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber};
+use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber, WhisperModel};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -156,10 +156,12 @@ fn main() {
     runtime.block_on(async {
         let profile = donna_desk::Desk::load(None).unwrap().profile().clone();
         let work = tempfile::tempdir().unwrap();
-        let both = OfflineTranscriber::new(&profile, &work.path().join("a"), Some(&model)).unwrap();
-        let whisper = OfflineTranscriber::new(&profile, &work.path().join("b"), Some(&model))
-            .unwrap()
-            .always_accurate();
+        let both = OfflineTranscriber::new(&profile, &work.path().join("a"), Some(WhisperModel::at(&model)))
+            .unwrap();
+        let whisper =
+            OfflineTranscriber::new(&profile, &work.path().join("b"), Some(WhisperModel::at(&model)))
+                .unwrap()
+                .always_accurate();
         let urls = [
             ("recogniser", serve(both).await),
             ("whisper only", serve(whisper).await),

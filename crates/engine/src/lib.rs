@@ -26,7 +26,7 @@ mod ids;
 pub use conversation::Limits;
 pub use error::{EngineError, ProtocolError};
 pub use keys::Keys;
-pub use transcribe::{Heard, LiveRecognizer, OfflineTranscriber, Transcriber};
+pub use transcribe::{Heard, LiveRecognizer, OfflineTranscriber, Transcriber, WhisperModel};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

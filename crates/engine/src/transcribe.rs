@@ -54,25 +54,42 @@ pub struct OfflineTranscriber {
     pub accurate: bool,
 }
 
+/// The installed whisper model and how many CPU threads it may use.
+#[derive(Debug, Clone, Copy)]
+pub struct WhisperModel<'a> {
+    pub path: &'a std::path::Path,
+    pub threads: usize,
+}
+
+impl<'a> WhisperModel<'a> {
+    /// The model at `path`, with whisper's default threads.
+    pub fn at(path: &'a std::path::Path) -> Self {
+        Self {
+            path,
+            threads: donna_speech::stt::WhisperOptions::default().threads,
+        }
+    }
+}
+
 impl OfflineTranscriber {
     /// Build the domain model for `profile` in `work_dir` and load the recognisers; whisper only
-    /// when `whisper_model` is given (the model is installed).
+    /// when a model is given (it is installed).
     pub fn new(
         profile: &donna_desk::profile::Profile,
         work_dir: &std::path::Path,
-        whisper_model: Option<&std::path::Path>,
+        whisper_model: Option<WhisperModel<'_>>,
     ) -> Result<Self, donna_speech::SpeechError> {
         use donna_speech::stt::{DomainModel, FastRecognizer, Recognizer, Whisper, WhisperOptions};
         let domain = domain_of(profile);
         let model = DomainModel::build(&domain, work_dir)?;
         let fast = FastRecognizer::new(&model)?;
         let whisper = whisper_model
-            .map(|path| {
+            .map(|model| {
                 Whisper::new(
-                    path,
+                    model.path,
                     WhisperOptions {
                         prompt: domain.whisper_prompt(),
-                        ..WhisperOptions::default()
+                        threads: model.threads,
                     },
                 )
             })

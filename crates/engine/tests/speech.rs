@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use donna_desk::Reception;
-use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber};
+use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber, WhisperModel};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -62,7 +62,7 @@ async fn engine(whisper: PathBuf, live: bool) -> Desk {
     let thursday: jiff::Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
     let desk = donna_desk::Desk::load(None).unwrap().with_fixed_time(thursday);
     let work = tempfile::tempdir().unwrap();
-    let stt = OfflineTranscriber::new(desk.profile(), work.path(), Some(&whisper)).unwrap();
+    let stt = OfflineTranscriber::new(desk.profile(), work.path(), Some(WhisperModel::at(&whisper))).unwrap();
     let store = donna_desk::store::Store::open_in_memory().unwrap();
     let reception = Arc::new(Reception::new(desk, store, Vec::new()));
     let engine = Engine::new(

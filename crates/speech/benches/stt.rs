@@ -4,7 +4,7 @@
 //!
 //! Run: `DONNA_WHISPER_MODEL=/path/to/ggml-tiny.en-q8_0.bin cargo bench -p donna-speech --bench stt`
 //! (without the variable only the fast path is measured). `DONNA_BENCH_VERBOSE=1` prints every
-//! utterance; `DONNA_WHISPER_THREADS=2` gives whisper two threads (default one).
+//! utterance; `DONNA_WHISPER_THREADS=N` gives whisper N threads (default: up to two, one per core).
 
 #[path = "../tests/util/mod.rs"]
 mod util;
@@ -124,7 +124,7 @@ fn main() {
     let threads: usize = std::env::var("DONNA_WHISPER_THREADS")
         .ok()
         .and_then(|t| t.parse().ok())
-        .unwrap_or(1);
+        .unwrap_or(WhisperOptions::default().threads);
     let whisper = util::whisper_model().map(|path| {
         let options = WhisperOptions {
             threads,

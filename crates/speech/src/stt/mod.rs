@@ -12,6 +12,7 @@
 //! thread. Voice activity detection (when an utterance starts and ends) is the engine's.
 
 pub mod arpa;
+pub mod cpu;
 pub mod domain;
 pub mod fast;
 mod lexicon;
@@ -74,6 +75,8 @@ pub struct Recognizer {
     whisper: Option<Arc<Whisper>>,
     /// See [`FAST_CONFIDENCE`].
     pub threshold: f32,
+    /// The cores' work since the utterance started: whisper's threads follow what was free.
+    started: Option<cpu::CpuSnapshot>,
 }
 
 impl Recognizer {
@@ -85,22 +88,29 @@ impl Recognizer {
             fast,
             whisper,
             threshold: FAST_CONFIDENCE,
+            started: None,
         }
     }
 
     /// Begin an utterance (speech started).
     pub fn start(&mut self) -> Result<(), SpeechError> {
+        self.started = cpu::CpuSnapshot::now();
         self.fast.start()
     }
 
     /// More speech (PCM16 mono 24 kHz); returns the live caption so far.
     pub fn feed(&mut self, pcm: &[i16]) -> Result<String, SpeechError> {
+        // The first audio after a finish starts the next utterance.
+        if self.started.is_none() {
+            self.started = cpu::CpuSnapshot::now();
+        }
         self.fast.feed(pcm)
     }
 
     /// Speech stopped: the transcript of the utterance.
     pub fn finish(&mut self) -> Result<Transcript, SpeechError> {
         let started = Instant::now();
+        let started_at = self.started.take();
         let fast = self.fast.finish()?;
         let accept = fast.in_domain && fast.confidence >= self.threshold;
         match &self.whisper {
@@ -111,7 +121,8 @@ impl Recognizer {
                     .iter()
                     .map(|&s| f32::from(s) / 32768.0)
                     .collect();
-                let mut transcript = whisper.transcribe_16k(&audio)?;
+                let threads = cpu::threads_for(whisper.max_threads(), started_at.as_ref());
+                let mut transcript = whisper.transcribe_16k_with(&audio, threads)?;
                 transcript.elapsed = started.elapsed();
                 Ok(transcript)
             }
