@@ -10,7 +10,7 @@ use jiff::civil::{Date, Weekday};
 
 use crate::hours::{Status, speak_time};
 use crate::profile::{Profile, StaffMember};
-use crate::text::{contains_phrase, mentions_any, words};
+use crate::text::{contains_phrase, find_joined, mentions_any, squash, words};
 
 const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor"];
 pub(crate) const HOURS_WORDS: &[&str] = &[
@@ -157,45 +157,37 @@ pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
 }
 
 /// The words of the message that belong to some staff member's name or alias: the query a
-/// visitor really made ("doctor okafor"), without the rest of the sentence.
+/// visitor really made ("doctor okafor"), without the rest of the sentence. A hyphenated or
+/// apostrophed name counts by its pieces too, as speech writes them ("smith jones", "o connor").
 pub(crate) fn staff_words(profile: &Profile, w: &[String]) -> String {
     let known: std::collections::HashSet<String> = profile
         .staff
         .iter()
         .flat_map(|m| std::iter::once(&m.name).chain(&m.aliases))
         .flat_map(|n| words(n))
+        .flat_map(|n| {
+            let pieces: Vec<String> = n.split(['-', '\'']).map(squash).collect();
+            std::iter::once(squash(&n)).chain(pieces)
+        })
+        .filter(|n| !n.is_empty())
         .collect();
     w.iter()
-        .filter(|t| known.contains(*t) || known.iter().any(|k| sounds_like(t, k)))
+        .filter(|t| {
+            let t = squash(t);
+            known.contains(&t) || known.iter().any(|k| sounds_like(&t, k))
+        })
         .cloned()
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Staff the message names. A full name beats an alias, which beats a surname, which beats a
-/// first name, so "Maria Chen" picks one person while "Maria" asks which Maria.
+/// first name, so "Maria Chen" picks one person while "Maria" asks which Maria. Names are
+/// compared however speech splits them ("Mary Kate Smith Jones" for "Mary-Kate Smith-Jones").
 pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember> {
     let mut best: Vec<(&StaffMember, u8)> = Vec::new();
     for member in &profile.staff {
-        let name = words(&member.name);
-        let name: Vec<String> = name
-            .into_iter()
-            .filter(|t| !TITLES.contains(&t.as_str()))
-            .collect();
-        let score = if contains_phrase(w, &name) {
-            4
-        } else if member.aliases.iter().any(|a| contains_phrase(w, &words(a))) {
-            3
-        } else if name.len() > 1 && name.last().is_some_and(|last| w.contains(last)) {
-            2
-        } else if name.first().is_some_and(|first| w.contains(first)) {
-            1
-        } else if name.iter().any(|n| w.iter().any(|t| sounds_like(t, n))) {
-            // A misheard or misspelt name ("Okafur", "Lopes"): the weakest evidence.
-            1
-        } else {
-            0
-        };
+        let score = name_score(member, w);
         if score > 0 {
             best.push((member, score));
         }
@@ -204,6 +196,41 @@ pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p 
     best.into_iter()
         .filter(|&(_, s)| s == top)
         .map(|(m, _)| m)
+        .collect()
+}
+
+/// How strongly the words `w` name `member`: 4 full name, 3 alias, 2 surname, 1 first name or a
+/// close spelling, 0 not at all.
+fn name_score(member: &StaffMember, w: &[String]) -> u8 {
+    let parts = name_parts(&member.name);
+    let full: Vec<String> = parts.concat();
+    if find_joined(w, &full).is_some() {
+        4
+    } else if member.aliases.iter().any(|a| find_joined(w, &words(a)).is_some()) {
+        3
+    } else if parts.len() > 1 && parts.last().is_some_and(|last| find_joined(w, last).is_some()) {
+        2
+    } else if parts.first().is_some_and(|first| find_joined(w, first).is_some()) {
+        1
+    } else if full.iter().any(|n| w.iter().any(|t| sounds_like(t, n))) {
+        // A misheard or misspelt name ("Okafur", "Lopes"): the weakest evidence.
+        1
+    } else {
+        0
+    }
+}
+
+/// The words of each space-separated part of a name, titles left out: "Dr. Mary-Kate
+/// Smith-Jones" → [["mary-kate"], ["smith-jones"]].
+fn name_parts(name: &str) -> Vec<Vec<String>> {
+    name.split_whitespace()
+        .map(|part| {
+            words(part)
+                .into_iter()
+                .filter(|t| !TITLES.contains(&t.as_str()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|part| !part.is_empty())
         .collect()
 }
 
@@ -440,5 +467,29 @@ mod fuzzy_tests {
         assert_eq!(ids("Priya Sha please"), ["priya-shah"]);
         assert!(ids("I would like some water").is_empty());
         assert!(ids("where is the park").is_empty());
+    }
+
+    #[test]
+    fn names_match_however_speech_splits_them() {
+        let text = EXAMPLE_PROFILE
+            .replace("name = \"Priya Shah\"", "name = \"Mary-Kate Smith-Jones\"")
+            .replace("name = \"Tom Becker\"", "name = \"Siobhan O'Connor\"");
+        let p = Profile::parse(&text, "example").unwrap();
+        let ids = |q: &str| {
+            matching_staff(&p, &words(q))
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("here to see Mary Kate Smith Jones"), ["priya-shah"]);
+        assert_eq!(ids("a parcel for smith jones"), ["priya-shah"]);
+        assert_eq!(ids("here to see marykate"), ["priya-shah"]);
+        assert_eq!(ids("a message for O Connor"), ["tom-becker"]);
+        assert_eq!(ids("a message for O’Connor"), ["tom-becker"]);
+        // The lookup query keeps the pieces, so the tool finds the same person.
+        assert_eq!(
+            staff_words(&p, &words("where is Mary Kate Smith Jones today")),
+            "mary kate smith jones"
+        );
     }
 }

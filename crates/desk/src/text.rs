@@ -60,6 +60,35 @@ fn base_letter(c: char) -> char {
     }
 }
 
+/// `word` without the marks inside it: "o'connor" → "oconnor", "smith-jones" → "smithjones".
+pub fn squash(word: &str) -> String {
+    word.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+/// Where the words `needle` occur in `haystack` however they are split or joined, as the range
+/// of haystack indices: "mary kate smith jones" holds "mary-kate smith-jones", and "o connor"
+/// holds "o'connor". Speech recognisers drop hyphens and split names at apostrophes, so names
+/// are compared letters to letters.
+pub fn find_joined(haystack: &[String], needle: &[String]) -> Option<std::ops::Range<usize>> {
+    let target: String = needle.iter().map(|n| squash(n)).collect();
+    if target.is_empty() {
+        return None;
+    }
+    for start in 0..haystack.len() {
+        let mut joined = String::new();
+        for (end, word) in haystack.iter().enumerate().skip(start) {
+            joined.push_str(&squash(word));
+            if joined == target {
+                return Some(start..end + 1);
+            }
+            if !target.starts_with(&joined) {
+                break;
+            }
+        }
+    }
+    None
+}
+
 /// True when the word sequence `needle` occurs contiguously in `haystack`.
 pub fn contains_phrase(haystack: &[String], needle: &[String]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
@@ -94,6 +123,20 @@ mod tests {
         assert_eq!(words("Straße Œuvre"), ["strasse", "oeuvre"]);
         // Other scripts are kept as they are, only lower-cased.
         assert_eq!(words("Дмитрий 李"), ["дмитрий", "李"]);
+    }
+
+    #[test]
+    fn joined_names_match_however_they_are_split() {
+        let h = words("here to see mary kate smith jones at two");
+        assert_eq!(find_joined(&h, &words("Mary-Kate Smith-Jones")), Some(3..7));
+        assert_eq!(
+            find_joined(&words("for o connor"), &words("O'Connor")),
+            Some(1..3)
+        );
+        assert_eq!(find_joined(&words("for oconnor"), &words("O'Connor")), Some(1..2));
+        assert_eq!(find_joined(&h, &words("Kate Smith")), Some(4..6));
+        assert_eq!(find_joined(&h, &words("Smithers")), None);
+        assert_eq!(find_joined(&h, &[]), None);
     }
 
     #[test]
