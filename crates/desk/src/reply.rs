@@ -5,6 +5,8 @@
 //! Every branch reads only the profile, so a different business gets the right answers by
 //! changing its TOML, not this code.
 
+use std::collections::HashSet;
+
 use jiff::Zoned;
 use jiff::civil::{Date, Weekday};
 
@@ -13,6 +15,22 @@ use crate::profile::{Profile, StaffMember};
 use crate::text::{contains_phrase, find_joined, mentions_any, squash, words};
 
 const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor"];
+/// Everyday English words that are also given names or surnames somewhere ("An", "Will", "May").
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "for", "from", "have", "he", "her",
+    "him", "i", "if", "in", "is", "it", "may", "me", "my", "no", "not", "of", "on", "or", "our", "she", "so",
+    "the", "to", "up", "us", "we", "will", "with", "yes", "you",
+];
+/// Words just before a name: "here to see An", "a message for Park", "Dr Park".
+const NAME_CUES: &[&str] = &[
+    "see", "with", "for", "to", "meet", "meeting", "visiting", "ask", "tell", "find", "call", "page",
+];
+/// Words that may follow a name, where they could not follow the article or noun it also is
+/// ("for An at two", but "for an interview").
+const AFTER_NAME: &[&str] = &[
+    "at", "please", "today", "now", "that", "about", "and", "in", "from", "is", "thanks", "thank", "who",
+    "if", "i", "i'm", "here", "for", "on",
+];
 pub(crate) const HOURS_WORDS: &[&str] = &[
     "open",
     "opening",
@@ -160,7 +178,7 @@ pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
 /// visitor really made ("doctor okafor"), without the rest of the sentence. A hyphenated or
 /// apostrophed name counts by its pieces too, as speech writes them ("smith jones", "o connor").
 pub(crate) fn staff_words(profile: &Profile, w: &[String]) -> String {
-    let known: std::collections::HashSet<String> = profile
+    let known: HashSet<String> = profile
         .staff
         .iter()
         .flat_map(|m| std::iter::once(&m.name).chain(&m.aliases))
@@ -185,9 +203,10 @@ pub(crate) fn staff_words(profile: &Profile, w: &[String]) -> String {
 /// first name, so "Maria Chen" picks one person while "Maria" asks which Maria. Names are
 /// compared however speech splits them ("Mary Kate Smith Jones" for "Mary-Kate Smith-Jones").
 pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember> {
+    let everyday = everyday_words(profile);
     let mut best: Vec<(&StaffMember, u8)> = Vec::new();
     for member in &profile.staff {
-        let score = name_score(member, w);
+        let score = name_score(member, w, &everyday);
         if score > 0 {
             best.push((member, score));
         }
@@ -201,23 +220,70 @@ pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p 
 
 /// How strongly the words `w` name `member`: 4 full name, 3 alias, 2 surname, 1 first name or a
 /// close spelling, 0 not at all.
-fn name_score(member: &StaffMember, w: &[String]) -> u8 {
+fn name_score(member: &StaffMember, w: &[String], everyday: &HashSet<String>) -> u8 {
     let parts = name_parts(&member.name);
     let full: Vec<String> = parts.concat();
-    if find_joined(w, &full).is_some() {
+    let named = |name: &[String]| find_joined(w, name).is_some_and(|at| said_as_name(w, at, name, everyday));
+    if named(&full) {
         4
-    } else if member.aliases.iter().any(|a| find_joined(w, &words(a)).is_some()) {
+    } else if member.aliases.iter().any(|a| named(&words(a))) {
         3
-    } else if parts.len() > 1 && parts.last().is_some_and(|last| find_joined(w, last).is_some()) {
+    } else if parts.len() > 1 && parts.last().is_some_and(|last| named(last)) {
         2
-    } else if parts.first().is_some_and(|first| find_joined(w, first).is_some()) {
+    } else if parts.first().is_some_and(|first| named(first)) {
         1
-    } else if full.iter().any(|n| w.iter().any(|t| sounds_like(t, n))) {
-        // A misheard or misspelt name ("Okafur", "Lopes"): the weakest evidence.
+    } else if full.iter().any(|n| {
+        !everyday.contains(&squash(n))
+            && w.iter()
+                .any(|t| !everyday.contains(&squash(t)) && sounds_like(t, n))
+    }) {
+        // A misheard or misspelt name ("Okafur", "Lopes"): the weakest evidence, so never a
+        // word the desk knows otherwise ("parking" is not a misheard "Park").
         1
     } else {
         0
     }
+}
+
+/// Whether the words at `at` are meant as the name `name`. A name that is also an everyday word
+/// ("An", "Will", a surname like "Park" in a profile with a parking FAQ) counts only where a name
+/// is expected: after "see", "with", "for", a title..., and not followed by the noun it would
+/// otherwise introduce ("an appointment"), or as the whole reply ("An.").
+fn said_as_name(
+    w: &[String],
+    at: std::ops::Range<usize>,
+    name: &[String],
+    everyday: &HashSet<String>,
+) -> bool {
+    if name.len() > 1 || name.iter().all(|n| !everyday.contains(&squash(n))) {
+        return true;
+    }
+    let alone = w
+        .iter()
+        .enumerate()
+        .all(|(i, t)| at.contains(&i) || TITLES.contains(&t.as_str()) || t == "please");
+    let before = at.start.checked_sub(1).and_then(|i| w.get(i)).map(String::as_str);
+    let after = w.get(at.end).map(String::as_str);
+    let cued = before.is_some_and(|b| NAME_CUES.contains(&b) || TITLES.contains(&b));
+    let ends = after.is_none_or(|a| AFTER_NAME.contains(&a));
+    alone || (cued && ends)
+}
+
+/// Words a visitor says in passing that are also names: common English function words, and the
+/// profile's own vocabulary (FAQ keywords, department names).
+fn everyday_words(profile: &Profile) -> HashSet<String> {
+    let profile_words = profile
+        .faq
+        .iter()
+        .flat_map(|f| f.keywords.iter())
+        .chain(profile.departments.iter().map(|d| &d.name))
+        .flat_map(|k| words(k))
+        .map(|k| squash(&k));
+    FUNCTION_WORDS
+        .iter()
+        .map(|w| (*w).to_owned())
+        .chain(profile_words)
+        .collect()
 }
 
 /// The words of each space-separated part of a name, titles left out: "Dr. Mary-Kate
@@ -467,6 +533,35 @@ mod fuzzy_tests {
         assert_eq!(ids("Priya Sha please"), ["priya-shah"]);
         assert!(ids("I would like some water").is_empty());
         assert!(ids("where is the park").is_empty());
+    }
+
+    #[test]
+    fn names_that_are_everyday_words_need_a_name_position() {
+        let text = EXAMPLE_PROFILE
+            .replace(
+                "name = \"Priya Shah\"",
+                "name = \"Nguyen Van An\"\naliases = [\"An\"]",
+            )
+            .replace("name = \"Tom Becker\"", "name = \"Dr. Helen Park\"");
+        let p = Profile::parse(&text, "example").unwrap();
+        let ids = |q: &str| {
+            matching_staff(&p, &words(q))
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("I'm here to see An"), ["priya-shah"]);
+        assert_eq!(ids("a message for An that I'm late"), ["priya-shah"]);
+        assert_eq!(ids("An"), ["priya-shah"]);
+        assert!(ids("I have an appointment").is_empty());
+        assert!(ids("I'm here for an interview").is_empty());
+        assert!(ids("is there an accessible toilet").is_empty());
+        assert_eq!(ids("I have an appointment with Maria Chen"), ["maria-chen"]);
+        // "park" is a parking keyword of the profile: a name only where a name goes.
+        assert!(ids("where can I park").is_empty());
+        assert!(ids("is there parking").is_empty());
+        assert_eq!(ids("where can I find Dr. Park"), ["tom-becker"]);
+        assert_eq!(ids("here to see Helen"), ["tom-becker"]);
     }
 
     #[test]
