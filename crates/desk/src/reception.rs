@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::events::DeskEvent;
-use crate::profile::StaffMember;
+use crate::profile::{Profile, StaffMember};
 use crate::reply::{hours_answer, matching_staff, staff_directions};
 use crate::store::{NewVisit, Store, Visit};
-use crate::text::{contains_phrase, words};
+use crate::text::{contains_phrase, mentions_any, words};
 use crate::time_words::{find_time, format_time};
 use crate::tools::{self, MAX_TEXT_CHARS, error, optional_text_arg, person_name, text_arg};
 use crate::{Desk, DeskError};
@@ -241,16 +241,9 @@ impl Reception {
             "front desk" | "reception" | "anyone" | "staff"
         );
         let staff = if front_desk {
-            self.desk
-                .profile()
-                .staff
-                .iter()
-                .find(|s| s.department == "reception")
-                .ok_or_else(|| {
-                    ToolError::Refused(
-                        "no front-desk staff in the profile; name a member of staff".to_owned(),
-                    )
-                })?
+            front_desk_staff(self.desk.profile()).ok_or_else(|| {
+                ToolError::Refused("no front-desk staff in the profile; name a member of staff".to_owned())
+            })?
         } else {
             self.resolve_staff(&who)?
         };
@@ -357,6 +350,27 @@ impl From<DeskError> for ToolError {
     fn from(e: DeskError) -> Self {
         ToolError::Internal(e)
     }
+}
+
+/// What a department or role is called when it is the front desk.
+const FRONT_DESK_WORDS: &[&str] = &["reception", "receptionist", "front desk", "lobby", "concierge"];
+
+/// Who answers for "the front desk": someone in a department whose id or name says it is the
+/// front desk, else someone whose role does. Profiles name that department as they like
+/// ("reception", "front-desk", "Lobby"), so no one id is assumed.
+fn front_desk_staff(profile: &Profile) -> Option<&StaffMember> {
+    let is_front_desk = |text: &str| mentions_any(&words(&text.replace(['-', '_'], " ")), FRONT_DESK_WORDS);
+    let desks: Vec<&str> = profile
+        .departments
+        .iter()
+        .filter(|d| is_front_desk(&d.id) || is_front_desk(&d.name))
+        .map(|d| d.id.as_str())
+        .collect();
+    profile
+        .staff
+        .iter()
+        .find(|s| desks.contains(&s.department.as_str()))
+        .or_else(|| profile.staff.iter().find(|s| is_front_desk(&s.role)))
 }
 
 /// "14:00", "2pm", "two o'clock" → "14:00".
@@ -496,6 +510,40 @@ mod tests {
             run(&r, tools::END_VISIT, json!({}))["error"].is_string(),
             "nothing left to end"
         );
+    }
+
+    #[test]
+    fn the_front_desk_is_found_whatever_the_profile_calls_it() {
+        let front_desk = |text: &str| {
+            let r = Reception::new(
+                Desk::new(Profile::parse(text, "test").unwrap()),
+                Store::open_in_memory().unwrap(),
+                vec![],
+            );
+            run(
+                &r,
+                tools::NOTIFY_STAFF,
+                json!({ "staff": "front desk", "reason": "help" }),
+            )["notified"]["id"]
+                .clone()
+        };
+        let renamed = crate::EXAMPLE_PROFILE
+            .replace(
+                "id = \"reception\"\nname = \"Reception\"",
+                "id = \"front-desk\"\nname = \"Front Desk\"",
+            )
+            .replace("department = \"reception\"", "department = \"front-desk\"");
+        assert!(!renamed.contains("\"reception\""));
+        assert_eq!(front_desk(&renamed), "sarah-nguyen");
+        // No such department at all: the receptionist by role.
+        let by_role = renamed
+            .replace(
+                "id = \"front-desk\"\nname = \"Front Desk\"",
+                "id = \"admin-2\"\nname = \"Welcome\"",
+            )
+            .replace("department = \"front-desk\"", "department = \"admin-2\"");
+        assert!(!by_role.contains("department = \"front-desk\""));
+        assert_eq!(front_desk(&by_role), "sarah-nguyen");
     }
 
     #[test]
