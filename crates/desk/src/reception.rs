@@ -94,16 +94,10 @@ impl Reception {
             id: staff_id.to_owned(),
         })?;
         let visit = self.store.acknowledge(visit_id, staff_id, now_ms())?;
-        let first = staff
-            .name
-            .split_whitespace()
-            .find(|w| !is_title(w))
-            .unwrap_or(&staff.name)
-            .to_owned();
         self.publish(DeskEvent::new(
             "visitor.acknowledged",
             Some(staff.id.clone()),
-            format!("{first} is on their way."),
+            format!("{} is on their way.", called(staff)),
             json!({ "visit_id": visit.id, "staff_name": staff.name, "conversation_id": visit.conversation_id }),
             now_ms(),
         ))?;
@@ -384,6 +378,20 @@ fn parse_time(text: &str) -> Option<String> {
         .map(format_time)
 }
 
+/// What a visitor hears a member of staff called: a one-word alias when the profile gives one
+/// (the given name of "Nguyen Van An" is "An", written last), else the first word of the name
+/// that is not a title.
+fn called(staff: &StaffMember) -> &str {
+    let one_word_alias = staff
+        .aliases
+        .iter()
+        .map(|a| a.trim())
+        .find(|a| !a.is_empty() && !a.contains(char::is_whitespace) && !is_title(a));
+    one_word_alias
+        .or_else(|| staff.name.split_whitespace().find(|w| !is_title(w)))
+        .unwrap_or(&staff.name)
+}
+
 fn is_title(word: &str) -> bool {
     matches!(
         word.to_lowercase().trim_end_matches('.'),
@@ -544,6 +552,22 @@ mod tests {
             .replace("department = \"front-desk\"", "department = \"admin-2\"");
         assert!(!by_role.contains("department = \"front-desk\""));
         assert_eq!(front_desk(&by_role), "sarah-nguyen");
+    }
+
+    #[test]
+    fn staff_are_called_by_their_one_word_alias_or_first_name() {
+        let staff = |name: &str, aliases: &[&str]| StaffMember {
+            id: "x".into(),
+            name: name.into(),
+            role: "Paralegal".into(),
+            department: "d".into(),
+            location: "here".into(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            notify: Default::default(),
+        };
+        assert_eq!(called(&staff("Nguyen Van An", &["An", "Mr Nguyen"])), "An");
+        assert_eq!(called(&staff("Dr. Helen Park", &["Doctor Park"])), "Helen");
+        assert_eq!(called(&staff("Dr Maria Chen", &["Dr"])), "Maria");
     }
 
     #[test]
