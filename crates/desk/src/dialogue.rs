@@ -121,8 +121,13 @@ pub struct Dialogue {
 
 impl Dialogue {
     /// Decide the reply (or the tool to call) for the visitor's next message.
+    ///
+    /// `now` may be in any zone: it is read in the business's own zone, so a kiosk clock in UTC
+    /// still knows a New York office is open at 7:30 pm (a London clinic hides the difference
+    /// all winter).
     pub fn plan(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
-        let plan = self.decide(profile, message, now);
+        let now = now.with_time_zone(profile.timezone.clone());
+        let plan = self.decide(profile, message, &now);
         self.last_call = match &plan {
             Plan::Tool { name, arguments } => Some(((*name).to_owned(), arguments.clone())),
             Plan::Say(_) => None,
@@ -726,6 +731,25 @@ mod tests {
         assert!(
             v.say("Where do deliveries go?")
                 .starts_with("Deliveries go to the front desk")
+        );
+    }
+
+    #[test]
+    fn a_clock_in_another_zone_is_read_in_the_business_zone() {
+        let desk = Desk::load(None).unwrap();
+        // 07:30 UTC on a summer Thursday is 08:30 in London: open, although 07:30 is not.
+        let utc = jiff::civil::date(2026, 6, 25)
+            .at(7, 30, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap();
+        let mut dialogue = Dialogue::default();
+        assert_eq!(
+            dialogue.plan(desk.profile(), "I'm here to see Priya Shah", &utc),
+            say("Thank you. May I have your name, please?")
+        );
+        assert_eq!(
+            crate::reply::answer(desk.profile(), "are you open?", &utc),
+            "Yes, we're open now, until 8 pm today."
         );
     }
 

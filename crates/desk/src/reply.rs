@@ -84,9 +84,10 @@ pub enum Plan {
     },
 }
 
-/// Donna's answer to `message` at `now` (already in the business's zone), running any tool
-/// herself.
+/// Donna's answer to `message` at `now` (read in the business's zone, whatever zone it is
+/// given in), running any tool herself.
 pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
+    let now = &now.with_time_zone(profile.timezone.clone());
     match plan(profile, message) {
         Plan::Say(text) => text,
         Plan::Tool { name, arguments } => match name {
