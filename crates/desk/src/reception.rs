@@ -156,11 +156,25 @@ impl Reception {
                 "day: must be a weekday name such as \"monday\"".to_owned(),
             ));
         }
+        let holiday = optional_text_arg(args, "holiday", tools::MAX_NAME_CHARS)?;
         let now = self.desk.now();
         let profile = self.desk.profile();
-        let query = day.as_deref().map(words).unwrap_or_default();
+        if let Some(h) = &holiday
+            && crate::reply::named_holiday(profile, &words(h)).is_none()
+        {
+            return Err(ToolError::Refused(format!(
+                "holiday: \"{h}\" is not a holiday or special day in the calendar"
+            )));
+        }
+        let query: Vec<String> = [day.as_deref(), holiday.as_deref()]
+            .into_iter()
+            .flatten()
+            .flat_map(words)
+            .collect();
         let open_now = matches!(profile.hours.status_at(&now), crate::hours::Status::Open { .. });
-        Ok(json!({ "day": day, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }))
+        Ok(
+            json!({ "day": day, "holiday": holiday, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }),
+        )
     }
 
     fn get_directions(&self, args: &Value) -> Result<Value, ToolError> {
@@ -518,6 +532,27 @@ mod tests {
             run(&r, tools::END_VISIT, json!({}))["error"].is_string(),
             "nothing left to end"
         );
+    }
+
+    #[test]
+    fn hours_for_a_holiday_by_name() {
+        let at = jiff::civil::date(2026, 12, 21)
+            .at(10, 0, 0, 0)
+            .in_tz("Europe/London")
+            .unwrap()
+            .timestamp();
+        let r = Reception::new(
+            Desk::load(None).unwrap().with_fixed_time(at),
+            Store::open_in_memory().unwrap(),
+            vec![],
+        );
+        let out = run(&r, tools::GET_HOURS, json!({ "holiday": "Christmas Eve" }));
+        assert_eq!(
+            out["summary"],
+            "On Thursday 24 December (Christmas Eve) we're open 8 am to 1 pm."
+        );
+        let out = run(&r, tools::GET_HOURS, json!({ "holiday": "Diwali" }));
+        assert!(out["error"].as_str().unwrap().starts_with("holiday:"), "{out}");
     }
 
     #[test]

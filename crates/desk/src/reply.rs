@@ -91,11 +91,14 @@ pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
     match plan(profile, message) {
         Plan::Say(text) => text,
         Plan::Tool { name, arguments } => match name {
-            crate::tools::GET_HOURS => hours_answer(
-                profile,
-                &arguments["day"].as_str().map(words).unwrap_or_default(),
-                now,
-            ),
+            crate::tools::GET_HOURS => {
+                let asked = ["day", "holiday"]
+                    .iter()
+                    .filter_map(|k| arguments[*k].as_str())
+                    .flat_map(words)
+                    .collect::<Vec<_>>();
+                hours_answer(profile, &asked, now)
+            }
             _ => {
                 let query = words(arguments["name"].as_str().unwrap_or(""));
                 match matching_staff(profile, &query).as_slice() {
@@ -126,12 +129,16 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
             .iter()
             .find(|(name, _)| w.iter().any(|t| t == name))
             .map(|(name, _)| *name);
+        let mut arguments = serde_json::json!({});
+        if let Some(day) = day {
+            arguments["day"] = day.into();
+        }
+        if let Some(holiday) = named_holiday(profile, &w) {
+            arguments["holiday"] = holiday.into();
+        }
         return Plan::Tool {
             name: crate::tools::GET_HOURS,
-            arguments: match day {
-                Some(day) => serde_json::json!({ "day": day }),
-                None => serde_json::json!({}),
-            },
+            arguments,
         };
     }
     Plan::Say(simple_answer(profile, &w))
@@ -334,22 +341,26 @@ pub(crate) fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String 
     format!("Do you mean {} or {last}?", rest.join(", "))
 }
 
+/// The hours asked about in `w`: on a holiday named in the profile ("Thanksgiving"), on a
+/// weekday ("on Friday"), or else right now.
 pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> String {
     let today = now.date();
+    if let Some(date) = named_holiday(profile, w).and_then(|note| next_holiday(profile, note, today)) {
+        let when = match relative_day(today, date).as_str() {
+            "today" => "Today".to_owned(),
+            "tomorrow" => "Tomorrow".to_owned(),
+            _ => format!("On {} {}", weekday_name(date.weekday()), date.strftime("%-d %B")),
+        };
+        return hours_on(profile, date, &when);
+    }
     if let Some(&(name, day)) = WEEKDAYS.iter().find(|(name, _)| w.iter().any(|t| t == name)) {
         let date = next_weekday(today, day);
-        let (hours, exception) = profile.hours.on(date);
         let when = if date == today {
             "Today".to_owned()
         } else {
             format!("On {}", capitalise(name))
         };
-        return match (hours.is_closed(), exception.and_then(|e| e.note.as_deref())) {
-            (true, Some(note)) => format!("{when} we're closed for {note}."),
-            (true, None) => format!("{when} we're closed."),
-            (false, Some(note)) => format!("{when} ({note}) we're open {}.", hours.describe()),
-            (false, None) => format!("{when} we're open {}.", hours.describe()),
-        };
+        return hours_on(profile, date, &when);
     }
     match profile.hours.status_at(now) {
         Status::Open { closes } => format!("Yes, we're open now, until {} today.", speak_time(closes)),
@@ -365,6 +376,66 @@ pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> Stri
             }
         }
     }
+}
+
+/// "{when} we're open ..." or "... closed for {note}." for one date.
+fn hours_on(profile: &Profile, date: Date, when: &str) -> String {
+    let (hours, exception) = profile.hours.on(date);
+    match (hours.is_closed(), exception.and_then(|e| e.note.as_deref())) {
+        (true, Some(note)) => format!("{when} we're closed for {note}."),
+        (true, None) => format!("{when} we're closed."),
+        (false, Some(note)) => format!("{when} ({note}) we're open {}.", hours.describe()),
+        (false, None) => format!("{when} we're open {}.", hours.describe()),
+    }
+}
+
+/// Words that do not tell one holiday from another ("the day after Thanksgiving").
+const HOLIDAY_FILLER: &[&str] = &["the", "a", "of", "day", "after", "before", "on"];
+
+/// The note of the profile's exception that `w` names: its whole note ("the day after
+/// Thanksgiving"), or else all its telling words ("Thanksgiving" for "Thanksgiving Day"); of
+/// several, the longest whole note or the shortest by telling words. The holidays are the
+/// profile's own, so every business has its calendar and its names for it.
+pub(crate) fn named_holiday<'p>(profile: &'p Profile, w: &[String]) -> Option<&'p str> {
+    let w: Vec<String> = w.iter().map(|t| holiday_word(t)).collect();
+    let notes = || {
+        profile.hours.exceptions().iter().filter_map(|e| {
+            let note = e.note.as_deref()?;
+            let note_words: Vec<String> = words(note).iter().map(|t| holiday_word(t)).collect();
+            Some((note, note_words))
+        })
+    };
+    let whole = notes()
+        .filter(|(_, n)| contains_phrase(&w, n))
+        .max_by_key(|(_, n)| n.len());
+    let telling = || {
+        notes()
+            .filter(|(_, n)| {
+                let mut telling = n
+                    .iter()
+                    .filter(|t| !HOLIDAY_FILLER.contains(&t.as_str()))
+                    .peekable();
+                telling.peek().is_some() && telling.all(|t| w.contains(t))
+            })
+            .min_by_key(|(_, n)| n.len())
+    };
+    whole.or_else(telling).map(|(note, _)| note)
+}
+
+/// A word of a holiday's name compared without its possessive: "new year's" meets "new year".
+fn holiday_word(word: &str) -> String {
+    squash(word.strip_suffix("'s").unwrap_or(word))
+}
+
+/// The first date from `today` on whose exception carries `note`.
+fn next_holiday(profile: &Profile, note: &str, today: Date) -> Option<Date> {
+    profile
+        .hours
+        .exceptions()
+        .iter()
+        .filter(|e| e.date >= today && e.note.as_deref() == Some(note))
+        .map(|e| e.date)
+        .min()
 }
 
 fn best_faq(profile: &Profile, w: &[String]) -> Option<String> {
@@ -471,6 +542,31 @@ mod tests {
         assert_eq!(
             ask("are you open on thursday", 2026, 12, 23, 9, 0),
             "On Thursday (Christmas Eve) we're open 8 am to 1 pm."
+        );
+    }
+
+    #[test]
+    fn holidays_are_found_by_name() {
+        assert_eq!(
+            thursday("Are you open on Christmas Day?"),
+            "On Friday 25 December we're closed for Christmas Day."
+        );
+        assert_eq!(
+            thursday("are you open on christmas eve"),
+            "On Thursday 24 December (Christmas Eve) we're open 8 am to 1 pm."
+        );
+        assert_eq!(
+            ask("are you open on Boxing Day?", 2026, 12, 25, 10, 0),
+            "Tomorrow we're closed for Boxing Day."
+        );
+        assert_eq!(
+            thursday("what are your hours on new year's day"),
+            "On Friday 1 January we're closed for New Year's Day."
+        );
+        // A holiday that has passed is not answered for a year later.
+        assert_eq!(
+            ask("are you open on christmas day", 2027, 1, 5, 10, 0),
+            "Yes, we're open now, until 6:30 pm today."
         );
     }
 
