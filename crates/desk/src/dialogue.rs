@@ -486,7 +486,13 @@ fn extract_name(message: &str) -> Option<String> {
         })
         && parts.iter().any(|p| p.chars().any(char::is_alphabetic))
         && rest.chars().count() <= tools::MAX_NAME_CHARS;
-    ok.then(|| parts.iter().map(|p| capitalise(p)).collect::<Vec<_>>().join(" "))
+    ok.then(|| {
+        parts
+            .iter()
+            .map(|p| capitalise_name(p))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 /// A name the visitor introduced themselves with ("my name is Ann Lee, ...").
@@ -551,10 +557,21 @@ fn first_word(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
 }
 
-fn capitalise(word: &str) -> String {
-    let mut c = word.chars();
-    c.next()
-        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+/// A name part with a capital after each hyphen or apostrophe too, as such names are written:
+/// "mary-kate o'neil" → "Mary-Kate O'Neil", "garcía-lópez" → "García-López". Letters already
+/// capitalised are kept ("McKay").
+fn capitalise_name(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    let mut start = true;
+    for c in part.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        start = matches!(c, '-' | '\'' | '’');
+    }
+    out
 }
 
 fn lower_first(text: &str) -> String {
@@ -751,6 +768,19 @@ mod tests {
             crate::reply::answer(desk.profile(), "are you open?", &utc),
             "Yes, we're open now, until 8 pm today."
         );
+    }
+
+    #[test]
+    fn visitor_names_are_capitalised_as_written() {
+        assert_eq!(
+            extract_name("mary-kate o'neil").as_deref(),
+            Some("Mary-Kate O'Neil")
+        );
+        assert_eq!(
+            extract_name("my name is maría garcía-lópez").as_deref(),
+            Some("María García-López")
+        );
+        assert_eq!(extract_name("Ann McKay").as_deref(), Some("Ann McKay"));
     }
 
     #[test]
