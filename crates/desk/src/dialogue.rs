@@ -310,17 +310,21 @@ impl Dialogue {
                     }
                 }
             }
-            Pending::VisitorName { host, time, purpose } => match extract_name(message) {
-                Some(name) => {
-                    self.visitor_name = Some(name);
-                    Some(self.visit_step(host, time, purpose))
+            // "I'm here to see Smith-Jones" in answer to "May I have your name?" restates the
+            // visit; it is not the visitor's name.
+            Pending::VisitorName { host, time, purpose } => {
+                match extract_name(message).filter(|_| !mentions_any(w, VISIT)) {
+                    Some(name) => {
+                        self.visitor_name = Some(name);
+                        Some(self.visit_step(host, time, purpose))
+                    }
+                    None if is_new_request(w) || mentions_any(w, VISIT) => None,
+                    None => {
+                        self.pending = Some(Pending::VisitorName { host, time, purpose });
+                        Some(say("Sorry, I didn't catch your name. Could you say it again?"))
+                    }
                 }
-                None if is_new_request(w) => None,
-                None => {
-                    self.pending = Some(Pending::VisitorName { host, time, purpose });
-                    Some(say("Sorry, I didn't catch your name. Could you say it again?"))
-                }
-            },
+            }
             Pending::VisitHost { time } => {
                 let time = time.or_else(|| find_time(message).map(format_time));
                 match matching_staff(profile, w).as_slice() {
@@ -768,6 +772,18 @@ mod tests {
             crate::reply::answer(desk.profile(), "are you open?", &utc),
             "Yes, we're open now, until 8 pm today."
         );
+    }
+
+    #[test]
+    fn restating_the_visit_is_not_a_name() {
+        let mut v = Visit::at(10);
+        v.say("I'm here to see Maria Chen");
+        assert_eq!(
+            v.say("I'm here to see Becker"),
+            "Thank you. May I have your name, please?"
+        );
+        assert!(v.say("Ann Lee").contains("I've let Tom Becker know"));
+        assert_eq!(v.visits()[0].visitor_name, "Ann Lee");
     }
 
     #[test]
