@@ -121,8 +121,13 @@ pub struct Dialogue {
 
 impl Dialogue {
     /// Decide the reply (or the tool to call) for the visitor's next message.
+    ///
+    /// `now` may be in any zone: it is read in the business's own zone, so a kiosk clock in UTC
+    /// still knows a New York office is open at 7:30 pm (a London clinic hides the difference
+    /// all winter).
     pub fn plan(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
-        let plan = self.decide(profile, message, now);
+        let now = now.with_time_zone(profile.timezone.clone());
+        let plan = self.decide(profile, message, &now);
         self.last_call = match &plan {
             Plan::Tool { name, arguments } => Some(((*name).to_owned(), arguments.clone())),
             Plan::Say(_) => None,
@@ -305,17 +310,21 @@ impl Dialogue {
                     }
                 }
             }
-            Pending::VisitorName { host, time, purpose } => match extract_name(message) {
-                Some(name) => {
-                    self.visitor_name = Some(name);
-                    Some(self.visit_step(host, time, purpose))
+            // "I'm here to see Smith-Jones" in answer to "May I have your name?" restates the
+            // visit; it is not the visitor's name.
+            Pending::VisitorName { host, time, purpose } => {
+                match extract_name(message).filter(|_| !mentions_any(w, VISIT)) {
+                    Some(name) => {
+                        self.visitor_name = Some(name);
+                        Some(self.visit_step(host, time, purpose))
+                    }
+                    None if is_new_request(w) || mentions_any(w, VISIT) => None,
+                    None => {
+                        self.pending = Some(Pending::VisitorName { host, time, purpose });
+                        Some(say("Sorry, I didn't catch your name. Could you say it again?"))
+                    }
                 }
-                None if is_new_request(w) => None,
-                None => {
-                    self.pending = Some(Pending::VisitorName { host, time, purpose });
-                    Some(say("Sorry, I didn't catch your name. Could you say it again?"))
-                }
-            },
+            }
             Pending::VisitHost { time } => {
                 let time = time.or_else(|| find_time(message).map(format_time));
                 match matching_staff(profile, w).as_slice() {
@@ -481,7 +490,13 @@ fn extract_name(message: &str) -> Option<String> {
         })
         && parts.iter().any(|p| p.chars().any(char::is_alphabetic))
         && rest.chars().count() <= tools::MAX_NAME_CHARS;
-    ok.then(|| parts.iter().map(|p| capitalise(p)).collect::<Vec<_>>().join(" "))
+    ok.then(|| {
+        parts
+            .iter()
+            .map(|p| capitalise_name(p))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
 }
 
 /// A name the visitor introduced themselves with ("my name is Ann Lee, ...").
@@ -546,10 +561,21 @@ fn first_word(name: &str) -> &str {
     name.split_whitespace().next().unwrap_or(name)
 }
 
-fn capitalise(word: &str) -> String {
-    let mut c = word.chars();
-    c.next()
-        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+/// A name part with a capital after each hyphen or apostrophe too, as such names are written:
+/// "mary-kate o'neil" → "Mary-Kate O'Neil", "garcía-lópez" → "García-López". Letters already
+/// capitalised are kept ("McKay").
+fn capitalise_name(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    let mut start = true;
+    for c in part.chars() {
+        if start {
+            out.extend(c.to_uppercase());
+        } else {
+            out.push(c);
+        }
+        start = matches!(c, '-' | '\'' | '’');
+    }
+    out
 }
 
 fn lower_first(text: &str) -> String {
@@ -727,6 +753,50 @@ mod tests {
             v.say("Where do deliveries go?")
                 .starts_with("Deliveries go to the front desk")
         );
+    }
+
+    #[test]
+    fn a_clock_in_another_zone_is_read_in_the_business_zone() {
+        let desk = Desk::load(None).unwrap();
+        // 07:30 UTC on a summer Thursday is 08:30 in London: open, although 07:30 is not.
+        let utc = jiff::civil::date(2026, 6, 25)
+            .at(7, 30, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .unwrap();
+        let mut dialogue = Dialogue::default();
+        assert_eq!(
+            dialogue.plan(desk.profile(), "I'm here to see Priya Shah", &utc),
+            say("Thank you. May I have your name, please?")
+        );
+        assert_eq!(
+            crate::reply::answer(desk.profile(), "are you open?", &utc),
+            "Yes, we're open now, until 8 pm today."
+        );
+    }
+
+    #[test]
+    fn restating_the_visit_is_not_a_name() {
+        let mut v = Visit::at(10);
+        v.say("I'm here to see Maria Chen");
+        assert_eq!(
+            v.say("I'm here to see Becker"),
+            "Thank you. May I have your name, please?"
+        );
+        assert!(v.say("Ann Lee").contains("I've let Tom Becker know"));
+        assert_eq!(v.visits()[0].visitor_name, "Ann Lee");
+    }
+
+    #[test]
+    fn visitor_names_are_capitalised_as_written() {
+        assert_eq!(
+            extract_name("mary-kate o'neil").as_deref(),
+            Some("Mary-Kate O'Neil")
+        );
+        assert_eq!(
+            extract_name("my name is maría garcía-lópez").as_deref(),
+            Some("María García-López")
+        );
+        assert_eq!(extract_name("Ann McKay").as_deref(), Some("Ann McKay"));
     }
 
     #[test]

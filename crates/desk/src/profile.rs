@@ -315,6 +315,15 @@ mod tests {
     }
 
     #[test]
+    fn the_law_firm_example_is_valid() {
+        let text = include_str!("../profiles/northwind-legal.toml");
+        let p = Profile::parse(text, "northwind-legal.toml").unwrap();
+        assert_eq!(p.timezone.iana_name(), Some("America/New_York"));
+        assert!(p.department("front-desk").is_some());
+        assert!(p.staff.iter().any(|s| s.name == "José Álvarez"));
+    }
+
+    #[test]
     fn unknown_department_is_named_with_its_staff_member() {
         let text = EXAMPLE_PROFILE.replace("department = \"pharmacy\"", "department = \"drugs\"");
         assert_eq!(

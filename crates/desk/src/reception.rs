@@ -9,10 +9,10 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::events::DeskEvent;
-use crate::profile::StaffMember;
+use crate::profile::{Profile, StaffMember};
 use crate::reply::{hours_answer, matching_staff, staff_directions};
 use crate::store::{NewVisit, Store, Visit};
-use crate::text::{contains_phrase, words};
+use crate::text::{contains_phrase, mentions_any, words};
 use crate::time_words::{find_time, format_time};
 use crate::tools::{self, MAX_TEXT_CHARS, error, optional_text_arg, person_name, text_arg};
 use crate::{Desk, DeskError};
@@ -94,16 +94,10 @@ impl Reception {
             id: staff_id.to_owned(),
         })?;
         let visit = self.store.acknowledge(visit_id, staff_id, now_ms())?;
-        let first = staff
-            .name
-            .split_whitespace()
-            .find(|w| !is_title(w))
-            .unwrap_or(&staff.name)
-            .to_owned();
         self.publish(DeskEvent::new(
             "visitor.acknowledged",
             Some(staff.id.clone()),
-            format!("{first} is on their way."),
+            format!("{} is on their way.", called(staff)),
             json!({ "visit_id": visit.id, "staff_name": staff.name, "conversation_id": visit.conversation_id }),
             now_ms(),
         ))?;
@@ -162,11 +156,25 @@ impl Reception {
                 "day: must be a weekday name such as \"monday\"".to_owned(),
             ));
         }
+        let holiday = optional_text_arg(args, "holiday", tools::MAX_NAME_CHARS)?;
         let now = self.desk.now();
         let profile = self.desk.profile();
-        let query = day.as_deref().map(words).unwrap_or_default();
+        if let Some(h) = &holiday
+            && crate::reply::named_holiday(profile, &words(h)).is_none()
+        {
+            return Err(ToolError::Refused(format!(
+                "holiday: \"{h}\" is not a holiday or special day in the calendar"
+            )));
+        }
+        let query: Vec<String> = [day.as_deref(), holiday.as_deref()]
+            .into_iter()
+            .flatten()
+            .flat_map(words)
+            .collect();
         let open_now = matches!(profile.hours.status_at(&now), crate::hours::Status::Open { .. });
-        Ok(json!({ "day": day, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }))
+        Ok(
+            json!({ "day": day, "holiday": holiday, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }),
+        )
     }
 
     fn get_directions(&self, args: &Value) -> Result<Value, ToolError> {
@@ -241,16 +249,9 @@ impl Reception {
             "front desk" | "reception" | "anyone" | "staff"
         );
         let staff = if front_desk {
-            self.desk
-                .profile()
-                .staff
-                .iter()
-                .find(|s| s.department == "reception")
-                .ok_or_else(|| {
-                    ToolError::Refused(
-                        "no front-desk staff in the profile; name a member of staff".to_owned(),
-                    )
-                })?
+            front_desk_staff(self.desk.profile()).ok_or_else(|| {
+                ToolError::Refused("no front-desk staff in the profile; name a member of staff".to_owned())
+            })?
         } else {
             self.resolve_staff(&who)?
         };
@@ -359,6 +360,27 @@ impl From<DeskError> for ToolError {
     }
 }
 
+/// What a department or role is called when it is the front desk.
+const FRONT_DESK_WORDS: &[&str] = &["reception", "receptionist", "front desk", "lobby", "concierge"];
+
+/// Who answers for "the front desk": someone in a department whose id or name says it is the
+/// front desk, else someone whose role does. Profiles name that department as they like
+/// ("reception", "front-desk", "Lobby"), so no one id is assumed.
+fn front_desk_staff(profile: &Profile) -> Option<&StaffMember> {
+    let is_front_desk = |text: &str| mentions_any(&words(&text.replace(['-', '_'], " ")), FRONT_DESK_WORDS);
+    let desks: Vec<&str> = profile
+        .departments
+        .iter()
+        .filter(|d| is_front_desk(&d.id) || is_front_desk(&d.name))
+        .map(|d| d.id.as_str())
+        .collect();
+    profile
+        .staff
+        .iter()
+        .find(|s| desks.contains(&s.department.as_str()))
+        .or_else(|| profile.staff.iter().find(|s| is_front_desk(&s.role)))
+}
+
 /// "14:00", "2pm", "two o'clock" → "14:00".
 fn parse_time(text: &str) -> Option<String> {
     let direct = text.trim().split_once(':').and_then(|(h, m)| {
@@ -368,6 +390,20 @@ fn parse_time(text: &str) -> Option<String> {
     direct
         .or_else(|| find_time(&format!("at {text}")))
         .map(format_time)
+}
+
+/// What a visitor hears a member of staff called: a one-word alias when the profile gives one
+/// (the given name of "Nguyen Van An" is "An", written last), else the first word of the name
+/// that is not a title.
+fn called(staff: &StaffMember) -> &str {
+    let one_word_alias = staff
+        .aliases
+        .iter()
+        .map(|a| a.trim())
+        .find(|a| !a.is_empty() && !a.contains(char::is_whitespace) && !is_title(a));
+    one_word_alias
+        .or_else(|| staff.name.split_whitespace().find(|w| !is_title(w)))
+        .unwrap_or(&staff.name)
 }
 
 fn is_title(word: &str) -> bool {
@@ -496,6 +532,77 @@ mod tests {
             run(&r, tools::END_VISIT, json!({}))["error"].is_string(),
             "nothing left to end"
         );
+    }
+
+    #[test]
+    fn hours_for_a_holiday_by_name() {
+        let at = jiff::civil::date(2026, 12, 21)
+            .at(10, 0, 0, 0)
+            .in_tz("Europe/London")
+            .unwrap()
+            .timestamp();
+        let r = Reception::new(
+            Desk::load(None).unwrap().with_fixed_time(at),
+            Store::open_in_memory().unwrap(),
+            vec![],
+        );
+        let out = run(&r, tools::GET_HOURS, json!({ "holiday": "Christmas Eve" }));
+        assert_eq!(
+            out["summary"],
+            "On Thursday 24 December (Christmas Eve) we're open 8 am to 1 pm."
+        );
+        let out = run(&r, tools::GET_HOURS, json!({ "holiday": "Diwali" }));
+        assert!(out["error"].as_str().unwrap().starts_with("holiday:"), "{out}");
+    }
+
+    #[test]
+    fn the_front_desk_is_found_whatever_the_profile_calls_it() {
+        let front_desk = |text: &str| {
+            let r = Reception::new(
+                Desk::new(Profile::parse(text, "test").unwrap()),
+                Store::open_in_memory().unwrap(),
+                vec![],
+            );
+            run(
+                &r,
+                tools::NOTIFY_STAFF,
+                json!({ "staff": "front desk", "reason": "help" }),
+            )["notified"]["id"]
+                .clone()
+        };
+        let renamed = crate::EXAMPLE_PROFILE
+            .replace(
+                "id = \"reception\"\nname = \"Reception\"",
+                "id = \"front-desk\"\nname = \"Front Desk\"",
+            )
+            .replace("department = \"reception\"", "department = \"front-desk\"");
+        assert!(!renamed.contains("\"reception\""));
+        assert_eq!(front_desk(&renamed), "sarah-nguyen");
+        // No such department at all: the receptionist by role.
+        let by_role = renamed
+            .replace(
+                "id = \"front-desk\"\nname = \"Front Desk\"",
+                "id = \"admin-2\"\nname = \"Welcome\"",
+            )
+            .replace("department = \"front-desk\"", "department = \"admin-2\"");
+        assert!(!by_role.contains("department = \"front-desk\""));
+        assert_eq!(front_desk(&by_role), "sarah-nguyen");
+    }
+
+    #[test]
+    fn staff_are_called_by_their_one_word_alias_or_first_name() {
+        let staff = |name: &str, aliases: &[&str]| StaffMember {
+            id: "x".into(),
+            name: name.into(),
+            role: "Paralegal".into(),
+            department: "d".into(),
+            location: "here".into(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+            notify: Default::default(),
+        };
+        assert_eq!(called(&staff("Nguyen Van An", &["An", "Mr Nguyen"])), "An");
+        assert_eq!(called(&staff("Dr. Helen Park", &["Doctor Park"])), "Helen");
+        assert_eq!(called(&staff("Dr Maria Chen", &["Dr"])), "Maria");
     }
 
     #[test]

@@ -5,14 +5,32 @@
 //! Every branch reads only the profile, so a different business gets the right answers by
 //! changing its TOML, not this code.
 
+use std::collections::HashSet;
+
 use jiff::Zoned;
 use jiff::civil::{Date, Weekday};
 
 use crate::hours::{Status, speak_time};
 use crate::profile::{Profile, StaffMember};
-use crate::text::{contains_phrase, mentions_any, words};
+use crate::text::{contains_phrase, find_joined, mentions_any, squash, words};
 
 const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor"];
+/// Everyday English words that are also given names or surnames somewhere ("An", "Will", "May").
+const FUNCTION_WORDS: &[&str] = &[
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "for", "from", "have", "he", "her",
+    "him", "i", "if", "in", "is", "it", "may", "me", "my", "no", "not", "of", "on", "or", "our", "she", "so",
+    "the", "to", "up", "us", "we", "will", "with", "yes", "you",
+];
+/// Words just before a name: "here to see An", "a message for Park", "Dr Park".
+const NAME_CUES: &[&str] = &[
+    "see", "with", "for", "to", "meet", "meeting", "visiting", "ask", "tell", "find", "call", "page",
+];
+/// Words that may follow a name, where they could not follow the article or noun it also is
+/// ("for An at two", but "for an interview").
+const AFTER_NAME: &[&str] = &[
+    "at", "please", "today", "now", "that", "about", "and", "in", "from", "is", "thanks", "thank", "who",
+    "if", "i", "i'm", "here", "for", "on",
+];
 pub(crate) const HOURS_WORDS: &[&str] = &[
     "open",
     "opening",
@@ -66,17 +84,21 @@ pub enum Plan {
     },
 }
 
-/// Donna's answer to `message` at `now` (already in the business's zone), running any tool
-/// herself.
+/// Donna's answer to `message` at `now` (read in the business's zone, whatever zone it is
+/// given in), running any tool herself.
 pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
+    let now = &now.with_time_zone(profile.timezone.clone());
     match plan(profile, message) {
         Plan::Say(text) => text,
         Plan::Tool { name, arguments } => match name {
-            crate::tools::GET_HOURS => hours_answer(
-                profile,
-                &arguments["day"].as_str().map(words).unwrap_or_default(),
-                now,
-            ),
+            crate::tools::GET_HOURS => {
+                let asked = ["day", "holiday"]
+                    .iter()
+                    .filter_map(|k| arguments[*k].as_str())
+                    .flat_map(words)
+                    .collect::<Vec<_>>();
+                hours_answer(profile, &asked, now)
+            }
             _ => {
                 let query = words(arguments["name"].as_str().unwrap_or(""));
                 match matching_staff(profile, &query).as_slice() {
@@ -107,12 +129,16 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
             .iter()
             .find(|(name, _)| w.iter().any(|t| t == name))
             .map(|(name, _)| *name);
+        let mut arguments = serde_json::json!({});
+        if let Some(day) = day {
+            arguments["day"] = day.into();
+        }
+        if let Some(holiday) = named_holiday(profile, &w) {
+            arguments["holiday"] = holiday.into();
+        }
         return Plan::Tool {
             name: crate::tools::GET_HOURS,
-            arguments: match day {
-                Some(day) => serde_json::json!({ "day": day }),
-                None => serde_json::json!({}),
-            },
+            arguments,
         };
     }
     Plan::Say(simple_answer(profile, &w))
@@ -157,45 +183,38 @@ pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
 }
 
 /// The words of the message that belong to some staff member's name or alias: the query a
-/// visitor really made ("doctor okafor"), without the rest of the sentence.
+/// visitor really made ("doctor okafor"), without the rest of the sentence. A hyphenated or
+/// apostrophed name counts by its pieces too, as speech writes them ("smith jones", "o connor").
 pub(crate) fn staff_words(profile: &Profile, w: &[String]) -> String {
-    let known: std::collections::HashSet<String> = profile
+    let known: HashSet<String> = profile
         .staff
         .iter()
         .flat_map(|m| std::iter::once(&m.name).chain(&m.aliases))
         .flat_map(|n| words(n))
+        .flat_map(|n| {
+            let pieces: Vec<String> = n.split(['-', '\'']).map(squash).collect();
+            std::iter::once(squash(&n)).chain(pieces)
+        })
+        .filter(|n| !n.is_empty())
         .collect();
     w.iter()
-        .filter(|t| known.contains(*t) || known.iter().any(|k| sounds_like(t, k)))
+        .filter(|t| {
+            let t = squash(t);
+            known.contains(&t) || known.iter().any(|k| sounds_like(&t, k))
+        })
         .cloned()
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Staff the message names. A full name beats an alias, which beats a surname, which beats a
-/// first name, so "Maria Chen" picks one person while "Maria" asks which Maria.
+/// first name, so "Maria Chen" picks one person while "Maria" asks which Maria. Names are
+/// compared however speech splits them ("Mary Kate Smith Jones" for "Mary-Kate Smith-Jones").
 pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember> {
+    let everyday = everyday_words(profile);
     let mut best: Vec<(&StaffMember, u8)> = Vec::new();
     for member in &profile.staff {
-        let name = words(&member.name);
-        let name: Vec<String> = name
-            .into_iter()
-            .filter(|t| !TITLES.contains(&t.as_str()))
-            .collect();
-        let score = if contains_phrase(w, &name) {
-            4
-        } else if member.aliases.iter().any(|a| contains_phrase(w, &words(a))) {
-            3
-        } else if name.len() > 1 && name.last().is_some_and(|last| w.contains(last)) {
-            2
-        } else if name.first().is_some_and(|first| w.contains(first)) {
-            1
-        } else if name.iter().any(|n| w.iter().any(|t| sounds_like(t, n))) {
-            // A misheard or misspelt name ("Okafur", "Lopes"): the weakest evidence.
-            1
-        } else {
-            0
-        };
+        let score = name_score(member, w, &everyday);
         if score > 0 {
             best.push((member, score));
         }
@@ -204,6 +223,88 @@ pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p 
     best.into_iter()
         .filter(|&(_, s)| s == top)
         .map(|(m, _)| m)
+        .collect()
+}
+
+/// How strongly the words `w` name `member`: 4 full name, 3 alias, 2 surname, 1 first name or a
+/// close spelling, 0 not at all.
+fn name_score(member: &StaffMember, w: &[String], everyday: &HashSet<String>) -> u8 {
+    let parts = name_parts(&member.name);
+    let full: Vec<String> = parts.concat();
+    let named = |name: &[String]| find_joined(w, name).is_some_and(|at| said_as_name(w, at, name, everyday));
+    if named(&full) {
+        4
+    } else if member.aliases.iter().any(|a| named(&words(a))) {
+        3
+    } else if parts.len() > 1 && parts.last().is_some_and(|last| named(last)) {
+        2
+    } else if parts.first().is_some_and(|first| named(first)) {
+        1
+    } else if full.iter().any(|n| {
+        !everyday.contains(&squash(n))
+            && w.iter()
+                .any(|t| !everyday.contains(&squash(t)) && sounds_like(t, n))
+    }) {
+        // A misheard or misspelt name ("Okafur", "Lopes"): the weakest evidence, so never a
+        // word the desk knows otherwise ("parking" is not a misheard "Park").
+        1
+    } else {
+        0
+    }
+}
+
+/// Whether the words at `at` are meant as the name `name`. A name that is also an everyday word
+/// ("An", "Will", a surname like "Park" in a profile with a parking FAQ) counts only where a name
+/// is expected: after "see", "with", "for", a title..., and not followed by the noun it would
+/// otherwise introduce ("an appointment"), or as the whole reply ("An.").
+fn said_as_name(
+    w: &[String],
+    at: std::ops::Range<usize>,
+    name: &[String],
+    everyday: &HashSet<String>,
+) -> bool {
+    if name.len() > 1 || name.iter().all(|n| !everyday.contains(&squash(n))) {
+        return true;
+    }
+    let alone = w
+        .iter()
+        .enumerate()
+        .all(|(i, t)| at.contains(&i) || TITLES.contains(&t.as_str()) || t == "please");
+    let before = at.start.checked_sub(1).and_then(|i| w.get(i)).map(String::as_str);
+    let after = w.get(at.end).map(String::as_str);
+    let cued = before.is_some_and(|b| NAME_CUES.contains(&b) || TITLES.contains(&b));
+    let ends = after.is_none_or(|a| AFTER_NAME.contains(&a));
+    alone || (cued && ends)
+}
+
+/// Words a visitor says in passing that are also names: common English function words, and the
+/// profile's own vocabulary (FAQ keywords, department names).
+fn everyday_words(profile: &Profile) -> HashSet<String> {
+    let profile_words = profile
+        .faq
+        .iter()
+        .flat_map(|f| f.keywords.iter())
+        .chain(profile.departments.iter().map(|d| &d.name))
+        .flat_map(|k| words(k))
+        .map(|k| squash(&k));
+    FUNCTION_WORDS
+        .iter()
+        .map(|w| (*w).to_owned())
+        .chain(profile_words)
+        .collect()
+}
+
+/// The words of each space-separated part of a name, titles left out: "Dr. Mary-Kate
+/// Smith-Jones" → [["mary-kate"], ["smith-jones"]].
+fn name_parts(name: &str) -> Vec<Vec<String>> {
+    name.split_whitespace()
+        .map(|part| {
+            words(part)
+                .into_iter()
+                .filter(|t| !TITLES.contains(&t.as_str()))
+                .collect::<Vec<_>>()
+        })
+        .filter(|part| !part.is_empty())
         .collect()
 }
 
@@ -240,22 +341,26 @@ pub(crate) fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String 
     format!("Do you mean {} or {last}?", rest.join(", "))
 }
 
+/// The hours asked about in `w`: on a holiday named in the profile ("Thanksgiving"), on a
+/// weekday ("on Friday"), or else right now.
 pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> String {
     let today = now.date();
+    if let Some(date) = named_holiday(profile, w).and_then(|note| next_holiday(profile, note, today)) {
+        let when = match relative_day(today, date).as_str() {
+            "today" => "Today".to_owned(),
+            "tomorrow" => "Tomorrow".to_owned(),
+            _ => format!("On {} {}", weekday_name(date.weekday()), date.strftime("%-d %B")),
+        };
+        return hours_on(profile, date, &when);
+    }
     if let Some(&(name, day)) = WEEKDAYS.iter().find(|(name, _)| w.iter().any(|t| t == name)) {
         let date = next_weekday(today, day);
-        let (hours, exception) = profile.hours.on(date);
         let when = if date == today {
             "Today".to_owned()
         } else {
             format!("On {}", capitalise(name))
         };
-        return match (hours.is_closed(), exception.and_then(|e| e.note.as_deref())) {
-            (true, Some(note)) => format!("{when} we're closed for {note}."),
-            (true, None) => format!("{when} we're closed."),
-            (false, Some(note)) => format!("{when} ({note}) we're open {}.", hours.describe()),
-            (false, None) => format!("{when} we're open {}.", hours.describe()),
-        };
+        return hours_on(profile, date, &when);
     }
     match profile.hours.status_at(now) {
         Status::Open { closes } => format!("Yes, we're open now, until {} today.", speak_time(closes)),
@@ -271,6 +376,66 @@ pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> Stri
             }
         }
     }
+}
+
+/// "{when} we're open ..." or "... closed for {note}." for one date.
+fn hours_on(profile: &Profile, date: Date, when: &str) -> String {
+    let (hours, exception) = profile.hours.on(date);
+    match (hours.is_closed(), exception.and_then(|e| e.note.as_deref())) {
+        (true, Some(note)) => format!("{when} we're closed for {note}."),
+        (true, None) => format!("{when} we're closed."),
+        (false, Some(note)) => format!("{when} ({note}) we're open {}.", hours.describe()),
+        (false, None) => format!("{when} we're open {}.", hours.describe()),
+    }
+}
+
+/// Words that do not tell one holiday from another ("the day after Thanksgiving").
+const HOLIDAY_FILLER: &[&str] = &["the", "a", "of", "day", "after", "before", "on"];
+
+/// The note of the profile's exception that `w` names: its whole note ("the day after
+/// Thanksgiving"), or else all its telling words ("Thanksgiving" for "Thanksgiving Day"); of
+/// several, the longest whole note or the shortest by telling words. The holidays are the
+/// profile's own, so every business has its calendar and its names for it.
+pub(crate) fn named_holiday<'p>(profile: &'p Profile, w: &[String]) -> Option<&'p str> {
+    let w: Vec<String> = w.iter().map(|t| holiday_word(t)).collect();
+    let notes = || {
+        profile.hours.exceptions().iter().filter_map(|e| {
+            let note = e.note.as_deref()?;
+            let note_words: Vec<String> = words(note).iter().map(|t| holiday_word(t)).collect();
+            Some((note, note_words))
+        })
+    };
+    let whole = notes()
+        .filter(|(_, n)| contains_phrase(&w, n))
+        .max_by_key(|(_, n)| n.len());
+    let telling = || {
+        notes()
+            .filter(|(_, n)| {
+                let mut telling = n
+                    .iter()
+                    .filter(|t| !HOLIDAY_FILLER.contains(&t.as_str()))
+                    .peekable();
+                telling.peek().is_some() && telling.all(|t| w.contains(t))
+            })
+            .min_by_key(|(_, n)| n.len())
+    };
+    whole.or_else(telling).map(|(note, _)| note)
+}
+
+/// A word of a holiday's name compared without its possessive: "new year's" meets "new year".
+fn holiday_word(word: &str) -> String {
+    squash(word.strip_suffix("'s").unwrap_or(word))
+}
+
+/// The first date from `today` on whose exception carries `note`.
+fn next_holiday(profile: &Profile, note: &str, today: Date) -> Option<Date> {
+    profile
+        .hours
+        .exceptions()
+        .iter()
+        .filter(|e| e.date >= today && e.note.as_deref() == Some(note))
+        .map(|e| e.date)
+        .min()
 }
 
 fn best_faq(profile: &Profile, w: &[String]) -> Option<String> {
@@ -381,6 +546,31 @@ mod tests {
     }
 
     #[test]
+    fn holidays_are_found_by_name() {
+        assert_eq!(
+            thursday("Are you open on Christmas Day?"),
+            "On Friday 25 December we're closed for Christmas Day."
+        );
+        assert_eq!(
+            thursday("are you open on christmas eve"),
+            "On Thursday 24 December (Christmas Eve) we're open 8 am to 1 pm."
+        );
+        assert_eq!(
+            ask("are you open on Boxing Day?", 2026, 12, 25, 10, 0),
+            "Tomorrow we're closed for Boxing Day."
+        );
+        assert_eq!(
+            thursday("what are your hours on new year's day"),
+            "On Friday 1 January we're closed for New Year's Day."
+        );
+        // A holiday that has passed is not answered for a year later.
+        assert_eq!(
+            ask("are you open on christmas day", 2027, 1, 5, 10, 0),
+            "Yes, we're open now, until 6:30 pm today."
+        );
+    }
+
+    #[test]
     fn short_days_show_their_note() {
         // Christmas Eve 2026 is a Thursday with short hours.
         assert_eq!(
@@ -440,5 +630,58 @@ mod fuzzy_tests {
         assert_eq!(ids("Priya Sha please"), ["priya-shah"]);
         assert!(ids("I would like some water").is_empty());
         assert!(ids("where is the park").is_empty());
+    }
+
+    #[test]
+    fn names_that_are_everyday_words_need_a_name_position() {
+        let text = EXAMPLE_PROFILE
+            .replace(
+                "name = \"Priya Shah\"",
+                "name = \"Nguyen Van An\"\naliases = [\"An\"]",
+            )
+            .replace("name = \"Tom Becker\"", "name = \"Dr. Helen Park\"");
+        let p = Profile::parse(&text, "example").unwrap();
+        let ids = |q: &str| {
+            matching_staff(&p, &words(q))
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("I'm here to see An"), ["priya-shah"]);
+        assert_eq!(ids("a message for An that I'm late"), ["priya-shah"]);
+        assert_eq!(ids("An"), ["priya-shah"]);
+        assert!(ids("I have an appointment").is_empty());
+        assert!(ids("I'm here for an interview").is_empty());
+        assert!(ids("is there an accessible toilet").is_empty());
+        assert_eq!(ids("I have an appointment with Maria Chen"), ["maria-chen"]);
+        // "park" is a parking keyword of the profile: a name only where a name goes.
+        assert!(ids("where can I park").is_empty());
+        assert!(ids("is there parking").is_empty());
+        assert_eq!(ids("where can I find Dr. Park"), ["tom-becker"]);
+        assert_eq!(ids("here to see Helen"), ["tom-becker"]);
+    }
+
+    #[test]
+    fn names_match_however_speech_splits_them() {
+        let text = EXAMPLE_PROFILE
+            .replace("name = \"Priya Shah\"", "name = \"Mary-Kate Smith-Jones\"")
+            .replace("name = \"Tom Becker\"", "name = \"Siobhan O'Connor\"");
+        let p = Profile::parse(&text, "example").unwrap();
+        let ids = |q: &str| {
+            matching_staff(&p, &words(q))
+                .iter()
+                .map(|m| m.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ids("here to see Mary Kate Smith Jones"), ["priya-shah"]);
+        assert_eq!(ids("a parcel for smith jones"), ["priya-shah"]);
+        assert_eq!(ids("here to see marykate"), ["priya-shah"]);
+        assert_eq!(ids("a message for O Connor"), ["tom-becker"]);
+        assert_eq!(ids("a message for O’Connor"), ["tom-becker"]);
+        // The lookup query keeps the pieces, so the tool finds the same person.
+        assert_eq!(
+            staff_words(&p, &words("where is Mary Kate Smith Jones today")),
+            "mary kate smith jones"
+        );
     }
 }

@@ -41,8 +41,11 @@ pub fn definitions() -> Vec<Value> {
         ),
         tool(
             GET_HOURS,
-            "Opening hours: whether the business is open now, or its hours on a given weekday, including holidays.",
-            json!({ "day": { "type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], "description": "A weekday; omit for today and right now" } }),
+            "Opening hours: whether the business is open now, or its hours on a given weekday or holiday.",
+            json!({
+                "day": { "type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], "description": "A weekday; omit for today and right now" },
+                "holiday": { "type": "string", "description": "A holiday or special day by name, as the visitor said it, e.g. 'Christmas Day'" }
+            }),
             &[],
         ),
         tool(
