@@ -27,9 +27,13 @@ pub fn require_display() -> Result<(), StartError> {
     Ok(())
 }
 
+/// How long exiting waits for realtime proxy sessions to close.
+const SESSIONS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Build and run the app on any Tauri runtime, so the wiring itself can be tested.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result<(), StartError> {
     let router = booted.router();
+    let gateway = booted.gateway.clone();
     let shutdown = CancellationToken::new();
     tauri::async_runtime::block_on(async { booted.start_background(shutdown.child_token()) });
     let Booted {
@@ -42,7 +46,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
         ..
     } = booted;
     let url = local_url(&listener)?;
-    let gateway_shutdown = shutdown.clone();
+    let gateway_shutdown = gateway.shutdown_token();
 
     let app = builder
         .invoke_handler(tauri::generate_handler![
@@ -80,6 +84,9 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
     app.run(move |_handle, event| {
         if let RunEvent::Exit = event {
             shutdown.cancel();
+            gateway.shutdown_token().cancel();
+            // Realtime proxy sessions send their close frames (1012) before the process ends.
+            tauri::async_runtime::block_on(gateway.sessions_closed(SESSIONS_CLOSE_WAIT));
             // The event loop may end the process without running destructors; log files are
             // buffered, so write them out here.
             _log_guard.flush();

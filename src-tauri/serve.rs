@@ -25,13 +25,20 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
                 source,
             }
         })?;
-        let shutdown = CancellationToken::new();
+        let gateway = booted.gateway.clone();
+        let shutdown = gateway.shutdown_token();
         stop_on_signal(shutdown.clone());
         // The one line scripts and people wait for; flushed so a pipe sees it at once.
         println!("listening on {url}");
         let _ = std::io::stdout().flush();
         tracing::info!(%url, "gateway ready");
         let served = donna_gateway::serve(listener, router, shutdown).await;
+        // Upgraded WebSockets outlive graceful shutdown: the proxy's sessions have been told
+        // (1012) and are given a moment to say so before the process ends.
+        let still_open = gateway.sessions_closed(std::time::Duration::from_secs(2)).await;
+        if still_open > 0 {
+            tracing::warn!(still_open, "realtime proxy sessions did not close in time");
+        }
         shutdown_background.cancel();
         served?;
         tracing::info!("gateway stopped");

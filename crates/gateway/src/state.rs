@@ -61,6 +61,8 @@ struct Inner {
     clock: GatewayClock,
     /// The realtime WebSocket proxy, when `ENABLE_WS_PROXY` is on.
     ws_proxy: Option<Arc<WsProxy>>,
+    /// Cancelled when the gateway shuts down; see [`GatewayState::shutdown_token`].
+    shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl GatewayState {
@@ -83,6 +85,7 @@ impl GatewayState {
                 upstream,
                 clock: GatewayClock::real(),
                 ws_proxy: None,
+                shutdown: tokio_util::sync::CancellationToken::new(),
             }),
         }
     }
@@ -138,6 +141,27 @@ impl GatewayState {
 
     pub fn ws_proxy(&self) -> Option<&Arc<WsProxy>> {
         self.inner.ws_proxy.as_ref()
+    }
+
+    /// The gateway's shutdown: serve with it ([`crate::serve`]) and cancel it to stop. Graceful
+    /// shutdown waits for requests in flight but not for upgraded WebSockets, so the realtime
+    /// proxy's sessions watch it too and close with 1012 (service restart: reconnect) instead of
+    /// vanishing when the process exits.
+    pub fn shutdown_token(&self) -> tokio_util::sync::CancellationToken {
+        self.inner.shutdown.clone()
+    }
+
+    /// After shutdown: wait, at most `limit`, for the proxy's sessions to send their close
+    /// frames and end. Returns how many were still open.
+    pub async fn sessions_closed(&self, limit: std::time::Duration) -> u64 {
+        let Some(proxy) = self.ws_proxy() else {
+            return 0;
+        };
+        let deadline = tokio::time::Instant::now() + limit;
+        while proxy.open_sessions() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        proxy.open_sessions()
     }
 
     /// Read rate limits against `clock` (tests pass a manual one).

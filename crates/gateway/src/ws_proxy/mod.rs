@@ -214,6 +214,7 @@ pub async fn connect(
         .await
         .inspect_err(|_| metrics.ws_refusal("upstream_failed"))?;
     let kiosk = claims.role == Role::Kiosk;
+    let shutdown = state.shutdown_token();
     let session = move |client| Session {
         client,
         upstream,
@@ -221,6 +222,7 @@ pub async fn connect(
         policy: kiosk.then(|| proxy.policy.clone()),
         greeting: kiosk.then(|| proxy.kiosk_greeting.clone()),
         metrics: metrics.clone(),
+        shutdown,
     };
     let metrics = state.metrics().clone();
     security::proxied(&caller, &claims, &model);

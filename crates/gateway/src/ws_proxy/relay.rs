@@ -75,6 +75,8 @@ pub enum End {
     Idle,
     /// The session reached its time cap.
     TimeLimit,
+    /// The gateway is shutting down.
+    Shutdown,
 }
 
 impl End {
@@ -93,6 +95,7 @@ impl End {
             End::ClientUnresponsive => "client_unresponsive",
             End::Idle => "idle_timeout",
             End::TimeLimit => "time_limit",
+            End::Shutdown => "shutdown",
         }
     }
 
@@ -112,6 +115,7 @@ impl End {
             End::ClientTooSlow => says(1008, "client is not reading its frames"),
             End::Idle => says(1001, "idle timeout"),
             End::TimeLimit => says(1001, "session time limit reached"),
+            End::Shutdown => says(1012, "the gateway is restarting; reconnect"),
         }
     }
 
@@ -166,6 +170,8 @@ pub struct Session {
     /// A first event sent upstream before any client frame (the desk's settings for kiosks).
     pub greeting: Option<String>,
     pub metrics: Metrics,
+    /// The gateway's shutdown.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// Relay until one side ends the session; returns why.
@@ -177,6 +183,7 @@ pub async fn run(session: Session) -> End {
         policy,
         greeting,
         metrics,
+        shutdown,
     } = session;
     let (mut c_tx, mut c_rx) = client.split();
     let (mut u_tx, mut u_rx) = upstream.split();
@@ -311,6 +318,7 @@ pub async fn run(session: Session) -> End {
         end = upstream_to_client => end,
         end = watchdog => end,
         () = tokio::time::sleep(limits.max_session) => End::TimeLimit,
+        () = shutdown.cancelled() => End::Shutdown,
     };
     close(&mut c_tx, &mut u_tx, &mut u_rx, &end).await;
     end

@@ -105,6 +105,11 @@ impl Drop for Server {
 }
 
 impl Server {
+    /// Stop the gateway as `donna serve` does on SIGTERM.
+    pub fn shut_down(&self) {
+        self.shutdown.cancel();
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -159,7 +164,8 @@ pub async fn start_with_options(options: Options) -> Server {
     };
     let extra = role_probe_routes(state.clone()).merge(options.extra);
     let router = donna_gateway::app_with(state.clone(), extra);
-    let (base, shutdown) = spawn(router).await;
+    let shutdown = state.shutdown_token();
+    let base = spawn_until(router, shutdown.clone()).await;
     Server {
         base,
         client: reqwest::Client::new(),
@@ -183,11 +189,16 @@ pub async fn start() -> Server {
 
 /// Serve any router on port 0 (the gateway, or a fake upstream service).
 pub async fn spawn(router: Router) -> (String, CancellationToken) {
+    let shutdown = CancellationToken::new();
+    (spawn_until(router, shutdown.clone()).await, shutdown)
+}
+
+/// Serve a router on port 0 until `shutdown`.
+pub async fn spawn_until(router: Router, shutdown: CancellationToken) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let shutdown = CancellationToken::new();
-    tokio::spawn(donna_gateway::serve(listener, router, shutdown.clone()));
-    (base, shutdown)
+    tokio::spawn(donna_gateway::serve(listener, router, shutdown));
+    base
 }
 
 /// A base URL where nothing listens.

@@ -649,3 +649,23 @@ async fn idle_and_overlong_sessions_are_closed_with_1001() {
     let close = next_event(&mut ws).await.unwrap_err();
     assert_eq!(close, Some((1001, "session time limit reached".to_owned())));
 }
+
+#[tokio::test]
+async fn sessions_open_at_shutdown_are_told_to_reconnect() {
+    let Proxied { s, engine, .. } = with_engine(generous(), GatewayConfig::default()).await;
+    let mut ws = connect_as(&s, &token("kiosk-a", Role::Kiosk)).await.unwrap();
+    events_until(&mut ws, "session.updated").await;
+    assert_eq!(engine.open_sessions(), 1);
+    s.shut_down();
+    let close = next_event(&mut ws).await.unwrap_err();
+    assert_eq!(
+        close,
+        Some((1012, "the gateway is restarting; reconnect".to_owned()))
+    );
+    eventually("the upstream session is closed too", async || {
+        engine.open_sessions() == 0
+    })
+    .await;
+    // New connections are refused once the gateway has stopped listening.
+    assert!(connect_as(&s, &token("kiosk-a", Role::Kiosk)).await.is_err());
+}
