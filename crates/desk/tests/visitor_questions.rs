@@ -1,0 +1,189 @@
+//! What visitors ask at the desk, tried on both example profiles: the UK clinic
+//! (`profiles/harbor-clinic.toml`) and the New York law firm (`profiles/northwind-legal.toml`).
+//! Each turn is planned by the dialogue and its tools run by the reception, as the engine and
+//! the gateway do, with the clock pinned on the business's own wall clock.
+
+use std::path::Path;
+
+use donna_desk::reply::Plan;
+use donna_desk::store::Store;
+use donna_desk::{Desk, Dialogue, Reception};
+use jiff::civil::{DateTime, date};
+use serde_json::{Value, json};
+
+const CLINIC: &str = "harbor-clinic.toml";
+const LAW_FIRM: &str = "northwind-legal.toml";
+
+fn profile_text(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(file);
+    std::fs::read_to_string(path).expect("the example profile is readable")
+}
+
+/// A visitor at the kiosk of the business described by `text`.
+struct Visitor {
+    dialogue: Dialogue,
+    reception: Reception,
+}
+
+impl Visitor {
+    /// A visitor arriving at `at` on the business's wall clock, with the profile `text`.
+    fn with_profile(text: &str, at: DateTime) -> Self {
+        let profile = donna_desk::Profile::parse(text, "test profile").expect("a valid profile");
+        let zone = profile.timezone.clone();
+        let instant = at.to_zoned(zone).expect("a real local time").timestamp();
+        let desk = Desk::new(profile).with_fixed_time(instant);
+        Self {
+            dialogue: Dialogue::default(),
+            reception: Reception::new(desk, Store::open_in_memory().expect("memory store"), vec![]),
+        }
+    }
+
+    /// A visitor at one of the example profiles.
+    fn at(file: &str, at: DateTime) -> Self {
+        Self::with_profile(&profile_text(file), at)
+    }
+
+    fn say(&mut self, text: &str) -> String {
+        let desk = self.reception.desk();
+        let profile = desk.profile();
+        match self.dialogue.plan(profile, text, &desk.now()) {
+            Plan::Say(reply) => reply,
+            Plan::Tool { name, arguments } => {
+                let output = self
+                    .reception
+                    .run_tool(name, &arguments.to_string(), Some("kiosk-1"));
+                self.dialogue.after_tool(profile, name, &output)
+            }
+        }
+    }
+
+    fn tool(&self, name: &str, arguments: Value) -> Value {
+        let out = self.reception.run_tool(name, &arguments.to_string(), None);
+        serde_json::from_str(&out).expect("tool output is JSON")
+    }
+}
+
+/// The clinic on Wednesday 23 December 2026 (open 8 am to 6:30 pm); tomorrow is Christmas Eve.
+fn clinic_wednesday(h: i8, m: i8) -> Visitor {
+    Visitor::at(CLINIC, date(2026, 12, 23).at(h, m, 0, 0))
+}
+
+/// The law firm on Wednesday 25 November 2026 (9-12 and 1-5:30); tomorrow is Thanksgiving.
+fn firm_wednesday(h: i8, m: i8) -> Visitor {
+    Visitor::at(LAW_FIRM, date(2026, 11, 25).at(h, m, 0, 0))
+}
+
+#[test]
+fn the_clinic_answers_for_the_day_asked() {
+    let mut v = clinic_wednesday(10, 0);
+    assert_eq!(
+        v.say("Are you open tomorrow?"),
+        "Tomorrow (Christmas Eve) we're open 8 am to 1 pm."
+    );
+    assert_eq!(
+        v.say("What time do you open tomorrow?"),
+        "Tomorrow (Christmas Eve) we're open 8 am to 1 pm."
+    );
+    assert_eq!(v.say("When do you close today?"), "We close at 6:30 pm today.");
+    assert_eq!(v.say("What time do you close?"), "We close at 6:30 pm today.");
+    assert_eq!(
+        v.say("Are you open on Saturday?"),
+        "On Saturday we're closed for Boxing Day."
+    );
+    assert_eq!(v.say("Are you open today?"), "Today we're open 8 am to 6:30 pm.");
+
+    // Christmas Eve: a short day, and tomorrow a holiday.
+    let mut eve = Visitor::at(CLINIC, date(2026, 12, 24).at(10, 0, 0, 0));
+    assert_eq!(
+        eve.say("Are you open tomorrow?"),
+        "Tomorrow we're closed for Christmas Day."
+    );
+    assert_eq!(
+        eve.say("When do you close today?"),
+        "We close at 1 pm today (Christmas Eve)."
+    );
+    let mut late = Visitor::at(CLINIC, date(2026, 12, 24).at(14, 0, 0, 0));
+    assert_eq!(
+        late.say("When do you close today?"),
+        "We've closed for today. We open again on Monday at 8 am."
+    );
+    // Whether we are open right now is still answered as such.
+    assert_eq!(
+        late.say("Are you open?"),
+        "We're closed right now for Christmas Eve. We open again on Monday at 8 am."
+    );
+}
+
+#[test]
+fn the_law_firm_answers_for_the_day_asked() {
+    let mut v = firm_wednesday(10, 0);
+    assert_eq!(
+        v.say("Are you open tomorrow?"),
+        "Tomorrow we're closed for Thanksgiving Day."
+    );
+    assert_eq!(
+        v.say("What time do you open tomorrow?"),
+        "Tomorrow we're closed for Thanksgiving Day."
+    );
+    assert_eq!(
+        v.say("When do you close today?"),
+        "We close at 5:30 pm today; we're open 9 am to noon and 1 pm to 5:30 pm."
+    );
+    assert_eq!(v.say("Are you open on Saturday?"), "On Saturday we're closed.");
+
+    // Over lunch the firm is closed now, but it still closes at 5:30 pm today.
+    let mut lunch = firm_wednesday(12, 30);
+    assert_eq!(
+        lunch.say("What time do you close?"),
+        "We close at 5:30 pm today; we're open 9 am to noon and 1 pm to 5:30 pm."
+    );
+    let mut evening = firm_wednesday(18, 0);
+    assert_eq!(
+        evening.say("What time do you close?"),
+        "We've closed for today. We open again on Friday at 9 am."
+    );
+    assert_eq!(
+        evening.say("What time do you open tomorrow?"),
+        "Tomorrow we're closed for Thanksgiving Day."
+    );
+    let mut holiday = Visitor::at(LAW_FIRM, date(2026, 11, 26).at(11, 0, 0, 0));
+    assert_eq!(
+        holiday.say("When do you close today?"),
+        "We're closed today for Thanksgiving Day. We open again tomorrow at 9 am."
+    );
+    assert_eq!(
+        holiday.say("Are you open tomorrow?"),
+        "Tomorrow (the day after Thanksgiving) we're open 9 am to 1 pm."
+    );
+}
+
+#[test]
+fn the_hours_tool_takes_today_tomorrow_and_closing() {
+    for (v, tomorrow) in [
+        (
+            clinic_wednesday(10, 0),
+            "Tomorrow (Christmas Eve) we're open 8 am to 1 pm.",
+        ),
+        (
+            firm_wednesday(10, 0),
+            "Tomorrow we're closed for Thanksgiving Day.",
+        ),
+    ] {
+        let out = v.tool("get_hours", json!({ "day": "tomorrow" }));
+        assert_eq!(out["summary"], tomorrow, "{out}");
+        let out = v.tool("get_hours", json!({ "day": "today", "closing": true }));
+        assert!(
+            out["summary"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("We close at")),
+            "{out}"
+        );
+        let out = v.tool("get_hours", json!({ "closing": "yes" }));
+        assert_eq!(out["error"], "closing: must be true or false");
+        let out = v.tool("get_hours", json!({ "day": "someday" }));
+        assert!(
+            out["error"].as_str().is_some_and(|e| e.starts_with("day:")),
+            "{out}"
+        );
+    }
+}
