@@ -41,6 +41,16 @@ const VISIT: &[&str] = &[
     "i'm visiting",
     "visiting",
     "expecting me",
+    "interview",
+];
+/// Words that introduce a thing rather than a person: "here for an interview", "for my 3
+/// o'clock", "to see the doctor" name no one, so they are never looked up as a name.
+const DETERMINERS: &[&str] = &[
+    "a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "some",
+];
+/// Words that end a purpose or a wanted name: "an interview with ...", "Bob Smith at two".
+const PHRASE_ENDS: &[&str] = &[
+    "at", "for", "about", "please", "today", "with", "and", "to", "now", "this", "tomorrow",
 ];
 const LEAVING: &[&str] = &[
     "checking out",
@@ -89,9 +99,11 @@ enum Pending {
         time: Option<String>,
         purpose: Option<String>,
     },
-    /// Checking in, but for whom is not known yet (not said, or not found).
+    /// Checking in, but for whom is not known yet (not said, or not found); the time and the
+    /// purpose already given are kept for the check-in.
     VisitHost {
         time: Option<String>,
+        purpose: Option<String>,
     },
     MessageRecipient,
     MessageBody {
@@ -105,7 +117,10 @@ enum Pending {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Goal {
-    Visit { time: Option<String> },
+    Visit {
+        time: Option<String>,
+        purpose: Option<String>,
+    },
     Message,
     Find,
 }
@@ -146,11 +161,15 @@ impl Dialogue {
                 .collect();
             let goal = match name {
                 tools::CHECK_IN_VISITOR => {
-                    let time = self
-                        .last_call
-                        .as_ref()
-                        .and_then(|(_, a)| a["appointment_time"].as_str().map(str::to_owned));
-                    Goal::Visit { time }
+                    let arg = |key: &str| {
+                        self.last_call
+                            .as_ref()
+                            .and_then(|(_, a)| a[key].as_str().map(str::to_owned))
+                    };
+                    Goal::Visit {
+                        time: arg("appointment_time"),
+                        purpose: arg("purpose"),
+                    }
                 }
                 tools::TAKE_MESSAGE => Goal::Message,
                 _ => Goal::Find,
@@ -238,21 +257,23 @@ impl Dialogue {
                     closed_advice(profile)
                 ));
             }
+            let purpose = visit_purpose(message);
             return match staff.as_slice() {
                 [] => {
-                    self.pending = Some(Pending::VisitHost { time });
-                    match wanted_name(message) {
-                        Some(name) => say(&format!(
+                    let question = match wanted_name(message) {
+                        Some(name) => format!(
                             "I'm sorry, I couldn't find anyone called {name} here. Could you tell me their full name or their department?"
-                        )),
-                        None => say("Of course. Who are you here to see?"),
-                    }
+                        ),
+                        None => ask_host(message, purpose.as_deref()),
+                    };
+                    self.pending = Some(Pending::VisitHost { time, purpose });
+                    say(&question)
                 }
-                [one] => self.visit_step(one.id.clone(), time, None),
+                [one] => self.visit_step(one.id.clone(), time, purpose),
                 many => {
                     self.pending = Some(Pending::ChooseHost {
                         candidates: ids(many),
-                        goal: Goal::Visit { time },
+                        goal: Goal::Visit { time, purpose },
                     });
                     say(&disambiguate(profile, many))
                 }
@@ -281,8 +302,8 @@ impl Dialogue {
                 let chosen = choose(profile, &candidates, w);
                 match chosen {
                     Some(id) => Some(match goal {
-                        Goal::Visit { time } => {
-                            self.visit_step(id, time.or_else(|| find_time(message).map(format_time)), None)
+                        Goal::Visit { time, purpose } => {
+                            self.visit_step(id, time.or_else(|| find_time(message).map(format_time)), purpose)
                         }
                         Goal::Message => self.message_step(id, None),
                         Goal::Find => {
@@ -325,13 +346,13 @@ impl Dialogue {
                     }
                 }
             }
-            Pending::VisitHost { time } => {
+            Pending::VisitHost { time, purpose } => {
                 let time = time.or_else(|| find_time(message).map(format_time));
                 match matching_staff(profile, w).as_slice() {
-                    [one] => Some(self.visit_step(one.id.clone(), time, None)),
+                    [one] => Some(self.visit_step(one.id.clone(), time, purpose)),
                     [] if is_new_request(w) => None,
                     [] => {
-                        self.pending = Some(Pending::VisitHost { time });
+                        self.pending = Some(Pending::VisitHost { time, purpose });
                         Some(say(
                             "Sorry, I couldn't find that person. Who are you here to see?",
                         ))
@@ -340,7 +361,7 @@ impl Dialogue {
                         let ids = many.iter().map(|m| m.id.clone()).collect();
                         self.pending = Some(Pending::ChooseHost {
                             candidates: ids,
-                            goal: Goal::Visit { time },
+                            goal: Goal::Visit { time, purpose },
                         });
                         Some(say(&disambiguate(profile, many)))
                     }
@@ -516,27 +537,78 @@ fn introduced_name(message: &str) -> Option<String> {
     extract_name(&name.join(" "))
 }
 
-/// The person asked for when no one matched: the words after "see"/"with".
+/// The person asked for when no one matched: the words after "see"/"with"/"for". Words that
+/// begin with an article or a possessive ("for an interview", "for my 3 o'clock") or hold a
+/// time are what the visit is for, not who it is with, so they are no name.
 fn wanted_name(message: &str) -> Option<String> {
+    let name = phrase_after(
+        message,
+        &["to see ", "meeting with ", "appointment with ", "here for "],
+    )?;
+    let first = name.split_whitespace().next()?.to_lowercase();
+    let is_thing = DETERMINERS.contains(&first.as_str())
+        || name.chars().any(|c| c.is_ascii_digit())
+        || find_time(&format!("at {name}")).is_some();
+    (!is_thing).then_some(name)
+}
+
+/// What the visit is for, when said with an article or possessive: "here for a job interview"
+/// → "job interview", "I have an appointment" → "appointment". A time ("my 3 o'clock") is the
+/// appointment time, not a purpose.
+fn visit_purpose(message: &str) -> Option<String> {
+    let phrase = phrase_after(
+        message,
+        &["here for ", "here about ", "i have ", "i've got ", "in for "],
+    )?;
+    let mut parts = phrase.split_whitespace();
+    let first = parts.next()?.to_lowercase();
+    if !DETERMINERS.contains(&first.as_str()) {
+        return None;
+    }
+    let purpose = parts.collect::<Vec<_>>().join(" ");
+    let is_time =
+        purpose.chars().any(|c| c.is_ascii_digit()) || find_time(&format!("at {purpose}")).is_some();
+    (!purpose.is_empty() && !is_time).then_some(purpose)
+}
+
+/// The words after the first of `cues` in `message`, up to a word that ends the phrase
+/// ("at", "with", "please"...) or punctuation, at most three words past an opening article.
+fn phrase_after(message: &str, cues: &[&str]) -> Option<String> {
     let lower = message.to_lowercase();
-    let start = ["to see ", "meeting with ", "appointment with ", "here for "]
-        .iter()
-        .find_map(|p| lower.find(p).map(|i| i + p.len()))?;
-    let name: Vec<&str> = message[start..]
-        .split_whitespace()
-        .take_while(|w| {
-            !matches!(
-                w.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric()),
-                "at" | "for" | "about" | "please" | "today"
-            )
-        })
-        .take(3)
+    let start = cues.iter().find_map(|p| lower.find(p).map(|i| i + p.len()))?;
+    let tail: String = message
+        .get(start..)?
+        .chars()
+        .take_while(|c| !matches!(c, ',' | '.' | '!' | '?' | ';'))
         .collect();
-    let name = name
+    let mut taken = Vec::new();
+    for word in tail.split_whitespace() {
+        let bare = word.to_lowercase();
+        let bare = bare.trim_matches(|c: char| !c.is_alphanumeric());
+        let opening = taken.is_empty() && DETERMINERS.contains(&bare);
+        if (!opening && PHRASE_ENDS.contains(&bare)) || taken.len() >= 4 {
+            break;
+        }
+        taken.push(word);
+    }
+    let phrase = taken
         .join(" ")
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_owned();
-    (!name.is_empty()).then_some(name)
+    (!phrase.is_empty()).then_some(phrase)
+}
+
+/// Who the visitor is meeting, asked with what they already said: "Who is your interview
+/// with?", "Who is your 3 pm appointment with?".
+fn ask_host(message: &str, purpose: Option<&str>) -> String {
+    match (purpose, find_time(message)) {
+        (Some(purpose), _) => format!("Of course. Who is your {purpose} with?"),
+        (None, Some(time)) => format!(
+            "Of course. Who is your {} appointment with?",
+            crate::hours::speak_time(time)
+        ),
+        (None, None) => "Of course. Who are you here to see?".to_owned(),
+    }
 }
 
 /// The message in "leave a message for Maria that I'm running late" / "...: running late".
@@ -797,6 +869,32 @@ mod tests {
             Some("María García-López")
         );
         assert_eq!(extract_name("Ann McKay").as_deref(), Some("Ann McKay"));
+    }
+
+    #[test]
+    fn purposes_and_times_are_not_names() {
+        assert_eq!(
+            wanted_name("I'm here to see Bob Smith at two").as_deref(),
+            Some("Bob Smith")
+        );
+        assert_eq!(
+            wanted_name("I'm here for Dr Patel, please").as_deref(),
+            Some("Dr Patel")
+        );
+        for thing in [
+            "I'm here for an interview",
+            "I'm here for my 3 o'clock",
+            "I'm here to see the doctor",
+            "I'm here for 3pm",
+        ] {
+            assert_eq!(wanted_name(thing), None, "{thing}");
+        }
+        assert_eq!(
+            visit_purpose("Hello, I'm here for a job interview with Ann at two").as_deref(),
+            Some("job interview")
+        );
+        assert_eq!(visit_purpose("I'm here for the 2pm meeting"), None);
+        assert_eq!(visit_purpose("I'm here for Dr Patel"), None);
     }
 
     #[test]

@@ -57,6 +57,10 @@ impl Visitor {
         }
     }
 
+    fn visits(&self) -> Vec<donna_desk::store::Visit> {
+        self.reception.store().visits_since(0).expect("visits")
+    }
+
     fn tool(&self, name: &str, arguments: Value) -> Value {
         let out = self.reception.run_tool(name, &arguments.to_string(), None);
         serde_json::from_str(&out).expect("tool output is JSON")
@@ -186,4 +190,107 @@ fn the_hours_tool_takes_today_tomorrow_and_closing() {
             "{out}"
         );
     }
+}
+
+/// For each example profile: a host people ask for by full name, and the start of the sentence
+/// that tells the visitor they were checked in for them.
+const HOSTS: [(&str, &str, &str, &str); 2] = [
+    (CLINIC, "Priya Shah", "priya-shah", "I've let Priya Shah know"),
+    (LAW_FIRM, "Grace Liu", "grace-liu", "I've let Grace Liu know"),
+];
+
+/// Thursday 26 November 2026 at 10:00: the clinic is open; the law firm is closed for
+/// Thanksgiving, so the firm's visits are tried on the Wednesday before.
+fn visitor_at(file: &str) -> Visitor {
+    match file {
+        CLINIC => Visitor::at(CLINIC, date(2026, 11, 26).at(10, 0, 0, 0)),
+        _ => firm_wednesday(10, 0),
+    }
+}
+
+#[test]
+fn a_purpose_without_a_host_asks_who_they_are_meeting() {
+    for (file, host, host_id, checked_in) in HOSTS {
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I'm here for an interview"),
+            "Of course. Who is your interview with?",
+            "{file}"
+        );
+        assert_eq!(v.say(host), "Thank you. May I have your name, please?", "{file}");
+        let reply = v.say("Ann Lee");
+        assert!(reply.contains(checked_in), "{file}: {reply}");
+        let visits = v.visits();
+        assert_eq!(visits[0].host_staff_id, host_id, "{file}");
+        assert_eq!(visits[0].purpose.as_deref(), Some("interview"), "{file}");
+
+        let mut v = visitor_at(file);
+        v.say("My name is Ann Lee");
+        assert_eq!(
+            v.say("I'm here for a job interview"),
+            "Of course. Who is your job interview with?",
+            "{file}"
+        );
+        assert!(v.say(host).contains(checked_in), "{file}");
+        assert_eq!(v.visits()[0].purpose.as_deref(), Some("job interview"));
+
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I have an appointment"),
+            "Of course. Who is your appointment with?",
+            "{file}"
+        );
+
+        let mut v = visitor_at(file);
+        v.say("My name is Ann Lee");
+        assert_eq!(
+            v.say("I'm here for my 3 o'clock"),
+            "Of course. Who is your 3 pm appointment with?",
+            "{file}"
+        );
+        assert!(v.say(host).contains(checked_in), "{file}");
+        let visit = &v.visits()[0];
+        assert_eq!(visit.appointment_time.as_deref(), Some("15:00"), "{file}");
+        assert_eq!(visit.purpose, None, "{file}");
+    }
+}
+
+#[test]
+fn real_names_after_here_for_are_still_names() {
+    for (file, host, host_id, checked_in) in HOSTS {
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I'm here to see Ann"),
+            "I'm sorry, I couldn't find anyone called Ann here. Could you tell me their full name or their department?",
+            "{file}"
+        );
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I'm here for Dr Patel"),
+            "I'm sorry, I couldn't find anyone called Dr Patel here. Could you tell me their full name or their department?",
+            "{file}"
+        );
+        let mut v = visitor_at(file);
+        v.say("My name is Ann Lee");
+        let reply = v.say(&format!("I'm here for {host}"));
+        assert!(reply.contains(checked_in), "{file}: {reply}");
+        let mut v = visitor_at(file);
+        v.say("My name is Ann Lee");
+        let reply = v.say(&format!("I'm here for an interview with {host} at two"));
+        assert!(reply.contains(checked_in), "{file}: {reply}");
+        let visit = &v.visits()[0];
+        assert_eq!(
+            (visit.host_staff_id.as_str(), visit.appointment_time.as_deref()),
+            (host_id, Some("14:00")),
+            "{file}"
+        );
+        assert_eq!(visit.purpose.as_deref(), Some("interview"), "{file}");
+    }
+    // "here for An" is the firm's paralegal; "here for an interview" is not.
+    let mut v = firm_wednesday(10, 0);
+    assert_eq!(
+        v.say("I'm here for An"),
+        "Thank you. May I have your name, please?"
+    );
+    assert!(v.say("Minh Tran").contains("Nguyen Van An"));
 }
