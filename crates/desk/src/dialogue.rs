@@ -132,6 +132,8 @@ pub struct Dialogue {
     pending: Option<Pending>,
     /// The tool call planned last, so its result can steer the next turn.
     last_call: Option<(String, Value)>,
+    /// What to add after that tool's result is told (a delivery's policy after the call-over).
+    then_say: Option<String>,
 }
 
 impl Dialogue {
@@ -142,6 +144,7 @@ impl Dialogue {
     /// all winter).
     pub fn plan(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
         let now = now.with_time_zone(profile.timezone.clone());
+        self.then_say = None;
         let plan = self.decide(profile, message, &now);
         self.last_call = match &plan {
             Plan::Tool { name, arguments } => Some(((*name).to_owned(), arguments.clone())),
@@ -179,7 +182,11 @@ impl Dialogue {
                 goal,
             });
         }
-        tools::speak(name, output, profile)
+        let said = tools::speak(name, output, profile);
+        match self.then_say.take().filter(|_| name == tools::NOTIFY_STAFF) {
+            Some(more) => format!("{said} {more}"),
+            None => said,
+        }
     }
 
     fn decide(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
@@ -222,11 +229,14 @@ impl Dialogue {
             };
         }
         if mentions_any(&w, DELIVERY) && !mentions_any(&w, &["where", "how", "when"]) {
-            // A courier at the desk: tell them the policy and call the front desk over.
-            let who = match staff.as_slice() {
-                [one] => one.id.clone(),
+            // A courier at the desk: call over the person the parcel is for, else whoever the
+            // profile says takes deliveries, else the front desk; then tell them the policy.
+            let who = match (staff.as_slice(), profile.deliveries_contact()) {
+                ([one], _) => one.id.clone(),
+                (_, Some(contact)) => contact.id.clone(),
                 _ => "front desk".to_owned(),
             };
+            self.then_say = profile.policies.deliveries.clone();
             return Plan::Tool {
                 name: tools::NOTIFY_STAFF,
                 arguments: json!({ "staff": who, "reason": format!("Delivery at reception: {}", message.trim()) }),
@@ -819,7 +829,7 @@ mod tests {
         assert!(event.summary.contains("I need help, I feel dizzy"));
         assert_eq!(
             v.say("I have a parcel for Tom Becker"),
-            "I've let Tom Becker know. Someone will be with you shortly."
+            "I've let Tom Becker know. Someone will be with you shortly. Deliveries go to the front desk on the ground floor. Medicines and cold-chain parcels are taken straight to the pharmacy."
         );
         assert!(
             v.say("Where do deliveries go?")

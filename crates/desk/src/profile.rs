@@ -96,6 +96,10 @@ pub struct Policies {
     pub visitor_badges: Option<String>,
     #[serde(default)]
     pub deliveries: Option<String>,
+    /// Who is called over when a courier arrives: a staff id, or a department id (its first
+    /// member of staff). Absent: the front desk. Checked at load, so it always resolves.
+    #[serde(default)]
+    pub deliveries_contact: Option<String>,
 }
 
 /// The file as written; turned into a [`Profile`] by [`Profile::parse`].
@@ -239,6 +243,11 @@ impl Profile {
             }
         }
 
+        if let Some(contact) = &file.policies.deliveries_contact {
+            check_deliveries_contact(contact, &file.staff, &file.departments)
+                .map_err(|m| invalid("policies.deliveries_contact", m))?;
+        }
+
         for (i, f) in file.faq.iter().enumerate() {
             let place = format!("faq[{i}] ({})", f.topic);
             if f.keywords.iter().all(|k| k.trim().is_empty()) {
@@ -263,6 +272,16 @@ impl Profile {
         self.departments.iter().find(|d| d.id == id)
     }
 
+    /// The member of staff called over for a delivery, when the profile names one
+    /// (`policies.deliveries_contact`); `None` means the front desk.
+    pub fn deliveries_contact(&self) -> Option<&StaffMember> {
+        let contact = self.policies.deliveries_contact.as_deref()?;
+        self.staff
+            .iter()
+            .find(|s| s.id == contact)
+            .or_else(|| self.staff.iter().find(|s| s.department == contact))
+    }
+
     /// What Donna says first.
     pub fn greeting(&self) -> String {
         self.organisation.greeting.clone().unwrap_or_else(|| {
@@ -271,6 +290,26 @@ impl Profile {
                 self.organisation.name
             )
         })
+    }
+}
+
+/// A deliveries contact must name someone who can be called: a staff id, or a department with
+/// at least one member of staff.
+fn check_deliveries_contact(
+    contact: &str,
+    staff: &[StaffMember],
+    departments: &[Department],
+) -> Result<(), String> {
+    if staff.iter().any(|s| s.id == contact) {
+        return Ok(());
+    }
+    if !departments.iter().any(|d| d.id == contact) {
+        return Err(format!("\"{contact}\" is neither a staff id nor a department id"));
+    }
+    if staff.iter().any(|s| s.department == contact) {
+        Ok(())
+    } else {
+        Err(format!("department \"{contact}\" has no staff to call"))
     }
 }
 
@@ -361,6 +400,35 @@ mod tests {
         assert_eq!(
             err_of(&text),
             "profile test.toml: organisation.timezone: unknown time zone \"Mars/Olympus\""
+        );
+    }
+
+    #[test]
+    fn the_deliveries_contact_must_be_someone_to_call() {
+        let with = |contact: &str| {
+            EXAMPLE_PROFILE.replace(
+                "[policies]",
+                &format!("[policies]\ndeliveries_contact = \"{contact}\""),
+            )
+        };
+        let p = Profile::parse(&with("tom-becker"), "test.toml").unwrap();
+        assert_eq!(p.deliveries_contact().map(|s| s.id.as_str()), Some("tom-becker"));
+        let p = Profile::parse(&with("pharmacy"), "test.toml").unwrap();
+        assert_eq!(p.deliveries_contact().map(|s| s.id.as_str()), Some("tom-becker"));
+        let p = Profile::parse(EXAMPLE_PROFILE, "test.toml").unwrap();
+        assert!(p.deliveries_contact().is_none());
+        assert_eq!(
+            err_of(&with("post-room")),
+            "profile test.toml: policies.deliveries_contact: \"post-room\" is neither a staff id nor a department id"
+        );
+        let empty_department = with("stores").replacen(
+            "[[staff]]",
+            "[[departments]]\nid = \"stores\"\nname = \"Stores\"\nlocation = \"the basement\"\n\n[[staff]]",
+            1,
+        );
+        assert_eq!(
+            err_of(&empty_department),
+            "profile test.toml: policies.deliveries_contact: department \"stores\" has no staff to call"
         );
     }
 

@@ -360,18 +360,21 @@ fn faq_answers_come_from_the_firm() {
     assert!(v.say("What is your address?").contains("350 Hudson Street"));
 }
 
+/// The firm's delivery policy, told to every courier.
+const DELIVERY_POLICY: &str = "Deliveries go to the mailroom on the lower level; couriers with documents to sign for can wait at the front desk and we'll call the mailroom up.";
+
 #[test]
-fn deliveries_call_the_front_desk_or_the_named_person() {
+fn deliveries_call_the_mailroom_or_the_named_person() {
     let mut v = wednesday(10, 0);
     let mut rx = v.reception.subscribe();
     assert_eq!(
         v.say("I have a delivery for Northwind Legal"),
-        "I've let Aisha Rahman know. Someone will be with you shortly."
+        format!("I've let Marcus Webb know. Someone will be with you shortly. {DELIVERY_POLICY}")
     );
-    assert_eq!(next_event(&mut rx).staff_id.as_deref(), Some("aisha-rahman"));
+    assert_eq!(next_event(&mut rx).staff_id.as_deref(), Some("marcus-webb"));
     assert_eq!(
         v.say("I have a package for Mary Kate Smith Jones"),
-        "I've let Mary-Kate Smith-Jones know. Someone will be with you shortly."
+        format!("I've let Mary-Kate Smith-Jones know. Someone will be with you shortly. {DELIVERY_POLICY}")
     );
     assert_eq!(
         next_event(&mut rx).staff_id.as_deref(),
@@ -440,6 +443,7 @@ fn instructions_describe_this_firm_and_nothing_of_the_clinic() {
         "Hudson Square garage",
         "photo ID",
         "Deliveries go to the mailroom",
+        "Notify Marcus Webb when a delivery arrives.",
     ] {
         assert!(text.contains(fact), "missing {fact:?}");
     }

@@ -7,9 +7,10 @@ use std::path::Path;
 
 use donna_desk::reply::Plan;
 use donna_desk::store::Store;
-use donna_desk::{Desk, Dialogue, Reception};
+use donna_desk::{Desk, DeskEvent, Dialogue, Reception};
 use jiff::civil::{DateTime, date};
 use serde_json::{Value, json};
+use tokio::sync::broadcast;
 
 const CLINIC: &str = "harbor-clinic.toml";
 const LAW_FIRM: &str = "northwind-legal.toml";
@@ -65,6 +66,10 @@ impl Visitor {
         let out = self.reception.run_tool(name, &arguments.to_string(), None);
         serde_json::from_str(&out).expect("tool output is JSON")
     }
+}
+
+fn next_event(rx: &mut broadcast::Receiver<DeskEvent>) -> DeskEvent {
+    rx.try_recv().expect("an event was published")
 }
 
 /// The clinic on Wednesday 23 December 2026 (open 8 am to 6:30 pm); tomorrow is Christmas Eve.
@@ -293,4 +298,57 @@ fn real_names_after_here_for_are_still_names() {
         "Thank you. May I have your name, please?"
     );
     assert!(v.say("Minh Tran").contains("Nguyen Van An"));
+}
+
+#[test]
+fn a_courier_hears_the_delivery_policy_and_the_right_person_is_called() {
+    // The clinic names no deliveries contact: the front desk. The firm names its mailroom.
+    for (file, called, staff_id, policy) in [
+        (
+            CLINIC,
+            "Sarah Nguyen",
+            "sarah-nguyen",
+            "Deliveries go to the front desk on the ground floor.",
+        ),
+        (
+            LAW_FIRM,
+            "Marcus Webb",
+            "marcus-webb",
+            "Deliveries go to the mailroom on the lower level;",
+        ),
+    ] {
+        for said in ["I have a delivery", "I've got a parcel for you", "Package here"] {
+            let mut v = visitor_at(file);
+            let mut rx = v.reception.subscribe();
+            let reply = v.say(said);
+            assert!(
+                reply.starts_with(&format!(
+                    "I've let {called} know. Someone will be with you shortly. {policy}"
+                )),
+                "{file}: {said:?} → {reply}"
+            );
+            let event = next_event(&mut rx);
+            assert_eq!(event.staff_id.as_deref(), Some(staff_id), "{file}: {said:?}");
+            assert!(event.summary.contains(said), "{}", event.summary);
+        }
+    }
+}
+
+#[test]
+fn the_deliveries_contact_comes_from_the_profile() {
+    let text = profile_text(CLINIC).replace("[policies]", "[policies]\ndeliveries_contact = \"pharmacy\"");
+    let mut v = Visitor::with_profile(&text, date(2026, 11, 26).at(10, 0, 0, 0));
+    let reply = v.say("I have a delivery");
+    assert!(reply.starts_with("I've let Tom Becker know."), "{reply}");
+    // Without a policy there is nothing to add.
+    let text = profile_text(LAW_FIRM)
+        .lines()
+        .filter(|l| !l.starts_with("deliveries ="))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut v = Visitor::with_profile(&text, date(2026, 11, 25).at(10, 0, 0, 0));
+    assert_eq!(
+        v.say("I have a delivery"),
+        "I've let Marcus Webb know. Someone will be with you shortly."
+    );
 }
