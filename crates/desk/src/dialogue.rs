@@ -7,7 +7,7 @@ use jiff::Zoned;
 use serde_json::{Value, json};
 
 use crate::hours::Status;
-use crate::profile::Profile;
+use crate::profile::{Department, Profile};
 use crate::reply::{Plan, disambiguate, matching_staff, plan as plan_one};
 use crate::text::{mentions_any, words};
 use crate::time_words::{find_time, format_time};
@@ -460,21 +460,24 @@ fn choose(profile: &Profile, candidates: &[String], w: &[String]) -> Option<Stri
     if let [one] = by_name.as_slice() {
         return Some(one.clone());
     }
-    let by_department: Vec<&String> = candidates
+    let scores: Vec<(&String, usize)> = candidates
         .iter()
-        .filter(|id| {
-            profile
+        .map(|id| {
+            let department = profile
                 .staff
                 .iter()
-                .find(|s| &s.id == *id)
-                .and_then(|s| profile.department(&s.department))
-                .is_some_and(|d| {
-                    let dw = words(&d.name);
-                    dw.iter().any(|t| t.len() > 3 && w.contains(t))
-                })
+                .find(|s| &s.id == id)
+                .and_then(|s| profile.department(&s.department));
+            (id, department.map_or(0, |d| department_score(d, w)))
         })
         .collect();
-    if let [one] = by_department.as_slice() {
+    let top = scores.iter().map(|&(_, score)| score).max().unwrap_or(0);
+    if let [(one, _)] = scores
+        .iter()
+        .filter(|&&(_, score)| top > 0 && score == top)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         return Some((*one).clone());
     }
     let ordinal = [
@@ -487,6 +490,54 @@ fn choose(profile: &Profile, candidates: &[String], w: &[String]) -> Option<Stri
         .iter()
         .find(|(word, _)| w.iter().any(|t| t == word))
         .and_then(|(_, i)| candidates.get(*i).cloned())
+}
+
+/// Words of a department's name that do not tell it from another ("Department of Health").
+const DEPARTMENT_FILLER: &[&str] = &[
+    "the",
+    "of",
+    "and",
+    "for",
+    "in",
+    "a",
+    "an",
+    "to",
+    "at",
+    "on",
+    "department",
+];
+
+/// How many of the visitor's words name `department`: words of its name and of its id, and the
+/// initials of its name ("HR" for "Human Resources", "GP" for "General Practice"), so short
+/// names count as well as long ones. Only the profile's own words are used.
+fn department_score(department: &Department, w: &[String]) -> usize {
+    let telling = |text: &str| -> Vec<String> {
+        words(&text.replace(['-', '_'], " "))
+            .into_iter()
+            .filter(|t| !DEPARTMENT_FILLER.contains(&t.as_str()))
+            .collect()
+    };
+    let name = telling(&department.name);
+    let mut keys: Vec<String> = name.iter().cloned().chain(telling(&department.id)).collect();
+    if name.len() > 1 {
+        keys.push(name.iter().filter_map(|t| t.chars().next()).collect());
+    }
+    keys.sort();
+    keys.dedup();
+    keys.iter().filter(|k| said_as_department(w, k)).count()
+}
+
+/// Whether the visitor said `key` meaning the department. A key that is also an everyday word
+/// ("IT") counts only where a department is named: after "in", "from", "the"..., or alone.
+fn said_as_department(w: &[String], key: &str) -> bool {
+    w.iter().enumerate().any(|(i, t)| {
+        t == key
+            && (!crate::reply::FUNCTION_WORDS.contains(&key)
+                || w.len() == 1
+                || i.checked_sub(1)
+                    .and_then(|p| w.get(p))
+                    .is_some_and(|p| ["in", "from", "of", "the", "at"].contains(&p.as_str())))
+    })
 }
 
 /// Whether a message starts something new rather than answering Donna's question.

@@ -16,7 +16,7 @@ use crate::text::{contains_phrase, find_joined, mentions_any, squash, words};
 
 const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor"];
 /// Everyday English words that are also given names or surnames somewhere ("An", "Will", "May").
-const FUNCTION_WORDS: &[&str] = &[
+pub(crate) const FUNCTION_WORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "for", "from", "have", "he", "her",
     "him", "i", "if", "in", "is", "it", "may", "me", "my", "no", "not", "of", "on", "or", "our", "she", "so",
     "the", "to", "up", "us", "we", "will", "with", "yes", "you",

@@ -352,3 +352,63 @@ fn the_deliveries_contact_comes_from_the_profile() {
         "I've let Marcus Webb know. Someone will be with you shortly."
     );
 }
+
+/// The host chosen after "Which one?" is answered with `choice`, for a visitor already named.
+fn chosen_host(text: &str, at: DateTime, ask: &str, choice: &str) -> String {
+    let mut v = Visitor::with_profile(text, at);
+    v.say("My name is Ann Lee");
+    let question = v.say(ask);
+    assert!(question.starts_with("Do you mean"), "{question}");
+    let reply = v.say(choice);
+    assert!(reply.starts_with("Thank you, Ann."), "{choice:?} → {reply}");
+    v.visits()[0].host_staff_id.clone()
+}
+
+#[test]
+fn short_department_names_and_initials_choose_between_two_people() {
+    let clinic_day = date(2026, 11, 26).at(10, 0, 0, 0);
+    let firm_day = date(2026, 11, 25).at(10, 0, 0, 0);
+    let clinic = profile_text(CLINIC);
+    // "GP" is the initials of General Practice.
+    assert_eq!(
+        chosen_host(&clinic, clinic_day, "I'm here to see Maria", "The one in GP"),
+        "maria-chen"
+    );
+    // A department whose id is "it" and whose name is "Information Technology".
+    let it = clinic
+        .replace(
+            "id = \"administration\"\nname = \"Administration\"",
+            "id = \"it\"\nname = \"Information Technology\"",
+        )
+        .replace("department = \"administration\"", "department = \"it\"");
+    assert_eq!(
+        chosen_host(&it, clinic_day, "I'm here to see Maria", "the one in IT"),
+        "maria-lopez"
+    );
+    // "it" as a word is not the department.
+    assert_eq!(
+        chosen_host(&it, clinic_day, "I'm here to see Maria", "is it the second one?"),
+        "maria-chen"
+    );
+
+    let firm = profile_text(LAW_FIRM);
+    assert_eq!(
+        chosen_host(&firm, firm_day, "I'm here to see Daniel", "the one in family law"),
+        "daniel-brooks"
+    );
+    // Human Resources under an id that does not say "hr": its initials do.
+    let hr = firm
+        .replace(
+            "id = \"family-law\"\nname = \"Family Law\"",
+            "id = \"people-team\"\nname = \"Human Resources\"",
+        )
+        .replace("department = \"family-law\"", "department = \"people-team\"");
+    assert_eq!(
+        chosen_host(&hr, firm_day, "I'm here to see Daniel", "The one in HR, please"),
+        "daniel-brooks"
+    );
+    assert_eq!(
+        chosen_host(&hr, firm_day, "I'm here to see Daniel", "litigation"),
+        "daniel-kim"
+    );
+}
