@@ -24,6 +24,49 @@ pub struct Profile {
     pub staff: Vec<StaffMember>,
     pub faq: Vec<FaqEntry>,
     pub policies: Policies,
+    /// How dates are written in replies, derived from the languages and the time zone.
+    pub date_style: DateStyle,
+}
+
+/// How a date is written for the visitor, in the convention of the business's country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateStyle {
+    /// "Friday 25 December": the UK and most of the world.
+    DayMonth,
+    /// "Friday, December 25": the United States.
+    MonthDay,
+}
+
+impl DateStyle {
+    /// The convention of a business: a region in one of its language tags decides ("en-US" writes
+    /// the month first, "en-GB" or "es-MX" the day first); without one, a time zone in the
+    /// Americas (`America/...`) writes the month first and any other zone the day first. The
+    /// profile has no locale of its own, and these two facts are the ones it always states.
+    pub fn of(languages: &[String], timezone: &str) -> Self {
+        let region = languages.iter().find_map(|tag| {
+            let region = tag.split(['-', '_']).nth(1)?;
+            (region.len() == 2 && region.chars().all(|c| c.is_ascii_alphabetic()))
+                .then(|| region.to_ascii_uppercase())
+        });
+        let month_first = match region {
+            Some(region) => region == "US",
+            None => timezone.starts_with("America/"),
+        };
+        if month_first {
+            Self::MonthDay
+        } else {
+            Self::DayMonth
+        }
+    }
+
+    /// `date` with its weekday, in this style.
+    pub fn format(self, date: Date) -> String {
+        let pattern = match self {
+            Self::DayMonth => "%A %-d %B",
+            Self::MonthDay => "%A, %B %-d",
+        };
+        date.strftime(pattern).to_string()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -256,6 +299,7 @@ impl Profile {
             non_empty(&f.answer).map_err(|m| invalid(&place, format!("answer {m}")))?;
         }
 
+        let date_style = DateStyle::of(&org.languages, &org.timezone);
         Ok(Profile {
             organisation: org,
             timezone,
@@ -264,6 +308,7 @@ impl Profile {
             staff: file.staff,
             faq: file.faq,
             policies: file.policies,
+            date_style,
         })
     }
 
@@ -430,6 +475,20 @@ mod tests {
             err_of(&empty_department),
             "profile test.toml: policies.deliveries_contact: department \"stores\" has no staff to call"
         );
+    }
+
+    #[test]
+    fn dates_are_written_as_the_business_writes_them() {
+        let christmas = jiff::civil::date(2026, 12, 25);
+        let style = |languages: &[&str], zone: &str| {
+            let languages: Vec<String> = languages.iter().map(|l| (*l).to_owned()).collect();
+            DateStyle::of(&languages, zone).format(christmas)
+        };
+        assert_eq!(style(&["en"], "Europe/London"), "Friday 25 December");
+        assert_eq!(style(&["en", "es"], "America/New_York"), "Friday, December 25");
+        assert_eq!(style(&["en-GB"], "America/New_York"), "Friday 25 December");
+        assert_eq!(style(&["en_US"], "Europe/Berlin"), "Friday, December 25");
+        assert_eq!(style(&["en"], "Australia/Sydney"), "Friday 25 December");
     }
 
     #[test]

@@ -367,10 +367,10 @@ pub(crate) fn hours_query(day: Option<&str>, holiday: Option<&str>, closing: boo
 pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> String {
     let today = now.date();
     if let Some(date) = named_holiday(profile, w).and_then(|note| next_holiday(profile, note, today)) {
-        let when = match relative_day(today, date).as_str() {
+        let when = match relative_day(profile, today, date).as_str() {
             "today" => "Today".to_owned(),
             "tomorrow" => "Tomorrow".to_owned(),
-            _ => format!("On {} {}", weekday_name(date.weekday()), date.strftime("%-d %B")),
+            _ => format!("On {}", profile.date_style.format(date)),
         };
         return hours_on(profile, date, &when);
     }
@@ -397,7 +397,10 @@ pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> Stri
         Status::Closed { note, next_open } => {
             let why = note.map(|n| format!(" for {n}")).unwrap_or_default();
             match next_open {
-                Some(_) => format!("We're closed right now{why}.{}", open_again(today, next_open)),
+                Some(_) => format!(
+                    "We're closed right now{why}.{}",
+                    open_again(profile, today, next_open)
+                ),
                 None => format!("We're closed right now{why}, and not open again in the next two weeks."),
             }
         }
@@ -412,7 +415,7 @@ fn today_answer(profile: &Profile, now: &Zoned, closing: bool) -> String {
     let (hours, exception) = profile.hours.on(today);
     let note = exception.and_then(|e| e.note.as_deref());
     let next_open = || match profile.hours.status_at(now) {
-        Status::Closed { next_open, .. } => open_again(today, next_open),
+        Status::Closed { next_open, .. } => open_again(profile, today, next_open),
         Status::Open { .. } => String::new(),
     };
     let Some(&(_, last_close)) = hours.ranges().last() else {
@@ -437,11 +440,11 @@ fn today_answer(profile: &Profile, now: &Zoned, closing: bool) -> String {
 }
 
 /// " We open again tomorrow at 8 am." for the next opening, or the fortnight without one.
-fn open_again(today: Date, next_open: Option<(Date, jiff::civil::Time)>) -> String {
+fn open_again(profile: &Profile, today: Date, next_open: Option<(Date, jiff::civil::Time)>) -> String {
     match next_open {
         Some((date, open)) => format!(
             " We open again {} at {}.",
-            relative_day(today, date),
+            relative_day(profile, today, date),
             speak_time(open)
         ),
         None => " We're not open again in the next two weeks.".to_owned(),
@@ -532,7 +535,8 @@ fn next_weekday(today: Date, day: Weekday) -> Date {
     today.checked_add(jiff::Span::new().days(ahead)).unwrap_or(today)
 }
 
-fn relative_day(today: Date, date: Date) -> String {
+/// "today", "tomorrow", "on Friday" within the week, else "on" the date in the business's style.
+fn relative_day(profile: &Profile, today: Date, date: Date) -> String {
     if date == today {
         return "today".to_owned();
     }
@@ -543,7 +547,7 @@ fn relative_day(today: Date, date: Date) -> String {
     if days < 7 {
         format!("on {}", weekday_name(date.weekday()))
     } else {
-        format!("on {} {}", weekday_name(date.weekday()), date.strftime("%-d %B"))
+        format!("on {}", profile.date_style.format(date))
     }
 }
 

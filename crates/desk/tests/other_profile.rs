@@ -314,7 +314,7 @@ fn hours_on_a_day_a_holiday_and_a_weekend() {
     assert_eq!(v.say("Are you open on Saturday?"), "On Saturday we're closed.");
     assert_eq!(
         v.say("Are you open on Christmas Day?"),
-        "On Friday 25 December we're closed for Christmas Day."
+        "On Friday, December 25 we're closed for Christmas Day."
     );
     assert_eq!(
         v.say("Are you open on Thanksgiving?"),
@@ -322,7 +322,7 @@ fn hours_on_a_day_a_holiday_and_a_weekend() {
     );
     assert_eq!(
         v.say("What are your hours the day after Thanksgiving?"),
-        "On Friday 27 November (the day after Thanksgiving) we're open 9 am to 1 pm."
+        "On Friday, November 27 (the day after Thanksgiving) we're open 9 am to 1 pm."
     );
 
     let mut holiday = Visitor::at(date(2026, 11, 26).at(11, 0, 0, 0));

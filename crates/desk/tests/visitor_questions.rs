@@ -412,3 +412,25 @@ fn short_department_names_and_initials_choose_between_two_people() {
         "daniel-kim"
     );
 }
+
+#[test]
+fn dates_are_written_in_the_style_of_the_business() {
+    let mut clinic = visitor_at(CLINIC);
+    assert_eq!(
+        clinic.say("Are you open on Christmas Day?"),
+        "On Friday 25 December we're closed for Christmas Day."
+    );
+    assert_eq!(
+        clinic.say("What are your hours on New Year's Day?"),
+        "On Friday 1 January we're closed for New Year's Day."
+    );
+    let mut firm = visitor_at(LAW_FIRM);
+    assert_eq!(
+        firm.say("Are you open on Christmas Day?"),
+        "On Friday, December 25 we're closed for Christmas Day."
+    );
+    assert_eq!(
+        firm.say("Are you open on Martin Luther King Jr. Day?"),
+        "On Monday, January 18 we're closed for Martin Luther King Jr. Day."
+    );
+}
