@@ -38,6 +38,7 @@ pub(crate) const HOURS_WORDS: &[&str] = &[
     "close",
     "closing",
     "closed",
+    "shut",
     "time do you",
 ];
 /// Words that ask when the business closes rather than whether it is open ("closed" is not one:

@@ -95,6 +95,7 @@ fn the_clinic_answers_for_the_day_asked() {
     );
     assert_eq!(v.say("When do you close today?"), "We close at 6:30 pm today.");
     assert_eq!(v.say("What time do you close?"), "We close at 6:30 pm today.");
+    assert_eq!(v.say("When do you shut?"), "We close at 6:30 pm today.");
     assert_eq!(
         v.say("Are you open on Saturday?"),
         "On Saturday we're closed for Boxing Day."
