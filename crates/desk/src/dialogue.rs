@@ -7,7 +7,7 @@ use jiff::Zoned;
 use serde_json::{Value, json};
 
 use crate::hours::Status;
-use crate::profile::Profile;
+use crate::profile::{Department, Profile};
 use crate::reply::{Plan, disambiguate, matching_staff, plan as plan_one};
 use crate::text::{mentions_any, words};
 use crate::time_words::{find_time, format_time};
@@ -41,6 +41,16 @@ const VISIT: &[&str] = &[
     "i'm visiting",
     "visiting",
     "expecting me",
+    "interview",
+];
+/// Words that introduce a thing rather than a person: "here for an interview", "for my 3
+/// o'clock", "to see the doctor" name no one, so they are never looked up as a name.
+const DETERMINERS: &[&str] = &[
+    "a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "some",
+];
+/// Words that end a purpose or a wanted name: "an interview with ...", "Bob Smith at two".
+const PHRASE_ENDS: &[&str] = &[
+    "at", "for", "about", "please", "today", "with", "and", "to", "now", "this", "tomorrow",
 ];
 const LEAVING: &[&str] = &[
     "checking out",
@@ -89,9 +99,11 @@ enum Pending {
         time: Option<String>,
         purpose: Option<String>,
     },
-    /// Checking in, but for whom is not known yet (not said, or not found).
+    /// Checking in, but for whom is not known yet (not said, or not found); the time and the
+    /// purpose already given are kept for the check-in.
     VisitHost {
         time: Option<String>,
+        purpose: Option<String>,
     },
     MessageRecipient,
     MessageBody {
@@ -105,7 +117,10 @@ enum Pending {
 
 #[derive(Debug, Clone, PartialEq)]
 enum Goal {
-    Visit { time: Option<String> },
+    Visit {
+        time: Option<String>,
+        purpose: Option<String>,
+    },
     Message,
     Find,
 }
@@ -117,6 +132,8 @@ pub struct Dialogue {
     pending: Option<Pending>,
     /// The tool call planned last, so its result can steer the next turn.
     last_call: Option<(String, Value)>,
+    /// What to add after that tool's result is told (a delivery's policy after the call-over).
+    then_say: Option<String>,
 }
 
 impl Dialogue {
@@ -127,6 +144,7 @@ impl Dialogue {
     /// all winter).
     pub fn plan(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
         let now = now.with_time_zone(profile.timezone.clone());
+        self.then_say = None;
         let plan = self.decide(profile, message, &now);
         self.last_call = match &plan {
             Plan::Tool { name, arguments } => Some(((*name).to_owned(), arguments.clone())),
@@ -146,11 +164,15 @@ impl Dialogue {
                 .collect();
             let goal = match name {
                 tools::CHECK_IN_VISITOR => {
-                    let time = self
-                        .last_call
-                        .as_ref()
-                        .and_then(|(_, a)| a["appointment_time"].as_str().map(str::to_owned));
-                    Goal::Visit { time }
+                    let arg = |key: &str| {
+                        self.last_call
+                            .as_ref()
+                            .and_then(|(_, a)| a[key].as_str().map(str::to_owned))
+                    };
+                    Goal::Visit {
+                        time: arg("appointment_time"),
+                        purpose: arg("purpose"),
+                    }
                 }
                 tools::TAKE_MESSAGE => Goal::Message,
                 _ => Goal::Find,
@@ -160,7 +182,11 @@ impl Dialogue {
                 goal,
             });
         }
-        tools::speak(name, output, profile)
+        let said = tools::speak(name, output, profile);
+        match self.then_say.take().filter(|_| name == tools::NOTIFY_STAFF) {
+            Some(more) => format!("{said} {more}"),
+            None => said,
+        }
     }
 
     fn decide(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
@@ -203,11 +229,14 @@ impl Dialogue {
             };
         }
         if mentions_any(&w, DELIVERY) && !mentions_any(&w, &["where", "how", "when"]) {
-            // A courier at the desk: tell them the policy and call the front desk over.
-            let who = match staff.as_slice() {
-                [one] => one.id.clone(),
+            // A courier at the desk: call over the person the parcel is for, else whoever the
+            // profile says takes deliveries, else the front desk; then tell them the policy.
+            let who = match (staff.as_slice(), profile.deliveries_contact()) {
+                ([one], _) => one.id.clone(),
+                (_, Some(contact)) => contact.id.clone(),
                 _ => "front desk".to_owned(),
             };
+            self.then_say = profile.policies.deliveries.clone();
             return Plan::Tool {
                 name: tools::NOTIFY_STAFF,
                 arguments: json!({ "staff": who, "reason": format!("Delivery at reception: {}", message.trim()) }),
@@ -238,21 +267,23 @@ impl Dialogue {
                     closed_advice(profile)
                 ));
             }
+            let purpose = visit_purpose(message);
             return match staff.as_slice() {
                 [] => {
-                    self.pending = Some(Pending::VisitHost { time });
-                    match wanted_name(message) {
-                        Some(name) => say(&format!(
+                    let question = match wanted_name(message) {
+                        Some(name) => format!(
                             "I'm sorry, I couldn't find anyone called {name} here. Could you tell me their full name or their department?"
-                        )),
-                        None => say("Of course. Who are you here to see?"),
-                    }
+                        ),
+                        None => ask_host(message, purpose.as_deref()),
+                    };
+                    self.pending = Some(Pending::VisitHost { time, purpose });
+                    say(&question)
                 }
-                [one] => self.visit_step(one.id.clone(), time, None),
+                [one] => self.visit_step(one.id.clone(), time, purpose),
                 many => {
                     self.pending = Some(Pending::ChooseHost {
                         candidates: ids(many),
-                        goal: Goal::Visit { time },
+                        goal: Goal::Visit { time, purpose },
                     });
                     say(&disambiguate(profile, many))
                 }
@@ -281,8 +312,8 @@ impl Dialogue {
                 let chosen = choose(profile, &candidates, w);
                 match chosen {
                     Some(id) => Some(match goal {
-                        Goal::Visit { time } => {
-                            self.visit_step(id, time.or_else(|| find_time(message).map(format_time)), None)
+                        Goal::Visit { time, purpose } => {
+                            self.visit_step(id, time.or_else(|| find_time(message).map(format_time)), purpose)
                         }
                         Goal::Message => self.message_step(id, None),
                         Goal::Find => {
@@ -325,13 +356,13 @@ impl Dialogue {
                     }
                 }
             }
-            Pending::VisitHost { time } => {
+            Pending::VisitHost { time, purpose } => {
                 let time = time.or_else(|| find_time(message).map(format_time));
                 match matching_staff(profile, w).as_slice() {
-                    [one] => Some(self.visit_step(one.id.clone(), time, None)),
+                    [one] => Some(self.visit_step(one.id.clone(), time, purpose)),
                     [] if is_new_request(w) => None,
                     [] => {
-                        self.pending = Some(Pending::VisitHost { time });
+                        self.pending = Some(Pending::VisitHost { time, purpose });
                         Some(say(
                             "Sorry, I couldn't find that person. Who are you here to see?",
                         ))
@@ -340,7 +371,7 @@ impl Dialogue {
                         let ids = many.iter().map(|m| m.id.clone()).collect();
                         self.pending = Some(Pending::ChooseHost {
                             candidates: ids,
-                            goal: Goal::Visit { time },
+                            goal: Goal::Visit { time, purpose },
                         });
                         Some(say(&disambiguate(profile, many)))
                     }
@@ -429,21 +460,24 @@ fn choose(profile: &Profile, candidates: &[String], w: &[String]) -> Option<Stri
     if let [one] = by_name.as_slice() {
         return Some(one.clone());
     }
-    let by_department: Vec<&String> = candidates
+    let scores: Vec<(&String, usize)> = candidates
         .iter()
-        .filter(|id| {
-            profile
+        .map(|id| {
+            let department = profile
                 .staff
                 .iter()
-                .find(|s| &s.id == *id)
-                .and_then(|s| profile.department(&s.department))
-                .is_some_and(|d| {
-                    let dw = words(&d.name);
-                    dw.iter().any(|t| t.len() > 3 && w.contains(t))
-                })
+                .find(|s| &s.id == id)
+                .and_then(|s| profile.department(&s.department));
+            (id, department.map_or(0, |d| department_score(d, w)))
         })
         .collect();
-    if let [one] = by_department.as_slice() {
+    let top = scores.iter().map(|&(_, score)| score).max().unwrap_or(0);
+    if let [(one, _)] = scores
+        .iter()
+        .filter(|&&(_, score)| top > 0 && score == top)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         return Some((*one).clone());
     }
     let ordinal = [
@@ -456,6 +490,54 @@ fn choose(profile: &Profile, candidates: &[String], w: &[String]) -> Option<Stri
         .iter()
         .find(|(word, _)| w.iter().any(|t| t == word))
         .and_then(|(_, i)| candidates.get(*i).cloned())
+}
+
+/// Words of a department's name that do not tell it from another ("Department of Health").
+const DEPARTMENT_FILLER: &[&str] = &[
+    "the",
+    "of",
+    "and",
+    "for",
+    "in",
+    "a",
+    "an",
+    "to",
+    "at",
+    "on",
+    "department",
+];
+
+/// How many of the visitor's words name `department`: words of its name and of its id, and the
+/// initials of its name ("HR" for "Human Resources", "GP" for "General Practice"), so short
+/// names count as well as long ones. Only the profile's own words are used.
+fn department_score(department: &Department, w: &[String]) -> usize {
+    let telling = |text: &str| -> Vec<String> {
+        words(&text.replace(['-', '_'], " "))
+            .into_iter()
+            .filter(|t| !DEPARTMENT_FILLER.contains(&t.as_str()))
+            .collect()
+    };
+    let name = telling(&department.name);
+    let mut keys: Vec<String> = name.iter().cloned().chain(telling(&department.id)).collect();
+    if name.len() > 1 {
+        keys.push(name.iter().filter_map(|t| t.chars().next()).collect());
+    }
+    keys.sort();
+    keys.dedup();
+    keys.iter().filter(|k| said_as_department(w, k)).count()
+}
+
+/// Whether the visitor said `key` meaning the department. A key that is also an everyday word
+/// ("IT") counts only where a department is named: after "in", "from", "the"..., or alone.
+fn said_as_department(w: &[String], key: &str) -> bool {
+    w.iter().enumerate().any(|(i, t)| {
+        t == key
+            && (!crate::reply::FUNCTION_WORDS.contains(&key)
+                || w.len() == 1
+                || i.checked_sub(1)
+                    .and_then(|p| w.get(p))
+                    .is_some_and(|p| ["in", "from", "of", "the", "at"].contains(&p.as_str())))
+    })
 }
 
 /// Whether a message starts something new rather than answering Donna's question.
@@ -516,27 +598,78 @@ fn introduced_name(message: &str) -> Option<String> {
     extract_name(&name.join(" "))
 }
 
-/// The person asked for when no one matched: the words after "see"/"with".
+/// The person asked for when no one matched: the words after "see"/"with"/"for". Words that
+/// begin with an article or a possessive ("for an interview", "for my 3 o'clock") or hold a
+/// time are what the visit is for, not who it is with, so they are no name.
 fn wanted_name(message: &str) -> Option<String> {
+    let name = phrase_after(
+        message,
+        &["to see ", "meeting with ", "appointment with ", "here for "],
+    )?;
+    let first = name.split_whitespace().next()?.to_lowercase();
+    let is_thing = DETERMINERS.contains(&first.as_str())
+        || name.chars().any(|c| c.is_ascii_digit())
+        || find_time(&format!("at {name}")).is_some();
+    (!is_thing).then_some(name)
+}
+
+/// What the visit is for, when said with an article or possessive: "here for a job interview"
+/// → "job interview", "I have an appointment" → "appointment". A time ("my 3 o'clock") is the
+/// appointment time, not a purpose.
+fn visit_purpose(message: &str) -> Option<String> {
+    let phrase = phrase_after(
+        message,
+        &["here for ", "here about ", "i have ", "i've got ", "in for "],
+    )?;
+    let mut parts = phrase.split_whitespace();
+    let first = parts.next()?.to_lowercase();
+    if !DETERMINERS.contains(&first.as_str()) {
+        return None;
+    }
+    let purpose = parts.collect::<Vec<_>>().join(" ");
+    let is_time =
+        purpose.chars().any(|c| c.is_ascii_digit()) || find_time(&format!("at {purpose}")).is_some();
+    (!purpose.is_empty() && !is_time).then_some(purpose)
+}
+
+/// The words after the first of `cues` in `message`, up to a word that ends the phrase
+/// ("at", "with", "please"...) or punctuation, at most three words past an opening article.
+fn phrase_after(message: &str, cues: &[&str]) -> Option<String> {
     let lower = message.to_lowercase();
-    let start = ["to see ", "meeting with ", "appointment with ", "here for "]
-        .iter()
-        .find_map(|p| lower.find(p).map(|i| i + p.len()))?;
-    let name: Vec<&str> = message[start..]
-        .split_whitespace()
-        .take_while(|w| {
-            !matches!(
-                w.to_lowercase().trim_matches(|c: char| !c.is_alphanumeric()),
-                "at" | "for" | "about" | "please" | "today"
-            )
-        })
-        .take(3)
+    let start = cues.iter().find_map(|p| lower.find(p).map(|i| i + p.len()))?;
+    let tail: String = message
+        .get(start..)?
+        .chars()
+        .take_while(|c| !matches!(c, ',' | '.' | '!' | '?' | ';'))
         .collect();
-    let name = name
+    let mut taken = Vec::new();
+    for word in tail.split_whitespace() {
+        let bare = word.to_lowercase();
+        let bare = bare.trim_matches(|c: char| !c.is_alphanumeric());
+        let opening = taken.is_empty() && DETERMINERS.contains(&bare);
+        if (!opening && PHRASE_ENDS.contains(&bare)) || taken.len() >= 4 {
+            break;
+        }
+        taken.push(word);
+    }
+    let phrase = taken
         .join(" ")
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_owned();
-    (!name.is_empty()).then_some(name)
+    (!phrase.is_empty()).then_some(phrase)
+}
+
+/// Who the visitor is meeting, asked with what they already said: "Who is your interview
+/// with?", "Who is your 3 pm appointment with?".
+fn ask_host(message: &str, purpose: Option<&str>) -> String {
+    match (purpose, find_time(message)) {
+        (Some(purpose), _) => format!("Of course. Who is your {purpose} with?"),
+        (None, Some(time)) => format!(
+            "Of course. Who is your {} appointment with?",
+            crate::hours::speak_time(time)
+        ),
+        (None, None) => "Of course. Who are you here to see?".to_owned(),
+    }
 }
 
 /// The message in "leave a message for Maria that I'm running late" / "...: running late".
@@ -747,7 +880,7 @@ mod tests {
         assert!(event.summary.contains("I need help, I feel dizzy"));
         assert_eq!(
             v.say("I have a parcel for Tom Becker"),
-            "I've let Tom Becker know. Someone will be with you shortly."
+            "I've let Tom Becker know. Someone will be with you shortly. Deliveries go to the front desk on the ground floor. Medicines and cold-chain parcels are taken straight to the pharmacy."
         );
         assert!(
             v.say("Where do deliveries go?")
@@ -797,6 +930,32 @@ mod tests {
             Some("María García-López")
         );
         assert_eq!(extract_name("Ann McKay").as_deref(), Some("Ann McKay"));
+    }
+
+    #[test]
+    fn purposes_and_times_are_not_names() {
+        assert_eq!(
+            wanted_name("I'm here to see Bob Smith at two").as_deref(),
+            Some("Bob Smith")
+        );
+        assert_eq!(
+            wanted_name("I'm here for Dr Patel, please").as_deref(),
+            Some("Dr Patel")
+        );
+        for thing in [
+            "I'm here for an interview",
+            "I'm here for my 3 o'clock",
+            "I'm here to see the doctor",
+            "I'm here for 3pm",
+        ] {
+            assert_eq!(wanted_name(thing), None, "{thing}");
+        }
+        assert_eq!(
+            visit_purpose("Hello, I'm here for a job interview with Ann at two").as_deref(),
+            Some("job interview")
+        );
+        assert_eq!(visit_purpose("I'm here for the 2pm meeting"), None);
+        assert_eq!(visit_purpose("I'm here for Dr Patel"), None);
     }
 
     #[test]

@@ -88,12 +88,20 @@ impl Desk {
             .iter()
             .map(|f| format!("- {}: {}", f.topic, f.answer))
             .collect();
+        let deliveries = p
+            .policies
+            .deliveries
+            .as_ref()
+            .map(|policy| match p.deliveries_contact() {
+                Some(contact) => format!("{policy} Notify {} when a delivery arrives.", contact.name),
+                None => policy.clone(),
+            });
         let policies: Vec<String> = [
-            ("Visitor badges", &p.policies.visitor_badges),
-            ("Deliveries", &p.policies.deliveries),
+            ("Visitor badges", p.policies.visitor_badges.as_ref()),
+            ("Deliveries", deliveries.as_ref()),
         ]
         .iter()
-        .filter_map(|(name, text)| text.as_ref().map(|t| format!("- {name}: {t}")))
+        .filter_map(|(name, text)| text.map(|t| format!("- {name}: {t}")))
         .collect();
         format!(
             "You are Donna, the receptionist at {name}, {address}. You speak with visitors at the front-desk kiosk.\n\

@@ -24,6 +24,49 @@ pub struct Profile {
     pub staff: Vec<StaffMember>,
     pub faq: Vec<FaqEntry>,
     pub policies: Policies,
+    /// How dates are written in replies, derived from the languages and the time zone.
+    pub date_style: DateStyle,
+}
+
+/// How a date is written for the visitor, in the convention of the business's country.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateStyle {
+    /// "Friday 25 December": the UK and most of the world.
+    DayMonth,
+    /// "Friday, December 25": the United States.
+    MonthDay,
+}
+
+impl DateStyle {
+    /// The convention of a business: a region in one of its language tags decides ("en-US" writes
+    /// the month first, "en-GB" or "es-MX" the day first); without one, a time zone in the
+    /// Americas (`America/...`) writes the month first and any other zone the day first. The
+    /// profile has no locale of its own, and these two facts are the ones it always states.
+    pub fn of(languages: &[String], timezone: &str) -> Self {
+        let region = languages.iter().find_map(|tag| {
+            let region = tag.split(['-', '_']).nth(1)?;
+            (region.len() == 2 && region.chars().all(|c| c.is_ascii_alphabetic()))
+                .then(|| region.to_ascii_uppercase())
+        });
+        let month_first = match region {
+            Some(region) => region == "US",
+            None => timezone.starts_with("America/"),
+        };
+        if month_first {
+            Self::MonthDay
+        } else {
+            Self::DayMonth
+        }
+    }
+
+    /// `date` with its weekday, in this style.
+    pub fn format(self, date: Date) -> String {
+        let pattern = match self {
+            Self::DayMonth => "%A %-d %B",
+            Self::MonthDay => "%A, %B %-d",
+        };
+        date.strftime(pattern).to_string()
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +139,10 @@ pub struct Policies {
     pub visitor_badges: Option<String>,
     #[serde(default)]
     pub deliveries: Option<String>,
+    /// Who is called over when a courier arrives: a staff id, or a department id (its first
+    /// member of staff). Absent: the front desk. Checked at load, so it always resolves.
+    #[serde(default)]
+    pub deliveries_contact: Option<String>,
 }
 
 /// The file as written; turned into a [`Profile`] by [`Profile::parse`].
@@ -239,6 +286,11 @@ impl Profile {
             }
         }
 
+        if let Some(contact) = &file.policies.deliveries_contact {
+            check_deliveries_contact(contact, &file.staff, &file.departments)
+                .map_err(|m| invalid("policies.deliveries_contact", m))?;
+        }
+
         for (i, f) in file.faq.iter().enumerate() {
             let place = format!("faq[{i}] ({})", f.topic);
             if f.keywords.iter().all(|k| k.trim().is_empty()) {
@@ -247,6 +299,7 @@ impl Profile {
             non_empty(&f.answer).map_err(|m| invalid(&place, format!("answer {m}")))?;
         }
 
+        let date_style = DateStyle::of(&org.languages, &org.timezone);
         Ok(Profile {
             organisation: org,
             timezone,
@@ -255,12 +308,23 @@ impl Profile {
             staff: file.staff,
             faq: file.faq,
             policies: file.policies,
+            date_style,
         })
     }
 
     /// The department with this id; ids were checked at load, so staff departments always resolve.
     pub fn department(&self, id: &str) -> Option<&Department> {
         self.departments.iter().find(|d| d.id == id)
+    }
+
+    /// The member of staff called over for a delivery, when the profile names one
+    /// (`policies.deliveries_contact`); `None` means the front desk.
+    pub fn deliveries_contact(&self) -> Option<&StaffMember> {
+        let contact = self.policies.deliveries_contact.as_deref()?;
+        self.staff
+            .iter()
+            .find(|s| s.id == contact)
+            .or_else(|| self.staff.iter().find(|s| s.department == contact))
     }
 
     /// What Donna says first.
@@ -271,6 +335,26 @@ impl Profile {
                 self.organisation.name
             )
         })
+    }
+}
+
+/// A deliveries contact must name someone who can be called: a staff id, or a department with
+/// at least one member of staff.
+fn check_deliveries_contact(
+    contact: &str,
+    staff: &[StaffMember],
+    departments: &[Department],
+) -> Result<(), String> {
+    if staff.iter().any(|s| s.id == contact) {
+        return Ok(());
+    }
+    if !departments.iter().any(|d| d.id == contact) {
+        return Err(format!("\"{contact}\" is neither a staff id nor a department id"));
+    }
+    if staff.iter().any(|s| s.department == contact) {
+        Ok(())
+    } else {
+        Err(format!("department \"{contact}\" has no staff to call"))
     }
 }
 
@@ -362,6 +446,49 @@ mod tests {
             err_of(&text),
             "profile test.toml: organisation.timezone: unknown time zone \"Mars/Olympus\""
         );
+    }
+
+    #[test]
+    fn the_deliveries_contact_must_be_someone_to_call() {
+        let with = |contact: &str| {
+            EXAMPLE_PROFILE.replace(
+                "[policies]",
+                &format!("[policies]\ndeliveries_contact = \"{contact}\""),
+            )
+        };
+        let p = Profile::parse(&with("tom-becker"), "test.toml").unwrap();
+        assert_eq!(p.deliveries_contact().map(|s| s.id.as_str()), Some("tom-becker"));
+        let p = Profile::parse(&with("pharmacy"), "test.toml").unwrap();
+        assert_eq!(p.deliveries_contact().map(|s| s.id.as_str()), Some("tom-becker"));
+        let p = Profile::parse(EXAMPLE_PROFILE, "test.toml").unwrap();
+        assert!(p.deliveries_contact().is_none());
+        assert_eq!(
+            err_of(&with("post-room")),
+            "profile test.toml: policies.deliveries_contact: \"post-room\" is neither a staff id nor a department id"
+        );
+        let empty_department = with("stores").replacen(
+            "[[staff]]",
+            "[[departments]]\nid = \"stores\"\nname = \"Stores\"\nlocation = \"the basement\"\n\n[[staff]]",
+            1,
+        );
+        assert_eq!(
+            err_of(&empty_department),
+            "profile test.toml: policies.deliveries_contact: department \"stores\" has no staff to call"
+        );
+    }
+
+    #[test]
+    fn dates_are_written_as_the_business_writes_them() {
+        let christmas = jiff::civil::date(2026, 12, 25);
+        let style = |languages: &[&str], zone: &str| {
+            let languages: Vec<String> = languages.iter().map(|l| (*l).to_owned()).collect();
+            DateStyle::of(&languages, zone).format(christmas)
+        };
+        assert_eq!(style(&["en"], "Europe/London"), "Friday 25 December");
+        assert_eq!(style(&["en", "es"], "America/New_York"), "Friday, December 25");
+        assert_eq!(style(&["en-GB"], "America/New_York"), "Friday 25 December");
+        assert_eq!(style(&["en_US"], "Europe/Berlin"), "Friday, December 25");
+        assert_eq!(style(&["en"], "Australia/Sydney"), "Friday 25 December");
     }
 
     #[test]

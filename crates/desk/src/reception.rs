@@ -151,11 +151,17 @@ impl Reception {
         let day = optional_text_arg(args, "day", 20)?.map(|d| d.to_lowercase());
         if let Some(d) = &day
             && !crate::reply::WEEKDAYS.iter().any(|(n, _)| n == d)
+            && !crate::reply::RELATIVE_DAYS.contains(&d.as_str())
         {
             return Err(ToolError::Refused(
-                "day: must be a weekday name such as \"monday\"".to_owned(),
+                "day: must be a weekday name such as \"monday\", or \"today\" or \"tomorrow\"".to_owned(),
             ));
         }
+        let closing = match args.get("closing") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => return Err(ToolError::Refused("closing: must be true or false".to_owned())),
+        };
         let holiday = optional_text_arg(args, "holiday", tools::MAX_NAME_CHARS)?;
         let now = self.desk.now();
         let profile = self.desk.profile();
@@ -166,11 +172,7 @@ impl Reception {
                 "holiday: \"{h}\" is not a holiday or special day in the calendar"
             )));
         }
-        let query: Vec<String> = [day.as_deref(), holiday.as_deref()]
-            .into_iter()
-            .flatten()
-            .flat_map(words)
-            .collect();
+        let query = crate::reply::hours_query(day.as_deref(), holiday.as_deref(), closing);
         let open_now = matches!(profile.hours.status_at(&now), crate::hours::Status::Open { .. });
         Ok(
             json!({ "day": day, "holiday": holiday, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }),

@@ -16,7 +16,7 @@ use crate::text::{contains_phrase, find_joined, mentions_any, squash, words};
 
 const TITLES: &[&str] = &["dr", "doctor", "mr", "mrs", "ms", "miss", "prof", "professor"];
 /// Everyday English words that are also given names or surnames somewhere ("An", "Will", "May").
-const FUNCTION_WORDS: &[&str] = &[
+pub(crate) const FUNCTION_WORDS: &[&str] = &[
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "for", "from", "have", "he", "her",
     "him", "i", "if", "in", "is", "it", "may", "me", "my", "no", "not", "of", "on", "or", "our", "she", "so",
     "the", "to", "up", "us", "we", "will", "with", "yes", "you",
@@ -38,8 +38,14 @@ pub(crate) const HOURS_WORDS: &[&str] = &[
     "close",
     "closing",
     "closed",
+    "shut",
     "time do you",
 ];
+/// Words that ask when the business closes rather than whether it is open ("closed" is not one:
+/// "are you closed on Sunday?" asks about the day).
+const CLOSING_WORDS: &[&str] = &["close", "closing", "shut"];
+/// Days asked about relative to today, as the `get_hours` tool's `day` also accepts them.
+pub(crate) const RELATIVE_DAYS: [&str; 2] = ["today", "tomorrow"];
 const DELIVERY_WORDS: &[&str] = &[
     "delivery",
     "deliveries",
@@ -92,11 +98,11 @@ pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
         Plan::Say(text) => text,
         Plan::Tool { name, arguments } => match name {
             crate::tools::GET_HOURS => {
-                let asked = ["day", "holiday"]
-                    .iter()
-                    .filter_map(|k| arguments[*k].as_str())
-                    .flat_map(words)
-                    .collect::<Vec<_>>();
+                let asked = hours_query(
+                    arguments["day"].as_str(),
+                    arguments["holiday"].as_str(),
+                    arguments["closing"].as_bool().unwrap_or(false),
+                );
                 hours_answer(profile, &asked, now)
             }
             _ => {
@@ -127,14 +133,18 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
     if mentions_any(&w, HOURS_WORDS) {
         let day = WEEKDAYS
             .iter()
-            .find(|(name, _)| w.iter().any(|t| t == name))
-            .map(|(name, _)| *name);
+            .map(|(name, _)| *name)
+            .chain(RELATIVE_DAYS)
+            .find(|name| w.iter().any(|t| t == name));
         let mut arguments = serde_json::json!({});
         if let Some(day) = day {
             arguments["day"] = day.into();
         }
         if let Some(holiday) = named_holiday(profile, &w) {
             arguments["holiday"] = holiday.into();
+        }
+        if mentions_any(&w, CLOSING_WORDS) {
+            arguments["closing"] = true.into();
         }
         return Plan::Tool {
             name: crate::tools::GET_HOURS,
@@ -341,15 +351,27 @@ pub(crate) fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String 
     format!("Do you mean {} or {last}?", rest.join(", "))
 }
 
+/// The words of a `get_hours` call, as [`hours_answer`] reads them: the day, the holiday, and
+/// "closing" when the visitor asked when we close.
+pub(crate) fn hours_query(day: Option<&str>, holiday: Option<&str>, closing: bool) -> Vec<String> {
+    let closing = closing.then_some("closing");
+    [day, holiday, closing]
+        .into_iter()
+        .flatten()
+        .flat_map(words)
+        .collect()
+}
+
 /// The hours asked about in `w`: on a holiday named in the profile ("Thanksgiving"), on a
-/// weekday ("on Friday"), or else right now.
+/// weekday ("on Friday"), tomorrow, today (or today's closing time), or else right now. A
+/// question about a day is answered for that day, never with whether we happen to be open now.
 pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> String {
     let today = now.date();
     if let Some(date) = named_holiday(profile, w).and_then(|note| next_holiday(profile, note, today)) {
-        let when = match relative_day(today, date).as_str() {
+        let when = match relative_day(profile, today, date).as_str() {
             "today" => "Today".to_owned(),
             "tomorrow" => "Tomorrow".to_owned(),
-            _ => format!("On {} {}", weekday_name(date.weekday()), date.strftime("%-d %B")),
+            _ => format!("On {}", profile.date_style.format(date)),
         };
         return hours_on(profile, date, &when);
     }
@@ -362,19 +384,71 @@ pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> Stri
         };
         return hours_on(profile, date, &when);
     }
+    if w.iter().any(|t| t == "tomorrow")
+        && let Ok(tomorrow) = today.tomorrow()
+    {
+        return hours_on(profile, tomorrow, "Tomorrow");
+    }
+    let closing = mentions_any(w, CLOSING_WORDS);
+    if closing || w.iter().any(|t| t == "today") {
+        return today_answer(profile, now, closing);
+    }
     match profile.hours.status_at(now) {
         Status::Open { closes } => format!("Yes, we're open now, until {} today.", speak_time(closes)),
         Status::Closed { note, next_open } => {
             let why = note.map(|n| format!(" for {n}")).unwrap_or_default();
             match next_open {
-                Some((date, open)) => format!(
-                    "We're closed right now{why}. We open again {} at {}.",
-                    relative_day(today, date),
-                    speak_time(open)
+                Some(_) => format!(
+                    "We're closed right now{why}.{}",
+                    open_again(profile, today, next_open)
                 ),
                 None => format!("We're closed right now{why}, and not open again in the next two weeks."),
             }
         }
+    }
+}
+
+/// Today's hours, or today's closing time when `closing`: a day already over (or closed all
+/// day) says so and when we open next, so "when do you close today?" at 9 pm is not answered
+/// with hours that have passed.
+fn today_answer(profile: &Profile, now: &Zoned, closing: bool) -> String {
+    let today = now.date();
+    let (hours, exception) = profile.hours.on(today);
+    let note = exception.and_then(|e| e.note.as_deref());
+    let next_open = || match profile.hours.status_at(now) {
+        Status::Closed { next_open, .. } => open_again(profile, today, next_open),
+        Status::Open { .. } => String::new(),
+    };
+    let Some(&(_, last_close)) = hours.ranges().last() else {
+        let why = note.map(|n| format!(" for {n}")).unwrap_or_default();
+        return format!("We're closed today{why}.{}", next_open());
+    };
+    if now.time() >= last_close {
+        return format!("We've closed for today.{}", next_open());
+    }
+    if !closing {
+        return hours_on(profile, today, "Today");
+    }
+    let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+    match hours.ranges() {
+        [_] => format!("We close at {} today{note}.", speak_time(last_close)),
+        _ => format!(
+            "We close at {} today{note}; we're open {}.",
+            speak_time(last_close),
+            hours.describe()
+        ),
+    }
+}
+
+/// " We open again tomorrow at 8 am." for the next opening, or the fortnight without one.
+fn open_again(profile: &Profile, today: Date, next_open: Option<(Date, jiff::civil::Time)>) -> String {
+    match next_open {
+        Some((date, open)) => format!(
+            " We open again {} at {}.",
+            relative_day(profile, today, date),
+            speak_time(open)
+        ),
+        None => " We're not open again in the next two weeks.".to_owned(),
     }
 }
 
@@ -462,7 +536,8 @@ fn next_weekday(today: Date, day: Weekday) -> Date {
     today.checked_add(jiff::Span::new().days(ahead)).unwrap_or(today)
 }
 
-fn relative_day(today: Date, date: Date) -> String {
+/// "today", "tomorrow", "on Friday" within the week, else "on" the date in the business's style.
+fn relative_day(profile: &Profile, today: Date, date: Date) -> String {
     if date == today {
         return "today".to_owned();
     }
@@ -473,7 +548,7 @@ fn relative_day(today: Date, date: Date) -> String {
     if days < 7 {
         format!("on {}", weekday_name(date.weekday()))
     } else {
-        format!("on {} {}", weekday_name(date.weekday()), date.strftime("%-d %B"))
+        format!("on {}", profile.date_style.format(date))
     }
 }
 

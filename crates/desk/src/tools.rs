@@ -41,10 +41,11 @@ pub fn definitions() -> Vec<Value> {
         ),
         tool(
             GET_HOURS,
-            "Opening hours: whether the business is open now, or its hours on a given weekday or holiday.",
+            "Opening hours: whether the business is open now, its hours today, tomorrow, on a given weekday or holiday, or when it closes today.",
             json!({
-                "day": { "type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"], "description": "A weekday; omit for today and right now" },
-                "holiday": { "type": "string", "description": "A holiday or special day by name, as the visitor said it, e.g. 'Christmas Day'" }
+                "day": { "type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "tomorrow"], "description": "The day asked about: a weekday, 'today' or 'tomorrow'; omit for right now" },
+                "holiday": { "type": "string", "description": "A holiday or special day by name, as the visitor said it, e.g. 'Christmas Day'" },
+                "closing": { "type": "boolean", "description": "true when the visitor asks what time we close" }
             }),
             &[],
         ),

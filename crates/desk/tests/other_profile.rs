@@ -314,7 +314,7 @@ fn hours_on_a_day_a_holiday_and_a_weekend() {
     assert_eq!(v.say("Are you open on Saturday?"), "On Saturday we're closed.");
     assert_eq!(
         v.say("Are you open on Christmas Day?"),
-        "On Friday 25 December we're closed for Christmas Day."
+        "On Friday, December 25 we're closed for Christmas Day."
     );
     assert_eq!(
         v.say("Are you open on Thanksgiving?"),
@@ -322,7 +322,7 @@ fn hours_on_a_day_a_holiday_and_a_weekend() {
     );
     assert_eq!(
         v.say("What are your hours the day after Thanksgiving?"),
-        "On Friday 27 November (the day after Thanksgiving) we're open 9 am to 1 pm."
+        "On Friday, November 27 (the day after Thanksgiving) we're open 9 am to 1 pm."
     );
 
     let mut holiday = Visitor::at(date(2026, 11, 26).at(11, 0, 0, 0));
@@ -360,18 +360,21 @@ fn faq_answers_come_from_the_firm() {
     assert!(v.say("What is your address?").contains("350 Hudson Street"));
 }
 
+/// The firm's delivery policy, told to every courier.
+const DELIVERY_POLICY: &str = "Deliveries go to the mailroom on the lower level; couriers with documents to sign for can wait at the front desk and we'll call the mailroom up.";
+
 #[test]
-fn deliveries_call_the_front_desk_or_the_named_person() {
+fn deliveries_call_the_mailroom_or_the_named_person() {
     let mut v = wednesday(10, 0);
     let mut rx = v.reception.subscribe();
     assert_eq!(
         v.say("I have a delivery for Northwind Legal"),
-        "I've let Aisha Rahman know. Someone will be with you shortly."
+        format!("I've let Marcus Webb know. Someone will be with you shortly. {DELIVERY_POLICY}")
     );
-    assert_eq!(next_event(&mut rx).staff_id.as_deref(), Some("aisha-rahman"));
+    assert_eq!(next_event(&mut rx).staff_id.as_deref(), Some("marcus-webb"));
     assert_eq!(
         v.say("I have a package for Mary Kate Smith Jones"),
-        "I've let Mary-Kate Smith-Jones know. Someone will be with you shortly."
+        format!("I've let Mary-Kate Smith-Jones know. Someone will be with you shortly. {DELIVERY_POLICY}")
     );
     assert_eq!(
         next_event(&mut rx).staff_id.as_deref(),
@@ -440,6 +443,7 @@ fn instructions_describe_this_firm_and_nothing_of_the_clinic() {
         "Hudson Square garage",
         "photo ID",
         "Deliveries go to the mailroom",
+        "Notify Marcus Webb when a delivery arrives.",
     ] {
         assert!(text.contains(fact), "missing {fact:?}");
     }

@@ -1,0 +1,437 @@
+//! What visitors ask at the desk, tried on both example profiles: the UK clinic
+//! (`profiles/harbor-clinic.toml`) and the New York law firm (`profiles/northwind-legal.toml`).
+//! Each turn is planned by the dialogue and its tools run by the reception, as the engine and
+//! the gateway do, with the clock pinned on the business's own wall clock.
+
+use std::path::Path;
+
+use donna_desk::reply::Plan;
+use donna_desk::store::Store;
+use donna_desk::{Desk, DeskEvent, Dialogue, Reception};
+use jiff::civil::{DateTime, date};
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+const CLINIC: &str = "harbor-clinic.toml";
+const LAW_FIRM: &str = "northwind-legal.toml";
+
+fn profile_text(file: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(file);
+    std::fs::read_to_string(path).expect("the example profile is readable")
+}
+
+/// A visitor at the kiosk of the business described by `text`.
+struct Visitor {
+    dialogue: Dialogue,
+    reception: Reception,
+}
+
+impl Visitor {
+    /// A visitor arriving at `at` on the business's wall clock, with the profile `text`.
+    fn with_profile(text: &str, at: DateTime) -> Self {
+        let profile = donna_desk::Profile::parse(text, "test profile").expect("a valid profile");
+        let zone = profile.timezone.clone();
+        let instant = at.to_zoned(zone).expect("a real local time").timestamp();
+        let desk = Desk::new(profile).with_fixed_time(instant);
+        Self {
+            dialogue: Dialogue::default(),
+            reception: Reception::new(desk, Store::open_in_memory().expect("memory store"), vec![]),
+        }
+    }
+
+    /// A visitor at one of the example profiles.
+    fn at(file: &str, at: DateTime) -> Self {
+        Self::with_profile(&profile_text(file), at)
+    }
+
+    fn say(&mut self, text: &str) -> String {
+        let desk = self.reception.desk();
+        let profile = desk.profile();
+        match self.dialogue.plan(profile, text, &desk.now()) {
+            Plan::Say(reply) => reply,
+            Plan::Tool { name, arguments } => {
+                let output = self
+                    .reception
+                    .run_tool(name, &arguments.to_string(), Some("kiosk-1"));
+                self.dialogue.after_tool(profile, name, &output)
+            }
+        }
+    }
+
+    fn visits(&self) -> Vec<donna_desk::store::Visit> {
+        self.reception.store().visits_since(0).expect("visits")
+    }
+
+    fn tool(&self, name: &str, arguments: Value) -> Value {
+        let out = self.reception.run_tool(name, &arguments.to_string(), None);
+        serde_json::from_str(&out).expect("tool output is JSON")
+    }
+}
+
+fn next_event(rx: &mut broadcast::Receiver<DeskEvent>) -> DeskEvent {
+    rx.try_recv().expect("an event was published")
+}
+
+/// The clinic on Wednesday 23 December 2026 (open 8 am to 6:30 pm); tomorrow is Christmas Eve.
+fn clinic_wednesday(h: i8, m: i8) -> Visitor {
+    Visitor::at(CLINIC, date(2026, 12, 23).at(h, m, 0, 0))
+}
+
+/// The law firm on Wednesday 25 November 2026 (9-12 and 1-5:30); tomorrow is Thanksgiving.
+fn firm_wednesday(h: i8, m: i8) -> Visitor {
+    Visitor::at(LAW_FIRM, date(2026, 11, 25).at(h, m, 0, 0))
+}
+
+#[test]
+fn the_clinic_answers_for_the_day_asked() {
+    let mut v = clinic_wednesday(10, 0);
+    assert_eq!(
+        v.say("Are you open tomorrow?"),
+        "Tomorrow (Christmas Eve) we're open 8 am to 1 pm."
+    );
+    assert_eq!(
+        v.say("What time do you open tomorrow?"),
+        "Tomorrow (Christmas Eve) we're open 8 am to 1 pm."
+    );
+    assert_eq!(v.say("When do you close today?"), "We close at 6:30 pm today.");
+    assert_eq!(v.say("What time do you close?"), "We close at 6:30 pm today.");
+    assert_eq!(v.say("When do you shut?"), "We close at 6:30 pm today.");
+    assert_eq!(
+        v.say("Are you open on Saturday?"),
+        "On Saturday we're closed for Boxing Day."
+    );
+    assert_eq!(v.say("Are you open today?"), "Today we're open 8 am to 6:30 pm.");
+
+    // Christmas Eve: a short day, and tomorrow a holiday.
+    let mut eve = Visitor::at(CLINIC, date(2026, 12, 24).at(10, 0, 0, 0));
+    assert_eq!(
+        eve.say("Are you open tomorrow?"),
+        "Tomorrow we're closed for Christmas Day."
+    );
+    assert_eq!(
+        eve.say("When do you close today?"),
+        "We close at 1 pm today (Christmas Eve)."
+    );
+    let mut late = Visitor::at(CLINIC, date(2026, 12, 24).at(14, 0, 0, 0));
+    assert_eq!(
+        late.say("When do you close today?"),
+        "We've closed for today. We open again on Monday at 8 am."
+    );
+    // Whether we are open right now is still answered as such.
+    assert_eq!(
+        late.say("Are you open?"),
+        "We're closed right now for Christmas Eve. We open again on Monday at 8 am."
+    );
+}
+
+#[test]
+fn the_law_firm_answers_for_the_day_asked() {
+    let mut v = firm_wednesday(10, 0);
+    assert_eq!(
+        v.say("Are you open tomorrow?"),
+        "Tomorrow we're closed for Thanksgiving Day."
+    );
+    assert_eq!(
+        v.say("What time do you open tomorrow?"),
+        "Tomorrow we're closed for Thanksgiving Day."
+    );
+    assert_eq!(
+        v.say("When do you close today?"),
+        "We close at 5:30 pm today; we're open 9 am to noon and 1 pm to 5:30 pm."
+    );
+    assert_eq!(v.say("Are you open on Saturday?"), "On Saturday we're closed.");
+
+    // Over lunch the firm is closed now, but it still closes at 5:30 pm today.
+    let mut lunch = firm_wednesday(12, 30);
+    assert_eq!(
+        lunch.say("What time do you close?"),
+        "We close at 5:30 pm today; we're open 9 am to noon and 1 pm to 5:30 pm."
+    );
+    let mut evening = firm_wednesday(18, 0);
+    assert_eq!(
+        evening.say("What time do you close?"),
+        "We've closed for today. We open again on Friday at 9 am."
+    );
+    assert_eq!(
+        evening.say("What time do you open tomorrow?"),
+        "Tomorrow we're closed for Thanksgiving Day."
+    );
+    let mut holiday = Visitor::at(LAW_FIRM, date(2026, 11, 26).at(11, 0, 0, 0));
+    assert_eq!(
+        holiday.say("When do you close today?"),
+        "We're closed today for Thanksgiving Day. We open again tomorrow at 9 am."
+    );
+    assert_eq!(
+        holiday.say("Are you open tomorrow?"),
+        "Tomorrow (the day after Thanksgiving) we're open 9 am to 1 pm."
+    );
+}
+
+#[test]
+fn the_hours_tool_takes_today_tomorrow_and_closing() {
+    for (v, tomorrow) in [
+        (
+            clinic_wednesday(10, 0),
+            "Tomorrow (Christmas Eve) we're open 8 am to 1 pm.",
+        ),
+        (
+            firm_wednesday(10, 0),
+            "Tomorrow we're closed for Thanksgiving Day.",
+        ),
+    ] {
+        let out = v.tool("get_hours", json!({ "day": "tomorrow" }));
+        assert_eq!(out["summary"], tomorrow, "{out}");
+        let out = v.tool("get_hours", json!({ "day": "today", "closing": true }));
+        assert!(
+            out["summary"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("We close at")),
+            "{out}"
+        );
+        let out = v.tool("get_hours", json!({ "closing": "yes" }));
+        assert_eq!(out["error"], "closing: must be true or false");
+        let out = v.tool("get_hours", json!({ "day": "someday" }));
+        assert!(
+            out["error"].as_str().is_some_and(|e| e.starts_with("day:")),
+            "{out}"
+        );
+    }
+}
+
+/// For each example profile: a host people ask for by full name, and the start of the sentence
+/// that tells the visitor they were checked in for them.
+const HOSTS: [(&str, &str, &str, &str); 2] = [
+    (CLINIC, "Priya Shah", "priya-shah", "I've let Priya Shah know"),
+    (LAW_FIRM, "Grace Liu", "grace-liu", "I've let Grace Liu know"),
+];
+
+/// Thursday 26 November 2026 at 10:00: the clinic is open; the law firm is closed for
+/// Thanksgiving, so the firm's visits are tried on the Wednesday before.
+fn visitor_at(file: &str) -> Visitor {
+    match file {
+        CLINIC => Visitor::at(CLINIC, date(2026, 11, 26).at(10, 0, 0, 0)),
+        _ => firm_wednesday(10, 0),
+    }
+}
+
+#[test]
+fn a_purpose_without_a_host_asks_who_they_are_meeting() {
+    for (file, host, host_id, checked_in) in HOSTS {
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I'm here for an interview"),
+            "Of course. Who is your interview with?",
+            "{file}"
+        );
+        assert_eq!(v.say(host), "Thank you. May I have your name, please?", "{file}");
+        let reply = v.say("Ann Lee");
+        assert!(reply.contains(checked_in), "{file}: {reply}");
+        let visits = v.visits();
+        assert_eq!(visits[0].host_staff_id, host_id, "{file}");
+        assert_eq!(visits[0].purpose.as_deref(), Some("interview"), "{file}");
+
+        let mut v = visitor_at(file);
+        v.say("My name is Ann Lee");
+        assert_eq!(
+            v.say("I'm here for a job interview"),
+            "Of course. Who is your job interview with?",
+            "{file}"
+        );
+        assert!(v.say(host).contains(checked_in), "{file}");
+        assert_eq!(v.visits()[0].purpose.as_deref(), Some("job interview"));
+
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I have an appointment"),
+            "Of course. Who is your appointment with?",
+            "{file}"
+        );
+
+        let mut v = visitor_at(file);
+        v.say("My name is Ann Lee");
+        assert_eq!(
+            v.say("I'm here for my 3 o'clock"),
+            "Of course. Who is your 3 pm appointment with?",
+            "{file}"
+        );
+        assert!(v.say(host).contains(checked_in), "{file}");
+        let visit = &v.visits()[0];
+        assert_eq!(visit.appointment_time.as_deref(), Some("15:00"), "{file}");
+        assert_eq!(visit.purpose, None, "{file}");
+    }
+}
+
+#[test]
+fn real_names_after_here_for_are_still_names() {
+    for (file, host, host_id, checked_in) in HOSTS {
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I'm here to see Ann"),
+            "I'm sorry, I couldn't find anyone called Ann here. Could you tell me their full name or their department?",
+            "{file}"
+        );
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I'm here for Dr Patel"),
+            "I'm sorry, I couldn't find anyone called Dr Patel here. Could you tell me their full name or their department?",
+            "{file}"
+        );
+        let mut v = visitor_at(file);
+        v.say("My name is Ann Lee");
+        let reply = v.say(&format!("I'm here for {host}"));
+        assert!(reply.contains(checked_in), "{file}: {reply}");
+        let mut v = visitor_at(file);
+        v.say("My name is Ann Lee");
+        let reply = v.say(&format!("I'm here for an interview with {host} at two"));
+        assert!(reply.contains(checked_in), "{file}: {reply}");
+        let visit = &v.visits()[0];
+        assert_eq!(
+            (visit.host_staff_id.as_str(), visit.appointment_time.as_deref()),
+            (host_id, Some("14:00")),
+            "{file}"
+        );
+        assert_eq!(visit.purpose.as_deref(), Some("interview"), "{file}");
+    }
+    // "here for An" is the firm's paralegal; "here for an interview" is not.
+    let mut v = firm_wednesday(10, 0);
+    assert_eq!(
+        v.say("I'm here for An"),
+        "Thank you. May I have your name, please?"
+    );
+    assert!(v.say("Minh Tran").contains("Nguyen Van An"));
+}
+
+#[test]
+fn a_courier_hears_the_delivery_policy_and_the_right_person_is_called() {
+    // The clinic names no deliveries contact: the front desk. The firm names its mailroom.
+    for (file, called, staff_id, policy) in [
+        (
+            CLINIC,
+            "Sarah Nguyen",
+            "sarah-nguyen",
+            "Deliveries go to the front desk on the ground floor.",
+        ),
+        (
+            LAW_FIRM,
+            "Marcus Webb",
+            "marcus-webb",
+            "Deliveries go to the mailroom on the lower level;",
+        ),
+    ] {
+        for said in ["I have a delivery", "I've got a parcel for you", "Package here"] {
+            let mut v = visitor_at(file);
+            let mut rx = v.reception.subscribe();
+            let reply = v.say(said);
+            assert!(
+                reply.starts_with(&format!(
+                    "I've let {called} know. Someone will be with you shortly. {policy}"
+                )),
+                "{file}: {said:?} → {reply}"
+            );
+            let event = next_event(&mut rx);
+            assert_eq!(event.staff_id.as_deref(), Some(staff_id), "{file}: {said:?}");
+            assert!(event.summary.contains(said), "{}", event.summary);
+        }
+    }
+}
+
+#[test]
+fn the_deliveries_contact_comes_from_the_profile() {
+    let text = profile_text(CLINIC).replace("[policies]", "[policies]\ndeliveries_contact = \"pharmacy\"");
+    let mut v = Visitor::with_profile(&text, date(2026, 11, 26).at(10, 0, 0, 0));
+    let reply = v.say("I have a delivery");
+    assert!(reply.starts_with("I've let Tom Becker know."), "{reply}");
+    // Without a policy there is nothing to add.
+    let text = profile_text(LAW_FIRM)
+        .lines()
+        .filter(|l| !l.starts_with("deliveries ="))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut v = Visitor::with_profile(&text, date(2026, 11, 25).at(10, 0, 0, 0));
+    assert_eq!(
+        v.say("I have a delivery"),
+        "I've let Marcus Webb know. Someone will be with you shortly."
+    );
+}
+
+/// The host chosen after "Which one?" is answered with `choice`, for a visitor already named.
+fn chosen_host(text: &str, at: DateTime, ask: &str, choice: &str) -> String {
+    let mut v = Visitor::with_profile(text, at);
+    v.say("My name is Ann Lee");
+    let question = v.say(ask);
+    assert!(question.starts_with("Do you mean"), "{question}");
+    let reply = v.say(choice);
+    assert!(reply.starts_with("Thank you, Ann."), "{choice:?} → {reply}");
+    v.visits()[0].host_staff_id.clone()
+}
+
+#[test]
+fn short_department_names_and_initials_choose_between_two_people() {
+    let clinic_day = date(2026, 11, 26).at(10, 0, 0, 0);
+    let firm_day = date(2026, 11, 25).at(10, 0, 0, 0);
+    let clinic = profile_text(CLINIC);
+    // "GP" is the initials of General Practice.
+    assert_eq!(
+        chosen_host(&clinic, clinic_day, "I'm here to see Maria", "The one in GP"),
+        "maria-chen"
+    );
+    // A department whose id is "it" and whose name is "Information Technology".
+    let it = clinic
+        .replace(
+            "id = \"administration\"\nname = \"Administration\"",
+            "id = \"it\"\nname = \"Information Technology\"",
+        )
+        .replace("department = \"administration\"", "department = \"it\"");
+    assert_eq!(
+        chosen_host(&it, clinic_day, "I'm here to see Maria", "the one in IT"),
+        "maria-lopez"
+    );
+    // "it" as a word is not the department.
+    assert_eq!(
+        chosen_host(&it, clinic_day, "I'm here to see Maria", "is it the second one?"),
+        "maria-chen"
+    );
+
+    let firm = profile_text(LAW_FIRM);
+    assert_eq!(
+        chosen_host(&firm, firm_day, "I'm here to see Daniel", "the one in family law"),
+        "daniel-brooks"
+    );
+    // Human Resources under an id that does not say "hr": its initials do.
+    let hr = firm
+        .replace(
+            "id = \"family-law\"\nname = \"Family Law\"",
+            "id = \"people-team\"\nname = \"Human Resources\"",
+        )
+        .replace("department = \"family-law\"", "department = \"people-team\"");
+    assert_eq!(
+        chosen_host(&hr, firm_day, "I'm here to see Daniel", "The one in HR, please"),
+        "daniel-brooks"
+    );
+    assert_eq!(
+        chosen_host(&hr, firm_day, "I'm here to see Daniel", "litigation"),
+        "daniel-kim"
+    );
+}
+
+#[test]
+fn dates_are_written_in_the_style_of_the_business() {
+    let mut clinic = visitor_at(CLINIC);
+    assert_eq!(
+        clinic.say("Are you open on Christmas Day?"),
+        "On Friday 25 December we're closed for Christmas Day."
+    );
+    assert_eq!(
+        clinic.say("What are your hours on New Year's Day?"),
+        "On Friday 1 January we're closed for New Year's Day."
+    );
+    let mut firm = visitor_at(LAW_FIRM);
+    assert_eq!(
+        firm.say("Are you open on Christmas Day?"),
+        "On Friday, December 25 we're closed for Christmas Day."
+    );
+    assert_eq!(
+        firm.say("Are you open on Martin Luther King Jr. Day?"),
+        "On Monday, January 18 we're closed for Martin Luther King Jr. Day."
+    );
+}
