@@ -37,6 +37,16 @@ impl ProtocolError {
         }
     }
 
+    /// The engine is at a limit and the request may succeed later (`rate_limit_error`).
+    pub fn busy(code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            kind: "rate_limit_error",
+            code,
+            message: message.into(),
+            param: None,
+        }
+    }
+
     /// Something the engine cannot do (`server_error`), e.g. a missing offline model.
     pub fn server(code: &'static str, message: impl Into<String>) -> Self {
         Self {

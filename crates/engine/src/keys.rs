@@ -31,10 +31,31 @@ pub enum Credential {
     ClientSecret(Box<ClientSecret>),
 }
 
+/// The most client secrets alive at once. Each holds a session's settings (a few KiB with the
+/// desk's instructions), so this bounds their memory to tens of MiB whatever floods the mint
+/// route; the gateway's rate limits keep real use far below it.
+pub const MAX_LIVE_SECRETS: usize = 20_000;
+
+/// The live secrets, and when to next sweep out the expired ones.
+#[derive(Default)]
+struct Secrets {
+    by_value: HashMap<String, ClientSecret>,
+    /// Expired secrets are swept when the map reaches this size (then twice what is left), so
+    /// minting costs O(1) amortised instead of a scan of every secret each time.
+    sweep_at: usize,
+}
+
+impl Secrets {
+    fn sweep(&mut self, now: i64) {
+        self.by_value.retain(|_, s| s.expires_at > now);
+        self.sweep_at = (self.by_value.len() * 2).clamp(1024, MAX_LIVE_SECRETS);
+    }
+}
+
 /// The engine key and the live client secrets.
 pub struct Keys {
     engine_key: String,
-    secrets: Mutex<HashMap<String, ClientSecret>>,
+    secrets: Mutex<Secrets>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -49,7 +70,7 @@ impl Keys {
     pub fn new(engine_key: String) -> Self {
         Self {
             engine_key,
-            secrets: Mutex::new(HashMap::new()),
+            secrets: Mutex::new(Secrets::default()),
         }
     }
 
@@ -86,30 +107,47 @@ impl Keys {
         if constant_time_eq(token.as_bytes(), self.engine_key.as_bytes()) {
             return Some(Credential::EngineKey);
         }
-        let mut secrets = self
+        let secrets = self
             .secrets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let now = unix_now();
-        secrets.retain(|_, s| s.expires_at > now);
         secrets
+            .by_value
             .get(token)
+            .filter(|s| s.expires_at > unix_now())
             .map(|s| Credential::ClientSecret(Box::new(s.clone())))
     }
 
-    /// Mint a secret valid for `ttl_s` seconds that starts `session`.
-    pub fn mint(&self, ttl_s: i64, session: SessionConfig) -> ClientSecret {
-        let secret = ClientSecret {
-            value: new_client_secret(),
-            expires_at: unix_now() + ttl_s,
-            session,
-        };
+    /// Mint a secret valid for `ttl_s` seconds that starts `session`; `None` when
+    /// [`MAX_LIVE_SECRETS`] are alive already.
+    pub fn mint(&self, ttl_s: i64, session: SessionConfig) -> Option<ClientSecret> {
+        let now = unix_now();
         let mut secrets = self
             .secrets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        secrets.insert(secret.value.clone(), secret.clone());
-        secret
+        if secrets.by_value.len() >= secrets.sweep_at {
+            secrets.sweep(now);
+        }
+        if secrets.by_value.len() >= MAX_LIVE_SECRETS {
+            return None;
+        }
+        let secret = ClientSecret {
+            value: new_client_secret(),
+            expires_at: now + ttl_s,
+            session,
+        };
+        secrets.by_value.insert(secret.value.clone(), secret.clone());
+        Some(secret)
+    }
+
+    /// Client secrets held now, expired ones not yet swept included.
+    pub fn held(&self) -> usize {
+        self.secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .by_value
+            .len()
     }
 
     /// Revoke a secret before its expiry; true when it existed.
@@ -118,7 +156,7 @@ impl Keys {
             .secrets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        secrets.remove(value).is_some()
+        secrets.by_value.remove(value).is_some()
     }
 }
 
@@ -182,15 +220,38 @@ mod tests {
             Some(Credential::EngineKey)
         ));
         assert!(keys.authenticate("sk-wrong").is_none());
-        let live = keys.mint(60, SessionConfig::default());
+        let live = keys.mint(60, SessionConfig::default()).unwrap();
         assert!(matches!(
             keys.authenticate(&live.value),
             Some(Credential::ClientSecret(_))
         ));
         assert!(keys.revoke(&live.value));
         assert!(keys.authenticate(&live.value).is_none());
-        let expired = keys.mint(-1, SessionConfig::default());
+        let expired = keys.mint(-1, SessionConfig::default()).unwrap();
         assert!(keys.authenticate(&expired.value).is_none());
+    }
+
+    #[test]
+    fn live_secrets_are_capped_and_expired_ones_swept_as_minting_goes() {
+        let keys = Keys::new("sk-engine".into());
+        // Expired secrets never fill the store: they are swept as new ones arrive.
+        for _ in 0..MAX_LIVE_SECRETS + 5_000 {
+            assert!(keys.mint(-1, SessionConfig::default()).is_some());
+        }
+        assert!(keys.held() <= MAX_LIVE_SECRETS, "{}", keys.held());
+        // Live ones fill it; then minting is refused until some expire or are revoked.
+        let mut last = None;
+        while let Some(secret) = keys.mint(60, SessionConfig::default()) {
+            last = Some(secret);
+        }
+        assert_eq!(keys.held(), MAX_LIVE_SECRETS);
+        let last = last.unwrap();
+        assert!(
+            keys.authenticate(&last.value).is_some(),
+            "the last one minted works"
+        );
+        assert!(keys.revoke(&last.value));
+        assert!(keys.mint(60, SessionConfig::default()).is_some());
     }
 
     #[test]

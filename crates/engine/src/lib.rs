@@ -138,7 +138,12 @@ impl Engine {
         session_config::validate(&base, raw_session, &requested, false)?;
         let mut session = session_config::merge(&base, &requested);
         session.model = Some(model);
-        Ok(self.keys().mint(seconds, session))
+        self.keys().mint(seconds, session).ok_or_else(|| {
+            ProtocolError::busy(
+                "too_many_client_secrets",
+                "Too many client secrets are alive; wait for some to expire or revoke them.",
+            )
+        })
     }
 
     /// Sessions connected right now.

@@ -30,6 +30,8 @@ pub fn router(engine: Engine) -> Router {
 pub(crate) fn rest_error(status: StatusCode, code: &str, message: &str, param: Option<&str>) -> Response {
     let kind = if status.is_server_error() {
         "server_error"
+    } else if status == StatusCode::TOO_MANY_REQUESTS {
+        "rate_limit_error"
     } else {
         "invalid_request_error"
     };
@@ -188,7 +190,14 @@ async fn mint_secret(State(engine): State<Engine>, headers: HeaderMap, body: axu
     };
     let secret = match engine.mint_client_secret(seconds, &raw_session) {
         Ok(secret) => secret,
-        Err(e) => return rest_error(StatusCode::BAD_REQUEST, e.code, &e.message, e.param.as_deref()),
+        Err(e) => {
+            let status = if e.kind == "rate_limit_error" {
+                StatusCode::TOO_MANY_REQUESTS
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return rest_error(status, e.code, &e.message, e.param.as_deref());
+        }
     };
     let session = secret.session;
     Json(json!({ "value": secret.value, "expires_at": secret.expires_at, "session": session }))

@@ -744,7 +744,7 @@ async fn client_secrets_are_minted_used_revoked_and_validated() {
 #[tokio::test]
 async fn expired_secrets_are_refused() {
     let server = start().await;
-    let secret = server.engine.keys().mint(-1, Default::default());
+    let secret = server.engine.keys().mint(-1, Default::default()).unwrap();
     assert!(
         matches!(Peer::connect(&server, &secret.value).await, Err(tungstenite::Error::Http(r)) if r.status() == 401)
     );

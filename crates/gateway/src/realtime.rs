@@ -92,9 +92,14 @@ impl RealtimeBackend {
             RealtimeBackend::Local(engine) => {
                 let secret = engine
                     .mint_client_secret(req.expires_after_s, &Self::session(req))
-                    // The gateway validated the request already; a refusal here is a bug.
-                    .map_err(|e| {
-                        ApiError::Internal(format!("local engine refused a session: {}", e.message))
+                    // The gateway validated the request already: the engine refuses only when
+                    // it holds as many live secrets as it may, which passes as they expire.
+                    .map_err(|e| match e.kind {
+                        "rate_limit_error" => ApiError::Unavailable {
+                            code: "too_many_client_secrets",
+                            message: "too many realtime credentials are alive; try again shortly".to_owned(),
+                        },
+                        _ => ApiError::Internal(format!("local engine refused a session: {}", e.message)),
                     })?;
                 Ok(Minted {
                     value: secret.value,
