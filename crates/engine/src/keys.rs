@@ -31,24 +31,25 @@ pub enum Credential {
     ClientSecret(Box<ClientSecret>),
 }
 
-/// The most client secrets alive at once. Each holds a session's settings (a few KiB with the
+/// The most client secrets alive at once, by default. Each holds a session's settings (a few KiB with the
 /// desk's instructions), so this bounds their memory to tens of MiB whatever floods the mint
 /// route; the gateway's rate limits keep real use far below it.
 pub const MAX_LIVE_SECRETS: usize = 20_000;
 
 /// The live secrets, and when to next sweep out the expired ones.
-#[derive(Default)]
 struct Secrets {
     by_value: HashMap<String, ClientSecret>,
     /// Expired secrets are swept when the map reaches this size (then twice what is left), so
     /// minting costs O(1) amortised instead of a scan of every secret each time.
     sweep_at: usize,
+    /// See [`MAX_LIVE_SECRETS`].
+    max_live: usize,
 }
 
 impl Secrets {
     fn sweep(&mut self, now: i64) {
         self.by_value.retain(|_, s| s.expires_at > now);
-        self.sweep_at = (self.by_value.len() * 2).clamp(1024, MAX_LIVE_SECRETS);
+        self.sweep_at = (self.by_value.len() * 2).clamp(1024, self.max_live.max(1024));
     }
 }
 
@@ -70,8 +71,22 @@ impl Keys {
     pub fn new(engine_key: String) -> Self {
         Self {
             engine_key,
-            secrets: Mutex::new(Secrets::default()),
+            secrets: Mutex::new(Secrets {
+                by_value: HashMap::new(),
+                sweep_at: 0,
+                max_live: MAX_LIVE_SECRETS,
+            }),
         }
+    }
+
+    /// Allow `max` live client secrets instead of [`MAX_LIVE_SECRETS`] (a load test that mints
+    /// far more than any site would).
+    pub fn with_max_live(self, max: usize) -> Self {
+        self.secrets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .max_live = max;
+        self
     }
 
     /// The key from `configured`, else the one stored in `data_dir/engine.key`, else a new one
@@ -118,8 +133,8 @@ impl Keys {
             .map(|s| Credential::ClientSecret(Box::new(s.clone())))
     }
 
-    /// Mint a secret valid for `ttl_s` seconds that starts `session`; `None` when
-    /// [`MAX_LIVE_SECRETS`] are alive already.
+    /// Mint a secret valid for `ttl_s` seconds that starts `session`; `None` when the most
+    /// allowed ([`MAX_LIVE_SECRETS`] by default) are alive already.
     pub fn mint(&self, ttl_s: i64, session: SessionConfig) -> Option<ClientSecret> {
         let now = unix_now();
         let mut secrets = self
@@ -129,7 +144,7 @@ impl Keys {
         if secrets.by_value.len() >= secrets.sweep_at {
             secrets.sweep(now);
         }
-        if secrets.by_value.len() >= MAX_LIVE_SECRETS {
+        if secrets.by_value.len() >= secrets.max_live {
             return None;
         }
         let secret = ClientSecret {
