@@ -695,16 +695,19 @@ mod fuzzy_tests {
     #[test]
     fn misspelt_names_still_find_one_person() {
         let p = Profile::parse(EXAMPLE_PROFILE, "example").unwrap();
-        let ids = |q: &str| {
-            matching_staff(&p, &words(q))
-                .iter()
-                .map(|m| m.id.clone())
-                .collect::<Vec<_>>()
-        };
+        let ids = |q: &str| matching_ids(&p, q);
         assert_eq!(ids("I'm here to see doctor Okafur"), ["james-okafor"]);
         assert_eq!(ids("Priya Sha please"), ["priya-shah"]);
         assert!(ids("I would like some water").is_empty());
         assert!(ids("where is the park").is_empty());
+    }
+
+    /// The ids of the staff `query` names in `profile`.
+    fn matching_ids(profile: &Profile, query: &str) -> Vec<String> {
+        matching_staff(profile, &words(query))
+            .iter()
+            .map(|m| m.id.clone())
+            .collect()
     }
 
     #[test]
@@ -716,12 +719,7 @@ mod fuzzy_tests {
             )
             .replace("name = \"Tom Becker\"", "name = \"Dr. Helen Park\"");
         let p = Profile::parse(&text, "example").unwrap();
-        let ids = |q: &str| {
-            matching_staff(&p, &words(q))
-                .iter()
-                .map(|m| m.id.clone())
-                .collect::<Vec<_>>()
-        };
+        let ids = |q: &str| matching_ids(&p, q);
         assert_eq!(ids("I'm here to see An"), ["priya-shah"]);
         assert_eq!(ids("a message for An that I'm late"), ["priya-shah"]);
         assert_eq!(ids("An"), ["priya-shah"]);
@@ -742,12 +740,7 @@ mod fuzzy_tests {
             .replace("name = \"Priya Shah\"", "name = \"Mary-Kate Smith-Jones\"")
             .replace("name = \"Tom Becker\"", "name = \"Siobhan O'Connor\"");
         let p = Profile::parse(&text, "example").unwrap();
-        let ids = |q: &str| {
-            matching_staff(&p, &words(q))
-                .iter()
-                .map(|m| m.id.clone())
-                .collect::<Vec<_>>()
-        };
+        let ids = |q: &str| matching_ids(&p, q);
         assert_eq!(ids("here to see Mary Kate Smith Jones"), ["priya-shah"]);
         assert_eq!(ids("a parcel for smith jones"), ["priya-shah"]);
         assert_eq!(ids("here to see marykate"), ["priya-shah"]);

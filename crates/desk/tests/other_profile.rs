@@ -4,12 +4,14 @@
 
 use std::path::Path;
 
+mod util;
+
 use donna_desk::reply::Plan;
 use donna_desk::store::Store;
-use donna_desk::{Desk, DeskEvent, Dialogue, Reception};
+use donna_desk::{Desk, Dialogue, Reception};
 use jiff::Timestamp;
 use jiff::civil::{DateTime, date};
-use tokio::sync::broadcast;
+use util::{LAW_FIRM, Visitor, next_event};
 
 fn profile_path() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles/northwind-legal.toml")
@@ -26,53 +28,9 @@ fn in_new_york(at: DateTime) -> Timestamp {
         .timestamp()
 }
 
-/// A visitor at the kiosk, each turn planned by the dialogue and its tools run by the reception,
-/// exactly as the engine and the gateway do.
-struct Visitor {
-    dialogue: Dialogue,
-    reception: Reception,
-}
-
-impl Visitor {
-    /// A visitor arriving at `at`, New York time.
-    fn at(at: DateTime) -> Self {
-        let desk = desk().with_fixed_time(in_new_york(at));
-        Self {
-            dialogue: Dialogue::default(),
-            reception: Reception::new(desk, Store::open_in_memory().expect("memory store"), vec![]),
-        }
-    }
-
-    fn say(&mut self, text: &str) -> String {
-        let desk = self.reception.desk();
-        let profile = desk.profile();
-        match self.dialogue.plan(profile, text, &desk.now()) {
-            Plan::Say(reply) => reply,
-            Plan::Tool { name, arguments } => {
-                let output = self
-                    .reception
-                    .run_tool(name, &arguments.to_string(), Some("kiosk-1"));
-                self.dialogue.after_tool(profile, name, &output)
-            }
-        }
-    }
-
-    fn visits(&self) -> Vec<donna_desk::store::Visit> {
-        self.reception.store().visits_since(0).expect("visits")
-    }
-
-    fn messages(&self) -> Vec<donna_desk::store::Message> {
-        self.reception.store().messages_since(0).expect("messages")
-    }
-}
-
 /// Wednesday 25 November 2026 at `h:m` in New York: open 9-12 and 1-5:30, Thanksgiving next day.
 fn wednesday(h: i8, m: i8) -> Visitor {
-    Visitor::at(date(2026, 11, 25).at(h, m, 0, 0))
-}
-
-fn next_event(rx: &mut broadcast::Receiver<DeskEvent>) -> DeskEvent {
-    rx.try_recv().expect("an event was published")
+    Visitor::at(LAW_FIRM, date(2026, 11, 25).at(h, m, 0, 0))
 }
 
 #[test]
@@ -325,7 +283,7 @@ fn hours_on_a_day_a_holiday_and_a_weekend() {
         "On Friday, November 27 (the day after Thanksgiving) we're open 9 am to 1 pm."
     );
 
-    let mut holiday = Visitor::at(date(2026, 11, 26).at(11, 0, 0, 0));
+    let mut holiday = Visitor::at(LAW_FIRM, date(2026, 11, 26).at(11, 0, 0, 0));
     assert_eq!(
         holiday.say("Are you open?"),
         "We're closed right now for Thanksgiving Day. We open again tomorrow at 9 am."

@@ -3,74 +3,11 @@
 //! Each turn is planned by the dialogue and its tools run by the reception, as the engine and
 //! the gateway do, with the clock pinned on the business's own wall clock.
 
-use std::path::Path;
+mod util;
 
-use donna_desk::reply::Plan;
-use donna_desk::store::Store;
-use donna_desk::{Desk, DeskEvent, Dialogue, Reception};
 use jiff::civil::{DateTime, date};
-use serde_json::{Value, json};
-use tokio::sync::broadcast;
-
-const CLINIC: &str = "harbor-clinic.toml";
-const LAW_FIRM: &str = "northwind-legal.toml";
-
-fn profile_text(file: &str) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("profiles").join(file);
-    std::fs::read_to_string(path).expect("the example profile is readable")
-}
-
-/// A visitor at the kiosk of the business described by `text`.
-struct Visitor {
-    dialogue: Dialogue,
-    reception: Reception,
-}
-
-impl Visitor {
-    /// A visitor arriving at `at` on the business's wall clock, with the profile `text`.
-    fn with_profile(text: &str, at: DateTime) -> Self {
-        let profile = donna_desk::Profile::parse(text, "test profile").expect("a valid profile");
-        let zone = profile.timezone.clone();
-        let instant = at.to_zoned(zone).expect("a real local time").timestamp();
-        let desk = Desk::new(profile).with_fixed_time(instant);
-        Self {
-            dialogue: Dialogue::default(),
-            reception: Reception::new(desk, Store::open_in_memory().expect("memory store"), vec![]),
-        }
-    }
-
-    /// A visitor at one of the example profiles.
-    fn at(file: &str, at: DateTime) -> Self {
-        Self::with_profile(&profile_text(file), at)
-    }
-
-    fn say(&mut self, text: &str) -> String {
-        let desk = self.reception.desk();
-        let profile = desk.profile();
-        match self.dialogue.plan(profile, text, &desk.now()) {
-            Plan::Say(reply) => reply,
-            Plan::Tool { name, arguments } => {
-                let output = self
-                    .reception
-                    .run_tool(name, &arguments.to_string(), Some("kiosk-1"));
-                self.dialogue.after_tool(profile, name, &output)
-            }
-        }
-    }
-
-    fn visits(&self) -> Vec<donna_desk::store::Visit> {
-        self.reception.store().visits_since(0).expect("visits")
-    }
-
-    fn tool(&self, name: &str, arguments: Value) -> Value {
-        let out = self.reception.run_tool(name, &arguments.to_string(), None);
-        serde_json::from_str(&out).expect("tool output is JSON")
-    }
-}
-
-fn next_event(rx: &mut broadcast::Receiver<DeskEvent>) -> DeskEvent {
-    rx.try_recv().expect("an event was published")
-}
+use serde_json::json;
+use util::{CLINIC, LAW_FIRM, Visitor, next_event, profile_text};
 
 /// The clinic on Wednesday 23 December 2026 (open 8 am to 6:30 pm); tomorrow is Christmas Eve.
 fn clinic_wednesday(h: i8, m: i8) -> Visitor {
