@@ -190,6 +190,8 @@ impl Booted {
 /// The local engine's voice, as configured.
 pub fn offline_voice(settings: &Settings) -> donna_speech::Tts {
     donna_speech::Tts {
+        // The settings accept only the voices the speech crate has.
+        voice: donna_speech::tts::Voice::from_name(&settings.voice).unwrap_or_default(),
         speed: settings.voice_speed,
         lexicon: settings.voice_lexicon.clone(),
     }

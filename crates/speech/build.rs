@@ -1,9 +1,18 @@
-//! Link flite and its US English voice (Debian: flite1-dev at build time, libflite1 at run time),
+//! Link flite and its US English voices (Debian: flite1-dev at build time, libflite1 at run time),
 //! and pocketsphinx with sphinxbase (Debian: libpocketsphinx-dev and libsphinxbase-dev at build
 //! time, libpocketsphinx3 at run time). whisper.cpp is built by `whisper-rs-sys`.
 
 fn main() {
-    for lib in ["flite_cmu_us_slt", "flite_usenglish", "flite_cmulex", "flite"] {
+    let voices = [
+        "flite_cmu_us_slt",
+        "flite_cmu_us_rms",
+        "flite_cmu_us_awb",
+        "flite_cmu_us_kal16",
+    ];
+    for lib in voices
+        .into_iter()
+        .chain(["flite_usenglish", "flite_cmulex", "flite"])
+    {
         println!("cargo:rustc-link-lib=dylib={lib}");
     }
     println!("cargo:rustc-link-lib=dylib=m");

@@ -48,6 +48,7 @@ pub struct FileConfig {
     pub input_device: Option<String>,
     pub output_device: Option<String>,
     pub voice_speed: Option<f32>,
+    pub voice: Option<String>,
     pub whisper_threads: Option<u32>,
     /// Word → how the offline voice should say it.
     pub voice_lexicon: Option<std::collections::BTreeMap<String, String>>,

@@ -17,6 +17,10 @@ pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_TRANSCRIBE_MODEL: &str = "gpt-4o-mini-transcribe";
 pub const DEFAULT_CHAT_MODEL: &str = "gpt-4o-mini";
 pub const DEFAULT_ELEVENLABS_BASE_URL: &str = "https://api.elevenlabs.io";
+/// The offline voices (flite's, as Debian ships them): a woman's (`slt`), a man's (`rms`), a
+/// Scottish man's (`awb`) and a robotic but cheap man's (`kal`).
+pub const OFFLINE_VOICES: [&str; 4] = ["slt", "rms", "awb", "kal"];
+
 pub const DEFAULT_ELEVENLABS_VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
 /// The `iss` the gateway puts in the tokens it mints and requires in the tokens it accepts.
 pub const DEFAULT_JWT_ISSUER: &str = "donna";
@@ -190,6 +194,8 @@ pub struct Settings {
     pub input_device: Option<String>,
     /// The speaker by name (`DONNA_OUTPUT_DEVICE`); `None` for the system default.
     pub output_device: Option<String>,
+    /// The offline voice (`DONNA_VOICE`): one of [`OFFLINE_VOICES`], `slt` by default.
+    pub voice: String,
     /// The offline voice's rate (`DONNA_VOICE_SPEED`, 0.5 to 2.0; 1.0 is the voice's own).
     pub voice_speed: f32,
     /// CPU threads for whisper, the accurate recogniser (`DONNA_WHISPER_THREADS`, 1 to 8): by
@@ -605,6 +611,11 @@ impl Settings {
             (None, Some(v)) => speed("voice_speed (config file)", &v.to_string())?,
             (None, None) => 1.0,
         };
+        let voice = match (env.get("DONNA_VOICE"), file.voice.as_deref()) {
+            (Some(v), _) => offline_voice("DONNA_VOICE", v)?,
+            (None, Some(v)) => offline_voice("voice (config file)", v)?,
+            (None, None) => OFFLINE_VOICES[0].to_owned(),
+        };
         let whisper_threads = match (env.get("DONNA_WHISPER_THREADS"), file.whisper_threads) {
             (Some(v), _) => threads("DONNA_WHISPER_THREADS", v)?,
             (None, Some(v)) => threads("whisper_threads (config file)", &v.to_string())?,
@@ -661,6 +672,7 @@ impl Settings {
             ws_proxy,
             rate_limits,
             input_device,
+            voice,
             voice_speed,
             whisper_threads,
             voice_lexicon,
@@ -689,6 +701,18 @@ fn speed(name: &str, value: &str) -> Result<f32, ConfigError> {
             name,
             format!("expected a number from 0.5 to 2.0, got \"{value}\""),
         )),
+    }
+}
+
+fn offline_voice(name: &str, value: &str) -> Result<String, ConfigError> {
+    let voice = value.trim().to_ascii_lowercase();
+    if OFFLINE_VOICES.contains(&voice.as_str()) {
+        Ok(voice)
+    } else {
+        Err(ConfigError::invalid(
+            name,
+            format!("expected one of {}, got \"{value}\"", OFFLINE_VOICES.join(", ")),
+        ))
     }
 }
 
@@ -1093,11 +1117,14 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(s.voice_speed, 1.2);
+        assert_eq!(s.voice, "slt");
+        assert_eq!(resolve(&[("DONNA_VOICE", " RMS ")]).unwrap().voice, "rms");
         assert_eq!(s.voice_lexicon[1], ("Nguyen".to_owned(), "Win".to_owned()));
         for (name, value) in [
             ("DONNA_VOICE_SPEED", "9"),
             ("DONNA_VOICE_LEXICON", "Okafor"),
             ("DONNA_WHISPER_THREADS", "0"),
+            ("DONNA_VOICE", "alloy"),
             ("DONNA_WHISPER_THREADS", "two"),
         ] {
             let err = resolve(&[(name, value)]).unwrap_err().to_string();
