@@ -79,6 +79,8 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
     );
     let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(offline_voice(&settings));
     let stt = speech_recognition(&settings, desk.profile());
+    // One shutdown for the gateway and the engine it serves: both close their WebSockets.
+    let shutdown = tokio_util::sync::CancellationToken::new();
     let engine = Engine::new(
         reception.clone(),
         keys,
@@ -86,6 +88,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
             default_model: settings.openai_realtime_model.clone(),
             tts: Some(tts.clone()),
             stt: stt.clone(),
+            shutdown: shutdown.clone(),
             ..EngineConfig::default()
         },
     );
@@ -153,7 +156,8 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
             })),
             (backend, _) => backend,
         })
-        .with_reception(reception.clone(), Some(Arc::new(chat)));
+        .with_reception(reception.clone(), Some(Arc::new(chat)))
+        .with_shutdown(shutdown);
     let gateway = match ws_proxy {
         Some(proxy) => gateway.with_ws_proxy(proxy),
         None => gateway,

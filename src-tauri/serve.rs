@@ -8,6 +8,9 @@ use tokio_util::sync::CancellationToken;
 use crate::boot::{boot, local_url};
 use crate::error::StartError;
 
+/// How long stopping waits for each kind of realtime session to send its close frame.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 pub fn run(overrides: &Overrides) -> Result<(), StartError> {
     let booted = boot(overrides)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -26,6 +29,7 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
             }
         })?;
         let gateway = booted.gateway.clone();
+        let engine = booted.engine.clone();
         let shutdown = gateway.shutdown_token();
         stop_on_signal(shutdown.clone());
         // The one line scripts and people wait for; flushed so a pipe sees it at once.
@@ -33,11 +37,21 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
         let _ = std::io::stdout().flush();
         tracing::info!(%url, "gateway ready");
         let served = donna_gateway::serve(listener, router, shutdown).await;
-        // Upgraded WebSockets outlive graceful shutdown: the proxy's sessions have been told
-        // (1012) and are given a moment to say so before the process ends.
-        let still_open = gateway.sessions_closed(std::time::Duration::from_secs(2)).await;
-        if still_open > 0 {
-            tracing::warn!(still_open, "realtime proxy sessions did not close in time");
+        // Upgraded WebSockets outlive graceful shutdown: the proxy's sessions (1012) and the
+        // engine's (1001) have been told, and are given a moment to say so before the process
+        // ends.
+        let proxied = gateway.sessions_closed(CLOSE_WAIT).await;
+        let deadline = tokio::time::Instant::now() + CLOSE_WAIT;
+        while engine.open_sessions() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let engine_sessions = engine.open_sessions();
+        if proxied + engine_sessions as u64 > 0 {
+            tracing::warn!(
+                proxied,
+                engine_sessions,
+                "realtime sessions did not close in time"
+            );
         }
         shutdown_background.cancel();
         served?;

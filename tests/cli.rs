@@ -62,6 +62,53 @@ fn serve_prints_its_address_answers_health_and_stops_on_sigterm() {
 }
 
 #[test]
+fn realtime_sessions_are_closed_not_dropped_when_serve_stops() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let sandbox = Sandbox::new();
+    let served = Served::start(&sandbox, &[], &[("DONNA_ENGINE_KEY", "sk-cli-engine-key")]);
+    let url = format!(
+        "{}/v1/realtime?model=gpt-realtime",
+        served.url.replacen("http://", "ws://", 1)
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let pid = served.child.id();
+    let close = rt.block_on(async {
+        let mut request = url.into_client_request().unwrap();
+        request
+            .headers_mut()
+            .insert("Authorization", "Bearer sk-cli-engine-key".parse().unwrap());
+        let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+        let Some(Ok(Message::Text(created))) = ws.next().await else {
+            panic!("no session.created");
+        };
+        assert!(created.contains("session.created"), "{created}");
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        loop {
+            match tokio::time::timeout(Duration::from_secs(10), ws.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => break frame,
+                Ok(Some(Ok(_))) => {}
+                other => panic!("the session ended without a close frame: {other:?}"),
+            }
+        }
+    });
+    let close = close.expect("a close frame with a code");
+    assert_eq!(
+        (u16::from(close.code), close.reason.as_str()),
+        (1001, "server_shutting_down")
+    );
+    assert!(served.terminate(), "clean exit on SIGTERM");
+}
+
+#[test]
 fn addr_flag_wins_over_the_environment() {
     let sandbox = Sandbox::new();
     let port = util::free_port();

@@ -105,6 +105,10 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
                     return;
                 }
             },
+            () = config.shutdown.cancelled() => {
+                close(&mut socket, GOING_AWAY, "server_shutting_down").await;
+                return;
+            }
             () = &mut expiry => {
                 let minutes = config.session_duration.as_secs() / 60;
                 let error = ProtocolError::invalid(

@@ -49,6 +49,10 @@ pub struct EngineConfig {
     /// Speech recognition for committed audio; `None` answers spoken turns with
     /// `transcription_unavailable`.
     pub stt: Option<Arc<dyn Transcriber>>,
+    /// Cancelled when the server shuts down: open sessions then close with 1001 (going away)
+    /// instead of vanishing with the process, which the HTTP server's graceful shutdown does
+    /// not wait for.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 impl Default for EngineConfig {
@@ -61,6 +65,7 @@ impl Default for EngineConfig {
             limits: Limits::default(),
             tts: None,
             stt: None,
+            shutdown: tokio_util::sync::CancellationToken::new(),
         }
     }
 }

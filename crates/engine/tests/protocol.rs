@@ -620,6 +620,21 @@ async fn sessions_expire_with_the_service_error_and_close_1001() {
 }
 
 #[tokio::test]
+async fn open_sessions_close_1001_when_the_server_shuts_down() {
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let server = start_with(EngineConfig {
+        shutdown: shutdown.clone(),
+        ..EngineConfig::default()
+    })
+    .await;
+    let mut peer = Peer::connect(&server, KEY).await.unwrap();
+    assert_eq!(peer.recv().await["type"], "session.created");
+    shutdown.cancel();
+    let (code, reason) = peer.expect_close().await;
+    assert_eq!((code, reason.as_str()), (CloseCode::Away, "server_shutting_down"));
+}
+
+#[tokio::test]
 async fn auth_is_required_in_every_accepted_form() {
     let server = start().await;
     match Peer::connect(&server, "sk-wrong").await {

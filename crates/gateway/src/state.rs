@@ -151,6 +151,13 @@ impl GatewayState {
         self.inner.shutdown.clone()
     }
 
+    /// Shut down with `token` instead of a token of the gateway's own (to share it with the
+    /// local engine's sessions). Call while building, before the state is shared.
+    pub fn with_shutdown(mut self, token: tokio_util::sync::CancellationToken) -> Self {
+        Arc::make_mut(&mut self.inner).shutdown = token;
+        self
+    }
+
     /// After shutdown: wait, at most `limit`, for the proxy's sessions to send their close
     /// frames and end. Returns how many were still open.
     pub async fn sessions_closed(&self, limit: std::time::Duration) -> u64 {
