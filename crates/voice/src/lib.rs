@@ -69,6 +69,12 @@ impl Default for VoiceConfig {
     }
 }
 
+/// How long a visitor's silence ends their turn under server VAD. The service's sessions echo
+/// 200 ms, which cuts a visitor off at the pause after "Hi," in "Hi, I'm here to see Dr. Chen";
+/// 500 ms (the documented default) lets people at a front desk, who often pause to think, finish
+/// their sentence, for 300 ms more before Donna answers.
+pub const KIOSK_SILENCE_MS: u32 = 500;
+
 /// The session's audio settings for a turn mode: PCM16 24 kHz both ways, transcripts of the
 /// visitor's speech, and server VAD only when the service decides turns.
 pub fn session_audio(mode: TurnMode) -> AudioConfig {
@@ -76,7 +82,10 @@ pub fn session_audio(mode: TurnMode) -> AudioConfig {
         input: Some(AudioInput {
             format: Some(AudioFormat::pcm24k()),
             turn_detection: Some(match mode {
-                TurnMode::ServerVad => Some(TurnDetection::server_vad()),
+                TurnMode::ServerVad => Some(TurnDetection {
+                    silence_duration_ms: Some(KIOSK_SILENCE_MS),
+                    ..TurnDetection::server_vad()
+                }),
                 TurnMode::PushToTalk | TurnMode::LocalVad => None,
             }),
             // The visitor's words as captions; the local engine transcribes offline.

@@ -1,7 +1,8 @@
 //! Voice turns end to end through the virtual devices (see `scripts/start-audio.sh`): the
-//! visitor's speech (a WAV played into the microphone) goes through cpal into a realtime
-//! session, Donna's audio comes back through rodio into the speaker, and a barge-in truncates
-//! the item at exactly what the speaker played.
+//! visitor's speech (espeak-ng's, as a WAV played into the microphone) goes through cpal into a
+//! session on the local engine, which recognises it and answers; Donna's audio comes back
+//! through rodio into the speaker; and a barge-in truncates the item at exactly what the
+//! speaker played.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -10,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use donna_audio::dsp;
 use donna_audio::virtual_devices::SinkRecorder;
-use donna_audio::{dsp, wav};
 use donna_desk::Reception;
-use donna_engine::{Engine, EngineConfig, Keys};
+use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber, WhisperModel};
 use donna_realtime::protocol::SessionConfig;
 use donna_realtime::{ConnectOptions, Credential, RealtimeClient};
-use donna_voice::{BargeInTrigger, TurnMode, Voice, VoiceConfig, VoiceEvent, session_audio};
+use donna_voice::{BargeInTrigger, Speaker, TurnMode, Voice, VoiceConfig, VoiceEvent, session_audio};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
@@ -36,26 +37,6 @@ fn tmp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("donna-voice-test-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
-}
-
-fn voice(rate: u32, secs: f32) -> Vec<i16> {
-    donna_audio::signal::speech_like(rate, secs, 7)
-        .into_iter()
-        .map(dsp::f32_to_i16)
-        .collect()
-}
-
-/// The visitor says something: a WAV played into the virtual microphone; returns when done.
-async fn visitor_speaks(secs: f32) {
-    let path = tmp("visitor.wav");
-    wav::write_mono_i16(&path, &voice(22_050, secs), 22_050).unwrap();
-    let status = tokio::process::Command::new("paplay")
-        .args(["-d", "micfeed"])
-        .arg(&path)
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
 }
 
 /// Records the virtual speaker at 48 kHz into this test's temp dir.
@@ -288,11 +269,26 @@ async fn barge_in_truncates_at_exactly_what_the_speaker_played() {
 
 const KEY: &str = "sk-voice-test";
 
-async fn engine_client(mode: TurnMode) -> Arc<RealtimeClient> {
+/// The local engine as the app runs it: the example desk, flite's voice, and the offline
+/// recogniser (whisper too when `DONNA_WHISPER_MODEL` points at the installed model, as the
+/// test command arranges).
+async fn engine_client(mode: TurnMode, work: &std::path::Path) -> Arc<RealtimeClient> {
+    let reception = Arc::new(Reception::example().unwrap());
+    let whisper = std::env::var_os("DONNA_WHISPER_MODEL").map(std::path::PathBuf::from);
+    let stt = OfflineTranscriber::new(
+        reception.desk().profile(),
+        work,
+        whisper.as_deref().map(WhisperModel::at),
+    )
+    .unwrap();
     let engine = Engine::new(
-        Arc::new(Reception::example().unwrap()),
+        reception,
         Keys::new(KEY.to_owned()),
-        EngineConfig::default(),
+        EngineConfig {
+            tts: Some(Arc::new(donna_speech::Tts::default())),
+            stt: Some(Arc::new(stt)),
+            ..EngineConfig::default()
+        },
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/v1", listener.local_addr().unwrap());
@@ -302,81 +298,115 @@ async fn engine_client(mode: TurnMode) -> Arc<RealtimeClient> {
     Arc::new(RealtimeClient::connect(options).await.unwrap())
 }
 
-/// The local engine has no speech synthesis yet: a committed turn is answered with this error,
-/// which proves the visitor's audio reached it and was committed as a turn.
-fn no_speech_synthesis(e: &VoiceEvent) -> bool {
-    matches!(e, VoiceEvent::Error { message } if message.contains("speech_synthesis_unavailable"))
+/// The visitor says `text` (espeak-ng's voice, as a WAV file) into the virtual microphone;
+/// returns when it has been played.
+async fn visitor_says(text: &str) {
+    let path = tmp("visitor-says.wav");
+    let made = tokio::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "-w"])
+        .arg(&path)
+        .arg(text)
+        .status()
+        .await
+        .expect("espeak-ng is installed (scripts/test.sh installs it)");
+    assert!(made.success());
+    let played = tokio::process::Command::new("paplay")
+        .args(["-d", "micfeed"])
+        .arg(&path)
+        .status()
+        .await
+        .unwrap();
+    assert!(played.success());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_push_to_talk_turn_reaches_the_local_engine() {
-    let Some(_devices) = devices().await else { return };
-    let client = engine_client(TurnMode::PushToTalk).await;
-    let config = VoiceConfig {
-        mode: TurnMode::PushToTalk,
-        ..VoiceConfig::default()
-    };
-    let voice = tokio::task::block_in_place(|| Voice::start(client.clone(), config)).unwrap();
-    let mut events = voice.subscribe();
-    voice.press().await.unwrap();
-    assert!(
-        next_matching(&mut events, Duration::from_secs(2), |e| {
-            matches!(
-                e,
-                VoiceEvent::State {
-                    state: donna_voice::VoiceState::Listening
-                }
-            )
+/// The final caption of `speaker`'s next item.
+async fn caption(events: &mut broadcast::Receiver<VoiceEvent>, speaker: Speaker) -> String {
+    let found = next_matching(
+        events,
+        Duration::from_secs(60),
+        |e| matches!(e, VoiceEvent::Caption { speaker: s, done: true, .. } if *s == speaker),
+    )
+    .await;
+    match found {
+        Some(VoiceEvent::Caption { text, .. }) => text,
+        other => panic!("no final {speaker:?} caption: {other:?}"),
+    }
+}
+
+/// Seconds of audible sound (20 ms windows above -40 dBFS) in a 48 kHz recording.
+fn audible_seconds(recording: &[i16]) -> f64 {
+    let loud = recording
+        .chunks(960)
+        .filter(|w| {
+            let power = w.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / w.len() as f64;
+            power.sqrt() > 328.0
         })
-        .await
-        .is_some()
-    );
-    visitor_speaks(1.5).await;
-    let level = next_matching(
-        &mut events,
-        Duration::from_secs(1),
-        |e| matches!(e, VoiceEvent::Level { input } if *input > 0.3),
-    );
-    assert!(level.await.is_some(), "the level meter moved");
-    voice.release().await.unwrap();
-    assert!(
-        next_matching(&mut events, Duration::from_secs(5), |e| matches!(
-            e,
-            VoiceEvent::VisitorTurn
-        ))
-        .await
-        .is_some()
-    );
-    let answered = next_matching(&mut events, Duration::from_secs(10), no_speech_synthesis).await;
-    assert!(answered.is_some(), "the engine took the committed turn");
-    voice.stop().await;
+        .count();
+    loud as f64 * 0.02
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_vad_turn_reaches_the_local_engine() {
-    let Some(_devices) = devices().await else { return };
-    let client = engine_client(TurnMode::ServerVad).await;
+/// One spoken check-in turn: the visitor's words are captioned, Donna answers in words and
+/// those words come out of the speaker.
+async fn spoken_turn(mode: TurnMode) {
+    let work = std::env::temp_dir().join(format!("donna-voice-stt-{}-{mode:?}", std::process::id()));
+    let client = engine_client(mode, &work).await;
     let config = VoiceConfig {
-        mode: TurnMode::ServerVad,
+        mode,
         ..VoiceConfig::default()
     };
     let voice = tokio::task::block_in_place(|| Voice::start(client.clone(), config)).unwrap();
     let mut events = voice.subscribe();
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    visitor_speaks(1.5).await;
-    // The engine's VAD hears the speech, then the silence after it, and ends the turn itself.
+    let speaker = record_speaker(&format!("answer-{mode:?}.raw"));
+    if mode == TurnMode::PushToTalk {
+        voice.press().await.unwrap();
+    } else {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    visitor_says("Hi, I'm here to see Doctor Chen at two.").await;
+    if mode == TurnMode::PushToTalk {
+        // The last of the speech has to cross the device buffers before the button is let go.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        voice.release().await.unwrap();
+    }
+    let heard = caption(&mut events, Speaker::Visitor).await.to_lowercase();
     assert!(
-        next_matching(&mut events, Duration::from_secs(5), |e| matches!(
-            e,
-            VoiceEvent::VisitorTurn
-        ))
-        .await
-        .is_some()
+        heard.contains("chen"),
+        "the visitor's words were recognised: {heard:?}"
     );
-    let answered = next_matching(&mut events, Duration::from_secs(10), no_speech_synthesis).await;
+    let answer = caption(&mut events, Speaker::Donna).await;
     assert!(
-        answered.is_some(),
-        "the engine answered the turn its VAD committed"
+        answer.contains("name"),
+        "Donna asks who is visiting Dr. Chen: {answer:?}"
+    );
+    // Let the answer play out, then check the speaker played it.
+    next_matching(&mut events, Duration::from_secs(20), |e| {
+        matches!(
+            e,
+            VoiceEvent::State {
+                state: donna_voice::VoiceState::Listening | donna_voice::VoiceState::Idle
+            }
+        )
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let played = tokio::task::block_in_place(|| speaker.finish()).unwrap();
+    let seconds = audible_seconds(&played);
+    assert!(
+        seconds > 0.5,
+        "Donna's answer came out of the speaker: {seconds:.2} s audible"
     );
     voice.stop().await;
+    let _ = std::fs::remove_dir_all(work);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoken_push_to_talk_turn_is_heard_answered_and_played() {
+    let Some(_devices) = devices().await else { return };
+    spoken_turn(TurnMode::PushToTalk).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoken_server_vad_turn_is_heard_answered_and_played() {
+    let Some(_devices) = devices().await else { return };
+    spoken_turn(TurnMode::ServerVad).await;
 }
