@@ -410,3 +410,9 @@ async fn a_spoken_server_vad_turn_is_heard_answered_and_played() {
     let Some(_devices) = devices().await else { return };
     spoken_turn(TurnMode::ServerVad).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_spoken_local_vad_turn_is_heard_answered_and_played() {
+    let Some(_devices) = devices().await else { return };
+    spoken_turn(TurnMode::LocalVad).await;
+}
