@@ -48,6 +48,29 @@ const VISIT: &[&str] = &[
 const DETERMINERS: &[&str] = &[
     "a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "some",
 ];
+/// Nouns that say what a visit is for, which people say without an article too ("here for
+/// interview"): a phrase ending in one is a purpose, never a name.
+const PURPOSE_NOUNS: &[&str] = &[
+    "interview",
+    "appointment",
+    "meeting",
+    "consultation",
+    "viewing",
+    "inspection",
+    "induction",
+    "training",
+    "collection",
+];
+
+/// Whether `phrase` ends in one of [`PURPOSE_NOUNS`].
+fn names_a_purpose(phrase: &str) -> bool {
+    phrase
+        .split_whitespace()
+        .last()
+        .map(|w| w.to_lowercase())
+        .is_some_and(|w| PURPOSE_NOUNS.contains(&w.trim_matches(|c: char| !c.is_alphanumeric())))
+}
+
 /// Words that end a purpose or a wanted name: "an interview with ...", "Bob Smith at two".
 const PHRASE_ENDS: &[&str] = &[
     "at", "for", "about", "please", "today", "with", "and", "to", "now", "this", "tomorrow",
@@ -608,22 +631,26 @@ fn wanted_name(message: &str) -> Option<String> {
     )?;
     let first = name.split_whitespace().next()?.to_lowercase();
     let is_thing = DETERMINERS.contains(&first.as_str())
+        || names_a_purpose(&name)
         || name.chars().any(|c| c.is_ascii_digit())
         || find_time(&format!("at {name}")).is_some();
     (!is_thing).then_some(name)
 }
 
-/// What the visit is for, when said with an article or possessive: "here for a job interview"
-/// → "job interview", "I have an appointment" → "appointment". A time ("my 3 o'clock") is the
+/// What the visit is for, when said with an article or possessive or ending in a purpose noun:
+/// "here for a job interview" → "job interview", "I have an appointment" → "appointment",
+/// "here for interview" → "interview". A time ("my 3 o'clock") is the
 /// appointment time, not a purpose.
 fn visit_purpose(message: &str) -> Option<String> {
     let phrase = phrase_after(
         message,
         &["here for ", "here about ", "i have ", "i've got ", "in for "],
     )?;
-    let mut parts = phrase.split_whitespace();
-    let first = parts.next()?.to_lowercase();
-    if !DETERMINERS.contains(&first.as_str()) {
+    let mut parts = phrase.split_whitespace().peekable();
+    let first = parts.peek()?.to_lowercase();
+    if DETERMINERS.contains(&first.as_str()) {
+        parts.next();
+    } else if !names_a_purpose(&phrase) {
         return None;
     }
     let purpose = parts.collect::<Vec<_>>().join(" ");
@@ -947,9 +974,20 @@ mod tests {
             "I'm here for my 3 o'clock",
             "I'm here to see the doctor",
             "I'm here for 3pm",
+            "I'm here for interview",
+            "I'm here for consultation",
+            "I'm here for job interview",
         ] {
             assert_eq!(wanted_name(thing), None, "{thing}");
         }
+        assert_eq!(
+            visit_purpose("I'm here for interview").as_deref(),
+            Some("interview")
+        );
+        assert_eq!(
+            visit_purpose("Hi, I'm here for job interview, with Ann").as_deref(),
+            Some("job interview")
+        );
         assert_eq!(
             visit_purpose("Hello, I'm here for a job interview with Ann at two").as_deref(),
             Some("job interview")

@@ -184,6 +184,14 @@ fn a_purpose_without_a_host_asks_who_they_are_meeting() {
             "{file}"
         );
 
+        // Speech often drops the article.
+        let mut v = visitor_at(file);
+        assert_eq!(
+            v.say("I'm here for interview"),
+            "Of course. Who is your interview with?",
+            "{file}"
+        );
+
         let mut v = visitor_at(file);
         v.say("My name is Ann Lee");
         assert_eq!(
