@@ -10,6 +10,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench that cannot set up should stop loudly
 
+#[path = "../tests/util/mod.rs"]
+mod util;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -63,13 +66,10 @@ async fn serve(stt: OfflineTranscriber) -> String {
             ..EngineConfig::default()
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "ws://{}/v1/realtime?model=gpt-realtime",
-        listener.local_addr().unwrap()
+        util::serve(&engine).await
     );
-    let app = engine.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
     url
 }
 

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod util;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -30,10 +32,7 @@ async fn engine() -> (String, Arc<Reception>) {
         Keys::new(KEY.to_owned()),
         EngineConfig::default(),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
-    let app = engine.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let url = format!("http://{}/v1", util::serve(&engine).await);
     (url, reception)
 }
 

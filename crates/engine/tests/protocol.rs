@@ -4,6 +4,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod util;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,10 +33,7 @@ async fn start_with(config: EngineConfig) -> Server {
         Keys::new(KEY.to_owned()),
         config,
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let app = engine.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let addr = util::serve(&engine).await.to_string();
     Server { addr, engine }
 }
 

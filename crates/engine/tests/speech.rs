@@ -9,6 +9,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod util;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -78,13 +80,10 @@ async fn engine(whisper: PathBuf, live: bool) -> Desk {
             ..EngineConfig::default()
         },
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!(
         "ws://{}/v1/realtime?model=gpt-realtime",
-        listener.local_addr().unwrap()
+        util::serve(&engine).await
     );
-    let app = engine.router();
-    tokio::spawn(async move { axum::serve(listener, app).await });
     Desk {
         url,
         reception,
