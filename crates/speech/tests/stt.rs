@@ -60,6 +60,15 @@ fn pooled_wer(pairs: &[(&str, String)]) -> f64 {
     100.0 * errors as f64 / words as f64
 }
 
+/// The pooled WER of `pairs` (reference, hypothesis) is at most `limit` %.
+fn assert_wer_within(pairs: &[(&str, String)], limit: f64, condition: &str) {
+    let wer = pooled_wer(pairs);
+    assert!(
+        wer <= limit,
+        "{condition}: WER {wer:.1} % > {limit} %: {pairs:#?}"
+    );
+}
+
 #[test]
 fn fast_path_transcribes_receptionist_phrases_in_every_condition() {
     let Some((mut fast, _dir)) = fast() else { return };
@@ -71,12 +80,7 @@ fn fast_path_transcribes_receptionist_phrases_in_every_condition() {
             .iter()
             .map(|p| (*p, decode(&mut fast, p, condition).text))
             .collect();
-        let wer = pooled_wer(&pairs);
-        assert!(
-            wer <= limit,
-            "{}: WER {wer:.1} % > {limit} %: {pairs:#?}",
-            condition.name
-        );
+        assert_wer_within(&pairs, limit, condition.name);
     }
 }
 
@@ -213,12 +217,7 @@ fn whisper_transcribes_receptionist_and_out_of_domain_phrases() {
                 )
             })
             .collect();
-        let wer = pooled_wer(&pairs);
-        assert!(
-            wer <= limit,
-            "{}: WER {wer:.1} % > {limit} %: {pairs:#?}",
-            condition.name
-        );
+        assert_wer_within(&pairs, limit, condition.name);
     }
     // Shorter than whisper's one-second minimum: padded, not dropped.
     let yes = whisper
