@@ -29,7 +29,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn voice(rate: u32, secs: f32) -> Vec<f32> {
-    donna_audio::signal::speech_like(rate, secs, 7)
+    donna_audio::signal::sustained_voice(rate, secs, 7)
 }
 
 fn to_i16(x: &[f32]) -> Vec<i16> {
