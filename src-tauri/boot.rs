@@ -75,6 +75,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         profile = %desk.profile().organisation.name,
         data_dir = %settings.data_dir.display(),
         config_file = ?settings.config_file,
+        stopped_clock = ?desk.clock().is_stopped().then(|| desk.clock().now()),
         "starting"
     );
     let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(offline_voice(&settings));

@@ -233,7 +233,7 @@ impl Realtime {
         tracing::info!("chat answered by the desk directly");
         self.reception
             .desk()
-            .reply(message, &jiff::Timestamp::now())
+            .reply(message, &self.reception.desk().clock().now())
             .unwrap_or_else(|e| e.to_string())
     }
 }

@@ -54,7 +54,13 @@ const SCRUBBED: &[&str] = &[
     "PRODUCTION_DOMAIN",
     "XDG_CONFIG_HOME",
     "XDG_DATA_HOME",
+    "DONNA_FIXED_TIME",
 ];
+
+/// The clock every app the harness starts reads, unless a test sets its own: Thursday 26
+/// November 2026, 10:00 in London, when the example clinic is open. Answers that depend on the
+/// hour are the same whenever the suite runs.
+pub const THURSDAY_MORNING: &str = "2026-11-26T10:00:00Z";
 
 /// A private HOME with a data dir inside; removed on drop.
 pub struct Sandbox {
@@ -86,7 +92,8 @@ impl Sandbox {
         }
         cmd.env("HOME", self.home.path())
             .env("DONNA_DATA_DIR", self.data_dir())
-            .env("DONNA_ADDR", "127.0.0.1:0");
+            .env("DONNA_ADDR", "127.0.0.1:0")
+            .env("DONNA_FIXED_TIME", THURSDAY_MORNING);
     }
 
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {

@@ -12,10 +12,12 @@
 //! | [`reply`] | answering one typed or transcribed message from the profile |
 //! | [`tools`] | the function tools (schemas for the cloud, execution for every backend) |
 //! | [`text`] | the small text normalisation every matcher shares |
+//! | [`clock`] | the business's clock: one instant for answers, stamps and "today" |
 //!
 //! Nothing here knows about transports, audio or HTTP: the gateway, the local engine and the app
 //! shell all call [`Desk`].
 
+pub mod clock;
 pub mod dialogue;
 pub mod events;
 pub mod hours;
@@ -29,6 +31,7 @@ pub mod tools;
 
 mod error;
 
+pub use clock::Clock;
 pub use dialogue::Dialogue;
 pub use error::DeskError;
 pub use events::DeskEvent;
@@ -48,15 +51,15 @@ pub const EXAMPLE_PROFILE: &str = include_str!("../profiles/harbor-clinic.toml")
 #[derive(Debug, Clone)]
 pub struct Desk {
     profile: Profile,
-    /// A fixed "now" for demos and tests; `None` is the system clock.
-    fixed_now: Option<jiff::Timestamp>,
+    /// What "now" is for every answer and every stamp (see [`clock`]).
+    clock: Clock,
 }
 
 impl Desk {
     pub fn new(profile: Profile) -> Self {
         Self {
             profile,
-            fixed_now: None,
+            clock: Clock::system(),
         }
     }
 
@@ -125,16 +128,24 @@ impl Desk {
 
     /// The same desk with its clock stopped at `at`, so time-dependent answers ("are you open
     /// now?") are reproducible in tests and demonstrations.
-    pub fn with_fixed_time(mut self, at: jiff::Timestamp) -> Self {
-        self.fixed_now = Some(at);
+    pub fn with_fixed_time(self, at: jiff::Timestamp) -> Self {
+        self.with_clock(Clock::stopped(at))
+    }
+
+    /// The same desk reading `clock`: the one clock the composition root hands every part.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
         self
+    }
+
+    /// The clock the desk, its store's stamps and the staff lists read.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// The current time in the business's zone.
     pub fn now(&self) -> jiff::Zoned {
-        self.fixed_now
-            .unwrap_or_else(jiff::Timestamp::now)
-            .to_zoned(self.profile.timezone.clone())
+        self.clock.now().to_zoned(self.profile.timezone.clone())
     }
 
     /// How to answer one (already checked) message: directly, or with a tool first.

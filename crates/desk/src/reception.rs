@@ -46,6 +46,13 @@ impl Reception {
         Ok(Self::new(Desk::load(None)?, Store::open_in_memory()?, Vec::new()))
     }
 
+    /// [`Reception::example`] with its clock stopped at `at`: tests whose answers depend on the
+    /// hour (is the clinic open? what is "today"?) pin it, so they pass at any hour.
+    pub fn example_at(at: jiff::Timestamp) -> Result<Self, DeskError> {
+        let desk = Desk::load(None)?.with_fixed_time(at);
+        Ok(Self::new(desk, Store::open_in_memory()?, Vec::new()))
+    }
+
     pub fn desk(&self) -> &Desk {
         &self.desk
     }
@@ -81,6 +88,9 @@ impl Reception {
             &payload,
             &targets,
             event.at,
+            // Deliveries run on the system clock (see `clock`): due at once, whatever the
+            // business's clock says.
+            jiff::Timestamp::now().as_millisecond(),
         )?;
         // No subscriber is not an error: the event is stored and webhooks will still get it.
         let _ = self.events.send(event.clone());
@@ -93,13 +103,15 @@ impl Reception {
             what: "staff member",
             id: staff_id.to_owned(),
         })?;
-        let visit = self.store.acknowledge(visit_id, staff_id, now_ms())?;
+        let visit = self
+            .store
+            .acknowledge(visit_id, staff_id, self.desk.clock().now_ms())?;
         self.publish(DeskEvent::new(
             "visitor.acknowledged",
             Some(staff.id.clone()),
             format!("{} is on their way.", called(staff)),
             json!({ "visit_id": visit.id, "staff_name": staff.name, "conversation_id": visit.conversation_id }),
-            now_ms(),
+            self.desk.clock().now_ms(),
         ))?;
         Ok(visit)
     }
@@ -221,7 +233,7 @@ impl Reception {
                 purpose: purpose.as_deref(),
                 conversation_id,
             },
-            now_ms(),
+            self.desk.clock().now_ms(),
         )?;
         let summary = match &time {
             Some(t) => format!("{visitor} is at reception to see you (appointment {t})."),
@@ -262,7 +274,7 @@ impl Reception {
             Some(staff.id.clone()),
             format!("A visitor at reception needs help: {reason}"),
             json!({ "reason": reason }),
-            now_ms(),
+            self.desk.clock().now_ms(),
         ))?;
         Ok(json!({ "status": "notified", "notified": self.staff_json(staff) }))
     }
@@ -272,9 +284,13 @@ impl Reception {
         let from = person_name(args, "from_name")?;
         let body = text_arg(args, "message", MAX_TEXT_CHARS)?;
         let contact = optional_text_arg(args, "contact", 200)?;
-        let message = self
-            .store
-            .add_message(&recipient.id, &from, contact.as_deref(), &body, now_ms())?;
+        let message = self.store.add_message(
+            &recipient.id,
+            &from,
+            contact.as_deref(),
+            &body,
+            self.desk.clock().now_ms(),
+        )?;
         self.publish(DeskEvent::new(
             "message.left",
             Some(recipient.id.clone()),
@@ -300,13 +316,13 @@ impl Reception {
             Some(_) => return Err(ToolError::Refused("visit_id: must be an integer".to_owned())),
         };
         let visit = visit.ok_or_else(|| ToolError::Refused("no open visit to end".to_owned()))?;
-        let visit = self.store.check_out(visit.id, now_ms())?;
+        let visit = self.store.check_out(visit.id, self.desk.clock().now_ms())?;
         self.publish(DeskEvent::new(
             "visitor.checked_out",
             Some(visit.host_staff_id.clone()),
             format!("{} has left.", visit.visitor_name),
             json!({ "visit_id": visit.id }),
-            now_ms(),
+            self.desk.clock().now_ms(),
         ))?;
         Ok(json!({ "status": "checked_out", "visit_id": visit.id }))
     }
@@ -413,10 +429,6 @@ fn is_title(word: &str) -> bool {
         word.to_lowercase().trim_end_matches('.'),
         "dr" | "doctor" | "mr" | "mrs" | "ms" | "miss" | "prof"
     )
-}
-
-pub(crate) fn now_ms() -> i64 {
-    jiff::Timestamp::now().as_millisecond()
 }
 
 #[cfg(test)]

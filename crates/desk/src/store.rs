@@ -219,11 +219,16 @@ impl Store {
 
     /// Visits checked in at or after `since_ms`, newest first.
     pub fn visits_since(&self, since_ms: i64) -> Result<Vec<Visit>, DeskError> {
+        self.visits_between(since_ms, i64::MAX)
+    }
+
+    /// Visits checked in at or after `from_ms` and before `until_ms` (one day, say), newest first.
+    pub fn visits_between(&self, from_ms: i64, until_ms: i64) -> Result<Vec<Visit>, DeskError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(&format!(
-            "{VISIT_SELECT} WHERE checked_in_at >= ?1 ORDER BY id DESC"
+            "{VISIT_SELECT} WHERE checked_in_at >= ?1 AND checked_in_at < ?2 ORDER BY id DESC"
         ))?;
-        let rows = stmt.query_map(params![since_ms], visit_row)?;
+        let rows = stmt.query_map(params![from_ms, until_ms], visit_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -252,11 +257,17 @@ impl Store {
 
     /// Messages created at or after `since_ms`, newest first.
     pub fn messages_since(&self, since_ms: i64) -> Result<Vec<Message>, DeskError> {
+        self.messages_between(since_ms, i64::MAX)
+    }
+
+    /// Messages created at or after `from_ms` and before `until_ms`, newest first.
+    pub fn messages_between(&self, from_ms: i64, until_ms: i64) -> Result<Vec<Message>, DeskError> {
         let conn = self.conn();
         let mut stmt = conn.prepare(
-            "SELECT id, for_staff_id, from_name, contact, body, created_at FROM messages WHERE created_at >= ?1 ORDER BY id DESC",
+            "SELECT id, for_staff_id, from_name, contact, body, created_at FROM messages \
+             WHERE created_at >= ?1 AND created_at < ?2 ORDER BY id DESC",
         )?;
-        let rows = stmt.query_map(params![since_ms], |r| {
+        let rows = stmt.query_map(params![from_ms, until_ms], |r| {
             Ok(Message {
                 id: r.get(0)?,
                 for_staff_id: r.get(1)?,
@@ -269,8 +280,9 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn overview(&self, day_start_ms: i64) -> Result<Overview, DeskError> {
-        let visits = self.visits_since(day_start_ms)?;
+    /// The front desk's day from `day_start_ms` until `day_end_ms`.
+    pub fn overview(&self, day_start_ms: i64, day_end_ms: i64) -> Result<Overview, DeskError> {
+        let visits = self.visits_between(day_start_ms, day_end_ms)?;
         let waiting: Vec<Visit> = visits
             .iter()
             .filter(|v| v.acknowledged_at.is_none() && v.checked_out_at.is_none())
@@ -281,8 +293,8 @@ impl Store {
             .filter_map(|v| v.acknowledged_at.map(|a| (a - v.checked_in_at) as f64 / 1000.0))
             .collect();
         let messages_today: i64 = self.conn().query_row(
-            "SELECT COUNT(*) FROM messages WHERE created_at >= ?1",
-            params![day_start_ms],
+            "SELECT COUNT(*) FROM messages WHERE created_at >= ?1 AND created_at < ?2",
+            params![day_start_ms, day_end_ms],
             |r| r.get(0),
         )?;
         Ok(Overview {
@@ -294,7 +306,10 @@ impl Store {
         })
     }
 
-    /// Store an event and queue it for each delivery target, in one transaction.
+    /// Store an event (stamped `created_at_ms` by the business's clock) and queue it for each
+    /// delivery target, first due at `due_at_ms` by the system clock the webhook worker runs
+    /// on, in one transaction.
+    #[allow(clippy::too_many_arguments)] // one row's columns, named at every call
     pub fn record_event(
         &self,
         id: &str,
@@ -302,18 +317,19 @@ impl Store {
         staff_id: Option<&str>,
         payload: &str,
         targets: &[String],
-        now_ms: i64,
+        created_at_ms: i64,
+        due_at_ms: i64,
     ) -> Result<(), DeskError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
             "INSERT INTO events (id, kind, staff_id, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![id, kind, staff_id, payload, now_ms],
+            params![id, kind, staff_id, payload, created_at_ms],
         )?;
         for target in targets {
             tx.execute(
                 "INSERT INTO deliveries (event_id, target, state, next_attempt_at) VALUES (?1, ?2, 'pending', ?3)",
-                params![id, target, now_ms],
+                params![id, target, due_at_ms],
             )?;
         }
         tx.commit()?;
@@ -432,7 +448,7 @@ mod tests {
         s.check_out(a.id, 100_000).unwrap();
         s.add_message("tom-becker", "Cara", None, "Call me", 3_000)
             .unwrap();
-        let o = s.overview(0).unwrap();
+        let o = s.overview(0, i64::MAX).unwrap();
         assert_eq!((o.visits_today, o.checked_out_today, o.messages_today), (2, 1, 1));
         assert_eq!(o.waiting.iter().map(|v| v.id).collect::<Vec<_>>(), vec![b.id]);
         assert_eq!(o.average_wait_s, Some(60.0));
@@ -456,6 +472,7 @@ mod tests {
             Some("maria-chen"),
             "{}",
             &["http://a".into()],
+            1,
             10,
         )
         .unwrap();

@@ -28,8 +28,10 @@ struct Server {
 }
 
 async fn start_with(config: EngineConfig) -> Server {
+    // Thursday 26 November 2026, 10:00 in London: the clinic is open.
+    let thursday = "2026-11-26T10:00:00Z".parse().unwrap();
     let engine = Engine::new(
-        Arc::new(Reception::example().unwrap()),
+        Arc::new(Reception::example_at(thursday).unwrap()),
         Keys::new(KEY.to_owned()),
         config,
     );

@@ -76,11 +76,14 @@ impl Server {
 }
 
 async fn start(webhooks: Vec<String>, policy: Option<DeliveryPolicy>) -> Server {
-    let data = tempfile::tempdir().unwrap();
     // Thursday 26 November 2026, 10:00 in London: open.
-    let desk = Desk::load(None)
-        .unwrap()
-        .with_fixed_time("2026-11-26T10:00:00Z".parse().unwrap());
+    start_at("2026-11-26T10:00:00Z", webhooks, policy).await
+}
+
+/// The gateway on the example clinic with its clock stopped at `at`.
+async fn start_at(at: &str, webhooks: Vec<String>, policy: Option<DeliveryPolicy>) -> Server {
+    let data = tempfile::tempdir().unwrap();
+    let desk = Desk::load(None).unwrap().with_fixed_time(at.parse().unwrap());
     let store = Store::open(&data.path().join("donna.sqlite3")).unwrap();
     let reception = Arc::new(Reception::new(desk.clone(), store, webhooks));
     let jwt = Jwt::hs256(
@@ -167,6 +170,55 @@ async fn a_browser_conversation_checks_a_visitor_in_and_staff_see_it() {
     );
     let (status, _) = s.chat("hello", Some("../etc/passwd")).await;
     assert_eq!(status, 422);
+}
+
+/// The desk, the store's stamps and the staff lists read one clock: a visit Donna confirms
+/// under a stopped clock is in that day's list and overview, whatever the real date is, and
+/// nothing from another day is.
+#[tokio::test]
+async fn a_visit_under_a_stopped_clock_is_listed_for_that_day() {
+    // Thursday 10 January 2030, 10:00 in London: open, and years from any real test run.
+    let s = start_at("2030-01-10T10:00:00Z", vec![], None).await;
+    let check_in = async |name: &str| {
+        let message = format!("Hi, my name is {name} and I'm here to see Tom Becker");
+        s.chat(&message, None).await
+    };
+    let (_, reply) = check_in("Ann Lee").await;
+    assert!(
+        reply["reply"]
+            .as_str()
+            .unwrap()
+            .contains("I've let Tom Becker know"),
+        "{reply}"
+    );
+    // A visit stamped on another day (yesterday by this clock) is not today's.
+    let clock = s.reception.desk().clock();
+    clock.advance(jiff::SignedDuration::from_hours(-24));
+    check_in("Bo Diaz").await;
+    clock.advance(jiff::SignedDuration::from_hours(24));
+    assert_eq!(s.reception.store().visits_since(0).unwrap().len(), 2);
+
+    let staff = s.token("tom-becker", Role::Staff);
+    let (status, visits) = s.get("/api/visits", &staff).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = visits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["visitor_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Ann Lee"], "{visits}");
+    assert_eq!(
+        visits[0]["checked_in_at"],
+        json!(
+            jiff::Timestamp::from_second(1_894_269_600)
+                .unwrap()
+                .as_millisecond()
+        )
+    );
+    let (_, overview) = s.get("/api/overview", &staff).await;
+    assert_eq!(overview["visits_today"], 1, "{overview}");
+    assert_eq!(overview["waiting"][0]["visitor_name"], "Ann Lee");
 }
 
 #[tokio::test]

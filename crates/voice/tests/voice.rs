@@ -273,7 +273,10 @@ const KEY: &str = "sk-voice-test";
 /// recogniser (whisper too when `DONNA_WHISPER_MODEL` points at the installed model, as the
 /// test command arranges).
 async fn engine_client(mode: TurnMode, work: &std::path::Path) -> Arc<RealtimeClient> {
-    let reception = Arc::new(Reception::example().unwrap());
+    // Thursday 26 November 2026, 10:00 in London: the clinic is open, so a visitor who asks
+    // for Dr Chen is asked their name, whatever the hour the test runs at.
+    let at = "2026-11-26T10:00:00Z".parse().unwrap();
+    let reception = Arc::new(Reception::example_at(at).unwrap());
     let whisper = std::env::var_os("DONNA_WHISPER_MODEL").map(std::path::PathBuf::from);
     let stt = OfflineTranscriber::new(
         reception.desk().profile(),

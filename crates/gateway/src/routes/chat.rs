@@ -46,7 +46,7 @@ pub async fn chat(
     let message = state.desk().check_message(&req.message)?;
     let Some(conversations) = state.conversations() else {
         // No store in this deployment: stateless answers from the profile.
-        let reply = state.desk().reply(message, &jiff::Timestamp::now())?;
+        let reply = state.desk().reply(message, &state.desk().clock().now())?;
         return Ok(Json(ChatResponse {
             reply,
             conversation_id: None,

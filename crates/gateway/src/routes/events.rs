@@ -120,7 +120,7 @@ pub async fn fanout(
     if req.data.to_string().len() > 16 * 1024 {
         return Err(ApiError::invalid("data", "at most 16 KiB of JSON".to_owned()));
     }
-    let at = jiff::Timestamp::now().as_millisecond();
+    let at = reception.desk().clock().now_ms();
     let event = reception.publish(DeskEvent::new(
         req.kind,
         req.staff_id,

@@ -22,12 +22,22 @@ fn reception(state: &GatewayState) -> Result<&std::sync::Arc<Reception>, ApiErro
     ))
 }
 
-/// Midnight today in the business's time zone, in ms.
-fn start_of_day(reception: &Reception) -> i64 {
+/// Today in the business's time zone by the desk's clock, as `[midnight, next midnight)` in ms
+/// (a day of 23 or 25 hours where the clocks change).
+fn today(reception: &Reception) -> (i64, i64) {
     let now = reception.desk().now();
-    now.date()
-        .to_zoned(now.time_zone().clone())
-        .map_or(0, |z| z.timestamp().as_millisecond())
+    let midnight = |date: jiff::civil::Date| {
+        date.to_zoned(now.time_zone().clone())
+            .map(|z| z.timestamp().as_millisecond())
+    };
+    let start = midnight(now.date()).unwrap_or(0);
+    let end = now
+        .date()
+        .tomorrow()
+        .ok()
+        .and_then(|d| midnight(d).ok())
+        .unwrap_or(i64::MAX);
+    (start, end)
 }
 
 #[utoipa::path(get, path = "/api/visits", tag = "staff", security(("bearer" = [])),
@@ -39,10 +49,13 @@ pub async fn visits(
     Query(q): Query<Since>,
 ) -> Result<Json<Vec<Visit>>, ApiError> {
     let r = reception(&state)?;
-    Ok(Json(
-        r.store()
-            .visits_since(q.since.unwrap_or_else(|| start_of_day(r)))?,
-    ))
+    Ok(Json(match q.since {
+        Some(since) => r.store().visits_since(since)?,
+        None => {
+            let (start, end) = today(r);
+            r.store().visits_between(start, end)?
+        }
+    }))
 }
 
 #[utoipa::path(get, path = "/api/messages", tag = "staff", security(("bearer" = [])),
@@ -54,10 +67,13 @@ pub async fn messages(
     Query(q): Query<Since>,
 ) -> Result<Json<Vec<Message>>, ApiError> {
     let r = reception(&state)?;
-    Ok(Json(
-        r.store()
-            .messages_since(q.since.unwrap_or_else(|| start_of_day(r)))?,
-    ))
+    Ok(Json(match q.since {
+        Some(since) => r.store().messages_since(since)?,
+        None => {
+            let (start, end) = today(r);
+            r.store().messages_between(start, end)?
+        }
+    }))
 }
 
 #[utoipa::path(get, path = "/api/overview", tag = "staff", security(("bearer" = [])),
@@ -68,7 +84,8 @@ pub async fn overview(
     State(state): State<GatewayState>,
 ) -> Result<Json<Overview>, ApiError> {
     let r = reception(&state)?;
-    Ok(Json(r.store().overview(start_of_day(r))?))
+    let (start, end) = today(r);
+    Ok(Json(r.store().overview(start, end)?))
 }
 
 #[derive(Debug, Serialize)]
