@@ -7,9 +7,9 @@ use jiff::Zoned;
 use serde_json::{Value, json};
 
 use crate::hours::Status;
-use crate::profile::{Department, Profile};
+use crate::profile::{AfterHours, Department, Profile};
 use crate::reply::{Plan, disambiguate, matching_staff, plan as plan_one};
-use crate::text::{mentions_any, words};
+use crate::text::{lower_first, mentions_any, words};
 use crate::time_words::{find_time, format_time};
 use crate::tools;
 
@@ -282,7 +282,11 @@ impl Dialogue {
         }
         let time = find_time(message).map(format_time);
         if mentions_any(&w, VISIT) || (!staff.is_empty() && time.is_some()) {
-            if let Status::Closed { .. } = profile.hours.status_at(now) {
+            // Closed and told to refuse: say so before asking anything. Otherwise the visit goes
+            // ahead and the check-in tells the visitor the business is closed.
+            if let Status::Closed { .. } = profile.hours.status_at(now)
+                && profile.policies.after_hours == AfterHours::Refuse
+            {
                 let hours = crate::reply::hours_answer(profile, &[], now);
                 return say(&format!(
                     "I'm sorry, {}{}",
@@ -738,12 +742,6 @@ fn capitalise_name(part: &str) -> String {
     out
 }
 
-fn lower_first(text: &str) -> String {
-    let mut c = text.chars();
-    c.next()
-        .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -765,6 +763,8 @@ mod tests {
                 .at(h, 0, 0, 0)
                 .to_zoned(desk.profile().timezone.clone())
                 .unwrap();
+            // The tools read the desk's clock: the same hour as the dialogue's.
+            let desk = desk.with_fixed_time(now.timestamp());
             Self {
                 dialogue: Dialogue::default(),
                 reception: Reception::new(desk, Store::open_in_memory().unwrap(), vec![]),
@@ -836,7 +836,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_staff_after_hours_and_changing_ones_mind() {
+    fn unknown_staff_changing_ones_mind_and_after_hours() {
         let mut v = Visit::at(10);
         assert_eq!(
             v.say("I'm here to see Bob Smith"),
@@ -851,13 +851,16 @@ mod tests {
             "No problem. Is there anything else I can help you with?"
         );
         assert!(v.visits().is_empty());
+        // After hours the visit is recorded (the profile's default policy) and the visitor
+        // told that the business is closed.
         let mut late = Visit::at(21);
-        let reply = late.say("I'm here to see Priya Shah");
+        late.say("I'm here to see Priya Shah");
+        let reply = late.say("Ann Lee");
         assert!(
-            reply.starts_with("I'm sorry, we're closed right now. We open again tomorrow at 8 am."),
+            reply.starts_with("Thank you, Ann. We're closed right now. We open again tomorrow at 8 am."),
             "{reply}"
         );
-        assert!(late.visits().is_empty());
+        assert_eq!(late.visits().len(), 1);
     }
 
     #[test]

@@ -143,6 +143,22 @@ pub struct Policies {
     /// member of staff). Absent: the front desk. Checked at load, so it always resolves.
     #[serde(default)]
     pub deliveries_contact: Option<String>,
+    /// What Donna does with a visitor who checks in while the business is closed.
+    #[serde(default)]
+    pub after_hours: AfterHours,
+}
+
+/// A check-in outside opening hours (before opening, in a lunch break, on a holiday).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AfterHours {
+    /// Record the visit, notify the host, and tell the visitor the business is closed and that
+    /// the host knows: early arrivals are real visitors.
+    #[default]
+    Notify,
+    /// Record nothing: tell the visitor the business is closed, when it opens, and the phone
+    /// number.
+    Refuse,
 }
 
 /// The file as written; turned into a [`Profile`] by [`Profile::parse`].

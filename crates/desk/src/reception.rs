@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::events::DeskEvent;
-use crate::profile::{Profile, StaffMember};
+use crate::profile::{AfterHours, Profile, StaffMember};
 use crate::reply::{hours_answer, matching_staff, staff_directions};
 use crate::store::{NewVisit, Store, Visit};
 use crate::text::{contains_phrase, mentions_any, words};
@@ -225,6 +225,21 @@ impl Reception {
             None => None,
         };
         let purpose = optional_text_arg(args, "purpose", MAX_TEXT_CHARS)?;
+        // Outside opening hours the profile decides: refused with the hours, or recorded with
+        // the visitor told that the business is closed (and the host told when they arrived).
+        let profile = self.desk.profile();
+        let now = self.desk.now();
+        let closed = matches!(profile.hours.status_at(&now), crate::hours::Status::Closed { .. })
+            .then(|| hours_answer(profile, &[], &now));
+        if let Some(hours) = &closed
+            && profile.policies.after_hours == AfterHours::Refuse
+        {
+            return Err(ToolError::Data(json!({
+                "error": "closed: visitors cannot be checked in outside opening hours",
+                "closed": hours,
+                "phone": profile.organisation.phone,
+            })));
+        }
         let visit = self.store.check_in(
             &NewVisit {
                 visitor_name: &visitor,
@@ -235,24 +250,33 @@ impl Reception {
             },
             self.desk.clock().now_ms(),
         )?;
-        let summary = match &time {
-            Some(t) => format!("{visitor} is at reception to see you (appointment {t})."),
-            None => format!("{visitor} is at reception to see you."),
+        let mut summary = match &time {
+            Some(t) => format!("{visitor} is at reception to see you (appointment {t})"),
+            None => format!("{visitor} is at reception to see you"),
         };
+        summary.push_str(if closed.is_some() {
+            ", outside opening hours."
+        } else {
+            "."
+        });
         self.publish(DeskEvent::new(
             "visitor.checked_in",
             Some(host.id.clone()),
             summary,
-            json!({ "visit_id": visit.id, "visitor_name": visitor, "appointment_time": time, "purpose": purpose }),
+            json!({ "visit_id": visit.id, "visitor_name": visitor, "appointment_time": time, "purpose": purpose, "after_hours": closed.is_some() }),
             visit.checked_in_at,
         ))?;
-        Ok(json!({
+        let mut out = json!({
             "status": "checked_in",
             "visit_id": visit.id,
             "visitor_name": visitor,
             "appointment_time": time,
             "host": self.staff_json(host),
-        }))
+        });
+        if let Some(hours) = closed {
+            out["closed"] = json!(hours);
+        }
+        Ok(out)
     }
 
     fn notify_staff(&self, args: &Value) -> Result<Value, ToolError> {
@@ -435,9 +459,12 @@ fn is_title(word: &str) -> bool {
 mod tests {
     use super::*;
 
+    /// The example clinic on Thursday 26 November 2026 at 10:00, open.
     fn reception() -> Reception {
         Reception::new(
-            Desk::load(None).unwrap(),
+            Desk::load(None)
+                .unwrap()
+                .with_fixed_time("2026-11-26T10:00:00Z".parse().unwrap()),
             Store::open_in_memory().unwrap(),
             vec!["http://hooks.example/all".into()],
         )

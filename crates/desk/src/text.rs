@@ -99,6 +99,13 @@ pub fn mentions_any(haystack: &[String], phrases: &[&str]) -> bool {
     phrases.iter().any(|p| contains_phrase(haystack, &words(p)))
 }
 
+/// `text` with its first letter in lower case, to follow "I'm sorry, ...".
+pub fn lower_first(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map_or_else(String::new, |f| f.to_lowercase().chain(c).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::profile::{Profile, StaffMember};
 use crate::reply::{disambiguate, staff_directions};
+use crate::text::lower_first;
 
 pub const LOOKUP_STAFF: &str = "lookup_staff";
 pub const GET_HOURS: &str = "get_hours";
@@ -164,7 +165,13 @@ pub fn speak(name: &str, output: &str, profile: &Profile) -> String {
         }
     }
     if let Some(err) = value.get("error").and_then(Value::as_str) {
-        return if err.contains("no member of staff") {
+        return if let Some(hours) = value["closed"].as_str() {
+            let phone = value["phone"]
+                .as_str()
+                .map(|p| format!(" If it's urgent, please call {p}."))
+                .unwrap_or_default();
+            format!("I'm sorry, {}{phone}", lower_first(hours))
+        } else if err.contains("no member of staff") {
             format!(
                 "I'm sorry, I couldn't find {}. Could you spell the name for me?",
                 value["query"].as_str().unwrap_or("that person")
@@ -192,12 +199,21 @@ pub fn speak(name: &str, output: &str, profile: &Profile) -> String {
         },
         GET_HOURS => value["summary"].as_str().map_or(fallback, str::to_owned),
         GET_DIRECTIONS => value["directions"].as_str().map_or(fallback, str::to_owned),
-        CHECK_IN_VISITOR => format!(
-            "Thank you, {}. I've let {} know you're here. Please take a seat in the waiting area; they're on {}.",
-            first_name(&value["visitor_name"]),
-            value["host"]["name"].as_str().unwrap_or("them"),
-            value["host"]["location"].as_str().unwrap_or("site")
-        ),
+        CHECK_IN_VISITOR => {
+            let (visitor, host) = (
+                first_name(&value["visitor_name"]),
+                value["host"]["name"].as_str().unwrap_or("them"),
+            );
+            match value["closed"].as_str() {
+                Some(hours) => format!(
+                    "Thank you, {visitor}. {hours} I've let {host} know you're here, so they can come and meet you."
+                ),
+                None => format!(
+                    "Thank you, {visitor}. I've let {host} know you're here. Please take a seat in the waiting area; they're on {}.",
+                    value["host"]["location"].as_str().unwrap_or("site")
+                ),
+            }
+        }
         NOTIFY_STAFF => format!(
             "I've let {} know. Someone will be with you shortly.",
             value["notified"]["name"].as_str().unwrap_or("the team")

@@ -288,13 +288,16 @@ fn hours_on_a_day_a_holiday_and_a_weekend() {
         holiday.say("Are you open?"),
         "We're closed right now for Thanksgiving Day. We open again tomorrow at 9 am."
     );
-    let reply = holiday.say("I'm here to see Grace Liu");
+    // A visitor on the holiday is still recorded and their host told (the default policy).
+    holiday.say("I'm here to see Grace Liu");
+    let reply = holiday.say("Ann Lee");
     assert!(
-        reply.starts_with("I'm sorry, we're closed right now for Thanksgiving Day.")
-            && reply.ends_with("If it's urgent, please call (212) 555-0142."),
+        reply.starts_with(
+            "Thank you, Ann. We're closed right now for Thanksgiving Day. We open again tomorrow at 9 am."
+        ),
         "{reply}"
     );
-    assert!(holiday.visits().is_empty());
+    assert_eq!(holiday.visits().len(), 1);
 }
 
 #[test]
