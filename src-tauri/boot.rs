@@ -58,7 +58,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
             addr: settings.addr,
             source,
         })?;
-    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+    donna_config::private::create_dir(&settings.data_dir).map_err(|source| StartError::DataDir {
         path: settings.data_dir.clone(),
         source,
     })?;

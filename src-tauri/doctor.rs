@@ -134,11 +134,25 @@ fn diagnose(overrides: &Overrides) -> Report {
 fn data_dir(settings: &Settings) -> Check {
     let dir = &settings.data_dir;
     let probe = dir.join(".doctor-probe");
-    let result = std::fs::create_dir_all(dir)
+    let result = donna_config::private::create_dir(dir)
         .and_then(|()| std::fs::write(&probe, b"ok"))
-        .and_then(|()| std::fs::remove_file(&probe));
+        .and_then(|()| std::fs::remove_file(&probe))
+        .and_then(|()| donna_config::private::readable_by_others(dir));
     match result {
-        Ok(()) => check("data dir", Status::Ok, format!("{} is writable", dir.display())),
+        // Visitors' names and messages live here: nobody else on the machine may read them.
+        Ok(true) => check(
+            "data dir",
+            Status::Warn,
+            format!(
+                "{} is readable by other users; it holds visitor data: chmod 700 it",
+                dir.display()
+            ),
+        ),
+        Ok(false) => check(
+            "data dir",
+            Status::Ok,
+            format!("{} is writable and private", dir.display()),
+        ),
         Err(e) => check("data dir", Status::Fail, format!("{}: {e}", dir.display())),
     }
 }

@@ -47,6 +47,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
     } = booted;
     let url = local_url(&listener)?;
     let gateway_shutdown = gateway.shutdown_token();
+    let options = donna_gateway::ServeOptions::of(&gateway);
 
     let app = builder
         .invoke_handler(tauri::generate_handler![
@@ -71,7 +72,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
                         return;
                     }
                 };
-                if let Err(e) = donna_gateway::serve(listener, router, gateway_shutdown).await {
+                if let Err(e) = donna_gateway::serve_with(listener, router, gateway_shutdown, options).await {
                     tracing::error!(error = %e, "gateway stopped");
                 }
             });

@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use donna_config::Overrides;
+use donna_gateway::ServeOptions;
 use tokio_util::sync::CancellationToken;
 
 use crate::boot::{boot, local_url};
@@ -36,7 +37,7 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
         println!("listening on {url}");
         let _ = std::io::stdout().flush();
         tracing::info!(%url, "gateway ready");
-        let served = donna_gateway::serve(listener, router, shutdown).await;
+        let served = donna_gateway::serve_with(listener, router, shutdown, ServeOptions::of(&gateway)).await;
         // Upgraded WebSockets outlive graceful shutdown: the proxy's sessions (1012) and the
         // engine's (1001) have been told, and are given a moment to say so before the process
         // ends.

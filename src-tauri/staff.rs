@@ -35,7 +35,7 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.addr));
     let client = StaffClient::new(&gateway, token).map_err(|e| StartError::Window(e.to_string()))?;
-    std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartError::DataDir {
+    donna_config::private::create_dir(&settings.data_dir).map_err(|source| StartError::DataDir {
         path: settings.data_dir.clone(),
         source,
     })?;

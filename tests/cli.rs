@@ -500,3 +500,61 @@ fn doctor_fails_when_the_microphone_is_missing() {
     );
     assert!(stdout.contains("Something a kiosk needs is broken."), "{stdout}");
 }
+
+/// Visitors' names and messages, and the logs about them, are private files in a private
+/// folder whatever the umask; the doctor warns about a data dir others can read.
+#[test]
+fn data_files_are_private_and_the_doctor_warns_when_the_dir_is_not() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "umask 022 && exec \"$0\" serve", util::DONNA]);
+    sandbox.apply(&mut cmd);
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert!(line.starts_with("listening on "), "{line}");
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let data = sandbox.data_dir();
+    assert_eq!(mode(&data), 0o700, "the data dir");
+    assert_eq!(mode(&data.join("logs")), 0o700, "the logs dir");
+    let mut files = vec![data.join("donna.sqlite3"), data.join("donna.sqlite3-wal")];
+    for entry in std::fs::read_dir(data.join("logs")).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    assert!(files.len() >= 4, "the store and both logs: {files:?}");
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    assert!(util::terminate(&mut child, Duration::from_secs(10)));
+
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = sandbox.command();
+    cmd.args(["doctor", "--json"])
+        .env("DONNA_INPUT_DEVICE", "no-such-microphone");
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "data dir")
+        .unwrap()
+        .clone();
+    assert_eq!(check["status"], "warn", "{check}");
+    assert!(
+        check["detail"]
+            .as_str()
+            .unwrap()
+            .contains("readable by other users"),
+        "{check}"
+    );
+}

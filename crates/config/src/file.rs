@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub allowed_origins: Option<Vec<String>>,
     pub production_domain: Option<String>,
+    pub public_hosts: Option<Vec<String>>,
     pub use_ws_proxy: Option<bool>,
     pub enable_vad: Option<bool>,
     pub enable_server_vad: Option<bool>,

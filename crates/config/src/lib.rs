@@ -11,6 +11,7 @@
 mod env;
 mod error;
 mod file;
+pub mod private;
 mod secret;
 mod settings;
 

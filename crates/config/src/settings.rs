@@ -141,6 +141,9 @@ pub struct Settings {
     pub models_dir: PathBuf,
     pub allowed_origins: Vec<String>,
     pub production_domain: Option<String>,
+    /// Further host names the gateway answers for (`PUBLIC_HOSTS`), besides loopback, IP
+    /// addresses and `PRODUCTION_DOMAIN`: a LAN name such as `frontdesk.local`.
+    pub public_hosts: Vec<String>,
     pub use_ws_proxy: bool,
     pub enable_vad: bool,
     pub enable_server_vad: bool,
@@ -324,6 +327,24 @@ impl Settings {
             return Err(ConfigError::invalid(
                 "PRODUCTION_DOMAIN",
                 format!("expected a bare host name such as desk.example.com, got \"{domain}\""),
+            ));
+        }
+        let public_hosts: Vec<String> = match env.get("PUBLIC_HOSTS") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => file.public_hosts.clone().unwrap_or_default(),
+        };
+        if let Some(host) = public_hosts
+            .iter()
+            .find(|h| h.contains(['/', ':', '@', '*']) || h.contains(char::is_whitespace))
+        {
+            return Err(ConfigError::invalid(
+                "PUBLIC_HOSTS",
+                format!("expected bare host names such as frontdesk.local, got \"{host}\""),
             ));
         }
 
@@ -640,6 +661,7 @@ impl Settings {
             data_dir,
             allowed_origins,
             production_domain,
+            public_hosts,
             use_ws_proxy,
             enable_vad,
             enable_server_vad,

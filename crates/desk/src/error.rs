@@ -29,6 +29,14 @@ pub enum DeskError {
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
 
+    /// The database file could not be created.
+    #[error("storage {path}: {source}")]
+    StorageFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     /// The profile was read but is not valid; `place` says where (`staff[2]`, `hours.monday`).
     #[error("profile {origin}: {place}: {message}")]
     ProfileInvalid {

@@ -120,6 +120,12 @@ pub struct Store {
 impl Store {
     /// Open (creating if needed) the database at `path` and bring its schema up to date.
     pub fn open(path: &Path) -> Result<Self, DeskError> {
+        // Visitors' names and messages: the file is private from its first byte, and SQLite
+        // gives its -wal and -shm files the same mode.
+        donna_config::private::create_file(path).map_err(|source| DeskError::StorageFile {
+            path: path.to_owned(),
+            source,
+        })?;
         let conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;

@@ -26,7 +26,12 @@ pub const REALTIME_MODELS: &[&str] = &[
 pub struct GatewayConfig {
     /// Exact origins allowed to call from a browser (the Tauri ones are added by [`Self::new`]).
     pub allowed_origins: Vec<String>,
+    /// Host names the gateway answers for besides loopback names and IP addresses (lower case):
+    /// `PRODUCTION_DOMAIN` and `PUBLIC_HOSTS`. See [`crate::layers::host_allowed`].
+    pub public_hosts: Vec<String>,
     pub request_timeout: Duration,
+    /// How long a client may take to send a request's head before its connection is closed.
+    pub header_read_timeout: Duration,
     pub upstream_timeout: Duration,
     /// (class, limits) for each rate-limited route class.
     pub rate_limits: Vec<(&'static str, RateLimits)>,
@@ -62,7 +67,9 @@ impl GatewayConfig {
         }
         Self {
             allowed_origins,
+            public_hosts: Vec::new(),
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
             upstream_timeout: Duration::from_secs(20),
             rate_limits,
             default_realtime_model: model.to_owned(),
@@ -86,6 +93,12 @@ impl GatewayConfig {
         config.upstream_timeout = Duration::from_secs(settings.upstream_timeout_s);
         config.marketing_backend_url = settings.marketing_backend_url.clone();
         config.marketing_allowed_paths = settings.marketing_allowed_paths.clone();
+        config.public_hosts = settings
+            .production_domain
+            .iter()
+            .chain(&settings.public_hosts)
+            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
+            .collect();
         config
     }
 

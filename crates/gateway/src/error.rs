@@ -45,6 +45,16 @@ pub enum ApiError {
     /// A browser origin that is not on the allowlist.
     #[error("origin not allowed")]
     OriginNotAllowed,
+    /// A `Host` that is not one of the gateway's own names (a DNS-rebinding page, or a
+    /// misrouted request).
+    #[error("this gateway does not answer for that host name")]
+    HostNotAllowed,
+    /// A request head with more headers, or more header bytes, than the gateway reads.
+    #[error("request headers too large: at most {max_headers} headers and {max_bytes} bytes")]
+    HeadersTooLarge { max_headers: usize, max_bytes: usize },
+    /// A body declared (`Content-Length`) or sent larger than the route takes.
+    #[error("request body too large: at most {max} bytes")]
+    BodyTooLarge { max: usize },
     /// A plain HTTP request to a WebSocket-only route.
     #[error("this route only accepts a WebSocket upgrade")]
     UpgradeRequired,
@@ -106,6 +116,11 @@ impl ApiError {
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
             ApiError::OriginNotAllowed => (StatusCode::FORBIDDEN, "origin_not_allowed"),
+            ApiError::HostNotAllowed => (StatusCode::MISDIRECTED_REQUEST, "host_not_allowed"),
+            ApiError::HeadersTooLarge { .. } => {
+                (StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large")
+            }
+            ApiError::BodyTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
             ApiError::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::UpgradeRequired => (StatusCode::UPGRADE_REQUIRED, "upgrade_required"),
             ApiError::TooManySessions { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_sessions"),

@@ -2,8 +2,12 @@
 //!
 //! 1. request id: a client's sane `X-Request-Id` is kept, anything else replaced by a fresh one;
 //!    it is echoed on the response and quoted in every error body;
-//! 2. origin check: a request whose `Origin` is neither the gateway's own nor allowlisted is
-//!    refused with `403` (preflights included), and logged;
+//! 2. the request head: a `Host` that is not one of the gateway's own names is refused with
+//!    `421` (a DNS-rebinding page would otherwise be "same-origin" with the loopback gateway);
+//!    more than [`MAX_HEADERS`] headers or [`MAX_HEAD_BYTES`] of them get `431`; a declared
+//!    body over the largest any route takes gets `413` before a byte of it is read;
+//!    then the origin check: a request whose `Origin` is neither the gateway's own nor
+//!    allowlisted is refused with `403` (preflights included); each refusal is logged;
 //! 3. the `api` class's per-IP rate limit;
 //! 4. CORS for allowed origins: the exact origin echoed, never `*`; preflights answered;
 //! 5. the request timeout, around the route;
@@ -33,9 +37,15 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::error::ErrorBody;
 use crate::ratelimit::{self, RouteLimits};
+pub use crate::serve::{MAX_HEAD_BYTES, MAX_HEADERS};
 use crate::{ApiError, GatewayState, security};
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The largest body any route takes (the batch voice route's recording); a request declaring
+/// more is refused before its body is read. Each route's own, smaller limit is checked as its
+/// body arrives.
+pub const MAX_BODY_BYTES: usize = crate::routes::voice::MAX_AUDIO_BYTES;
 
 /// The page policy: the UI loads only from the gateway, talks to it and to the realtime
 /// service, and may not be framed.
@@ -109,10 +119,16 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
     response
 }
 
-/// The checks that refuse a request before it reaches its route: origin, then the `api` limit.
+/// The checks that refuse a request before it reaches its route: the head (host, size), the
+/// origin, then the `api` limit.
 #[allow(clippy::result_large_err)] // the Err is the response, built once per refusal
 fn refuse(edge: &Edge, mut request: Request) -> Result<Request, Response> {
     let headers = request.headers();
+    if let Some((error, reason)) = bad_head(headers, &edge.state.config().public_hosts) {
+        let (parts, _) = request.into_parts();
+        security::denied(&parts, None, reason, &error.to_string());
+        return Err(error.into_response());
+    }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
         let ok = origin
@@ -131,6 +147,58 @@ fn refuse(edge: &Edge, mut request: Request) -> Result<Request, Response> {
     }
     request.extensions_mut().insert(edge.api_limits.clone());
     Ok(request)
+}
+
+/// What is wrong with a request's head, before any route reads it, with the security log's
+/// reason.
+fn bad_head(headers: &axum::http::HeaderMap, public_hosts: &[String]) -> Option<(ApiError, &'static str)> {
+    let head_bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if headers.len() > MAX_HEADERS || head_bytes > MAX_HEAD_BYTES {
+        let error = ApiError::HeadersTooLarge {
+            max_headers: MAX_HEADERS,
+            max_bytes: MAX_HEAD_BYTES,
+        };
+        return Some((error, "headers_too_large"));
+    }
+    let host = headers.get(header::HOST).map(|h| h.to_str().unwrap_or(""));
+    if host.is_some_and(|h| !host_allowed(h, public_hosts)) {
+        return Some((ApiError::HostNotAllowed, "host_not_allowed"));
+    }
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Some((ApiError::BodyTooLarge { max: MAX_BODY_BYTES }, "body_too_large"));
+    }
+    None
+}
+
+/// Whether the gateway answers for `host` (a `Host` header, with or without its port): an IP
+/// address (which no DNS can rebind), `localhost` and names under it (which browsers resolve to
+/// loopback themselves), or one of `public_hosts` (`PRODUCTION_DOMAIN`, `PUBLIC_HOSTS`).
+pub fn host_allowed(host: &str, public_hosts: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        // An IPv6 literal: `[::1]:8765`.
+        Some(rest) => {
+            return rest
+                .split(']')
+                .next()
+                .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok());
+        }
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            _ => host,
+        },
+    };
+    if name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return true;
+    }
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost") || public_hosts.contains(&name)
 }
 
 /// Whether `origin` may call: the Tauri webview, the allowlist, or the gateway's own origin

@@ -46,6 +46,7 @@ pub mod ratelimit;
 pub mod realtime;
 mod routes;
 pub mod security;
+mod serve;
 mod state;
 pub mod upstream;
 pub mod voice;
@@ -54,21 +55,27 @@ pub mod ws_proxy;
 
 pub use config::GatewayConfig;
 pub use error::{ApiError, ErrorBody, GatewayError, UpstreamError};
+pub use serve::{ServeOptions, serve, serve_with};
 pub use state::{GatewayState, HealthInfo, UiAssets};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{any, get, post};
-use axum::serve::ListenerExt;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::ratelimit::RouteLimits;
 
 /// The gateway's router with all routes and layers, ready to serve or to drive in tests.
 pub fn app(state: GatewayState) -> Router {
     app_with(state, Router::new())
+}
+
+/// A route's body limit: a declared `Content-Length` over `max` is answered `413` before the
+/// body is read (a client that declares a gigabyte and sends ten bytes would otherwise hold the
+/// connection until the request timeout), and a body that grows past it while arriving too.
+fn body_limit(max: usize) -> tower::layer::util::Stack<DefaultBodyLimit, RequestBodyLimitLayer> {
+    tower::layer::util::Stack::new(DefaultBodyLimit::max(max), RequestBodyLimitLayer::new(max))
 }
 
 /// [`app`] with `extra` routes (the local engine's) served behind the same layers.
@@ -79,10 +86,16 @@ pub fn app_with(state: GatewayState, extra: Router) -> Router {
     };
     let routes = Router::new()
         .route("/api/health", get(routes::health::health))
-        .route("/api/chat", post(routes::chat::chat))
+        .route(
+            "/api/chat",
+            post(routes::chat::chat).layer(body_limit(routes::chat::MAX_BODY_BYTES)),
+        )
         .route("/api/auth/me", get(routes::auth::me))
         .route("/api/voice/events", get(routes::events::stream))
-        .route("/api/voice/fanout", post(routes::events::fanout))
+        .route(
+            "/api/voice/fanout",
+            post(routes::events::fanout).layer(body_limit(routes::events::MAX_BODY_BYTES)),
+        )
         .route("/api/visits", get(routes::staff::visits))
         .route("/api/visits/{id}/ack", post(routes::staff::acknowledge))
         .route("/api/messages", get(routes::staff::messages))
@@ -90,19 +103,19 @@ pub fn app_with(state: GatewayState, extra: Router) -> Router {
         .route(
             "/api/realtime/token",
             post(routes::realtime_token::issue)
-                .layer(DefaultBodyLimit::max(routes::realtime_token::MAX_BODY_BYTES))
+                .layer(body_limit(routes::realtime_token::MAX_BODY_BYTES))
                 .layer(limits("token")),
         )
         .route(
             "/api/voice/chat",
             post(routes::voice::chat)
-                .layer(DefaultBodyLimit::max(routes::voice::MAX_AUDIO_BYTES))
+                .layer(body_limit(routes::voice::MAX_AUDIO_BYTES))
                 .layer(limits("voice")),
         )
         .route(
             "/api/marketing/{*path}",
             any(routes::marketing::proxy)
-                .layer(DefaultBodyLimit::max(routes::marketing::MAX_REQUEST_BYTES))
+                .layer(body_limit(routes::marketing::MAX_REQUEST_BYTES))
                 .layer(limits("marketing")),
         )
         .route("/api/openapi.json", get(openapi::openapi_json))
@@ -120,28 +133,4 @@ pub fn app_with(state: GatewayState, extra: Router) -> Router {
         .with_state(state.clone())
         .merge(extra);
     layers::apply(routes, &state).layer(tower_http::trace::TraceLayer::new_for_http())
-}
-
-/// Serve `router` (usually [`app_with`] the local engine's routes) until `shutdown` is
-/// cancelled, then finish in-flight requests and return.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: CancellationToken,
-) -> Result<(), GatewayError> {
-    // Realtime events are many small frames: with Nagle's algorithm on, the second of two
-    // back-to-back writes waits for the peer's delayed ACK (~40 ms on Linux).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "cannot disable Nagle's algorithm");
-        }
-    });
-    // The peer address feeds the per-IP rate limits and the security log.
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await
-    .map_err(GatewayError::Serve)
 }

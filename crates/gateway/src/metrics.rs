@@ -29,6 +29,7 @@ struct Inner {
     denials: Counter<String>,
     tokens: Counter<(&'static str, &'static str)>,
     voice: Counter<(&'static str, &'static str)>,
+    connections_closed: Counter<&'static str>,
     ws: WsCounters,
 }
 
@@ -69,6 +70,12 @@ impl Metrics {
 
     pub fn voice(&self, backend: &'static str, outcome: &'static str) {
         bump(&self.inner.voice, (backend, outcome));
+    }
+
+    /// The server closed a connection before answering it: `reason` is `header_timeout`,
+    /// `head_too_large` or `malformed`.
+    pub fn connection_closed(&self, reason: &'static str) {
+        bump(&self.inner.connections_closed, reason);
     }
 
     /// A realtime proxy session began relaying.
@@ -118,6 +125,17 @@ impl Metrics {
             let _ = writeln!(
                 out,
                 "donna_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP donna_http_connections_closed_total Connections closed before a request was read, by reason."
+        );
+        let _ = writeln!(out, "# TYPE donna_http_connections_closed_total counter");
+        for (reason, n) in snapshot(&self.inner.connections_closed) {
+            let _ = writeln!(
+                out,
+                "donna_http_connections_closed_total{{reason=\"{reason}\"}} {n}"
             );
         }
         let _ = writeln!(out, "# HELP donna_denials_total Requests refused, by reason.");

@@ -237,18 +237,21 @@ async fn staff_routes_need_a_staff_token() {
 }
 
 #[tokio::test]
-async fn events_stream_to_two_subscribers_and_acknowledgement_reaches_the_kiosk() {
+async fn events_stream_to_staff_and_the_kiosk_hears_only_its_own_acknowledgement() {
     let s = start(vec![], None).await;
-    let subscribe = |token: String| {
-        let url = format!("{}/api/voice/events", s.base);
+    let subscribe = |token: String, query: &str| {
+        let url = format!("{}/api/voice/events{query}", s.base);
         let http = s.http.clone();
         async move { http.get(url).bearer_auth(token).send().await.unwrap() }
     };
-    let staff_stream = subscribe(s.token("staff-maria-chen", Role::Staff)).await;
-    let kiosk_stream = subscribe(s.token("kiosk-lobby", Role::Kiosk)).await;
+    let kiosk = s.token("kiosk-lobby", Role::Kiosk);
+    // A kiosk must name its conversation: staff events are not for the lobby.
+    let refused = subscribe(kiosk.clone(), "").await;
+    assert_eq!(refused.status(), 422);
+    let staff_stream = subscribe(s.token("staff-maria-chen", Role::Staff), "").await;
     assert_eq!(staff_stream.status(), 200);
     assert_eq!(staff_stream.headers()["content-type"], "text/event-stream");
-    let (mut staff_events, mut kiosk_events) = (staff_stream, kiosk_stream);
+    let mut staff_events = staff_stream;
 
     let (_, reply) = s
         .chat("Hi, my name is Ann Lee and I'm here to see Dr Maria Chen", None)
@@ -257,12 +260,26 @@ async fn events_stream_to_two_subscribers_and_acknowledgement_reaches_the_kiosk(
         reply["reply"].as_str().unwrap().starts_with("Thank you, Ann."),
         "{reply}"
     );
-    for stream in [&mut staff_events, &mut kiosk_events] {
-        let text = read_until(stream, "visitor.checked_in").await;
-        assert!(text.contains("Ann Lee is at reception to see you."), "{text}");
-    }
+    let conversation = reply["conversation_id"].as_str().unwrap().to_owned();
+    let text = read_until(&mut staff_events, "visitor.checked_in").await;
+    assert!(text.contains("Ann Lee is at reception to see you."), "{text}");
 
-    // The staff member acknowledges; the kiosk's stream says she is on her way.
+    // The visitor's kiosk listens for its own conversation; another kiosk for another one.
+    let mut ours = subscribe(kiosk.clone(), &format!("?conversation_id={conversation}")).await;
+    let mut theirs = subscribe(kiosk, "?conversation_id=web_0123456789abcdef0123456789abcdef").await;
+    assert_eq!((ours.status().as_u16(), theirs.status().as_u16()), (200, 200));
+
+    // A message for staff (names and a phone number) reaches staff, never a kiosk.
+    s.reception.run_tool(
+        "take_message",
+        &json!({ "for_staff": "Maria Chen", "from_name": "Bo Diaz", "message": "Call me on 07700 900123" })
+            .to_string(),
+        Some(&conversation),
+    );
+    let text = read_until(&mut staff_events, "message.left").await;
+    assert!(text.contains("Bo Diaz"), "{text}");
+
+    // The staff member acknowledges; the visitor's kiosk hears she is on her way.
     let visit_id = s.reception.store().visits_since(0).unwrap()[0].id;
     let resp = s
         .http
@@ -272,8 +289,17 @@ async fn events_stream_to_two_subscribers_and_acknowledgement_reaches_the_kiosk(
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
-    let text = read_until(&mut kiosk_events, "visitor.acknowledged").await;
+    let text = read_until(&mut ours, "visitor.acknowledged").await;
     assert!(text.contains("Maria is on their way."), "{text}");
+    for private in ["Ann", "Lee", "Bo Diaz", "07700", "checked_in", "message.left"] {
+        assert!(!text.contains(private), "the kiosk heard {private:?}: {text}");
+    }
+    // The other kiosk heard nothing of it (only keep-alives, if anything, within a second).
+    let heard = tokio::time::timeout(Duration::from_secs(1), theirs.chunk()).await;
+    if let Ok(Ok(Some(chunk))) = heard {
+        let text = String::from_utf8_lossy(&chunk);
+        assert!(!text.contains("event:"), "another kiosk heard: {text}");
+    }
     // A staff token that is not a member of staff cannot acknowledge.
     let resp = s
         .http

@@ -6,6 +6,7 @@
 mod security {
     pub mod auth;
     pub mod harness;
+    pub mod head;
     pub mod layers;
     pub mod marketing;
     pub mod openapi;

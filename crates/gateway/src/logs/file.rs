@@ -7,6 +7,7 @@
 //! killed (a buffer flushed by a timer lost the last lines of a GUI session that way).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use tracing_appender::rolling::RollingFileAppender;
@@ -15,7 +16,41 @@ use tracing_subscriber::fmt::MakeWriter;
 /// A rolling file shared by every thread that logs; clones write to the same file.
 #[derive(Clone)]
 pub struct SharedFile {
-    inner: Arc<Mutex<RollingFileAppender>>,
+    inner: Arc<Mutex<Daily>>,
+}
+
+/// The appender and what it takes to keep its files private: the appender creates each day's
+/// file with the process's umask, so Donna creates it first (0600) and the appender appends.
+struct Daily {
+    appender: RollingFileAppender,
+    dir: PathBuf,
+    prefix: String,
+    /// The UTC day (days since the epoch, the appender's calendar) whose files exist.
+    prepared_day: i64,
+}
+
+impl Daily {
+    /// Make the files of a new day private before the appender opens them.
+    fn prepare(&mut self) {
+        let day = jiff::Timestamp::now().as_second().div_euclid(86_400);
+        if day != self.prepared_day {
+            self.prepared_day = day;
+            prepare(&self.dir, &self.prefix);
+        }
+    }
+}
+
+/// Create today's and tomorrow's files (UTC days, the appender's calendar) for `prefix` in
+/// `dir` as private files, so that the appender, which creates with the umask, finds them.
+/// Called before the appender is built (it opens today's file at once) and as days pass.
+pub fn prepare(dir: &Path, prefix: &str) {
+    let today = jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date();
+    for date in [Some(today), today.tomorrow().ok()].into_iter().flatten() {
+        let path = dir.join(format!("{prefix}.{date}.log"));
+        // On failure the appender reports the folder's problem itself when it opens the file;
+        // logging here, inside the log writer, would recurse.
+        let _ = donna_config::private::create_file(&path);
+    }
 }
 
 impl std::fmt::Debug for SharedFile {
@@ -25,16 +60,24 @@ impl std::fmt::Debug for SharedFile {
 }
 
 impl SharedFile {
-    pub fn new(appender: RollingFileAppender) -> Self {
+    /// `appender` writes `<prefix>.<date>.log` files in `dir`.
+    pub fn new(appender: RollingFileAppender, dir: &Path, prefix: &str) -> Self {
+        let mut daily = Daily {
+            appender,
+            dir: dir.to_owned(),
+            prefix: prefix.to_owned(),
+            prepared_day: i64::MIN,
+        };
+        daily.prepare();
         Self {
-            inner: Arc::new(Mutex::new(appender)),
+            inner: Arc::new(Mutex::new(daily)),
         }
     }
 
     /// Ask the file to flush (the appender does not buffer; this is for completeness at exit).
     pub fn flush(&self) {
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = inner.flush();
+        let _ = inner.appender.flush();
     }
 }
 
@@ -45,7 +88,8 @@ pub struct SharedFileWriter(SharedFile);
 impl Write for SharedFileWriter {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
         let mut inner = self.0.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.write_all(data)?;
+        inner.prepare();
+        inner.appender.write_all(data)?;
         Ok(data.len())
     }
 

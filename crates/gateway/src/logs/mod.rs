@@ -66,9 +66,10 @@ impl LogGuard {
 
 /// Install the global subscriber with the three sinks and start the retention thread.
 pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
-    std::fs::create_dir_all(&config.dir)
+    donna_config::private::create_dir(&config.dir)
         .map_err(|e| GatewayError::Logging(format!("{}: {e}", config.dir.display())))?;
     let daily = |prefix: &str| {
+        file::prepare(&config.dir, prefix);
         tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
             .filename_prefix(prefix)
@@ -76,8 +77,8 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
             .build(&config.dir)
             .map_err(|e| GatewayError::Logging(e.to_string()))
     };
-    let main_file = SharedFile::new(daily(MAIN_PREFIX)?);
-    let security_file = SharedFile::new(daily(SECURITY_PREFIX)?);
+    let main_file = SharedFile::new(daily(MAIN_PREFIX)?, &config.dir, MAIN_PREFIX);
+    let security_file = SharedFile::new(daily(SECURITY_PREFIX)?, &config.dir, SECURITY_PREFIX);
     let scrubber = Arc::new(config.scrubber.clone());
     let is_security = |meta: &tracing::Metadata<'_>| meta.target() == security::TARGET;
 

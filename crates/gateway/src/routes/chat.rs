@@ -7,6 +7,10 @@ use utoipa::ToSchema;
 
 use crate::{ApiError, GatewayState};
 
+/// The largest `/api/chat` body: a message of the longest length the desk takes, every
+/// character escaped, with room for the conversation id.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {

@@ -14,45 +14,101 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::auth::{AdminOnly, Authed};
+use crate::auth::{AdminOnly, Authed, Role};
 use crate::routes::chat::ApiJson;
 use crate::{ApiError, GatewayState};
+
+/// The largest `/api/voice/fanout` body: the event's 16 KiB of data, its summary and kind.
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
     /// Only events for this member of staff (events for no one in particular are included).
     pub staff_id: Option<String>,
+    /// Only events of this visitor conversation; required of kiosk tokens.
+    pub conversation_id: Option<String>,
+}
+
+/// Which events a subscriber may see, by the role of its token. Staff events name visitors,
+/// their contact details and their messages: they go to staff and admin tokens. A kiosk is the
+/// least trusted device in the lobby: it hears only that a member of staff is on their way to
+/// one of its own visitors, without the visitor's name.
+#[derive(Debug, Clone)]
+enum Audience {
+    Staff { staff_id: Option<String> },
+    Kiosk { conversation_id: String },
+}
+
+impl Audience {
+    /// The event as this audience may see it, or `None`.
+    fn view(&self, event: &DeskEvent) -> Option<DeskEvent> {
+        match self {
+            Audience::Staff { staff_id } => {
+                let other = staff_id.is_some() && event.staff_id.is_some() && event.staff_id != *staff_id;
+                (!other).then(|| event.clone())
+            }
+            Audience::Kiosk { conversation_id } => {
+                let ours = event.kind == "visitor.acknowledged"
+                    && event.data["conversation_id"].as_str() == Some(conversation_id);
+                ours.then(|| DeskEvent {
+                    data: json!({
+                        "visit_id": event.data["visit_id"],
+                        "conversation_id": conversation_id,
+                        "staff_name": event.data["staff_name"],
+                    }),
+                    ..event.clone()
+                })
+            }
+        }
+    }
 }
 
 /// Live events as SSE: `event:` is the kind, `id:` the event id, `data:` the JSON event.
+/// Staff and admin tokens see every staff event (`staff_id` narrows it); kiosk tokens see only
+/// the acknowledgements of the conversation they name.
 #[utoipa::path(get, path = "/api/voice/events", tag = "staff",
-    params(("staff_id" = Option<String>, Query, description = "only this staff member's events")),
+    params(("staff_id" = Option<String>, Query, description = "staff and admin: only this staff member's events"),
+           ("conversation_id" = Option<String>, Query, description = "kiosk (required): the visitor conversation whose acknowledgements it hears")),
     security(("bearer" = [])),
     responses((status = 200, description = "server-sent events: `event:` kind, `id:` event id, `data:` the JSON event", content_type = "text/event-stream"),
-              (status = 401, body = crate::openapi::ErrorResponse)))]
+              (status = 401, body = crate::openapi::ErrorResponse),
+              (status = 422, description = "a kiosk token without conversation_id", body = crate::openapi::ErrorResponse)))]
 pub async fn stream(
-    _: Authed,
+    authed: Authed,
     State(state): State<GatewayState>,
     Query(filter): Query<Filter>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let reception = state.reception().ok_or(ApiError::unavailable(
         "staff events are not running in this deployment",
     ))?;
+    let audience = match authed.claims().role {
+        Role::Kiosk => Audience::Kiosk {
+            conversation_id: filter.conversation_id.ok_or_else(|| {
+                ApiError::invalid(
+                    "conversation_id",
+                    "kiosk tokens hear only their own conversation's events: name it".to_owned(),
+                )
+            })?,
+        },
+        Role::Staff | Role::Admin => Audience::Staff {
+            staff_id: filter.staff_id,
+        },
+    };
     let rx = reception.subscribe();
-    let stream = futures_util::stream::unfold((rx, filter.staff_id), |(mut rx, staff)| async move {
+    let stream = futures_util::stream::unfold((rx, audience), |(mut rx, audience)| async move {
         loop {
             match rx.recv().await {
                 Ok(event) => {
-                    if staff.is_some() && event.staff_id.is_some() && event.staff_id != staff {
+                    let Some(event) = audience.view(&event) else {
                         continue;
-                    }
+                    };
                     let data = serde_json::to_string(&event).unwrap_or_default();
                     let sse = Event::default()
                         .event(event.kind.clone())
                         .id(event.id.clone())
                         .data(data);
-                    return Some((Ok(sse), (rx, staff)));
+                    return Some((Ok(sse), (rx, audience)));
                 }
                 // A subscriber too slow to keep up is told how much it missed; the events are
                 // in the store and `GET /api/visits` / `/api/messages` have them.
@@ -60,7 +116,7 @@ pub async fn stream(
                     let sse = Event::default()
                         .event("events.lagged")
                         .data(json!({ "missed": missed }).to_string());
-                    return Some((Ok(sse), (rx, staff)));
+                    return Some((Ok(sse), (rx, audience)));
                 }
                 Err(RecvError::Closed) => return None,
             }

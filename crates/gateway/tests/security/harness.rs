@@ -165,7 +165,15 @@ pub async fn start_with_options(options: Options) -> Server {
     let extra = role_probe_routes(state.clone()).merge(options.extra);
     let router = donna_gateway::app_with(state.clone(), extra);
     let shutdown = state.shutdown_token();
-    let base = spawn_until(router, shutdown.clone()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let serving = donna_gateway::ServeOptions::of(&state);
+    tokio::spawn(donna_gateway::serve_with(
+        listener,
+        router,
+        shutdown.clone(),
+        serving,
+    ));
     Server {
         base,
         client: reqwest::Client::new(),
