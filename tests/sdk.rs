@@ -59,3 +59,33 @@ fn the_official_python_sdk_converses_through_the_gateway_proxy_with_a_device_tok
     );
     assert!(served.terminate());
 }
+
+/// Every event of a text, a tool and a spoken turn validates against the SDK's own GA types,
+/// read as raw JSON (the SDK's `recv()` would not check them).
+#[test]
+fn every_engine_event_validates_against_the_official_sdk_types() {
+    let sandbox = Sandbox::new();
+    let wav = sandbox.home.path().join("visitor.wav");
+    let spoken = Command::new("espeak-ng")
+        .args(["-w"])
+        .arg(&wav)
+        .arg("Hello, I'm here to see Tom Becker.")
+        .status()
+        .expect("espeak-ng (the README's test command installs it)");
+    assert!(spoken.success());
+    let key = "sk-donna-events-test-key";
+    let served = Served::start(&sandbox, &[], &[("DONNA_ENGINE_KEY", key)]);
+    let mut cmd = Command::new("python3");
+    cmd.arg(repo_file("tests/sdk/validate_events.py"))
+        .arg(format!("{}/v1", served.url))
+        .arg(key)
+        .arg(&wav);
+    let out = run_with_timeout(cmd, Duration::from_secs(120));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    for turn in ["ok: text turn", "ok: tool turn", "ok: spoken turn"] {
+        assert!(stdout.contains(turn), "{stdout}");
+    }
+    assert!(served.terminate());
+}

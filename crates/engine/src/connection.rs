@@ -16,6 +16,8 @@ use crate::transcribe::{Heard, Transcriber};
 const GOING_AWAY: u16 = 1001;
 const TOO_BIG: u16 = 1009;
 const BETA_DISABLED: u16 = 4000;
+/// How long a client's close waits for ours to be written.
+const CLOSE_ANSWER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Serve one session until the client leaves, the session expires or the socket fails.
 pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, beta: bool) {
@@ -93,7 +95,14 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
                     }
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | None => return,
+                // The client's close is answered with ours, echoing its code (RFC 6455 §5.5.1):
+                // the WebSocket library queued that answer, and closing sends it. Dropping the
+                // socket instead would leave the client with 1006.
+                Some(Ok(Message::Close(_))) => {
+                    let _ = tokio::time::timeout(CLOSE_ANSWER, futures_util::SinkExt::close(&mut socket)).await;
+                    return;
+                }
+                None => return,
                 Some(Err(e)) => {
                     let message = e.to_string();
                     if message.contains("too long") || message.contains("Space limit") {

@@ -36,6 +36,8 @@ use crate::vad::{Vad, VadEvent};
 
 /// PCM16 mono 24 kHz: bytes per millisecond.
 const BYTES_PER_MS: u64 = 48;
+/// Milliseconds of spoken output per audio token, as usage reports it.
+const AUDIO_TOKEN_MS: u64 = 50;
 /// The service refuses to commit less than this.
 const MIN_COMMIT_MS: u64 = 100;
 
@@ -94,6 +96,8 @@ struct Active {
     audio: bool,
     /// The PCM16 24 kHz audio streamed so far, kept for truncation and retrieval.
     audio_bytes: Vec<u8>,
+    /// How much audio was sent, for usage (the bytes above move to the item when it is done).
+    audio_ms: u64,
 }
 
 /// The state of one session.
@@ -259,11 +263,17 @@ impl Conversation {
             .as_ref()
             .map(|h| h.text.trim().to_owned())
             .unwrap_or_default();
-        if let Some(i) = self.position(item_id)
-            && let Item::Message { content, .. } = &mut self.items[i].item
-            && let Some(ContentPart::InputAudio { transcript, .. }) = content.first_mut()
-        {
-            *transcript = Some(text.clone());
+        let mut heard_ms = 0;
+        if let Some(i) = self.position(item_id) {
+            heard_ms = self.items[i]
+                .audio
+                .as_ref()
+                .map_or(0, |a| a.len() as u64 / BYTES_PER_MS);
+            if let Item::Message { content, .. } = &mut self.items[i].item
+                && let Some(ContentPart::InputAudio { transcript, .. }) = content.first_mut()
+            {
+                *transcript = Some(text.clone());
+            }
         }
         // What the captions already said of this item; the deltas only add to it.
         let captioned = match self.caption.take() {
@@ -293,7 +303,9 @@ impl Conversation {
                             item_id: item_id.to_owned(),
                             content_index: 0,
                             transcript: text,
-                            usage: None,
+                            // Transcription is billed by the duration heard; clients' event
+                            // types require the field.
+                            usage: Some(json!({ "type": "duration", "seconds": heard_ms as f64 / 1000.0 })),
                             logprobs: None,
                         }));
                 }
@@ -431,6 +443,7 @@ impl Conversation {
                 delta: base64::engine::general_purpose::STANDARD.encode(chunk),
             }));
         }
+        active.audio_ms += bytes.len() as u64 / BYTES_PER_MS;
         active.audio_bytes.extend_from_slice(&bytes);
     }
 
@@ -922,6 +935,7 @@ impl Conversation {
             input_chars,
             audio,
             audio_bytes: Vec::new(),
+            audio_ms: 0,
         };
         let response = self.response_object(&active, ResponseStatus::InProgress, None, Vec::new());
         self.outbox.push_back(ServerEvent::ResponseCreated(ResponseEvent {
@@ -1198,7 +1212,11 @@ impl Conversation {
         output: Vec<Item>,
     ) -> Response {
         let done = status != ResponseStatus::InProgress;
-        let (input_tokens, output_tokens) = (a.input_chars.div_ceil(4), a.sent.len().div_ceil(4));
+        // Estimates in the service's units: a token per four characters of text, and for
+        // spoken output one audio token per 50 ms of audio sent (20 a second).
+        let (input_tokens, text_tokens) = (a.input_chars.div_ceil(4), a.sent.len().div_ceil(4));
+        let audio_tokens = a.audio_ms.div_ceil(AUDIO_TOKEN_MS) as usize;
+        let output_tokens = text_tokens + audio_tokens;
         Response {
             id: a.id.clone(),
             object: Some("realtime.response".to_owned()),
@@ -1215,7 +1233,7 @@ impl Conversation {
                     "input_tokens": input_tokens,
                     "output_tokens": output_tokens,
                     "input_token_details": { "text_tokens": input_tokens, "audio_tokens": 0, "cached_tokens": 0 },
-                    "output_token_details": { "text_tokens": output_tokens, "audio_tokens": 0 }
+                    "output_token_details": { "text_tokens": text_tokens, "audio_tokens": audio_tokens }
                 })
             }),
             metadata: a.metadata.clone(),

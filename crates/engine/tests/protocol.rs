@@ -173,6 +173,32 @@ async fn connect_sends_a_full_session_first() {
     assert_eq!(server.engine.open_sessions(), 1);
 }
 
+/// A client's close is answered with a close frame echoing its code (RFC 6455 §5.5.1), not by
+/// dropping the connection: clients would see 1006 and log an error at every goodbye.
+#[tokio::test]
+async fn a_clients_close_is_answered_with_a_close_frame() {
+    let server = start().await;
+    let mut peer = Peer::connect(&server, KEY).await.unwrap();
+    assert_eq!(peer.recv().await["type"], "session.created");
+    peer.ws
+        .send(Message::Close(Some(tungstenite::protocol::CloseFrame {
+            code: CloseCode::Normal,
+            reason: "bye".into(),
+        })))
+        .await
+        .unwrap();
+    let (code, _) = peer.expect_close().await;
+    assert_eq!(code, CloseCode::Normal);
+    // The stream then ends cleanly, without an error.
+    let end = tokio::time::timeout(Duration::from_secs(5), peer.ws.next())
+        .await
+        .expect("the stream ends");
+    assert!(
+        matches!(end, None | Some(Err(tungstenite::Error::ConnectionClosed))),
+        "{end:?}"
+    );
+}
+
 #[tokio::test]
 async fn text_turn_follows_the_reference_order() {
     let server = start().await;

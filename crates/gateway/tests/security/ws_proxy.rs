@@ -482,6 +482,36 @@ async fn an_upstream_that_drops_mid_response_gets_the_client_a_clean_close() {
     assert_eq!(next_event(&mut again).await.unwrap()["type"], "session.created");
 }
 
+/// A client that says goodbye gets a close frame back with its own code, and its upstream
+/// session ends: no 1006 for a clean close.
+#[tokio::test]
+async fn a_clients_close_is_answered_with_a_close_frame() {
+    let Proxied { s, engine, .. } = with_engine(generous(), GatewayConfig::default()).await;
+    let mut ws = connect_as(&s, &token("kiosk-a", Role::Staff)).await.unwrap();
+    events_until(&mut ws, "session.created").await;
+    ws.send(Message::Close(Some(tungstenite::protocol::CloseFrame {
+        code: tungstenite::protocol::frame::coding::CloseCode::Normal,
+        reason: "bye".into(),
+    })))
+    .await
+    .unwrap();
+    let closed = loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a close within 5 s")
+        {
+            Some(Ok(Message::Close(frame))) => break frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => continue,
+            other => panic!("no close frame, the connection ended with {other:?}"),
+        }
+    };
+    assert_eq!(closed, Some(1000));
+    eventually("the engine session is closed", async || {
+        engine.open_sessions() == 0
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_client_that_vanishes_ends_the_upstream_session() {
     let Proxied { s, engine, .. } = with_engine(generous(), GatewayConfig::default()).await;
