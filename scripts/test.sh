@@ -6,7 +6,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Test tools: virtual display, WebKit's WebDriver (and its MiniBrowser, for the browser test),
 # PulseAudio's virtual speaker and microphone with the ALSA plugin that routes cpal to it, and
-# espeak-ng, whose voices are the test speech for speech recognition.
+# espeak-ng, whose voices are the test speech for speech recognition, and libfaketime, which runs
+# the suites that follow the clock again at night.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip
   pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime)
 
