@@ -179,8 +179,8 @@ enum Said {
 }
 
 /// The live recogniser on its own thread: decoding blocks for milliseconds per frame (and
-/// whisper for a second or two), which must not stall the socket's task. The thread ends when
-/// the session drops its handle.
+/// whisper for a second or two), which must not stall the socket's task. The thread ends, with
+/// whatever audio is still queued for it, as soon as the session drops its handle.
 struct Listener {
     heed: std::sync::mpsc::Sender<Heed>,
     said: tokio::sync::mpsc::UnboundedReceiver<Said>,
@@ -201,6 +201,11 @@ impl Listener {
                 };
                 let mut caption = String::new();
                 while let Ok(order) = orders.recv() {
+                    // The session is over: what it sent and nobody will read is dropped, not
+                    // decoded (a client can queue minutes of audio and leave).
+                    if tell.is_closed() {
+                        return;
+                    }
                     let report = match order {
                         Heed::Feed(pcm) => match recognizer.feed(&pcm) {
                             Ok(text) if text != caption => {
