@@ -305,15 +305,7 @@ impl Settings {
             ));
         }
 
-        let allowed_origins = match env.get("ALLOWED_ORIGINS") {
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            None => file.allowed_origins.clone().unwrap_or_default(),
-        };
+        let allowed_origins = list(env, "ALLOWED_ORIGINS", file.allowed_origins.as_deref());
         for origin in &allowed_origins {
             validate_origin("ALLOWED_ORIGINS", origin)?;
         }
@@ -329,15 +321,7 @@ impl Settings {
                 format!("expected a bare host name such as desk.example.com, got \"{domain}\""),
             ));
         }
-        let public_hosts: Vec<String> = match env.get("PUBLIC_HOSTS") {
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            None => file.public_hosts.clone().unwrap_or_default(),
-        };
+        let public_hosts: Vec<String> = list(env, "PUBLIC_HOSTS", file.public_hosts.as_deref());
         if let Some(host) = public_hosts
             .iter()
             .find(|h| h.contains(['/', ':', '@', '*']) || h.contains(char::is_whitespace))
@@ -440,15 +424,7 @@ impl Settings {
         }
         let openai_base_url = openai_base_url.trim_end_matches('/').to_owned();
 
-        let webhooks: Vec<String> = match env.get("DONNA_WEBHOOKS") {
-            Some(v) => v
-                .split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            None => file.webhooks.clone().unwrap_or_default(),
-        };
+        let webhooks: Vec<String> = list(env, "DONNA_WEBHOOKS", file.webhooks.as_deref());
         if let Some(bad) = webhooks
             .iter()
             .find(|u| !(u.starts_with("https://") || u.starts_with("http://")))
@@ -764,6 +740,20 @@ fn lexicon(name: &str, value: &str) -> Result<Vec<(String, String)>, ConfigError
             )),
         })
         .collect()
+}
+
+/// A comma-separated list from the environment variable `name`, else the config file's list,
+/// else nothing; blank entries are dropped.
+fn list(env: &EnvSnapshot, name: &str, file: Option<&[String]>) -> Vec<String> {
+    match env.get(name) {
+        Some(v) => v
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        None => file.map(<[String]>::to_vec).unwrap_or_default(),
+    }
 }
 
 fn flag(env: &EnvSnapshot, names: &[&str], file: Option<bool>) -> Result<bool, ConfigError> {

@@ -170,7 +170,10 @@ async fn connect(url: &str, key: &str) -> Option<Ws> {
     request
         .headers_mut()
         .insert("authorization", format!("Bearer {key}").parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.ok().map(|(ws, _)| ws)
+    tokio_tungstenite::connect_async(request)
+        .await
+        .ok()
+        .map(|(ws, _)| ws)
 }
 
 async fn send(ws: &mut Ws, event: Value) -> bool {
@@ -222,10 +225,17 @@ async fn session(url: &str, scenario: usize, speech: &[u8]) {
             let _ = ws.send(Message::Text("{not json".into())).await;
             send(&mut ws, json!({ "type": "no.such.event" })).await;
             let _ = ws.send(Message::Binary(vec![0u8; 4096].into())).await;
-            send(&mut ws, json!({ "type": "input_audio_buffer.append", "audio": "***" })).await;
+            send(
+                &mut ws,
+                json!({ "type": "input_audio_buffer.append", "audio": "***" }),
+            )
+            .await;
             send(&mut ws, json!({ "type": "conversation.item.truncate", "item_id": "nope", "content_index": 0, "audio_end_ms": 5 })).await;
-            send(&mut ws, json!({ "type": "conversation.item.create", "item": { "type": "message", "role": "user",
-                "content": [{ "type": "input_text", "text": "x".repeat(100_000) }] } }))
+            send(
+                &mut ws,
+                json!({ "type": "conversation.item.create", "item": { "type": "message", "role": "user",
+                "content": [{ "type": "input_text", "text": "x".repeat(100_000) }] } }),
+            )
             .await;
             drop(ws);
         }
@@ -240,12 +250,19 @@ async fn session(url: &str, scenario: usize, speech: &[u8]) {
         // A text turn, a cancelled response and deletions of what does not exist.
         _ => {
             send(&mut ws, json!({ "type": "session.update", "session": { "type": "realtime", "output_modalities": ["text"] } })).await;
-            send(&mut ws, json!({ "type": "conversation.item.create", "item": { "type": "message", "role": "user",
-                "content": [{ "type": "input_text", "text": "Where is physiotherapy?" }] } }))
+            send(
+                &mut ws,
+                json!({ "type": "conversation.item.create", "item": { "type": "message", "role": "user",
+                "content": [{ "type": "input_text", "text": "Where is physiotherapy?" }] } }),
+            )
             .await;
             send(&mut ws, json!({ "type": "response.create" })).await;
             send(&mut ws, json!({ "type": "response.cancel" })).await;
-            send(&mut ws, json!({ "type": "conversation.item.delete", "item_id": "item_none" })).await;
+            send(
+                &mut ws,
+                json!({ "type": "conversation.item.delete", "item_id": "item_none" }),
+            )
+            .await;
             send(&mut ws, json!({ "type": "response.create" })).await;
             until(&mut ws, "response.done").await;
             let _ = ws.close(None).await;

@@ -310,3 +310,20 @@ impl Write for LogCapture {
         Ok(())
     }
 }
+
+/// The value of the first `/metrics` line that starts with `line_start`.
+pub async fn metric(s: &Server, line_start: &str) -> Option<f64> {
+    let text = s
+        .client
+        .get(s.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+}

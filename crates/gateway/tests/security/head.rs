@@ -10,7 +10,7 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::harness::{Options, Server, start, start_with_options};
+use super::harness::{Options, Server, metric, start, start_with_options};
 
 /// Send `head` (and `body`) on a fresh connection; return the status and the JSON body of the
 /// response, read within 5 s.
@@ -200,17 +200,12 @@ async fn a_client_that_trickles_its_headers_is_closed_and_counted() {
         "{:?}",
         started.elapsed()
     );
-    let metrics = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics.contains("donna_http_connections_closed_total{reason=\"header_timeout\"} 1"),
-        "{metrics}"
+    assert_eq!(
+        metric(
+            &server,
+            "donna_http_connections_closed_total{reason=\"header_timeout\"}"
+        )
+        .await,
+        Some(1.0)
     );
 }

@@ -20,7 +20,8 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::harness::{
-    CANARY, LogCapture, Options, Server, error_of, limits, rate, spawn, start, start_with_options, token,
+    CANARY, LogCapture, Options, Server, error_of, limits, metric, rate, spawn, start, start_with_options,
+    token,
 };
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -159,22 +160,6 @@ async fn text_turn(ws: &mut Ws, question: &str) -> Vec<String> {
         .iter()
         .map(|e| e["type"].as_str().unwrap().to_owned())
         .collect()
-}
-
-async fn metric(s: &Server, line_start: &str) -> Option<f64> {
-    let text = s
-        .client
-        .get(s.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find(|l| l.starts_with(line_start))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
 }
 
 async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
