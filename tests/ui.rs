@@ -280,10 +280,10 @@ async fn the_kiosk_window_answers_checks_in_and_announces_the_host() {
 }
 
 #[tokio::test]
-async fn a_plain_browser_uses_the_gateway() {
+async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way() {
     require_display();
     let sandbox = Sandbox::new();
-    let served = Served::start(&sandbox, &[], &[]);
+    let served = Served::start(&sandbox, &[], &[("JWT_SECRET", JWT_SECRET)]);
     let port = free_port();
     let mut cmd = Command::new("WebKitWebDriver");
     cmd.arg(format!("--port={port}"));
@@ -294,24 +294,61 @@ async fn a_plain_browser_uses_the_gateway() {
             "webkitgtk:browserOptions": { "binary": MINIBROWSER, "args": ["--automation"] }
         }))
         .await;
+    let token = util::mint_token(&sandbox, JWT_SECRET, "tom-becker", "staff");
+    let http = reqwest::Client::new();
 
     // Panics inside are caught so the session is always closed (else the app outlives the test).
     let result = AssertUnwindSafe(async {
         client.goto(&format!("{}/", served.url)).await?;
-        let answer = ask(&client, "Where can I find Dr Okafor?").await;
-        Ok::<_, fantoccini::error::CmdError>((answer, transport(&client).await))
+        let directions = ask(&client, "Where can I find Dr Okafor?").await;
+        // A visit over several turns: the page keeps its conversation.
+        let check_in = [
+            ask(&client, "Hello, I'm here to see Tom Becker").await,
+            ask(&client, "Ann Lee").await,
+        ];
+        // The receptionist's list has the visit; Tom says he is on his way; the page says so.
+        let visits: Value = http
+            .get(format!("{}/api/visits", served.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = visits[0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no visit listed: {visits}"));
+        let ack = http
+            .post(format!("{}/api/visits/{id}/ack", served.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ack.status(), 200);
+        let notice = wait_for_notice(&client).await;
+        Ok::<_, fantoccini::error::CmdError>((directions, check_in, visits, notice, transport(&client).await))
     })
     .catch_unwind()
     .await;
     client.close().await.expect("end the session");
-    let (answer, kind) = result
+    let (directions, check_in, visits, notice, kind) = result
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
         .expect("UI interaction");
     assert_eq!(kind, "http", "a browser has no Tauri IPC");
     assert!(
-        answer.starts_with("Dr James Okafor, our General Practitioner"),
-        "{answer}"
+        directions.starts_with("Dr James Okafor, our General Practitioner"),
+        "{directions}"
     );
+    assert_eq!(check_in[0], "Thank you. May I have your name, please?");
+    assert!(
+        check_in[1].starts_with("Thank you, Ann. I've let Tom Becker know you're here."),
+        "{}",
+        check_in[1]
+    );
+    assert_eq!(visits[0]["visitor_name"], "Ann Lee", "{visits}");
+    assert_eq!(visits[0]["host_staff_id"], "tom-becker", "{visits}");
+    assert_eq!(notice, "Tom is on their way.");
     assert!(served.terminate());
 }
 

@@ -1,7 +1,7 @@
 // Wires the page: the chat panel sends through transport.js and renders replies; the voice panel
 // shows its state. No business logic lives here.
 
-import { ask, DonnaError, pressMic, releaseMic, startVoice, transportKind } from "./transport.js";
+import { ask, DonnaError, onNotice, pressMic, releaseMic, startVoice, transportKind } from "./transport.js";
 
 const messages = document.getElementById("messages");
 const form = document.getElementById("chat-form");
@@ -152,7 +152,5 @@ tick();
 setInterval(tick, 10_000);
 input.focus();
 
-// Things Donna says unasked (a staff member on their way); only the app window has them.
-globalThis.__TAURI__?.event?.listen("donna://notice", (event) => {
-  addMessage("donna notice", event.payload.text);
-});
+// Things Donna says unasked: a staff member on their way.
+onNotice((text) => addMessage("donna notice", text));

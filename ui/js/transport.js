@@ -14,6 +14,12 @@ export class DonnaError extends Error {
   }
 }
 
+// A browser holds one conversation with the gateway: the id `/api/chat` gave it goes with every
+// later message, so a visit spans several turns ("Who are you here to see?" ... "Ann Lee").
+let conversationId = null;
+const noticeListeners = [];
+let notices = null; // the EventSource of the conversation's notices
+
 /** Send one message; resolves to Donna's reply text. */
 export async function ask(message) {
   if (tauri) {
@@ -25,12 +31,28 @@ export async function ask(message) {
       throw new DonnaError(err?.kind ?? "internal", err?.message ?? String(err));
     }
   }
+  let body;
+  try {
+    body = await postChat(message, conversationId);
+  } catch (err) {
+    // The conversation expired (a long pause, or the gateway restarted): start a new one.
+    if (!(err instanceof DonnaError) || err.kind !== "conversation_not_found") throw err;
+    body = await postChat(message, null);
+  }
+  if (body.conversation_id && body.conversation_id !== conversationId) {
+    conversationId = body.conversation_id;
+    followNotices();
+  }
+  return body.reply;
+}
+
+async function postChat(message, id) {
   let response;
   try {
     response = await fetch("/api/chat", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ message }),
+      body: JSON.stringify(id ? { message, conversation_id: id } : { message }),
     });
   } catch {
     throw new DonnaError("unreachable", "Donna can't be reached right now. Please ask at the front desk.");
@@ -39,7 +61,28 @@ export async function ask(message) {
   if (!response.ok) {
     throw new DonnaError(body?.error?.code ?? "http_" + response.status, body?.error?.message ?? response.statusText);
   }
-  return body.reply;
+  return body;
+}
+
+/**
+ * Call `listener(text)` with each notice for the visitor at this screen, such as "Maria is on
+ * their way." once their host acknowledges them.
+ */
+export function onNotice(listener) {
+  noticeListeners.push(listener);
+  if (tauri) {
+    globalThis.__TAURI__?.event?.listen("donna://notice", (event) => listener(event.payload.text));
+  }
+}
+
+// In a browser, the notices of the current conversation arrive as server-sent events.
+function followNotices() {
+  notices?.close();
+  notices = new EventSource(`/api/chat/${encodeURIComponent(conversationId)}/events`);
+  notices.addEventListener("visitor.acknowledged", (event) => {
+    const summary = JSON.parse(event.data)?.summary;
+    if (summary) for (const listener of noticeListeners) listener(summary);
+  });
 }
 
 // Voice is native: the app's Rust side owns the microphone and the speaker. A plain browser

@@ -119,6 +119,12 @@ impl Conversations {
         lookup
     }
 
+    /// Whether `id` is a conversation the gateway issued and that has not expired.
+    pub fn is_open(&self, id: &str) -> bool {
+        let open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        open.get(id).is_some_and(|t| t.elapsed() <= self.limits.idle)
+    }
+
     pub async fn ask(&self, id: &str, message: &str) -> Result<String, ChatError> {
         self.backend.ask(id, message).await
     }

@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `GET /api/health` | liveness and the state of each dependency | anyone |
 //! | `POST /api/chat` | one typed message in, Donna's reply out (the browser path) | anyone |
+//! | `GET /api/chat/{id}/events` | that conversation's "on their way" notices (SSE) | whoever holds the id |
 //! | `GET /api/auth/me` | the caller's verified token claims | any token |
 //! | `POST /api/realtime/token` | an ephemeral realtime client secret | kiosk, staff, admin |
 //! | `POST /api/voice/chat` | a recording in; transcript, reply and spoken reply out | kiosk, staff, admin |
@@ -89,6 +90,10 @@ pub fn app_with(state: GatewayState, extra: Router) -> Router {
         .route(
             "/api/chat",
             post(routes::chat::chat).layer(body_limit(routes::chat::MAX_BODY_BYTES)),
+        )
+        .route(
+            "/api/chat/{conversation_id}/events",
+            get(routes::events::conversation_stream),
         )
         .route("/api/auth/me", get(routes::auth::me))
         .route("/api/voice/events", get(routes::events::stream))

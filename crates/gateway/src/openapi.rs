@@ -52,6 +52,7 @@ impl Modify for BearerAuth {
         crate::routes::voice::chat,
         crate::routes::marketing::proxy,
         crate::routes::events::stream,
+        crate::routes::events::conversation_stream,
         crate::routes::events::fanout,
         crate::routes::staff::visits,
         crate::routes::staff::messages,

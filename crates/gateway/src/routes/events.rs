@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use donna_desk::DeskEvent;
@@ -95,6 +95,36 @@ pub async fn stream(
             staff_id: filter.staff_id,
         },
     };
+    Ok(sse(reception, audience))
+}
+
+/// The acknowledgements of one browser conversation (`POST /api/chat`), for the page that holds
+/// it: "Maria is on their way." The conversation id is the credential: it is random, and only
+/// the page that started the conversation was given it.
+#[utoipa::path(get, path = "/api/chat/{conversation_id}/events", tag = "chat",
+    params(("conversation_id" = String, Path, description = "the id `POST /api/chat` returned")),
+    responses((status = 200, description = "server-sent events: `visitor.acknowledged` for this conversation's visit", content_type = "text/event-stream"),
+              (status = 404, description = "no such conversation (or it expired)", body = crate::openapi::ErrorResponse)))]
+pub async fn conversation_stream(
+    State(state): State<GatewayState>,
+    Path(conversation_id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let (Some(reception), Some(conversations)) = (state.reception(), state.conversations()) else {
+        return Err(ApiError::unavailable(
+            "conversations are not running in this deployment",
+        ));
+    };
+    if !conversations.is_open(&conversation_id) {
+        return Err(ApiError::ConversationNotFound);
+    }
+    Ok(sse(reception, Audience::Kiosk { conversation_id }))
+}
+
+/// The events `audience` may see, as server-sent events with keep-alives.
+fn sse(
+    reception: &std::sync::Arc<donna_desk::Reception>,
+    audience: Audience,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
     let rx = reception.subscribe();
     let stream = futures_util::stream::unfold((rx, audience), |(mut rx, audience)| async move {
         loop {
@@ -122,7 +152,7 @@ pub async fn stream(
             }
         }
     });
-    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 #[derive(Debug, Deserialize)]
