@@ -169,11 +169,12 @@ impl Reception {
                 "day: must be a weekday name such as \"monday\", or \"today\" or \"tomorrow\"".to_owned(),
             ));
         }
-        let closing = match args.get("closing") {
-            None | Some(Value::Null) => false,
-            Some(Value::Bool(b)) => *b,
-            Some(_) => return Err(ToolError::Refused("closing: must be true or false".to_owned())),
+        let flag = |name: &str| match args.get(name) {
+            None | Some(Value::Null) => Ok(false),
+            Some(Value::Bool(b)) => Ok(*b),
+            Some(_) => Err(ToolError::Refused(format!("{name}: must be true or false"))),
         };
+        let (closing, week) = (flag("closing")?, flag("week")?);
         let holiday = optional_text_arg(args, "holiday", tools::MAX_NAME_CHARS)?;
         let now = self.desk.now();
         let profile = self.desk.profile();
@@ -184,7 +185,7 @@ impl Reception {
                 "holiday: \"{h}\" is not a holiday or special day in the calendar"
             )));
         }
-        let query = crate::reply::hours_query(day.as_deref(), holiday.as_deref(), closing);
+        let query = crate::reply::hours_query(day.as_deref(), holiday.as_deref(), closing, week);
         let open_now = matches!(profile.hours.status_at(&now), crate::hours::Status::Open { .. });
         Ok(
             json!({ "day": day, "holiday": holiday, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }),

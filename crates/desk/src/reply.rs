@@ -102,6 +102,7 @@ pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
                     arguments["day"].as_str(),
                     arguments["holiday"].as_str(),
                     arguments["closing"].as_bool().unwrap_or(false),
+                    arguments["week"].as_bool().unwrap_or(false),
                 );
                 hours_answer(profile, &asked, now)
             }
@@ -145,6 +146,8 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
         }
         if mentions_any(&w, CLOSING_WORDS) {
             arguments["closing"] = true.into();
+        } else if day.is_none() && arguments.get("holiday").is_none() && asks_week(&w) {
+            arguments["week"] = true.into();
         }
         return Plan::Tool {
             name: crate::tools::GET_HOURS,
@@ -351,11 +354,12 @@ pub(crate) fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String 
     format!("Do you mean {} or {last}?", rest.join(", "))
 }
 
-/// The words of a `get_hours` call, as [`hours_answer`] reads them: the day, the holiday, and
-/// "closing" when the visitor asked when we close.
-pub(crate) fn hours_query(day: Option<&str>, holiday: Option<&str>, closing: bool) -> Vec<String> {
+/// The words of a `get_hours` call, as [`hours_answer`] reads them: the day, the holiday,
+/// "closing" when the visitor asked when we close, and "week" for the hours in general.
+pub(crate) fn hours_query(day: Option<&str>, holiday: Option<&str>, closing: bool, week: bool) -> Vec<String> {
     let closing = closing.then_some("closing");
-    [day, holiday, closing]
+    let week = week.then_some("week");
+    [day, holiday, closing, week]
         .into_iter()
         .flatten()
         .flat_map(words)
@@ -392,6 +396,9 @@ pub(crate) fn hours_answer(profile: &Profile, w: &[String], now: &Zoned) -> Stri
     let closing = mentions_any(w, CLOSING_WORDS);
     if closing || w.iter().any(|t| t == "today") {
         return today_answer(profile, now, closing);
+    }
+    if asks_week(w) {
+        return week_answer(profile, now);
     }
     match profile.hours.status_at(now) {
         Status::Open { closes } => format!("Yes, we're open now, until {} today.", speak_time(closes)),
@@ -438,6 +445,47 @@ fn today_answer(profile: &Profile, now: &Zoned, closing: bool) -> String {
             hours.describe()
         ),
     }
+}
+
+/// "What are your opening hours?", "When are you open?": the hours in general, answered with
+/// the week ahead rather than with this moment ("are you open now?").
+fn asks_week(w: &[String]) -> bool {
+    let general = mentions_any(w, &["hours", "times", "timings", "week"])
+        || (w.iter().any(|t| t == "when") && w.iter().any(|t| t == "open"));
+    general && !w.iter().any(|t| t == "now")
+}
+
+/// Today's hours, then the six days after it, consecutive days with the same hours together:
+/// "Today we're open 8 am to 8 pm. Then: Friday 8 am to 6:30 pm; Saturday 9 am to 1 pm; Sunday
+/// closed; Monday to Wednesday 8 am to 6:30 pm." Holidays and short days are named.
+fn week_answer(profile: &Profile, now: &Zoned) -> String {
+    let mut groups: Vec<(Vec<Weekday>, String, Option<&str>)> = Vec::new();
+    let mut date = now.date();
+    for _ in 0..6 {
+        let Ok(next) = date.tomorrow() else { break };
+        date = next;
+        let (hours, exception) = profile.hours.on(date);
+        let (text, note) = (hours.describe(), exception.and_then(|e| e.note.as_deref()));
+        match groups.last_mut() {
+            Some((days, t, None)) if *t == text && note.is_none() => days.push(date.weekday()),
+            _ => groups.push((vec![date.weekday()], text, note)),
+        }
+    }
+    let rest: Vec<String> = groups
+        .iter()
+        .map(|(days, text, note)| {
+            let first = weekday_name(days[0]);
+            let label = match days.as_slice() {
+                [_] => first,
+                [_, last] => format!("{first} and {}", weekday_name(*last)),
+                [.., last] => format!("{first} to {}", weekday_name(*last)),
+                [] => String::new(),
+            };
+            let note = note.map(|n| format!(" ({n})")).unwrap_or_default();
+            format!("{label}{note} {text}")
+        })
+        .collect();
+    format!("{} Then: {}.", today_answer(profile, now, false), rest.join("; "))
 }
 
 /// " We open again tomorrow at 8 am." for the next opening, or the fortnight without one.
@@ -606,6 +654,11 @@ mod tests {
         // Christmas Day 2026 is a Friday; Boxing Day and Sunday are closed too.
         assert_eq!(
             ask("what are your opening hours", 2026, 12, 25, 11, 0),
+            "We're closed today for Christmas Day. We open again on Monday at 8 am. Then: Saturday \
+             (Boxing Day) closed; Sunday closed; Monday to Wednesday 8 am to 6:30 pm; Thursday 8 am to 8 pm."
+        );
+        assert_eq!(
+            ask("are you open?", 2026, 12, 25, 11, 0),
             "We're closed right now for Christmas Day. We open again on Monday at 8 am."
         );
         assert_eq!(thursday("Are you open on Sunday?"), "On Sunday we're closed.");

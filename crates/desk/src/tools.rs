@@ -42,11 +42,12 @@ pub fn definitions() -> Vec<Value> {
         ),
         tool(
             GET_HOURS,
-            "Opening hours: whether the business is open now, its hours today, tomorrow, on a given weekday or holiday, or when it closes today.",
+            "Opening hours: whether the business is open now, its hours today, tomorrow, on a given weekday or holiday, when it closes today, or the week ahead.",
             json!({
                 "day": { "type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "tomorrow"], "description": "The day asked about: a weekday, 'today' or 'tomorrow'; omit for right now" },
                 "holiday": { "type": "string", "description": "A holiday or special day by name, as the visitor said it, e.g. 'Christmas Day'" },
-                "closing": { "type": "boolean", "description": "true when the visitor asks what time we close" }
+                "closing": { "type": "boolean", "description": "true when the visitor asks what time we close" },
+                "week": { "type": "boolean", "description": "true when the visitor asks for the opening hours in general: today's and the days after" }
             }),
             &[],
         ),

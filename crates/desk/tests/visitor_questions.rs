@@ -380,3 +380,29 @@ fn dates_are_written_in_the_style_of_the_business() {
         "On Monday, January 18 we're closed for Martin Luther King Jr. Day."
     );
 }
+
+/// "What are your opening hours?" is answered with today's hours and the days after it, not
+/// only with whether the business is open this minute.
+#[test]
+fn opening_hours_are_the_week_ahead() {
+    let mut clinic = Visitor::at(CLINIC, date(2026, 11, 26).at(10, 0, 0, 0));
+    assert_eq!(
+        clinic.say("What are your opening hours?"),
+        "Today we're open 8 am to 8 pm. Then: Friday 8 am to 5 pm; Saturday 9 am to 12:30 pm; \
+         Sunday closed; Monday to Wednesday 8 am to 6:30 pm."
+    );
+    // The week before Christmas names the short day and the holidays.
+    let mut christmas = clinic_wednesday(10, 0);
+    let reply = christmas.say("When are you open?");
+    assert!(reply.starts_with("Today we're open 8 am to 6:30 pm. Then: Thursday (Christmas Eve) 8 am to 1 pm; Friday (Christmas Day) closed"), "{reply}");
+    // Whether we are open now is still answered as such.
+    assert!(clinic.say("Are you open now?").starts_with("Yes, we're open now"));
+
+    let mut firm = Visitor::at(LAW_FIRM, date(2026, 11, 23).at(10, 0, 0, 0));
+    assert_eq!(
+        firm.say("what are your hours"),
+        "Today we're open 8:30 am to 5:30 pm. Then: Tuesday 8:30 am to 5:30 pm; Wednesday 9 am to noon \
+         and 1 pm to 5:30 pm; Thursday (Thanksgiving Day) closed; Friday (the day after Thanksgiving) \
+         9 am to 1 pm; Saturday and Sunday closed."
+    );
+}
