@@ -157,6 +157,9 @@ pub struct Dialogue {
     last_call: Option<(String, Value)>,
     /// What to add after that tool's result is told (a delivery's policy after the call-over).
     then_say: Option<String>,
+    /// The member of staff whose directions were just given: a visitor who then says who they
+    /// are is checked in for them, as the directions offered.
+    directed_to: Option<String>,
 }
 
 impl Dialogue {
@@ -205,6 +208,10 @@ impl Dialogue {
                 goal,
             });
         }
+        self.directed_to = match (name, value["matches"].as_array().map(Vec::as_slice)) {
+            (tools::LOOKUP_STAFF, Some([one])) => one["id"].as_str().map(str::to_owned),
+            _ => None,
+        };
         let said = tools::speak(name, output, profile);
         match self.then_say.take().filter(|_| name == tools::NOTIFY_STAFF) {
             Some(more) => format!("{said} {more}"),
@@ -225,6 +232,35 @@ impl Dialogue {
             && let Some(plan) = self.continue_pending(profile, pending, message, &w)
         {
             return plan;
+        }
+
+        // Directions were just given for someone: "I'm Ann Lee" now means Ann is here for them.
+        if let Some(host) = self.directed_to.take()
+            && let Some(name) = self_introduction(message)
+        {
+            self.visitor_name = Some(name);
+            return self.visit_step(host, find_time(message).map(format_time), None);
+        }
+        // "I'm Jo Bloggs for Tom Becker", "Jo Bloggs to see Tom Becker": a whole check-in.
+        if let Some((name, host_words)) = one_line_visit(message)
+            && !mentions_any(&w, MESSAGE)
+            && !mentions_any(&w, DELIVERY)
+        {
+            let hosts = matching_staff(profile, &words(&host_words));
+            if !hosts.is_empty() {
+                self.visitor_name = Some(name);
+                let time = find_time(message).map(format_time);
+                return match hosts.as_slice() {
+                    [one] => self.visit_step(one.id.clone(), time, None),
+                    many => {
+                        self.pending = Some(Pending::ChooseHost {
+                            candidates: many.iter().map(|m| m.id.clone()).collect(),
+                            goal: Goal::Visit { time, purpose: None },
+                        });
+                        say(&disambiguate(profile, many))
+                    }
+                };
+            }
         }
 
         let staff = matching_staff(profile, &w);
@@ -606,6 +642,134 @@ fn extract_name(message: &str) -> Option<String> {
             .collect::<Vec<_>>()
             .join(" ")
     })
+}
+
+/// Words that are never a visitor's name, though they can follow "I'm": "I'm looking for Tom",
+/// "I'm here to see Tom", "I'm a bit early for Tom".
+const NOT_NAMES: &[&str] = &[
+    "i",
+    "i'm",
+    "im",
+    "we",
+    "we're",
+    "you",
+    "he",
+    "she",
+    "they",
+    "it",
+    "it's",
+    "this",
+    "that",
+    "here",
+    "there",
+    "just",
+    "also",
+    "still",
+    "not",
+    "a",
+    "an",
+    "the",
+    "my",
+    "our",
+    "your",
+    "his",
+    "her",
+    "their",
+    "to",
+    "for",
+    "see",
+    "with",
+    "from",
+    "at",
+    "on",
+    "in",
+    "and",
+    "or",
+    "but",
+    "want",
+    "need",
+    "would",
+    "like",
+    "came",
+    "come",
+    "have",
+    "has",
+    "am",
+    "is",
+    "are",
+    "was",
+    "lost",
+    "early",
+    "late",
+    "back",
+    "new",
+    "sorry",
+    "fine",
+    "good",
+    "well",
+    "ok",
+    "okay",
+    "sure",
+    "hello",
+    "hi",
+    "hey",
+    "morning",
+    "afternoon",
+    "evening",
+    "please",
+    "thanks",
+    "thank",
+    "yes",
+    "no",
+    "someone",
+    "somebody",
+    "booked",
+    "due",
+    "expected",
+    "supposed",
+    "meant",
+    "about",
+];
+
+/// A name the visitor gives for themselves, however they put it: "I'm Ann Lee", "my name is
+/// Ann Lee", "it's Ann Lee", or the bare name of two words or more ("Ann Lee"). Never a word
+/// that cannot be a name ("I'm lost", "thank you").
+fn self_introduction(message: &str) -> Option<String> {
+    let name = introduced_name(message).or_else(|| extract_name(message))?;
+    let parts: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
+    let said_who = NAME_PREFIXES
+        .iter()
+        .any(|p| message.trim().to_lowercase().starts_with(&format!("{p} ")));
+    let plausible = !parts
+        .iter()
+        .any(|p| NOT_NAMES.contains(&p.as_str()) || p.ends_with("ing"))
+        && (said_who || parts.len() >= 2);
+    plausible.then_some(name)
+}
+
+/// A whole check-in in one sentence: the visitor's name and the words naming their host, from
+/// "I'm Jo Bloggs for Tom Becker", "this is Jo Bloggs to see Dr Chen", "Jo Bloggs to see Tom
+/// Becker" or "I'm Jo Bloggs, here to see Tom". `None` when the part before "for" / "to see" is
+/// no name ("I'm looking for Tom Becker", "I'm here to see Tom").
+fn one_line_visit(message: &str) -> Option<(String, String)> {
+    let lower = message.to_lowercase();
+    let (at, joint) = [", here to see ", " here to see ", " to see ", " for "]
+        .iter()
+        .find_map(|j| lower.find(j).map(|i| (i, *j)))?;
+    let who = message[..at].trim().trim_end_matches(',');
+    let host = message[at + joint.len()..]
+        .trim()
+        .trim_end_matches(['.', '!', '?']);
+    let introduced = NAME_PREFIXES
+        .iter()
+        .any(|p| who.to_lowercase().starts_with(&format!("{p} ")));
+    let name = extract_name(who)?;
+    let parts: Vec<String> = name.split_whitespace().map(str::to_lowercase).collect();
+    let plausible = !parts
+        .iter()
+        .any(|p| NOT_NAMES.contains(&p.as_str()) || p.ends_with("ing"))
+        && (introduced || parts.len() >= 2);
+    (plausible && !host.is_empty()).then(|| (name, host.to_owned()))
 }
 
 /// A name the visitor introduced themselves with ("my name is Ann Lee, ...").

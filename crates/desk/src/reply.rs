@@ -335,7 +335,7 @@ pub(crate) fn staff_directions(profile: &Profile, member: &StaffMember) -> Strin
         .department(&member.department)
         .map_or("", |d| d.name.as_str());
     format!(
-        "{}, our {} in {department}, is on {}. Please take a seat in the waiting area and they'll be with you shortly.",
+        "{}, our {} in {department}, is on {}. If you're here to see them, tell me your name and I'll let them know you've arrived.",
         member.name, member.role, member.location
     )
 }
@@ -356,7 +356,12 @@ pub(crate) fn disambiguate(profile: &Profile, staff: &[&StaffMember]) -> String 
 
 /// The words of a `get_hours` call, as [`hours_answer`] reads them: the day, the holiday,
 /// "closing" when the visitor asked when we close, and "week" for the hours in general.
-pub(crate) fn hours_query(day: Option<&str>, holiday: Option<&str>, closing: bool, week: bool) -> Vec<String> {
+pub(crate) fn hours_query(
+    day: Option<&str>,
+    holiday: Option<&str>,
+    closing: bool,
+    week: bool,
+) -> Vec<String> {
     let closing = closing.then_some("closing");
     let week = week.then_some("week");
     [day, holiday, closing, week]

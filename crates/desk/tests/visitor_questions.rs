@@ -406,3 +406,69 @@ fn opening_hours_are_the_week_ahead() {
          9 am to 1 pm; Saturday and Sunday closed."
     );
 }
+
+/// Donna never says she has done what she has not: a question about where someone is gets
+/// directions (and an offer), a one-line check-in checks the visitor in and tells the host.
+#[test]
+fn directions_promise_nothing_and_one_line_check_ins_check_in() {
+    for (file, host, host_name, at) in [
+        (
+            CLINIC,
+            "Dr Chen",
+            "Dr Maria Chen",
+            date(2026, 11, 26).at(10, 0, 0, 0),
+        ),
+        (
+            LAW_FIRM,
+            "Grace Liu",
+            "Grace Liu",
+            date(2026, 11, 24).at(10, 0, 0, 0),
+        ),
+    ] {
+        for question in [format!("Where is {host}?"), format!("{host} please")] {
+            let mut v = Visitor::at(file, at);
+            let reply = v.say(&question);
+            assert!(!reply.contains("be with you shortly"), "{file}: {reply}");
+            assert!(reply.contains("tell me your name"), "{file}: {reply}");
+            assert!(v.visits().is_empty(), "{file}: {question}");
+            // Taking up the offer checks the visitor in for that person.
+            let mut events = v.reception.subscribe();
+            let reply = v.say("I'm Jo Bloggs");
+            assert!(
+                reply.starts_with(&format!("Thank you, Jo. I've let {host_name} know")),
+                "{file}: {reply}"
+            );
+            assert_eq!(v.visits()[0].visitor_name, "Jo Bloggs");
+            assert_eq!(next_event(&mut events).kind, "visitor.checked_in");
+        }
+        for line in [
+            format!("I'm Jo Bloggs for {host}"),
+            format!("Jo Bloggs to see {host}"),
+            format!("This is Jo Bloggs, here to see {host}."),
+        ] {
+            let mut v = Visitor::at(file, at);
+            let reply = v.say(&line);
+            assert!(
+                reply.starts_with(&format!("Thank you, Jo. I've let {host_name} know")),
+                "{file}: {line}: {reply}"
+            );
+            let visits = v.visits();
+            assert_eq!(visits.len(), 1, "{file}: {line}");
+            assert_eq!(visits[0].visitor_name, "Jo Bloggs");
+        }
+        // Looking for someone is not a name; after directions, other talk is not one either.
+        for line in [
+            format!("I'm looking for {host}"),
+            format!("I'm here to see {host}"),
+        ] {
+            let mut v = Visitor::at(file, at);
+            v.say(&line);
+            assert!(v.visits().is_empty(), "{file}: {line}");
+        }
+        let mut v = Visitor::at(file, at);
+        v.say(&format!("Where is {host}?"));
+        v.say("Thank you");
+        v.say("Where are the toilets?");
+        assert!(v.visits().is_empty(), "{file}");
+    }
+}
