@@ -160,7 +160,15 @@ pub struct Dialogue {
     /// The member of staff whose directions were just given: a visitor who then says who they
     /// are is checked in for them, as the directions offered.
     directed_to: Option<String>,
+    /// When the visitor last said something: after [`PATIENCE`] of silence the next words are
+    /// taken to be someone else's.
+    last_heard: Option<jiff::Timestamp>,
 }
+
+/// How long a half-finished visit (a message waiting for its words, a check-in waiting for a
+/// name) waits. A visitor who walks away leaves nothing for the next one: the next visitor's
+/// "Where is the toilet?" is not stored as the first one's message, nor signed with their name.
+pub const PATIENCE: jiff::SignedDuration = jiff::SignedDuration::from_secs(90);
 
 impl Dialogue {
     /// Decide the reply (or the tool to call) for the visitor's next message.
@@ -170,6 +178,13 @@ impl Dialogue {
     /// all winter).
     pub fn plan(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
         let now = now.with_time_zone(profile.timezone.clone());
+        if self
+            .last_heard
+            .is_some_and(|last| now.timestamp().duration_since(last) > PATIENCE)
+        {
+            *self = Dialogue::default();
+        }
+        self.last_heard = Some(now.timestamp());
         self.then_say = None;
         let plan = self.decide(profile, message, &now);
         self.last_call = match &plan {
@@ -952,6 +967,37 @@ mod tests {
         fn visits(&self) -> Vec<crate::store::Visit> {
             self.reception.store().visits_since(0).unwrap()
         }
+    }
+
+    /// A visitor who walks away mid-message leaves nothing for the next one.
+    #[test]
+    fn a_half_finished_visit_expires_after_a_silence() {
+        let mut v = Visit::at(10);
+        assert_eq!(
+            v.say("Can I leave a message for Tom Becker?"),
+            "Of course. What would you like me to tell them?"
+        );
+        // Within the patience, the next words are the message.
+        v.now = v.now.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
+        assert_eq!(
+            v.say("I'm running late"),
+            "Thank you. And who should I say it's from?"
+        );
+        // Two minutes later someone else asks the way: not a sender's name, not a message.
+        v.now = v.now.checked_add(jiff::SignedDuration::from_secs(120)).unwrap();
+        let reply = v.say("Where are the toilets?");
+        assert!(!reply.contains("passed your message"), "{reply}");
+        assert!(v.reception.store().messages_since(0).unwrap().is_empty());
+
+        // A name given, then a long silence: the next visitor's check-in is not in that name.
+        let mut v = Visit::at(10);
+        v.say("My name is Ann Lee");
+        v.now = v.now.checked_add(jiff::SignedDuration::from_secs(300)).unwrap();
+        assert_eq!(
+            v.say("I'm here to see Tom Becker"),
+            "Thank you. May I have your name, please?"
+        );
+        assert!(v.visits().is_empty());
     }
 
     #[test]
