@@ -9,6 +9,8 @@ use super::harness::start;
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/health"),
     ("post", "/api/chat"),
+    ("get", "/api/chat/{conversation_id}/events"),
+    ("get", "/api/clock"),
     ("get", "/api/auth/me"),
     ("post", "/api/realtime/token"),
     ("post", "/api/voice/chat"),
