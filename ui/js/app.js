@@ -1,7 +1,7 @@
 // Wires the page: the chat panel sends through transport.js and renders replies; the voice panel
 // shows its state. No business logic lives here.
 
-import { ask, DonnaError, onNotice, pressMic, releaseMic, startVoice, transportKind } from "./transport.js";
+import { ask, clockReading, DonnaError, onNotice, pressMic, releaseMic, startVoice, transportKind } from "./transport.js";
 
 const messages = document.getElementById("messages");
 const form = document.getElementById("chat-form");
@@ -16,7 +16,7 @@ function addMessage(kind, text) {
   item.className = `msg ${kind}`;
   item.textContent = text; // never innerHTML: replies and errors are plain text
   messages.append(item);
-  item.scrollIntoView({ block: "end", behavior: "smooth" });
+  messages.scrollTop = messages.scrollHeight; // scroll the panel, never the page
   return item;
 }
 
@@ -32,6 +32,7 @@ form.addEventListener("submit", async (event) => {
     const reply = await ask(text);
     pending.className = "msg donna";
     pending.textContent = reply;
+    messages.scrollTop = messages.scrollHeight;
   } catch (err) {
     pending.className = "msg error";
     pending.textContent = err instanceof DonnaError ? err.message : "Something went wrong. Please ask at the front desk.";
@@ -145,8 +146,16 @@ startVoice(onVoiceEvent)
     note.textContent = err instanceof DonnaError ? err.message : "Voice is not available right now. Please type your question.";
   });
 
-function tick() {
-  clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+// The business's time in its own zone; the device's clock only until the first reading.
+async function tick() {
+  const shown = { hour: "2-digit", minute: "2-digit" };
+  try {
+    const reading = await clockReading();
+    shown.timeZone = reading.time_zone;
+    clock.textContent = new Date(reading.now_ms).toLocaleTimeString([], shown);
+  } catch {
+    if (!clock.textContent) clock.textContent = new Date().toLocaleTimeString([], shown);
+  }
 }
 tick();
 setInterval(tick, 10_000);
