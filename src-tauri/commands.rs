@@ -31,6 +31,12 @@ pub async fn chat(state: tauri::State<'_, AppState>, message: String) -> Result<
     })
 }
 
+/// The business's clock, for the kiosk's clock: its zone, not the device's.
+#[tauri::command]
+pub fn clock(state: tauri::State<'_, AppState>) -> donna_desk::clock::Reading {
+    state.desk.clock_reading()
+}
+
 /// Turn voice on and stream level, state, captions and device changes to the panel.
 #[tauri::command]
 pub async fn voice_start(

@@ -52,6 +52,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, booted: Booted) -> Result
     let app = builder
         .invoke_handler(tauri::generate_handler![
             commands::chat,
+            commands::clock,
             commands::voice_start,
             commands::voice_press,
             commands::voice_release

@@ -286,7 +286,8 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
     let served = Served::start(&sandbox, &[], &[("JWT_SECRET", JWT_SECRET)]);
     let port = free_port();
     let mut cmd = Command::new("WebKitWebDriver");
-    cmd.arg(format!("--port={port}"));
+    // The tablet's own zone is far from the clinic's: the page shows the clinic's time.
+    cmd.arg(format!("--port={port}")).env("TZ", "Pacific/Auckland");
     let driver = Driver::spawn(cmd, port);
     let client = driver
         .session(json!({
@@ -327,12 +328,20 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
             .unwrap();
         assert_eq!(ack.status(), 200);
         let notice = wait_for_notice(&client).await;
-        Ok::<_, fantoccini::error::CmdError>((directions, check_in, visits, notice, transport(&client).await))
+        let clock = client.find(Locator::Css("#clock")).await?.text().await?;
+        Ok::<_, fantoccini::error::CmdError>((
+            directions,
+            check_in,
+            visits,
+            notice,
+            transport(&client).await,
+            clock,
+        ))
     })
     .catch_unwind()
     .await;
     client.close().await.expect("end the session");
-    let (directions, check_in, visits, notice, kind) = result
+    let (directions, check_in, visits, notice, kind, clock) = result
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
         .expect("UI interaction");
     assert_eq!(kind, "http", "a browser has no Tauri IPC");
@@ -349,6 +358,72 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
     assert_eq!(visits[0]["visitor_name"], "Ann Lee", "{visits}");
     assert_eq!(visits[0]["host_staff_id"], "tom-becker", "{visits}");
     assert_eq!(notice, "Tom is on their way.");
+    // The harness stops the clock at 10:00 in London; the tablet is in Auckland.
+    assert!(clock.starts_with("10:00"), "the kiosk clock shows {clock:?}");
+    assert!(served.terminate());
+}
+
+/// The conversation scrolls inside its panel: after a dozen exchanges the header, the input and
+/// the microphone are still on the screen, in landscape and in portrait.
+#[tokio::test]
+async fn the_input_and_the_mic_stay_on_screen_as_the_conversation_grows() {
+    require_display();
+    let sandbox = Sandbox::new();
+    let served = Served::start(&sandbox, &[], &[]);
+    let port = free_port();
+    let mut cmd = Command::new("WebKitWebDriver");
+    cmd.arg(format!("--port={port}"));
+    let driver = Driver::spawn(cmd, port);
+    let client = driver
+        .session(json!({
+            "browserName": "MiniBrowser",
+            "webkitgtk:browserOptions": { "binary": MINIBROWSER, "args": ["--automation"] }
+        }))
+        .await;
+    let layout = "const r = (s) => document.querySelector(s).getBoundingClientRect(); \
+        const m = document.getElementById('messages'); \
+        return { height: innerHeight, width: innerWidth, title: r('#title').top, \
+                 input: r('#chat-input').bottom, mic: r('#mic').bottom, page: scrollY, \
+                 scrolls: m.scrollHeight > m.clientHeight };";
+    let result = AssertUnwindSafe(async {
+        let mut seen = Vec::new();
+        for (width, height) in [(1280, 800), (800, 1280)] {
+            client.set_window_size(width, height).await?;
+            client.goto(&format!("{}/", served.url)).await?;
+            for _ in 0..12 {
+                ask(&client, "What's the wifi password?").await;
+            }
+            seen.push(client.execute(layout, vec![]).await?);
+        }
+        Ok::<_, fantoccini::error::CmdError>(seen)
+    })
+    .catch_unwind()
+    .await;
+    client.close().await.expect("end the session");
+    let seen = result
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
+    for at in &seen {
+        let (height, width) = (at["height"].as_f64().unwrap(), at["width"].as_f64().unwrap());
+        assert!(
+            at["scrolls"] == true,
+            "a dozen exchanges overflow the panel: {at}"
+        );
+        assert_eq!(at["page"], 0, "the page itself did not scroll: {at}");
+        assert!(
+            at["title"].as_f64().unwrap() >= 0.0,
+            "the header is on screen: {at}"
+        );
+        assert!(
+            at["input"].as_f64().unwrap() <= height,
+            "the input is on screen: {at}"
+        );
+        assert!(
+            at["mic"].as_f64().unwrap() <= height,
+            "the microphone is on screen: {at}"
+        );
+        assert!(width > 0.0);
+    }
     assert!(served.terminate());
 }
 

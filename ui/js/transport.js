@@ -85,6 +85,17 @@ function followNotices() {
   });
 }
 
+/**
+ * The business's clock: `{now_ms, time_zone, stopped}`, so the page shows the front desk's time
+ * (and a stopped demonstration clock) whatever the device's zone.
+ */
+export async function clockReading() {
+  if (tauri) return tauri.invoke("clock");
+  const response = await fetch("/api/clock");
+  if (!response.ok) throw new DonnaError("http_" + response.status, response.statusText);
+  return response.json();
+}
+
 // Voice is native: the app's Rust side owns the microphone and the speaker. A plain browser
 // has no voice path (it types instead).
 

@@ -76,6 +76,17 @@ impl Clock {
     }
 }
 
+/// What a screen needs to show the business's time: the instant and the zone to read it in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reading {
+    /// Milliseconds since the Unix epoch.
+    pub now_ms: i64,
+    /// The business's IANA time zone, e.g. `Europe/London`.
+    pub time_zone: String,
+    /// Whether the clock is stopped (`DONNA_FIXED_TIME`).
+    pub stopped: bool,
+}
+
 fn nanos(at: Timestamp) -> i64 {
     i64::try_from(at.as_nanosecond()).unwrap_or(if at.as_second() < 0 { i64::MIN } else { i64::MAX })
 }

@@ -143,6 +143,15 @@ impl Desk {
         &self.clock
     }
 
+    /// The clock as a screen shows it: now, in the business's zone (not the device's).
+    pub fn clock_reading(&self) -> clock::Reading {
+        clock::Reading {
+            now_ms: self.clock.now_ms(),
+            time_zone: self.profile.timezone.iana_name().unwrap_or("UTC").to_owned(),
+            stopped: self.clock.is_stopped(),
+        }
+    }
+
     /// The current time in the business's zone.
     pub fn now(&self) -> jiff::Zoned {
         self.clock.now().to_zoned(self.profile.timezone.clone())

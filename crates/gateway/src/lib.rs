@@ -4,6 +4,7 @@
 //! | route | what | who |
 //! |---|---|---|
 //! | `GET /api/health` | liveness and the state of each dependency | anyone |
+//! | `GET /api/clock` | the business's time and zone, for screens | anyone |
 //! | `POST /api/chat` | one typed message in, Donna's reply out (the browser path) | anyone |
 //! | `GET /api/chat/{id}/events` | that conversation's "on their way" notices (SSE) | whoever holds the id |
 //! | `GET /api/auth/me` | the caller's verified token claims | any token |
@@ -87,6 +88,7 @@ pub fn app_with(state: GatewayState, extra: Router) -> Router {
     };
     let routes = Router::new()
         .route("/api/health", get(routes::health::health))
+        .route("/api/clock", get(routes::health::clock))
         .route(
             "/api/chat",
             post(routes::chat::chat).layer(body_limit(routes::chat::MAX_BODY_BYTES)),

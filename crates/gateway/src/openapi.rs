@@ -51,6 +51,7 @@ impl Modify for BearerAuth {
         crate::routes::realtime_token::issue,
         crate::routes::voice::chat,
         crate::routes::marketing::proxy,
+        crate::routes::health::clock,
         crate::routes::events::stream,
         crate::routes::events::conversation_stream,
         crate::routes::events::fanout,

@@ -65,3 +65,11 @@ pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
         checks: Checks { profile, data_dir },
     })
 }
+
+/// The business's clock for screens: the instant and the zone to show it in, so a kiosk shows
+/// the front desk's time (and a stopped demonstration clock), not the device's.
+#[utoipa::path(get, path = "/api/clock", tag = "operations",
+    responses((status = 200, description = "`{now_ms, time_zone, stopped}`")))]
+pub async fn clock(State(state): State<GatewayState>) -> Json<donna_desk::clock::Reading> {
+    Json(state.desk().clock_reading())
+}
