@@ -4,8 +4,8 @@
 
 use donna_config::{ConfigError, Overrides, Settings};
 use donna_desk::DeskEvent;
-use donna_staff::StaffClient;
 use donna_staff::client::VisitRow;
+use donna_staff::{Link, StaffClient};
 use serde::Serialize;
 use tauri::{Emitter, Manager, RunEvent};
 use tauri_plugin_notification::NotificationExt;
@@ -15,10 +15,13 @@ use crate::error::{CommandError, StartError};
 
 /// The event the staff page listens to.
 pub const STAFF_EVENT: &str = "donna://staff-event";
+/// The window event carrying the state of the link to the gateway.
+pub const STAFF_LINK: &str = "donna://staff-link";
 
 #[derive(Debug)]
 struct StaffState {
     client: StaffClient,
+    link: tokio::sync::watch::Receiver<Link>,
 }
 
 pub fn run(overrides: &Overrides) -> Result<(), StartError> {
@@ -45,19 +48,34 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
 
     let shutdown = CancellationToken::new();
     let follow_shutdown = shutdown.clone();
+    let (link, mut link_rx) = tokio::sync::watch::channel(Link::Connecting);
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_notification::init())
         .manage(StaffState {
             client: client.clone(),
+            link: link_rx.clone(),
         })
-        .invoke_handler(tauri::generate_handler![staff_snapshot, acknowledge])
+        .invoke_handler(tauri::generate_handler![staff_snapshot, staff_link, acknowledge])
         .setup(move |app| {
             crate::window::open(app.handle(), "staff.html", "Donna — staff")?;
             let handle = app.handle().clone();
             let (tx, mut rx) = tokio::sync::mpsc::channel::<DeskEvent>(64);
             tauri::async_runtime::spawn(async move {
-                if let Err(e) = client.follow(tx, follow_shutdown).await {
+                if let Err(e) = client.follow(tx, link, follow_shutdown).await {
                     tracing::error!(error = %e, "staff events stopped");
+                }
+            });
+            // The header says what is true: connected, reconnecting (and why), or refused.
+            let link_handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                loop {
+                    let state = link_rx.borrow_and_update().clone();
+                    if let Err(e) = link_handle.emit(STAFF_LINK, &state) {
+                        tracing::warn!(error = %e, "cannot show the link state");
+                    }
+                    if link_rx.changed().await.is_err() {
+                        return;
+                    }
                 }
             });
             tauri::async_runtime::spawn(async move {
@@ -117,6 +135,12 @@ async fn staff_snapshot(state: tauri::State<'_, StaffState>) -> Result<Snapshot,
         .await
         .map_err(CommandError::from_staff)?;
     Ok(Snapshot { visits })
+}
+
+/// The link to the gateway as it is now (the page then follows its changes).
+#[tauri::command]
+fn staff_link(state: tauri::State<'_, StaffState>) -> Link {
+    state.link.borrow().clone()
 }
 
 /// "On my way" for visit `visit_id`.

@@ -59,11 +59,23 @@ async function start() {
         addVisit(v.id, `${v.visitor_name} is at reception${v.appointment_time ? ` (appointment ${v.appointment_time})` : ""}.`, v.checked_in_at);
       }
     }
-    status.textContent = "Connected";
   } catch (err) {
     status.textContent = err?.message ?? String(err);
   }
   refreshEmpty();
+  // The header follows the event stream itself: connected only while it is.
+  const showLink = (link) => {
+    const text = {
+      connecting: "Connecting…",
+      connected: "Connected",
+      reconnecting: `Reconnecting: ${link.detail}`,
+      refused: link.detail,
+    }[link.state];
+    status.textContent = text ?? "";
+    status.dataset.link = link.state;
+  };
+  await tauri.event.listen("donna://staff-link", ({ payload }) => showLink(payload));
+  showLink(await tauri.core.invoke("staff_link"));
   await tauri.event.listen("donna://staff-event", ({ payload }) => {
     addEvent(payload.summary, payload.at);
     if (payload.kind === "visitor.checked_in" && payload.data?.visit_id != null) {

@@ -342,6 +342,18 @@ impl Store {
         Ok(())
     }
 
+    /// The events stored after the one with id `after`, oldest first, at most `limit` of them
+    /// (a staff desktop that reconnects resumes there). An unknown id gives none.
+    pub fn events_after(&self, after: &str, limit: usize) -> Result<Vec<String>, DeskError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT payload FROM events WHERE rowid > (SELECT rowid FROM events WHERE id = ?1) \
+             ORDER BY rowid LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit as i64], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Deliveries due at `now_ms`, oldest first.
     pub fn due_deliveries(&self, now_ms: i64, limit: usize) -> Result<Vec<PendingDelivery>, DeskError> {
         let conn = self.conn();

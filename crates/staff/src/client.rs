@@ -5,7 +5,7 @@ use std::time::Duration;
 use donna_config::Secret;
 use donna_desk::DeskEvent;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::sse::SseParser;
@@ -102,46 +102,100 @@ impl StaffClient {
         }
     }
 
-    /// Follow the event stream, sending each event to `tx`, reconnecting with backoff until
-    /// `shutdown` or until the token is refused (then the error is returned).
+    /// Follow the event stream, sending each event to `tx` and the state of the link to `link`,
+    /// reconnecting with backoff until `shutdown` or until the token is refused (then the error
+    /// is returned).
+    ///
+    /// Nothing is lost across a reconnect: the stream resumes after the last event received
+    /// (`Last-Event-ID`), and the gateway replays what was published in between. A stream that
+    /// stays silent longer than the gateway's keep-alives allow is taken for dead and reopened;
+    /// the backoff starts again from its shortest after every good connection.
     pub async fn follow(
         &self,
         tx: mpsc::Sender<DeskEvent>,
+        link: watch::Sender<Link>,
         shutdown: CancellationToken,
     ) -> Result<(), StaffError> {
-        let mut backoff = Duration::from_millis(250);
+        let mut backoff = FIRST_BACKOFF;
+        let mut last_id: Option<String> = None;
         loop {
+            let mut connected = false;
             let outcome = tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
-                r = self.follow_once(&tx) => r,
+                r = self.follow_once(&tx, &link, &mut last_id, &mut connected) => r,
             };
-            match outcome {
-                Err(StaffError::Refused(status)) => return Err(StaffError::Refused(status)),
-                Err(e) => tracing::warn!(error = %e, "event stream interrupted; reconnecting"),
-                Ok(()) => tracing::info!("event stream ended; reconnecting"),
+            if connected {
+                backoff = FIRST_BACKOFF;
             }
+            let why = match outcome {
+                Err(StaffError::Refused(status)) => {
+                    link.send_replace(Link::Refused(StaffError::Refused(status).to_string()));
+                    return Err(StaffError::Refused(status));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "event stream interrupted; reconnecting");
+                    e.to_string()
+                }
+                Ok(()) => {
+                    tracing::info!("event stream ended; reconnecting");
+                    "the gateway closed the event stream".to_owned()
+                }
+            };
             if tx.is_closed() {
                 return Ok(());
             }
+            link.send_replace(Link::Reconnecting(why));
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = tokio::time::sleep(backoff) => {}
             }
-            backoff = (backoff * 2).min(Duration::from_secs(15));
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 
-    async fn follow_once(&self, tx: &mpsc::Sender<DeskEvent>) -> Result<(), StaffError> {
-        let mut resp = self
-            .send(self.http.get(format!("{}/api/voice/events", self.base)))
-            .await?;
-        let mut parser = SseParser::default();
-        while let Some(chunk) = resp
-            .chunk()
+    async fn follow_once(
+        &self,
+        tx: &mpsc::Sender<DeskEvent>,
+        link: &watch::Sender<Link>,
+        last_id: &mut Option<String>,
+        connected: &mut bool,
+    ) -> Result<(), StaffError> {
+        // No timeout on the whole request: a stream lasts as long as it is fed. Each wait for
+        // the next chunk is bounded instead.
+        let mut request = self
+            .http
+            .get(format!("{}/api/voice/events", self.base))
+            .bearer_auth(self.token.expose());
+        if let Some(id) = last_id.as_deref() {
+            request = request.header("last-event-id", id);
+        }
+        let mut resp = tokio::time::timeout(Duration::from_secs(10), request.send())
             .await
-            .map_err(|e| StaffError::Unreachable(without_url(&e)))?
-        {
+            .map_err(|_| StaffError::Unreachable("timed out".to_owned()))?
+            .map_err(|e| StaffError::Unreachable(without_url(&e)))?;
+        match resp.status().as_u16() {
+            200..=299 => {}
+            status @ (401 | 403) => return Err(StaffError::Refused(status)),
+            status => {
+                return Err(StaffError::Http {
+                    status,
+                    message: "the event stream was refused".to_owned(),
+                });
+            }
+        }
+        *connected = true;
+        link.send_replace(Link::Connected);
+        let mut parser = SseParser::default();
+        loop {
+            let chunk = tokio::time::timeout(STREAM_IDLE, resp.chunk())
+                .await
+                .map_err(|_| StaffError::Unreachable("the event stream went quiet".to_owned()))?
+                .map_err(|e| StaffError::Unreachable(without_url(&e)))?;
+            let Some(chunk) = chunk else { return Ok(()) };
             for event in parser.push(&String::from_utf8_lossy(&chunk)) {
+                if let Some(id) = &event.id {
+                    *last_id = Some(id.clone());
+                }
                 match serde_json::from_str::<DeskEvent>(&event.data) {
                     Ok(e) => {
                         if tx.send(e).await.is_err() {
@@ -152,8 +206,25 @@ impl StaffClient {
                 }
             }
         }
-        Ok(())
     }
+}
+
+/// The first wait before reconnecting, and the longest.
+const FIRST_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(15);
+/// How long the stream may stay silent: the gateway sends a keep-alive every 15 s.
+const STREAM_IDLE: Duration = Duration::from_secs(45);
+
+/// The state of a staff desktop's link to its gateway, for the window's header.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", content = "detail", rename_all = "snake_case")]
+pub enum Link {
+    Connecting,
+    Connected,
+    /// The stream broke; why, and a reconnect is under way.
+    Reconnecting(String),
+    /// The token was refused: nothing will work until a new one is configured.
+    Refused(String),
 }
 
 /// reqwest's errors name the URL; the staff token is never in it, but keep messages short.

@@ -10,4 +10,4 @@
 pub mod client;
 pub mod sse;
 
-pub use client::{StaffClient, StaffError};
+pub use client::{Link, StaffClient, StaffError};

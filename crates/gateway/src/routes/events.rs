@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use donna_desk::DeskEvent;
 use futures_util::Stream;
@@ -78,6 +78,7 @@ pub async fn stream(
     authed: Authed,
     State(state): State<GatewayState>,
     Query(filter): Query<Filter>,
+    headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let reception = state.reception().ok_or(ApiError::unavailable(
         "staff events are not running in this deployment",
@@ -95,7 +96,14 @@ pub async fn stream(
             staff_id: filter.staff_id,
         },
     };
-    Ok(sse(reception, audience))
+    // A subscriber that reconnects names the last event it received: what was published since
+    // comes first, from the store, so nothing is lost across a gateway restart or a dropped link.
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .map(str::to_owned);
+    Ok(sse(reception, audience, resume, state.shutdown_token()))
 }
 
 /// The acknowledgements of one browser conversation (`POST /api/chat`), for the page that holds
@@ -117,19 +125,55 @@ pub async fn conversation_stream(
     if !conversations.is_open(&conversation_id) {
         return Err(ApiError::ConversationNotFound);
     }
-    Ok(sse(reception, Audience::Kiosk { conversation_id }))
+    Ok(sse(
+        reception,
+        Audience::Kiosk { conversation_id },
+        None,
+        state.shutdown_token(),
+    ))
 }
 
-/// The events `audience` may see, as server-sent events with keep-alives.
+/// How many stored events a reconnecting subscriber is sent at most.
+const REPLAY_LIMIT: usize = 1000;
+
+/// The events `audience` may see, as server-sent events with keep-alives: first those stored
+/// after `resume` (an event id), then live ones, each once. The stream ends when the gateway
+/// shuts down, so its subscribers reconnect (to the next process, resuming where they were)
+/// instead of holding the shutdown up.
 fn sse(
     reception: &std::sync::Arc<donna_desk::Reception>,
     audience: Audience,
+    resume: Option<String>,
+    shutdown: tokio_util::sync::CancellationToken,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>> + use<>> {
+    // Subscribe before reading the store, so an event published in between is in one or both;
+    // the ids already replayed are skipped when they come live.
     let rx = reception.subscribe();
-    let stream = futures_util::stream::unfold((rx, audience), |(mut rx, audience)| async move {
+    let replay: std::collections::VecDeque<DeskEvent> = resume
+        .map(|id| match reception.store().events_after(&id, REPLAY_LIMIT) {
+            Ok(payloads) => payloads
+                .iter()
+                .filter_map(|p| serde_json::from_str(p).ok())
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot replay staff events");
+                Default::default()
+            }
+        })
+        .unwrap_or_default();
+    let replayed: std::collections::HashSet<String> = replay.iter().map(|e| e.id.clone()).collect();
+    let start = (rx, audience, replay, replayed);
+    let stream = futures_util::stream::unfold(start, |(mut rx, audience, mut replay, replayed)| async move {
         loop {
-            match rx.recv().await {
+            let (next, live) = match replay.pop_front() {
+                Some(event) => (Ok(event), false),
+                None => (rx.recv().await, true),
+            };
+            match next {
                 Ok(event) => {
+                    if live && replayed.contains(&event.id) {
+                        continue; // sent from the store already
+                    }
                     let Some(event) = audience.view(&event) else {
                         continue;
                     };
@@ -138,7 +182,7 @@ fn sse(
                         .event(event.kind.clone())
                         .id(event.id.clone())
                         .data(data);
-                    return Some((Ok(sse), (rx, audience)));
+                    return Some((Ok(sse), (rx, audience, replay, replayed)));
                 }
                 // A subscriber too slow to keep up is told how much it missed; the events are
                 // in the store and `GET /api/visits` / `/api/messages` have them.
@@ -146,12 +190,13 @@ fn sse(
                     let sse = Event::default()
                         .event("events.lagged")
                         .data(json!({ "missed": missed }).to_string());
-                    return Some((Ok(sse), (rx, audience)));
+                    return Some((Ok(sse), (rx, audience, replay, replayed)));
                 }
                 Err(RecvError::Closed) => return None,
             }
         }
     });
+    let stream = futures_util::StreamExt::take_until(stream, shutdown.cancelled_owned());
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
