@@ -155,15 +155,7 @@ async fn acknowledge_latest_visit(sandbox: &Sandbox, staff: &str) {
     let url = app_gateway_url(sandbox);
     let token = util::mint_token(sandbox, JWT_SECRET, staff, "staff");
     let http = reqwest::Client::new();
-    let visits: Value = http
-        .get(format!("{url}/api/visits?since=0"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let visits = list_visits(&url, "?since=0", &token).await;
     let id = visits[0]["id"].as_i64().unwrap_or_else(|| {
         let logs: String = std::fs::read_dir(sandbox.data_dir().join("logs"))
             .unwrap()
@@ -193,6 +185,35 @@ async fn wait_for_notice(client: &Client) -> String {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("no notice shown");
+}
+
+/// A plain browser (WebKit's MiniBrowser) under WebDriver, with `env` for its processes; keep
+/// the driver alive as long as the session.
+async fn browser(env: &[(&str, &str)]) -> (Driver, Client) {
+    let port = free_port();
+    let mut cmd = Command::new("WebKitWebDriver");
+    cmd.arg(format!("--port={port}")).envs(env.iter().copied());
+    let driver = Driver::spawn(cmd, port);
+    let client = driver
+        .session(json!({
+            "browserName": "MiniBrowser",
+            "webkitgtk:browserOptions": { "binary": MINIBROWSER, "args": ["--automation"] }
+        }))
+        .await;
+    (driver, client)
+}
+
+/// `GET /api/visits{query}` with a staff token.
+async fn list_visits(base: &str, query: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{base}/api/visits{query}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 async fn transport(client: &Client) -> String {
@@ -284,17 +305,8 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
     require_display();
     let sandbox = Sandbox::new();
     let served = Served::start(&sandbox, &[], &[("JWT_SECRET", JWT_SECRET)]);
-    let port = free_port();
-    let mut cmd = Command::new("WebKitWebDriver");
     // The tablet's own zone is far from the clinic's: the page shows the clinic's time.
-    cmd.arg(format!("--port={port}")).env("TZ", "Pacific/Auckland");
-    let driver = Driver::spawn(cmd, port);
-    let client = driver
-        .session(json!({
-            "browserName": "MiniBrowser",
-            "webkitgtk:browserOptions": { "binary": MINIBROWSER, "args": ["--automation"] }
-        }))
-        .await;
+    let (_driver, client) = browser(&[("TZ", "Pacific/Auckland")]).await;
     let token = util::mint_token(&sandbox, JWT_SECRET, "tom-becker", "staff");
     let http = reqwest::Client::new();
 
@@ -308,15 +320,7 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
             ask(&client, "Ann Lee").await,
         ];
         // The receptionist's list has the visit; Tom says he is on his way; the page says so.
-        let visits: Value = http
-            .get(format!("{}/api/visits", served.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let visits = list_visits(&served.url, "", &token).await;
         let id = visits[0]["id"]
             .as_i64()
             .unwrap_or_else(|| panic!("no visit listed: {visits}"));
@@ -370,16 +374,7 @@ async fn the_input_and_the_mic_stay_on_screen_as_the_conversation_grows() {
     require_display();
     let sandbox = Sandbox::new();
     let served = Served::start(&sandbox, &[], &[]);
-    let port = free_port();
-    let mut cmd = Command::new("WebKitWebDriver");
-    cmd.arg(format!("--port={port}"));
-    let driver = Driver::spawn(cmd, port);
-    let client = driver
-        .session(json!({
-            "browserName": "MiniBrowser",
-            "webkitgtk:browserOptions": { "binary": MINIBROWSER, "args": ["--automation"] }
-        }))
-        .await;
+    let (_driver, client) = browser(&[]).await;
     let layout = "const r = (s) => document.querySelector(s).getBoundingClientRect(); \
         const m = document.getElementById('messages'); \
         return { height: innerHeight, width: innerWidth, title: r('#title').top, \
@@ -486,15 +481,7 @@ async fn the_staff_desktop_shows_a_check_in_and_acknowledges_it() {
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
         .expect("UI interaction");
     assert_eq!(summary, "Ann Lee is at reception to see you.");
-    let visits: Value = http
-        .get(format!("{}/api/visits?since=0", served.url))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let visits = list_visits(&served.url, "?since=0", &token).await;
     assert_eq!(visits[0]["acknowledged_by"], "priya-shah", "{visits}");
     assert!(served.terminate());
 }
