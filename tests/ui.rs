@@ -485,3 +485,113 @@ async fn the_staff_desktop_shows_a_check_in_and_acknowledges_it() {
     assert_eq!(visits[0]["acknowledged_by"], "priya-shah", "{visits}");
     assert!(served.terminate());
 }
+
+/// The visits panel's problem box once it names `kind`: its text, and whether "Nobody is
+/// waiting" shows beside it.
+async fn staff_problem(client: &Client, kind: &str) -> Result<(String, bool), fantoccini::error::CmdError> {
+    let text = client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(&format!("#visits-problem[data-kind='{kind}']")))
+        .await?
+        .text()
+        .await?;
+    let empty_shown = client
+        .find(Locator::Css("#no-visits"))
+        .await?
+        .is_displayed()
+        .await?;
+    Ok((text, empty_shown))
+}
+
+#[tokio::test]
+async fn the_staff_desktop_says_what_is_wrong_where_the_visitors_would_be() {
+    require_display();
+    let sandbox = Sandbox::new();
+    // Nothing listens here yet; a gateway starts on it once the desk has said so.
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let gateway_url = format!("http://{addr}");
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("DONNA_FIXED_TIME", "2026-11-26T10:00:00Z"),
+        ("DONNA_ADDR", addr.as_str()),
+    ];
+    let good = util::mint_token(&sandbox, JWT_SECRET, "staff-priya-shah", "staff");
+    let forged = util::mint_token(
+        &sandbox,
+        "another-secret-0123456789abcdef0123",
+        "staff-priya-shah",
+        "staff",
+    );
+
+    // A token the gateway did not sign.
+    let staff_home = Sandbox::new();
+    let served = Served::start(&sandbox, &[], &env);
+    let driver = app_driver(
+        &staff_home,
+        &[
+            ("DONNA_GATEWAY_URL", &gateway_url),
+            ("DONNA_STAFF_TOKEN", &forged),
+        ],
+    );
+    let client = driver
+        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .await;
+    let refused = AssertUnwindSafe(staff_problem(&client, "refused"))
+        .catch_unwind()
+        .await;
+    client.close().await.expect("end the session so the app exits");
+    drop(driver);
+    assert!(served.terminate());
+    let (text, empty_shown) = refused
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
+    assert!(text.contains("refused this desk's staff token"), "{text}");
+    assert!(text.contains("DONNA_STAFF_TOKEN"), "{text}");
+    assert!(!empty_shown, "a refused token must not read as an empty queue");
+
+    // The front desk is down: the desk says so, then catches up once it is back.
+    let driver = app_driver(
+        &staff_home,
+        &[("DONNA_GATEWAY_URL", &gateway_url), ("DONNA_STAFF_TOKEN", &good)],
+    );
+    let client = driver
+        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .await;
+    let mut served = None;
+    let result = AssertUnwindSafe(async {
+        let down = staff_problem(&client, "unreachable").await?;
+        served = Some(Served::start(&sandbox, &[], &env));
+        let back = client
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css("#no-visits:not([hidden])"))
+            .await?
+            .text()
+            .await?;
+        let problem_shown = client
+            .find(Locator::Css("#visits-problem"))
+            .await?
+            .is_displayed()
+            .await?;
+        let link = client.find(Locator::Css("#status")).await?.text().await?;
+        Ok::<_, fantoccini::error::CmdError>((down, back, problem_shown, link))
+    })
+    .catch_unwind()
+    .await;
+    client.close().await.expect("end the session so the app exits");
+    let ((text, empty_shown), back, problem_shown, link) = result
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
+    assert!(text.contains("can't be reached"), "{text}");
+    assert!(text.contains("DONNA_GATEWAY_URL"), "{text}");
+    assert!(
+        !empty_shown,
+        "an unreachable front desk must not read as an empty queue"
+    );
+    assert_eq!(back, "Nobody is waiting for you.");
+    assert!(!problem_shown, "the problem is gone once the front desk answers");
+    assert_eq!(link, "Connected");
+    assert!(served.expect("the gateway started").terminate());
+}

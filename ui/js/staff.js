@@ -5,14 +5,61 @@ const tauri = globalThis.__TAURI__;
 const visits = document.getElementById("visits");
 const events = document.getElementById("events");
 const noVisits = document.getElementById("no-visits");
+const problem = document.getElementById("visits-problem");
 const status = document.getElementById("status");
+
+// "Nobody is waiting" is only said when it is known: today's list has loaded and the link works.
+let loaded = false;
 
 function time(ms) {
   return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
 function refreshEmpty() {
-  noVisits.hidden = visits.children.length > 0;
+  noVisits.hidden = !loaded || !problem.hidden || visits.children.length > 0;
+}
+
+// What went wrong and what to do, where the list would be: a refused token or an unreachable
+// front desk must not look like a quiet morning.
+const PROBLEMS = {
+  refused: {
+    title: "Donna refused this desk's staff token.",
+    todo: "Ask whoever runs Donna for a new staff token (donna token mint --role staff), set it as DONNA_STAFF_TOKEN and start the staff desk again.",
+  },
+  unreachable: {
+    title: "Donna's front desk can't be reached.",
+    todo: "Check that the front desk computer is on and running Donna, and that DONNA_GATEWAY_URL names it. The staff desk keeps trying and catches up on its own.",
+  },
+  gateway: {
+    title: "Donna's front desk answered with an error.",
+    todo: "The staff desk keeps trying. If this stays, tell whoever runs Donna what it says below.",
+  },
+};
+
+function showProblem(kind, detail) {
+  const { title, todo } = PROBLEMS[kind] ?? PROBLEMS.gateway;
+  problem.replaceChildren();
+  const heading = document.createElement("p");
+  heading.className = "problem-title";
+  heading.textContent = title;
+  const advice = document.createElement("p");
+  advice.textContent = todo;
+  problem.append(heading, advice);
+  if (detail) {
+    const why = document.createElement("p");
+    why.className = "problem-detail";
+    why.textContent = detail;
+    problem.append(why);
+  }
+  problem.dataset.kind = kind;
+  problem.hidden = false;
+  refreshEmpty();
+}
+
+function clearProblem() {
+  problem.hidden = true;
+  delete problem.dataset.kind;
+  refreshEmpty();
 }
 
 function addVisit(id, summary, at) {
@@ -51,7 +98,8 @@ function addEvent(summary, at) {
   events.prepend(item);
 }
 
-async function start() {
+// Today's waiting visitors; on failure the list area says why.
+async function loadToday() {
   try {
     const { visits: today } = await tauri.core.invoke("staff_snapshot");
     for (const v of today.slice().reverse()) {
@@ -59,21 +107,36 @@ async function start() {
         addVisit(v.id, `${v.visitor_name} is at reception${v.appointment_time ? ` (appointment ${v.appointment_time})` : ""}.`, v.checked_in_at);
       }
     }
+    loaded = true;
+    clearProblem();
   } catch (err) {
-    status.textContent = err?.message ?? String(err);
+    showProblem(err?.kind === "unauthorized" ? "refused" : err?.kind, err?.message ?? String(err));
   }
-  refreshEmpty();
-  // The header follows the event stream itself: connected only while it is.
-  const showLink = (link) => {
-    const text = {
-      connecting: "Connecting…",
-      connected: "Connected",
-      reconnecting: `Reconnecting: ${link.detail}`,
-      refused: link.detail,
-    }[link.state];
-    status.textContent = text ?? "";
-    status.dataset.link = link.state;
-  };
+}
+
+// The header and the list follow the event stream itself: connected only while it is.
+function showLink(link) {
+  const text = {
+    connecting: "Connecting…",
+    connected: "Connected",
+    reconnecting: `Reconnecting: ${link.detail}`,
+    unreachable: "Front desk unreachable",
+    refused: "Token refused",
+  }[link.state];
+  status.textContent = text ?? "";
+  status.dataset.link = link.state;
+  if (link.state === "refused") {
+    showProblem("refused", link.detail);
+  } else if (link.state === "unreachable") {
+    showProblem("unreachable", link.detail);
+  } else if (link.state === "connected") {
+    if (loaded) clearProblem();
+    else loadToday();
+  }
+}
+
+async function start() {
+  await loadToday();
   await tauri.event.listen("donna://staff-link", ({ payload }) => showLink(payload));
   showLink(await tauri.core.invoke("staff_link"));
   await tauri.event.listen("donna://staff-event", ({ payload }) => {

@@ -127,24 +127,31 @@ impl StaffClient {
             if connected {
                 backoff = FIRST_BACKOFF;
             }
-            let why = match outcome {
+            let state = match outcome {
                 Err(StaffError::Refused(status)) => {
                     link.send_replace(Link::Refused(StaffError::Refused(status).to_string()));
                     return Err(StaffError::Refused(status));
                 }
+                Err(e @ StaffError::Unreachable(_)) => {
+                    // Logged when it starts, not at every attempt while the gateway is down.
+                    if !matches!(*link.borrow(), Link::Unreachable(_)) {
+                        tracing::warn!(error = %e, "gateway unreachable; retrying");
+                    }
+                    Link::Unreachable(e.to_string())
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "event stream interrupted; reconnecting");
-                    e.to_string()
+                    Link::Reconnecting(e.to_string())
                 }
                 Ok(()) => {
                     tracing::info!("event stream ended; reconnecting");
-                    "the gateway closed the event stream".to_owned()
+                    Link::Reconnecting("the gateway closed the event stream".to_owned())
                 }
             };
             if tx.is_closed() {
                 return Ok(());
             }
-            link.send_replace(Link::Reconnecting(why));
+            link.send_replace(state);
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
                 () = tokio::time::sleep(backoff) => {}
@@ -223,6 +230,8 @@ pub enum Link {
     Connected,
     /// The stream broke; why, and a reconnect is under way.
     Reconnecting(String),
+    /// The gateway cannot be reached (down, or the wrong address); retrying.
+    Unreachable(String),
     /// The token was refused: nothing will work until a new one is configured.
     Refused(String),
 }

@@ -102,7 +102,10 @@ async fn every_check_in_reaches_the_desktop_across_a_gateway_restart() {
     }
     // The gateway stops: the desktop says it is reconnecting, and visitors keep arriving.
     first.cancel();
-    wait_for(&mut link, |l| matches!(l, Link::Reconnecting(_))).await;
+    wait_for(&mut link, |l| {
+        matches!(l, Link::Reconnecting(_) | Link::Unreachable(_))
+    })
+    .await;
     for i in 8..12 {
         check_in(i);
         tokio::time::sleep(Duration::from_millis(150)).await;
