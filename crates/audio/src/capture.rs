@@ -250,6 +250,14 @@ impl Worker {
             }
         });
         let mut seq = 0u64;
+        let (state, stop) = (self.state.clone(), self.stop.clone());
+        let mut reopen = Reopen::new(
+            "microphone",
+            self.config.retry,
+            self.config.persistent,
+            &state,
+            &stop,
+        );
         while !self.stop.load(Ordering::SeqCst) {
             self.state.send_replace(DeviceState::Opening);
             let (error, ran) = match self.open() {
@@ -273,13 +281,6 @@ impl Worker {
                     }
                 }
                 Err(e) => (e, Duration::ZERO),
-            };
-            let reopen = Reopen {
-                what: "microphone",
-                retry: self.config.retry,
-                persistent: self.config.persistent,
-                state: &self.state,
-                stop: &self.stop,
             };
             if !reopen.after(error, ran, &mut ready) {
                 break;

@@ -60,7 +60,35 @@ pub fn device_description(device: &cpal::Device) -> String {
         .unwrap_or_default()
 }
 
-/// Every device of one direction, default first.
+/// ALSA's plugin PCMs that convert, mix or bridge to another sound system (from alsa-plugins
+/// and alsa-lib's own configuration): they are listed beside the real devices, but a rate
+/// converter, `null` or a JACK bridge is never what an operator means by the microphone, and
+/// probing JACK or OSS only fills the terminal with their errors. They can still be named in
+/// the settings.
+const PLUGINS: [&str; 12] = [
+    "a52",
+    "jack",
+    "lavrate",
+    "null",
+    "oss",
+    "pulse_a52",
+    "samplerate",
+    "speex",
+    "speexrate",
+    "upmix",
+    "usbstream",
+    "vdownmix",
+];
+
+/// Whether `name` is one of [`PLUGINS`] (or a variant such as `samplerate_best`).
+pub fn is_plugin(name: &str) -> bool {
+    cfg!(target_os = "linux")
+        && PLUGINS
+            .iter()
+            .any(|p| name == *p || name.strip_prefix(p).is_some_and(|rest| rest.starts_with('_')))
+}
+
+/// Every device of one direction, default first; ALSA's plugins ([`is_plugin`]) left out.
 pub fn list(direction: Direction) -> Result<Vec<DeviceInfo>, AudioError> {
     let host = host();
     let default = match direction {
@@ -75,6 +103,7 @@ pub fn list(direction: Direction) -> Result<Vec<DeviceInfo>, AudioError> {
     .map_err(|e| AudioError::HostUnavailable(e.to_string()))?;
     let mut out: Vec<DeviceInfo> = devices
         .iter()
+        .filter(|d| !is_plugin(&device_name(d)))
         .map(|d| {
             let name = device_name(d);
             let config = match direction {
@@ -130,4 +159,34 @@ pub fn find(direction: Direction, name: Option<&str>) -> Result<cpal::Device, Au
             direction: direction.as_str(),
             name: Some(name.to_owned()),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn converters_and_bridges_are_not_devices() {
+        for plugin in [
+            "lavrate",
+            "samplerate_best",
+            "speexrate_medium",
+            "jack",
+            "oss",
+            "null",
+        ] {
+            assert!(is_plugin(plugin), "{plugin}");
+        }
+        for device in [
+            "default",
+            "pulse",
+            "pipewire",
+            "sysdefault:CARD=USB",
+            "hw:CARD=PCH,DEV=0",
+            "jackie",
+        ] {
+            assert!(!is_plugin(device), "{device}");
+        }
+    }
 }

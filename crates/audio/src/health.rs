@@ -108,27 +108,72 @@ impl Watchdog {
     }
 }
 
-/// What a device thread does after its stream failed or would not open.
+/// The longest pause between attempts to open a device that is not there. A kiosk without a
+/// microphone notices one plugged in within this, and tries a few thousand times a day.
+pub(crate) const RETRY_CEILING: Duration = Duration::from_secs(10);
+
+/// What a device thread does after its stream failed or would not open. One value lives for
+/// the thread's whole life: it counts the failures in a row, so the pause doubles up to
+/// [`RETRY_CEILING`], and it remembers the last error it logged, so a device that stays away
+/// is logged once, not at every attempt.
 pub(crate) struct Reopen<'a> {
     /// "microphone" or "speaker", for the log.
     pub what: &'static str,
-    /// The pause between failed attempts.
+    /// The pause after the first failed attempt.
     pub retry: Duration,
     /// Keep trying when the very first open fails.
     pub persistent: bool,
     pub state: &'a watch::Sender<DeviceState>,
     pub stop: &'a AtomicBool,
+    /// Failed attempts since the device last ran.
+    failures: u32,
+    /// The error last written to the log, while the device stays away.
+    logged: Option<String>,
 }
 
 /// Answers the thread that started the stream, once.
 pub(crate) type Ready = Option<std::sync::mpsc::SyncSender<Result<(), AudioError>>>;
 
-impl Reopen<'_> {
-    /// Report `error`, publish the lost state and wait before the next attempt: not at all when
-    /// the stream had been running for a while (`ran`), so a visitor loses as little audio as
-    /// can be; `retry` otherwise, so a device that fails at once is not hammered. `false` means
-    /// give up: the first open failed and the caller wants the error rather than retries.
-    pub(crate) fn after(&self, error: AudioError, ran: Duration, ready: &mut Ready) -> bool {
+impl<'a> Reopen<'a> {
+    pub(crate) fn new(
+        what: &'static str,
+        retry: Duration,
+        persistent: bool,
+        state: &'a watch::Sender<DeviceState>,
+        stop: &'a AtomicBool,
+    ) -> Self {
+        Self {
+            what,
+            retry,
+            persistent,
+            state,
+            stop,
+            failures: 0,
+            logged: None,
+        }
+    }
+
+    /// The pause before the next attempt: none when the stream had been running for a while
+    /// (`ran`), so a visitor loses as little audio as can be; otherwise `retry`, doubled at
+    /// each failure in a row up to [`RETRY_CEILING`], so a missing device is neither hammered
+    /// nor forgotten.
+    fn pause(&mut self, ran: Duration) -> Duration {
+        if ran >= STALL {
+            self.failures = 0;
+            return Duration::ZERO;
+        }
+        let pause = self
+            .retry
+            .saturating_mul(1 << self.failures.min(16))
+            .min(RETRY_CEILING.max(self.retry));
+        self.failures = self.failures.saturating_add(1);
+        pause
+    }
+
+    /// Report `error`, publish the lost state and wait before the next attempt (see
+    /// [`Self::pause`]). `false` means give up: the first open failed and the caller wants the
+    /// error rather than retries.
+    pub(crate) fn after(&mut self, error: AudioError, ran: Duration, ready: &mut Ready) -> bool {
         if let Some(r) = ready.take() {
             if !self.persistent {
                 let _ = r.send(Err(error));
@@ -136,10 +181,19 @@ impl Reopen<'_> {
             }
             let _ = r.send(Ok(()));
         }
-        let pause = if ran >= STALL { Duration::ZERO } else { self.retry };
-        tracing::warn!(error = %error, device = self.what, "audio device lost; retrying");
+        if ran >= STALL {
+            self.logged = None; // it ran: a new failure is news again
+        }
+        let pause = self.pause(ran);
+        let message = error.to_string();
+        if self.logged.as_deref() != Some(message.as_str()) {
+            tracing::warn!(error = %message, device = self.what, retry_in_ms = pause.as_millis() as u64, "audio device lost; retrying until it is back");
+            self.logged = Some(message.clone());
+        } else {
+            tracing::debug!(error = %message, device = self.what, retry_in_ms = pause.as_millis() as u64, "audio device still missing");
+        }
         self.state.send_replace(DeviceState::Lost {
-            error: error.to_string(),
+            error: message,
             retry_in_ms: pause.as_millis() as u64,
         });
         let until = Instant::now() + pause;
@@ -234,6 +288,18 @@ mod tests {
         assert_eq!(dog.check(2), None, "moving again");
         dog.since -= STALL;
         assert!(dog.check(2).is_some());
+    }
+
+    #[test]
+    fn a_missing_device_is_retried_ever_more_slowly_and_a_running_one_at_once() {
+        let (state, _rx) = watch::channel(DeviceState::Opening);
+        let stop = AtomicBool::new(false);
+        let mut reopen = Reopen::new("test", Duration::from_millis(250), true, &state, &stop);
+        let pauses: Vec<u128> = (0..8).map(|_| reopen.pause(Duration::ZERO).as_millis()).collect();
+        assert_eq!(pauses, [250, 500, 1000, 2000, 4000, 8000, 10_000, 10_000]);
+        // A stream that ran is re-opened at once, and the next failure starts the doubling again.
+        assert_eq!(reopen.pause(STALL), Duration::ZERO);
+        assert_eq!(reopen.pause(Duration::ZERO), Duration::from_millis(250));
     }
 
     /// Stands for a stream whose close never returns.

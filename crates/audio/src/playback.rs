@@ -314,6 +314,13 @@ struct SinkWorker {
 impl SinkWorker {
     fn run(self, ready: std::sync::mpsc::SyncSender<Result<(), AudioError>>) {
         let mut ready: Ready = Some(ready);
+        let mut reopen = Reopen::new(
+            "speaker",
+            self.config.retry,
+            self.config.persistent,
+            &self.state,
+            &self.shared.shutdown,
+        );
         while !self.shared.shutdown.load(Ordering::SeqCst) {
             self.state.send_replace(DeviceState::Opening);
             let errors = StreamErrors::new(self.shared.clone());
@@ -336,13 +343,6 @@ impl SinkWorker {
                     (error, opened.elapsed())
                 }
                 Err(e) => (e, Duration::ZERO),
-            };
-            let reopen = Reopen {
-                what: "speaker",
-                retry: self.config.retry,
-                persistent: self.config.persistent,
-                state: &self.state,
-                stop: &self.shared.shutdown,
             };
             if !reopen.after(error, ran, &mut ready) {
                 break;
