@@ -82,6 +82,10 @@ impl VoiceControl {
             }
         };
         let mut events = voice.subscribe();
+        // A device lost before this page subscribed is reported now, not at its next change.
+        for state in voice.device_states() {
+            sink(state);
+        }
         tokio::spawn(async move {
             loop {
                 match events.recv().await {

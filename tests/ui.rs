@@ -127,6 +127,50 @@ async fn ask(client: &Client, question: &str) -> String {
     }
 }
 
+/// What the voice panel shows.
+#[derive(Debug)]
+struct VoicePanel {
+    /// `data-state` of the state line: idle, listening, thinking, speaking or off.
+    state: String,
+    note: String,
+    mic_disabled: bool,
+}
+
+async fn voice_panel(client: &Client) -> Result<VoicePanel, fantoccini::error::CmdError> {
+    let state = client.find(Locator::Css("#voice-state")).await?;
+    let mic = client.find(Locator::Css("#mic")).await?;
+    Ok(VoicePanel {
+        state: state.attr("data-state").await?.unwrap_or_default(),
+        note: client.find(Locator::Css("#voice-note")).await?.text().await?,
+        mic_disabled: mic.attr("disabled").await?.is_some(),
+    })
+}
+
+/// Poll the voice panel until `done` holds (20 s at most); the last reading either way.
+async fn voice_panel_until(
+    client: &Client,
+    done: impl Fn(&VoicePanel) -> bool,
+) -> Result<VoicePanel, fantoccini::error::CmdError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let panel = voice_panel(client).await?;
+        if done(&panel) || std::time::Instant::now() > deadline {
+            return Ok(panel);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The app's log files, read together.
+fn app_log(sandbox: &Sandbox) -> String {
+    std::fs::read_dir(sandbox.data_dir().join("logs"))
+        .map(|dir| {
+            dir.filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The app's in-process gateway address, from its own log.
 fn app_gateway_url(sandbox: &Sandbox) -> String {
     let logs = sandbox.data_dir().join("logs");
@@ -286,16 +330,15 @@ async fn the_kiosk_window_answers_checks_in_and_announces_the_host() {
     assert_eq!(first, "On Sunday we're closed.");
     assert!(second.contains("HarborGuest"), "{second}");
     // Both answers went through the app's realtime session to the local engine, not around it.
-    let logs = sandbox.data_dir().join("logs");
     wait_for(
         "the realtime answers in the app's log",
         Duration::from_secs(10),
         || {
-            let text: String = std::fs::read_dir(&logs)
-                .ok()?
-                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                .collect();
-            (text.matches("chat answered through the realtime session").count() == 4).then_some(())
+            (app_log(&sandbox)
+                .matches("chat answered through the realtime session")
+                .count()
+                == 4)
+                .then_some(())
         },
     );
 }
@@ -333,6 +376,7 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
         assert_eq!(ack.status(), 200);
         let notice = wait_for_notice(&client).await;
         let clock = client.find(Locator::Css("#clock")).await?.text().await?;
+        let voice = voice_panel(&client).await?;
         Ok::<_, fantoccini::error::CmdError>((
             directions,
             check_in,
@@ -340,12 +384,13 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
             notice,
             transport(&client).await,
             clock,
+            voice,
         ))
     })
     .catch_unwind()
     .await;
     client.close().await.expect("end the session");
-    let (directions, check_in, visits, notice, kind, clock) = result
+    let (directions, check_in, visits, notice, kind, clock, voice) = result
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
         .expect("UI interaction");
     assert_eq!(kind, "http", "a browser has no Tauri IPC");
@@ -364,6 +409,13 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
     assert_eq!(notice, "Tom is on their way.");
     // The harness stops the clock at 10:00 in London; the tablet is in Auckland.
     assert!(clock.starts_with("10:00"), "the kiosk clock shows {clock:?}");
+    // No voice path in a plain browser, said once and for good: not "yet", not "Idle".
+    assert_eq!(voice.state, "off");
+    assert_eq!(
+        voice.note,
+        "Voice is not available in this browser. Please type your question."
+    );
+    assert!(voice.mic_disabled);
     assert!(served.terminate());
 }
 
@@ -594,4 +646,62 @@ async fn the_staff_desktop_says_what_is_wrong_where_the_visitors_would_be() {
     assert!(!problem_shown, "the problem is gone once the front desk answers");
     assert_eq!(link, "Connected");
     assert!(served.expect("the gateway started").terminate());
+}
+
+/// A kiosk whose microphone and speaker are both missing: the panel names both, a typed answer
+/// does not leave it on "Speaking", and the log says each device is missing once, not twice a
+/// second.
+#[tokio::test]
+async fn the_voice_panel_says_what_is_missing_and_follows_what_really_happens() {
+    require_display();
+    let sandbox = Sandbox::new();
+    let driver = app_driver(
+        &sandbox,
+        &[
+            ("DONNA_INPUT_DEVICE", "no-such-microphone"),
+            ("DONNA_OUTPUT_DEVICE", "no-such-speaker"),
+        ],
+    );
+    let client = driver
+        .session(json!({ "tauri:options": { "application": util::DONNA } }))
+        .await;
+    let result = AssertUnwindSafe(async {
+        let missing = voice_panel_until(&client, |p| {
+            p.note.contains("microphone") && p.note.contains("speaker")
+        })
+        .await?;
+        // Donna's answer is spoken to nobody: shown, and the panel goes back to idle.
+        let answer = ask(&client, "What's the wifi password?").await;
+        let after = voice_panel_until(&client, |p| p.state == "idle").await?;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let later = voice_panel(&client).await?;
+        Ok::<_, fantoccini::error::CmdError>((missing, answer, after, later))
+    })
+    .catch_unwind()
+    .await;
+    client.close().await.expect("end the session so the app exits");
+    let (missing, answer, after, later) = result
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
+    assert_eq!(
+        missing.note,
+        "The microphone is not connected, so please type your question. \
+         The speaker is not connected: Donna's answers show here as text."
+    );
+    assert!(missing.mic_disabled, "no microphone, no mic button");
+    assert!(answer.contains("HarborGuest"), "{answer}");
+    assert_eq!(after.state, "idle", "the panel stays on {:?}", after.state);
+    assert_eq!(later.state, "idle");
+    assert_eq!(later.note, missing.note, "both devices are still named");
+    // Several seconds without devices: each one's absence is logged once.
+    let log = app_log(&sandbox);
+    assert_eq!(
+        log.matches("audio device lost").count(),
+        2,
+        "{}",
+        log.lines()
+            .filter(|l| l.contains("audio device"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }

@@ -51,8 +51,24 @@ const level = document.getElementById("level");
 const meter = level.parentElement;
 const note = document.getElementById("voice-note");
 const captions = document.getElementById("captions");
-const STATE_TEXT = { idle: "Idle", listening: "Listening…", thinking: "Thinking…", speaking: "Speaking" };
+const STATE_TEXT = { idle: "Idle", listening: "Listening…", thinking: "Thinking…", speaking: "Speaking", off: "Voice off" };
 let talking = false;
+
+// The note under the mic: each missing device has its own line (a missing microphone and a
+// missing speaker both show), and the hint on how to talk shows when nothing is wrong.
+let hint = "";
+const missing = { input: "", output: "" };
+
+function showNote() {
+  const problems = [missing.input, missing.output].filter(Boolean);
+  note.textContent = problems.length ? problems.join(" ") : hint;
+  note.classList.toggle("problem-note", problems.length > 0);
+}
+
+function showState(state) {
+  voiceState.dataset.state = state;
+  voiceState.textContent = STATE_TEXT[state] ?? state;
+}
 
 function caption(speaker, itemId) {
   const line = document.createElement("p");
@@ -72,8 +88,7 @@ function onVoiceEvent(e) {
       break;
     }
     case "state":
-      voiceState.dataset.state = e.state;
-      voiceState.textContent = STATE_TEXT[e.state] ?? e.state;
+      showState(e.state);
       break;
     case "visitor_turn":
       // The visitor's words go above Donna's answer even when their transcript comes later.
@@ -99,14 +114,15 @@ function onVoiceEvent(e) {
     }
     case "device":
       if (e.state.state === "lost") {
-        note.textContent = e.direction === "input"
-          ? "The microphone is not connected. Trying again…"
-          : "The speaker is not connected. Trying again…";
+        missing[e.direction] = e.direction === "input"
+          ? "The microphone is not connected, so please type your question."
+          : "The speaker is not connected: Donna's answers show here as text.";
         if (e.direction === "input") mic.disabled = true;
       } else if (e.state.state === "running") {
-        note.textContent = "";
-        mic.disabled = false;
+        missing[e.direction] = "";
+        if (e.direction === "input") mic.disabled = false;
       }
+      showNote();
       break;
     case "error":
       note.textContent = "Sorry, I couldn't answer that by voice. Please try again or type your question.";
@@ -138,12 +154,20 @@ mic.addEventListener("keyup", (e) => { if (e.key === " " || e.key === "Enter") m
 
 startVoice(onVoiceEvent)
   .then((info) => {
-    if (!info) return; // a browser: typing only
-    mic.disabled = false;
-    note.textContent = info.mode === "push_to_talk" ? "Hold the button and speak." : "Just speak: Donna is listening.";
+    if (!info) {
+      // A plain browser has no voice path: say so once, for good.
+      showState("off");
+      hint = "Voice is not available in this browser. Please type your question.";
+    } else {
+      mic.disabled = Boolean(missing.input);
+      hint = info.mode === "push_to_talk" ? "Hold the button and speak." : "Just speak: Donna is listening.";
+    }
+    showNote();
   })
   .catch((err) => {
-    note.textContent = err instanceof DonnaError ? err.message : "Voice is not available right now. Please type your question.";
+    showState("off");
+    hint = err instanceof DonnaError ? err.message : "Voice is not available right now. Please type your question.";
+    showNote();
   });
 
 // The business's time in its own zone; the device's clock only until the first reading.

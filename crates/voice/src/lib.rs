@@ -195,6 +195,8 @@ enum Command {
 pub struct Voice {
     commands: mpsc::Sender<Command>,
     events: broadcast::Sender<VoiceEvent>,
+    /// The microphone's and the speaker's state.
+    devices: [tokio::sync::watch::Receiver<DeviceState>; 2],
     task: Option<JoinHandle<()>>,
 }
 
@@ -236,12 +238,30 @@ impl Voice {
             shown: None,
             peak: 0.0,
         };
+        let devices = [driver.input_state.clone(), driver.output_state.clone()];
         let task = tokio::spawn(driver.run(rx));
         Ok(Self {
             commands,
             events,
+            devices,
             task: Some(task),
         })
+    }
+
+    /// The microphone's and the speaker's state now, as the events that report them: a UI
+    /// that subscribes after a device was lost still learns it.
+    pub fn device_states(&self) -> [VoiceEvent; 2] {
+        let [input, output] = &self.devices;
+        [
+            VoiceEvent::Device {
+                direction: "input",
+                state: input.borrow().clone(),
+            },
+            VoiceEvent::Device {
+                direction: "output",
+                state: output.borrow().clone(),
+            },
+        ]
     }
 
     /// UI updates from now on.
@@ -328,7 +348,12 @@ impl Driver {
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 },
-                _ = tick.tick() => self.on_tick(),
+                _ = tick.tick() => {
+                    self.on_tick();
+                    if self.player.is_playing() && !self.speaker_works() {
+                        self.on_speaker_lost().await;
+                    }
+                }
             }
         }
         // Devices close when the driver (capture, player) is dropped.
@@ -440,7 +465,9 @@ impl Driver {
 
     async fn on_update(&mut self, update: UiUpdate) {
         match update {
-            UiUpdate::AssistantAudio { item_id, audio } => {
+            // Without a speaker the answer is shown, not queued: a speaker plugged in minutes
+            // later must not play stale words.
+            UiUpdate::AssistantAudio { item_id, audio } if self.speaker_works() => {
                 self.player.push(&item_id, &audio);
             }
             UiUpdate::StopPlayback { .. } => self.barge_in(BargeInTrigger::Server).await,
@@ -506,9 +533,31 @@ impl Driver {
         }
     }
 
-    /// Level and state at the UI rate; device changes as they happen.
+    /// Whether the speaker is open or opening; lost or stopped, nothing it is given is heard.
+    fn speaker_works(&self) -> bool {
+        matches!(
+            *self.output_state.borrow(),
+            DeviceState::Running { .. } | DeviceState::Opening
+        )
+    }
+
+    /// The speaker went away mid-answer: drop what it has not played and tell the service
+    /// what the visitor heard, as a barge-in does, so the conversation holds only that.
+    async fn on_speaker_lost(&mut self) {
+        let Some(played) = self.player.stop() else {
+            return;
+        };
+        tracing::info!(item = %played.item_id, audio_end_ms = played.ms(), "speaker lost mid-answer");
+        if let Err(e) = self.client.truncate(played.ms()).await {
+            tracing::warn!(error = %e, "truncate not sent");
+        }
+        self.on_tick();
+    }
+
+    /// Level and state at the UI rate; device changes as they happen. Donna is "speaking"
+    /// only while a working speaker is playing her.
     fn on_tick(&mut self) {
-        let state = if self.player.is_playing() {
+        let state = if self.player.is_playing() && self.speaker_works() {
             VoiceState::Speaking
         } else if self.pressed || self.sending {
             VoiceState::Listening
