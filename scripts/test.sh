@@ -41,7 +41,6 @@ cargo test --locked --workspace --no-run --quiet
 export DONNA_MODELS_DIR="${DONNA_MODELS_DIR:-$PWD/target/donna-models}"
 say "offline speech model (donna models install)"
 ./target/debug/donna models install
-export DONNA_WHISPER_MODEL="$DONNA_MODELS_DIR/ggml-tiny.en-q8_0.bin"
 say "virtual audio devices (PulseAudio null sink and source)"
 # shellcheck source=scripts/start-audio.sh
 source scripts/start-audio.sh

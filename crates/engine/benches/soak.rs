@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench -p donna-engine --bench soak -- 600` (seconds; default 120). The engine runs
 //! as the app runs it (flite's voice, the offline recogniser; whisper too when
-//! `DONNA_WHISPER_MODEL` names the installed model) in a child process (this binary re-run with
+//! `DONNA_MODELS_DIR` holds the installed model) in a child process (this binary re-run with
 //! `--serve-engine`), so the samples are its memory alone.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench that cannot set up should stop loudly
@@ -54,7 +54,7 @@ fn main() {
 async fn serve_engine() {
     let reception = Arc::new(Reception::example().unwrap());
     let work = tempfile::tempdir().unwrap();
-    let whisper = std::env::var_os("DONNA_WHISPER_MODEL").map(std::path::PathBuf::from);
+    let whisper = donna_models::installed_from_env();
     let stt = OfflineTranscriber::new(
         reception.desk().profile(),
         work.path(),

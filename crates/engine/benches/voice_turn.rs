@@ -3,8 +3,8 @@
 //! front desk hears every day) and free-form ones, each through the engine's recogniser (fast
 //! path, whisper when unsure) and, side by side in the same run, through whisper alone.
 //!
-//! Run: `DONNA_WHISPER_MODEL=target/donna-models/ggml-tiny.en-q8_0.bin cargo bench -p donna-engine --bench voice_turn`
-//! (`donna models install` with `DONNA_MODELS_DIR=target/donna-models` puts the model there).
+//! Run: `DONNA_MODELS_DIR=target/donna-models cargo bench -p donna-engine --bench voice_turn`
+//! (`donna models install` with the same `DONNA_MODELS_DIR` puts the model there).
 //! The visitor's speech is espeak-ng's `en-us` voice at 150 words a minute, sent in 20 ms appends
 //! at the pace of speech.
 
@@ -145,8 +145,8 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let Some(model) = std::env::var_os("DONNA_WHISPER_MODEL").map(std::path::PathBuf::from) else {
-        println!("set DONNA_WHISPER_MODEL to the installed whisper model");
+    let Some(model) = donna_models::installed_from_env() else {
+        println!("set DONNA_MODELS_DIR to where `donna models install` put the whisper model");
         return;
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -4,8 +4,8 @@
 //! as synthesised speech. Both turn modes: server VAD, and manual commit + `response.create`.
 //!
 //! The visitor's name is outside the profile's sentences, so whisper must be there: the tests
-//! need `DONNA_WHISPER_MODEL` to name the installed model (`scripts/test.sh` installs it and sets
-//! it; under CI a missing model fails the test, elsewhere it is skipped).
+//! need `DONNA_MODELS_DIR` to hold the installed model (`scripts/test.sh` installs it there; under
+//! CI a missing model fails the test, elsewhere it is skipped).
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -28,15 +28,14 @@ const KEY: &str = "sk-speech-test";
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 fn whisper_model() -> Option<PathBuf> {
-    let path = std::env::var_os("DONNA_WHISPER_MODEL").map(PathBuf::from);
-    match path.filter(|p| p.is_file()) {
+    match donna_models::installed_from_env() {
         Some(p) => Some(p),
         None => {
             assert!(
                 std::env::var_os("CI").is_none(),
-                "CI must install the whisper model (scripts/test.sh sets DONNA_WHISPER_MODEL)"
+                "CI must install the whisper model (scripts/test.sh sets DONNA_MODELS_DIR)"
             );
-            eprintln!("skipped: the whisper model is not installed (set DONNA_WHISPER_MODEL)");
+            eprintln!("skipped: the whisper model is not installed (set DONNA_MODELS_DIR)");
             None
         }
     }

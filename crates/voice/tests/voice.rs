@@ -270,14 +270,14 @@ async fn barge_in_truncates_at_exactly_what_the_speaker_played() {
 const KEY: &str = "sk-voice-test";
 
 /// The local engine as the app runs it: the example desk, flite's voice, and the offline
-/// recogniser (whisper too when `DONNA_WHISPER_MODEL` points at the installed model, as the
-/// test command arranges).
+/// recogniser (whisper too when `DONNA_MODELS_DIR` holds the installed model, as the test
+/// command arranges).
 async fn engine_client(mode: TurnMode, work: &std::path::Path) -> Arc<RealtimeClient> {
     // Thursday 26 November 2026, 10:00 in London: the clinic is open, so a visitor who asks
     // for Dr Chen is asked their name, whatever the hour the test runs at.
     let at = "2026-11-26T10:00:00Z".parse().unwrap();
     let reception = Arc::new(Reception::example_at(at).unwrap());
-    let whisper = std::env::var_os("DONNA_WHISPER_MODEL").map(std::path::PathBuf::from);
+    let whisper = donna_models::installed_from_env();
     let stt = OfflineTranscriber::new(
         reception.desk().profile(),
         work,

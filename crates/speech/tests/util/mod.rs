@@ -170,10 +170,9 @@ pub fn harbor_domain() -> Domain {
     }
 }
 
-/// The whisper model named by `DONNA_WHISPER_MODEL`, if that file exists.
+/// The whisper model installed in `DONNA_MODELS_DIR`, if it is there and intact.
 pub fn whisper_model() -> Option<PathBuf> {
-    let path = PathBuf::from(std::env::var_os("DONNA_WHISPER_MODEL")?);
-    path.is_file().then_some(path)
+    donna_models::installed_from_env()
 }
 
 pub fn espeak_available() -> bool {
