@@ -705,3 +705,110 @@ async fn the_voice_panel_says_what_is_missing_and_follows_what_really_happens() 
             .join("\n")
     );
 }
+
+/// A receptionist's desk left open while visitors arrive: twenty check-ins over two minutes
+/// (longer than any timeout or keep-alive between the desk and the front desk), the front desk
+/// restarted once in the middle, and every visitor is in the staff window's list.
+#[tokio::test]
+async fn the_staff_desktop_left_open_shows_every_visitor_of_two_minutes() {
+    const VISITORS: [&str; 20] = [
+        "Ann Lee",
+        "Bea Moss",
+        "Cal Reed",
+        "Dee Hart",
+        "Eli Ward",
+        "Fay Cole",
+        "Gus Lane",
+        "Hal Pike",
+        "Ivy Ross",
+        "Jon Park",
+        "Kim Shaw",
+        "Lou Grant",
+        "Max Dunn",
+        "Ned Fox",
+        "Oda Bell",
+        "Pam Hale",
+        "Quin Roe",
+        "Ray Vance",
+        "Sue Kemp",
+        "Ted Nash",
+    ];
+    require_display();
+    let sandbox = Sandbox::new();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let env = [("JWT_SECRET", JWT_SECRET), ("DONNA_ADDR", addr.as_str())];
+    let mut served = Served::start(&sandbox, &[], &env);
+    let token = util::mint_token(&sandbox, JWT_SECRET, "staff-priya-shah", "staff");
+    let staff_home = Sandbox::new();
+    let driver = app_driver(
+        &staff_home,
+        &[("DONNA_GATEWAY_URL", &served.url), ("DONNA_STAFF_TOKEN", &token)],
+    );
+    let client = driver
+        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .await;
+    // A kiosk's browser, one connection per check-in: six seconds apart, nothing is kept alive.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let result = AssertUnwindSafe(async {
+        client
+            .wait()
+            .for_element(Locator::Css("body[data-ready='true']"))
+            .await?;
+        for (i, name) in VISITORS.iter().enumerate() {
+            if i == VISITORS.len() / 2 {
+                // The front desk restarts (an update, a crash): same address, same store.
+                assert!(served.terminate_in_place());
+                served = Served::start(&sandbox, &[], &env);
+            }
+            let reply: Value = http
+                .post(format!("{}/api/chat", served.url))
+                .json(&json!({ "message": format!("I'm {name} for Priya Shah") }))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let first = name.split(' ').next().unwrap();
+            assert!(
+                reply["reply"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("Thank you, {first}.")),
+                "{reply}"
+            );
+            tokio::time::sleep(Duration::from_secs(6)).await;
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let mut shown = Vec::new();
+            for card in client.find_all(Locator::Css(".visit .summary")).await? {
+                shown.push(card.text().await?);
+            }
+            if shown.len() >= VISITORS.len() || std::time::Instant::now() > deadline {
+                let status = client.find(Locator::Css("#status")).await?.text().await?;
+                return Ok::<_, fantoccini::error::CmdError>((shown, status));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .catch_unwind()
+    .await;
+    client.close().await.expect("end the session so the app exits");
+    let (shown, status) = result
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
+    for name in VISITORS {
+        let line = format!("{name} is at reception to see you.");
+        assert_eq!(
+            shown.iter().filter(|s| **s == line).count(),
+            1,
+            "{name} shown once: {shown:#?}"
+        );
+    }
+    assert_eq!(status, "Connected");
+    assert!(served.terminate_in_place());
+}

@@ -176,6 +176,11 @@ impl Served {
 
     /// SIGTERM, then wait; returns whether it exited cleanly within the deadline.
     pub fn terminate(mut self) -> bool {
+        self.terminate_in_place()
+    }
+
+    /// [`Self::terminate`] for a server held in a variable that is given a new one after.
+    pub fn terminate_in_place(&mut self) -> bool {
         terminate(&mut self.child, Duration::from_secs(10))
     }
 }
