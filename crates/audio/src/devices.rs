@@ -80,7 +80,8 @@ const PLUGINS: [&str; 12] = [
     "vdownmix",
 ];
 
-/// Whether `name` is one of [`PLUGINS`] (or a variant such as `samplerate_best`).
+/// Whether `name` is one of ALSA's converter and routing plugins (or a variant such as
+/// `samplerate_best`): they sit on top of real devices and only confuse a choice of device.
 pub fn is_plugin(name: &str) -> bool {
     cfg!(target_os = "linux")
         && PLUGINS
