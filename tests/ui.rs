@@ -173,22 +173,17 @@ fn app_log(sandbox: &Sandbox) -> String {
 
 /// The app's in-process gateway address, from its own log.
 fn app_gateway_url(sandbox: &Sandbox) -> String {
-    let logs = sandbox.data_dir().join("logs");
     wait_for(
         "the gateway address in the app's log",
         Duration::from_secs(10),
         || {
-            std::fs::read_dir(&logs)
-                .ok()?
-                .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-                .find_map(|text| {
-                    text.lines()
-                        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-                        .find_map(|v| {
-                            (v["fields"]["message"] == "kiosk window starting; gateway on loopback")
-                                .then(|| v["fields"]["url"].as_str().map(str::to_owned))
-                                .flatten()
-                        })
+            app_log(sandbox)
+                .lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .find_map(|v| {
+                    (v["fields"]["message"] == "kiosk window starting; gateway on loopback")
+                        .then(|| v["fields"]["url"].as_str().map(str::to_owned))
+                        .flatten()
                 })
         },
     )
@@ -199,12 +194,9 @@ async fn acknowledge_latest_visit(sandbox: &Sandbox, staff: &str) {
     let url = app_gateway_url(sandbox);
     let token = util::mint_token(sandbox, JWT_SECRET, staff, "staff");
     let http = reqwest::Client::new();
-    let visits = list_visits(&url, "?since=0", &token).await;
+    let visits = staff_list(&url, "/api/visits?since=0", &token).await;
     let id = visits[0]["id"].as_i64().unwrap_or_else(|| {
-        let logs: String = std::fs::read_dir(sandbox.data_dir().join("logs"))
-            .unwrap()
-            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-            .collect();
+        let logs = app_log(sandbox);
         let denials: Vec<&str> = logs
             .lines()
             .filter(|l| l.contains("denied") || l.contains("auth"))
@@ -247,10 +239,10 @@ async fn browser(env: &[(&str, &str)]) -> (Driver, Client) {
     (driver, client)
 }
 
-/// `GET /api/visits{query}` with a staff token.
-async fn list_visits(base: &str, query: &str, token: &str) -> Value {
+/// `GET {path}` (a list such as `/api/visits`) with a staff token.
+async fn staff_list(base: &str, path: &str, token: &str) -> Value {
     reqwest::Client::new()
-        .get(format!("{base}/api/visits{query}"))
+        .get(format!("{base}{path}"))
         .bearer_auth(token)
         .send()
         .await
@@ -363,7 +355,7 @@ async fn a_visitor_checks_in_from_a_plain_browser_until_their_host_is_on_the_way
             ask(&client, "Ann Lee").await,
         ];
         // The receptionist's list has the visit; Tom says he is on his way; the page says so.
-        let visits = list_visits(&served.url, "", &token).await;
+        let visits = staff_list(&served.url, "/api/visits", &token).await;
         let id = visits[0]["id"]
             .as_i64()
             .unwrap_or_else(|| panic!("no visit listed: {visits}"));
@@ -533,7 +525,7 @@ async fn the_staff_desktop_shows_a_check_in_and_acknowledges_it() {
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
         .expect("UI interaction");
     assert_eq!(summary, "Ann Lee is at reception to see you.");
-    let visits = list_visits(&served.url, "?since=0", &token).await;
+    let visits = staff_list(&served.url, "/api/visits?since=0", &token).await;
     assert_eq!(visits[0]["acknowledged_by"], "priya-shah", "{visits}");
     assert!(served.terminate());
 }
@@ -811,4 +803,37 @@ async fn the_staff_desktop_left_open_shows_every_visitor_of_two_minutes() {
     }
     assert_eq!(status, "Connected");
     assert!(served.terminate_in_place());
+}
+
+/// A visitor starts a message and walks away; a minute and a half later the next visitor asks
+/// the way in the same window. Their words are neither stored as the first visitor's message
+/// nor signed with anything the first one said.
+#[tokio::test]
+async fn the_next_visitor_in_the_window_is_not_taken_for_the_one_who_walked_away() {
+    require_display();
+    let sandbox = Sandbox::new();
+    let driver = app_driver(&sandbox, &[("JWT_SECRET", JWT_SECRET)]);
+    let client = driver
+        .session(json!({ "tauri:options": { "application": util::DONNA } }))
+        .await;
+    let result = AssertUnwindSafe(async {
+        let started = ask(&client, "Can I leave a message for Tom Becker?").await;
+        // The harness's clock is stopped at 10:00: only real time passes, as at a real kiosk.
+        tokio::time::sleep(Duration::from_secs(95)).await;
+        let next = ask(&client, "Where are the toilets?").await;
+        Ok::<_, fantoccini::error::CmdError>((started, next))
+    })
+    .catch_unwind()
+    .await;
+    let url = app_gateway_url(&sandbox);
+    let token = util::mint_token(&sandbox, JWT_SECRET, "tom-becker", "staff");
+    let messages = staff_list(&url, "/api/messages?since=0", &token).await;
+    client.close().await.expect("end the session so the app exits");
+    let (started, next) = result
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        .expect("UI interaction");
+    assert_eq!(started, "Of course. What would you like me to tell them?");
+    assert!(next.to_lowercase().contains("toilet"), "{next}");
+    assert!(!next.contains("who should I say"), "{next}");
+    assert_eq!(messages, json!([]), "nothing was stored as a message");
 }

@@ -160,9 +160,10 @@ pub struct Dialogue {
     /// The member of staff whose directions were just given: a visitor who then says who they
     /// are is checked in for them, as the directions offered.
     directed_to: Option<String>,
-    /// When the visitor last said something: after [`PATIENCE`] of silence the next words are
-    /// taken to be someone else's.
-    last_heard: Option<jiff::Timestamp>,
+    /// When the visitor last said something, on the desk's clock and on the machine's
+    /// monotonic one: after [`PATIENCE`] of silence on either, the next words are taken to be
+    /// someone else's. A stopped demonstration clock never moves, yet real silences still pass.
+    last_heard: Option<(jiff::Timestamp, std::time::Instant)>,
 }
 
 /// How long a half-finished visit (a message waiting for its words, a check-in waiting for a
@@ -178,13 +179,12 @@ impl Dialogue {
     /// all winter).
     pub fn plan(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
         let now = now.with_time_zone(profile.timezone.clone());
-        if self
-            .last_heard
-            .is_some_and(|last| now.timestamp().duration_since(last) > PATIENCE)
-        {
+        if self.last_heard.is_some_and(|(stamp, instant)| {
+            now.timestamp().duration_since(stamp) > PATIENCE || instant.elapsed() > PATIENCE.unsigned_abs()
+        }) {
             *self = Dialogue::default();
         }
-        self.last_heard = Some(now.timestamp());
+        self.last_heard = Some((now.timestamp(), std::time::Instant::now()));
         self.then_say = None;
         let plan = self.decide(profile, message, &now);
         self.last_call = match &plan {
