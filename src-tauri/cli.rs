@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
-use donna_config::Overrides;
+use donna_app::Overrides;
 
 #[derive(Debug, Parser)]
 #[command(

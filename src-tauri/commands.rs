@@ -1,21 +1,14 @@
-//! Tauri commands: each a few lines over a core handle. The webview only renders and forwards.
+//! Tauri commands: each a line over the kiosk (crates/app). The webview only renders and
+//! forwards.
 
 use std::sync::Arc;
 
-use donna_desk::Desk;
+use donna_app::{ClockReading, Kiosk, VoiceEvent, VoiceInfo};
 use serde::Serialize;
 
 use crate::error::CommandError;
-use crate::realtime::Realtime;
-use crate::voice::{VoiceControl, VoiceInfo};
 
-/// State the commands reach through `tauri::State`.
-#[derive(Debug)]
-pub struct AppState {
-    pub desk: Arc<Desk>,
-    pub realtime: Realtime,
-    pub voice: VoiceControl,
-}
+type KioskState<'a> = tauri::State<'a, Arc<Kiosk>>;
 
 #[derive(Debug, Serialize)]
 pub struct ChatReply {
@@ -24,36 +17,35 @@ pub struct ChatReply {
 
 /// One typed message from the visitor; Donna's reply.
 #[tauri::command]
-pub async fn chat(state: tauri::State<'_, AppState>, message: String) -> Result<ChatReply, CommandError> {
-    let message = state.desk.check_message(&message)?;
+pub async fn chat(kiosk: KioskState<'_>, message: String) -> Result<ChatReply, CommandError> {
     Ok(ChatReply {
-        reply: state.realtime.ask(message).await,
+        reply: kiosk.chat(&message).await?,
     })
 }
 
 /// The business's clock, for the kiosk's clock: its zone, not the device's.
 #[tauri::command]
-pub fn clock(state: tauri::State<'_, AppState>) -> donna_desk::clock::Reading {
-    state.desk.clock_reading()
+pub fn clock(kiosk: KioskState<'_>) -> ClockReading {
+    kiosk.clock()
 }
 
 /// Turn voice on and stream level, state, captions and device changes to the panel.
 #[tauri::command]
 pub async fn voice_start(
-    state: tauri::State<'_, AppState>,
-    events: tauri::ipc::Channel<donna_voice::VoiceEvent>,
+    kiosk: KioskState<'_>,
+    events: tauri::ipc::Channel<VoiceEvent>,
 ) -> Result<VoiceInfo, CommandError> {
-    state.voice.start(move |e| events.send(e).is_ok()).await
+    Ok(kiosk.start_voice(move |e| events.send(e).is_ok()).await?)
 }
 
 /// The mic button went down.
 #[tauri::command]
-pub async fn voice_press(state: tauri::State<'_, AppState>) -> Result<(), CommandError> {
-    Ok(state.voice.get().await?.press().await?)
+pub async fn voice_press(kiosk: KioskState<'_>) -> Result<(), CommandError> {
+    Ok(kiosk.press().await?)
 }
 
 /// The mic button came up: Donna answers.
 #[tauri::command]
-pub async fn voice_release(state: tauri::State<'_, AppState>) -> Result<(), CommandError> {
-    Ok(state.voice.get().await?.release().await?)
+pub async fn voice_release(kiosk: KioskState<'_>) -> Result<(), CommandError> {
+    Ok(kiosk.release().await?)
 }

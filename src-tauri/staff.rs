@@ -2,16 +2,15 @@
 //! native notification and in its window, and tells the gateway when the staff member is on
 //! their way. The work is in the `donna-staff` crate; this wires it to the window.
 
-use donna_config::{ConfigError, Overrides, Settings};
-use donna_desk::DeskEvent;
+use donna_app::Overrides;
 use donna_staff::client::VisitRow;
-use donna_staff::{Link, StaffClient};
+use donna_staff::{DeskEvent, Link, StaffClient};
 use serde::Serialize;
 use tauri::{Emitter, Manager, RunEvent};
 use tauri_plugin_notification::NotificationExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{CommandError, StartError};
+use crate::error::{CommandError, ShellError};
 
 /// The event the staff page listens to.
 pub const STAFF_EVENT: &str = "donna://staff-event";
@@ -24,28 +23,11 @@ struct StaffState {
     link: tokio::sync::watch::Receiver<Link>,
 }
 
-pub fn run(overrides: &Overrides) -> Result<(), StartError> {
+pub fn run(overrides: &Overrides) -> Result<(), ShellError> {
     crate::gui::require_display()?;
-    let settings = Settings::load(overrides)?;
-    let token = settings.staff_token.clone().ok_or_else(|| ConfigError::Missing {
-        name: "DONNA_STAFF_TOKEN".to_owned(),
-        problem:
-            "required for the staff desktop (mint one with `donna token mint --sub <staff id> --role staff`)"
-                .to_owned(),
-    })?;
-    let gateway = settings
-        .gateway_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.addr));
-    let client = StaffClient::new(&gateway, token).map_err(|e| StartError::Window(e.to_string()))?;
-    donna_config::private::create_dir(&settings.data_dir).map_err(|source| StartError::DataDir {
-        path: settings.data_dir.clone(),
-        source,
-    })?;
-    // The staff desktop holds no engine key; its own token is a secret the scrubber removes.
-    let _log_guard = crate::logging::init(&settings, "")?;
-    tracing::info!(%gateway, "staff desktop starting");
-
+    let donna_app::staff::StaffDesk {
+        client, log_guard, ..
+    } = donna_app::staff::prepare(overrides)?;
     let shutdown = CancellationToken::new();
     let follow_shutdown = shutdown.clone();
     let (link, mut link_rx) = tokio::sync::watch::channel(Link::Connecting);
@@ -85,11 +67,11 @@ pub fn run(overrides: &Overrides) -> Result<(), StartError> {
             });
             Ok(())
         })
-        .build(tauri::generate_context!())
-        .map_err(|e| StartError::Window(e.to_string()))?;
+        .build(tauri::generate_context!())?;
     app.run(move |_, event| {
         if let RunEvent::Exit = event {
             shutdown.cancel();
+            log_guard.flush();
         }
     });
     Ok(())

@@ -11,3 +11,5 @@ pub mod client;
 pub mod sse;
 
 pub use client::{Link, StaffClient, StaffError};
+/// The events the client follows, as the gateway sends them.
+pub use donna_desk::DeskEvent;

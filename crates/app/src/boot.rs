@@ -16,11 +16,13 @@ use donna_gateway::ws_proxy::{ProxyUpstream, WsProxy};
 use donna_gateway::{GatewayConfig, GatewayError, GatewayState, HealthInfo};
 
 use crate::assets::EmbeddedUi;
-use crate::error::StartError;
+use crate::error::AppError;
+use crate::running::Running;
 
-/// Everything a mode needs, fully validated.
+/// Everything a serving mode needs, fully validated and wired, with nothing running yet: the
+/// listener is bound (so "port in use" is reported before anything starts) but not served.
 #[derive(Debug)]
-pub struct Booted {
+pub struct Donna {
     pub settings: Settings,
     pub desk: Arc<Desk>,
     /// The receptionist with its durable store, shared by the engine, the gateway and the app.
@@ -32,15 +34,36 @@ pub struct Booted {
     pub listener: TcpListener,
     /// Where the app's own realtime sessions connect, in order of preference.
     pub targets: Vec<crate::realtime::Target>,
-    pub _log_guard: LogGuard,
+    /// The gateway's address for people (the real port when 0 was asked for).
+    pub url: String,
+    /// Keeps the log files open; dropping it flushes them.
+    pub log_guard: LogGuard,
 }
 
-pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
-    let settings = Settings::load(overrides)?;
-    let mut desk = Desk::load(settings.profile.as_deref()).map_err(StartError::Profile)?;
+impl Donna {
+    /// Load the settings (environment, config file, `overrides`), then as [`Donna::new`].
+    pub fn boot(overrides: &Overrides) -> Result<Self, AppError> {
+        Self::new(Settings::load(overrides)?)
+    }
+
+    /// Load the profile, bind the listener, open the store and the logs, and wire the engine
+    /// and the gateway for `settings`.
+    pub fn new(settings: Settings) -> Result<Self, AppError> {
+        boot(settings)
+    }
+
+    /// Start serving on the listener: the gateway's routes and the engine's, and the background
+    /// work beside them. Call inside the async runtime that should run them.
+    pub fn start(self) -> Result<Running, AppError> {
+        Running::start(self)
+    }
+}
+
+fn boot(settings: Settings) -> Result<Donna, AppError> {
+    let mut desk = Desk::load(settings.profile.as_deref()).map_err(AppError::Desk)?;
     if let Some(at) = &settings.fixed_time {
         let at: jiff::Timestamp = at.parse().map_err(|e| {
-            StartError::Config(donna_config::ConfigError::Invalid {
+            AppError::Config(donna_config::ConfigError::Invalid {
                 name: "DONNA_FIXED_TIME".to_owned(),
                 problem: format!("{e}"),
             })
@@ -58,17 +81,17 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
             addr: settings.addr,
             source,
         })?;
-    donna_config::private::create_dir(&settings.data_dir).map_err(|source| StartError::DataDir {
+    donna_config::private::create_dir(&settings.data_dir).map_err(|source| AppError::DataDir {
         path: settings.data_dir.clone(),
         source,
     })?;
-    let store = Store::open(&settings.data_dir.join("donna.sqlite3")).map_err(StartError::Profile)?;
+    let store = Store::open(&settings.data_dir.join("donna.sqlite3")).map_err(AppError::Desk)?;
     let reception = Arc::new(Reception::new((*desk).clone(), store, settings.webhooks.clone()));
     let keys = Keys::load_or_create(
         settings.engine_key.as_ref().map(|k| k.expose()),
         &settings.data_dir,
     )
-    .map_err(StartError::Engine)?;
+    .map_err(AppError::Engine)?;
     let log_guard = crate::logging::init(&settings, keys.engine_key())?;
     tracing::info!(
         backend = settings.backend.as_str(),
@@ -163,7 +186,7 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         Some(proxy) => gateway.with_ws_proxy(proxy),
         None => gateway,
     };
-    Ok(Booted {
+    Ok(Donna {
         settings,
         desk,
         reception,
@@ -171,13 +194,14 @@ pub fn boot(overrides: &Overrides) -> Result<Booted, StartError> {
         engine,
         listener,
         targets,
-        _log_guard: log_guard,
+        url,
+        log_guard,
     })
 }
 
-impl Booted {
+impl Donna {
     /// Background work beside the gateway (webhook delivery); call inside the async runtime.
-    pub fn start_background(&self, shutdown: tokio_util::sync::CancellationToken) {
+    pub(crate) fn start_background(&self, shutdown: tokio_util::sync::CancellationToken) {
         donna_gateway::webhooks::spawn(
             self.reception.clone(),
             self.settings.webhook_secret.clone(),
@@ -187,7 +211,7 @@ impl Booted {
     }
 
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
-    pub fn router(&self) -> axum::Router {
+    pub(crate) fn router(&self) -> axum::Router {
         donna_gateway::app_with(self.gateway.clone(), self.engine.router())
     }
 }
@@ -233,7 +257,7 @@ fn speech_recognition(
 }
 
 /// The gateway's address as printed for people: the real port when 0 was asked for.
-pub fn local_url(listener: &TcpListener) -> Result<String, StartError> {
+fn local_url(listener: &TcpListener) -> Result<String, AppError> {
     let addr = listener.local_addr().map_err(|source| GatewayError::Bind {
         addr: std::net::SocketAddr::from(([0, 0, 0, 0], 0)),
         source,

@@ -7,7 +7,7 @@ use donna_gateway::UiAssets;
 use rust_embed::Embed;
 
 #[derive(Embed)]
-#[folder = "ui/"]
+#[folder = "../../ui/"]
 struct UiFolder;
 
 /// The UI files as the gateway serves them to browsers.

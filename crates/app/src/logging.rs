@@ -4,10 +4,10 @@
 use donna_config::Settings;
 use donna_gateway::logs::{LogConfig, LogGuard, Scrubber};
 
-use crate::error::StartError;
+use crate::error::AppError;
 
 /// Install the global subscriber. Keep the returned guard alive: dropping it flushes the files.
-pub fn init(settings: &Settings, engine_key: &str) -> Result<LogGuard, StartError> {
+pub fn init(settings: &Settings, engine_key: &str) -> Result<LogGuard, AppError> {
     // Every configured secret is redacted by value, whatever its shape.
     let secrets = [
         &settings.openai_api_key,
@@ -25,6 +25,7 @@ pub fn init(settings: &Settings, engine_key: &str) -> Result<LogGuard, StartErro
     let crates = [
         "donna",
         "donna_app",
+        "donna_shell",
         "donna_gateway",
         "donna_desk",
         "donna_config",

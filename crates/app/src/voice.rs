@@ -1,5 +1,5 @@
 //! The kiosk's voice: starts the native audio path (crates/voice) on the app's realtime session
-//! and forwards its events to the webview. The turn rules, barge-in and devices live in the
+//! and forwards its events to whoever shows them (the kiosk window). The turn rules, barge-in and devices live in the
 //! crates; this module only holds the running handle.
 
 use std::sync::Arc;
@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use donna_audio::{CaptureConfig, PlayerConfig};
 use donna_config::Settings;
-use donna_voice::{TurnMode, Voice, VoiceConfig, VoiceEvent};
+use donna_voice::{TurnMode, Voice, VoiceConfig};
 use serde::Serialize;
 use tokio::sync::Mutex;
 
-use crate::error::CommandError;
+pub use donna_voice::VoiceEvent;
+
+use crate::error::AppError;
 use crate::realtime::{Realtime, turn_mode};
 
 /// How long the voice panel waits for the realtime session before saying voice is unavailable.
@@ -25,7 +27,7 @@ pub struct VoiceInfo {
 
 /// The running voice path, started on first use.
 #[derive(Debug)]
-pub struct VoiceControl {
+pub(crate) struct VoiceControl {
     realtime: Realtime,
     config: VoiceConfig,
     running: Mutex<Option<Arc<Voice>>>,
@@ -58,7 +60,7 @@ impl VoiceControl {
     pub async fn start(
         &self,
         sink: impl Fn(VoiceEvent) -> bool + Send + 'static,
-    ) -> Result<VoiceInfo, CommandError> {
+    ) -> Result<VoiceInfo, AppError> {
         let mut running = self.running.lock().await;
         let voice = match running.as_ref() {
             Some(v) => v.clone(),
@@ -67,10 +69,7 @@ impl VoiceControl {
                     .realtime
                     .client(SESSION_WAIT)
                     .await
-                    .ok_or_else(|| CommandError {
-                        kind: "voice_unavailable",
-                        message: "Voice is not available right now. Please type your question.".to_owned(),
-                    })?;
+                    .ok_or_else(|| AppError::VoiceUnavailable("no realtime session".to_owned()))?;
                 let config = self.config.clone();
                 let voice = tokio::task::spawn_blocking(move || Voice::start(client, config))
                     .await
@@ -105,7 +104,7 @@ impl VoiceControl {
     }
 
     /// The running voice path, or an error for the UI.
-    pub async fn get(&self) -> Result<Arc<Voice>, CommandError> {
+    pub async fn get(&self) -> Result<Arc<Voice>, AppError> {
         self.running
             .lock()
             .await
@@ -114,16 +113,6 @@ impl VoiceControl {
     }
 }
 
-fn voice_error(detail: &str) -> CommandError {
-    tracing::error!(error = detail, "voice failed");
-    CommandError {
-        kind: "voice_unavailable",
-        message: "Voice is not available right now. Please type your question.".to_owned(),
-    }
-}
-
-impl From<donna_voice::VoiceError> for CommandError {
-    fn from(e: donna_voice::VoiceError) -> Self {
-        voice_error(&e.to_string())
-    }
+fn voice_error(detail: &str) -> AppError {
+    AppError::VoiceUnavailable(detail.to_owned())
 }

@@ -1,0 +1,47 @@
+//! Donna without its windows: the composition root. Every mode starts here — the kiosk window,
+//! `donna serve`, the staff desktop, `donna doctor`, `donna token`, `donna models` — and this
+//! crate knows no Tauri, so a headless gateway is built and tested without a desktop.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`boot`] | what every serving mode does first: settings, data dir, logs, profile, the listener, the engine and the gateway wired together |
+//! | [`running`] | the gateway and the engine serving on that listener, and stopping them cleanly |
+//! | [`serve`] | `donna serve`: the gateway alone, headless, until a signal |
+//! | [`kiosk`] | what the kiosk window drives: typed chat, the business's clock, voice, notices |
+//! | [`realtime`] | the app's realtime sessions (cloud, proxy or local engine) and the tools they run |
+//! | [`voice`] | the kiosk's voice path (crates/voice) on that session |
+//! | [`staff`] | the staff desktop's start-up: settings, logs, its client of the gateway |
+//! | [`doctor`] | `donna doctor`: the preflight report |
+//! | [`token`] | `donna token mint`: device and staff tokens |
+//! | [`models`] | `donna models install` / `status`: the offline whisper model |
+//! | [`logging`] | the log sinks wired to the settings and their secrets |
+//! | [`assets`] | the `ui/` folder the gateway serves to browsers |
+//!
+//! ```text
+//!  donna (src-tauri: windows, commands, the command line)
+//!    └─ donna-app ── Donna::boot ── settings (config) ── profile, store (desk)
+//!                      ├─ Engine (engine: realtime protocol, offline speech)
+//!                      ├─ GatewayState (gateway: routes, auth, proxy, chat, voice)
+//!                      └─ start() → Running ── kiosk() → Kiosk ── Realtime, Voice
+//! ```
+
+pub mod assets;
+pub mod boot;
+pub mod doctor;
+mod error;
+pub mod kiosk;
+pub mod logging;
+pub mod models;
+pub mod realtime;
+pub mod running;
+pub mod serve;
+pub mod staff;
+pub mod token;
+pub mod voice;
+
+pub use boot::Donna;
+pub use donna_config::{Overrides, Settings};
+pub use error::AppError;
+pub use kiosk::{ClockReading, Kiosk, Notices};
+pub use running::Running;
+pub use voice::{VoiceEvent, VoiceInfo};
