@@ -133,7 +133,7 @@ fn boot(settings: Settings) -> Result<Donna, AppError> {
             base_url: settings.openai_base_url.clone(),
             api_key: key.clone(),
         },
-        _ => RealtimeBackend::Local(engine.clone()),
+        _ => RealtimeBackend::Local(Arc::new(engine.clone())),
     };
     let url = local_url(&listener)?;
     let ws_proxy = settings.enable_ws_proxy.then(|| {
@@ -231,7 +231,7 @@ pub fn offline_voice(settings: &Settings) -> donna_speech::Tts {
 fn speech_recognition(
     settings: &Settings,
     profile: &donna_desk::profile::Profile,
-) -> Option<Arc<dyn donna_engine::Transcriber>> {
+) -> Option<Arc<dyn donna_speech::stt::Transcriber>> {
     let whisper = match donna_models::check(&settings.models_dir).into_result() {
         Ok(path) => Some(path),
         Err(e) => {

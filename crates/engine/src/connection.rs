@@ -10,7 +10,7 @@ use donna_realtime::protocol::{ServerEvent, SessionConfig};
 use crate::Engine;
 use crate::conversation::Conversation;
 use crate::error::ProtocolError;
-use crate::transcribe::{Heard, Transcriber};
+use donna_speech::stt::{Heard, Transcriber};
 
 /// Close codes the service uses.
 const GOING_AWAY: u16 = 1001;
@@ -68,7 +68,8 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
                 (pcm, _) => {
                     let stt = stt.clone();
                     let pcm = pcm.unwrap_or_default();
-                    let job = tokio::task::spawn_blocking(move || stt.transcribe(&pcm));
+                    let job =
+                        tokio::task::spawn_blocking(move || stt.transcribe(&pcm).map_err(|e| e.to_string()));
                     transcribing = Some((item_id, job));
                 }
             }
@@ -227,7 +228,10 @@ impl Listener {
                         }
                         Heed::Finish(item_id) => {
                             caption.clear();
-                            Some(Said::Done(item_id, recognizer.finish()))
+                            Some(Said::Done(
+                                item_id,
+                                recognizer.finish().map_err(|e| e.to_string()),
+                            ))
                         }
                     };
                     if let Some(report) = report

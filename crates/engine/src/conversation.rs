@@ -31,8 +31,8 @@ use serde_json::{Value, json};
 use crate::error::ProtocolError;
 use crate::ids::new_id;
 use crate::session_config::{apply_update, check_max_tokens, check_tool_choice};
-use crate::transcribe::Heard;
 use crate::vad::{Vad, VadEvent};
+use donna_speech::stt::Heard;
 
 /// PCM16 mono 24 kHz: bytes per millisecond.
 const BYTES_PER_MS: u64 = 48;

@@ -26,13 +26,14 @@ mod ids;
 pub use conversation::Limits;
 pub use error::{EngineError, ProtocolError};
 pub use keys::Keys;
-pub use transcribe::{Heard, LiveRecognizer, OfflineTranscriber, Transcriber, WhisperModel};
+pub use transcribe::{OfflineTranscriber, WhisperModel};
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use donna_desk::{Desk, Reception};
+use donna_speech::stt::Transcriber;
 
 /// Settings of the engine.
 #[derive(Debug, Clone)]
@@ -168,5 +169,28 @@ pub(crate) struct SessionGuard(Engine);
 impl Drop for SessionGuard {
     fn drop(&mut self) {
         self.0.inner.open_sessions.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The gateway mints the engine's client secrets in process, through the protocol crate's
+/// trait, without depending on the engine.
+impl donna_realtime::InProcessServer for Engine {
+    fn mint_client_secret(
+        &self,
+        seconds: i64,
+        session: &serde_json::Value,
+    ) -> Result<donna_realtime::MintedSecret, donna_realtime::MintRefused> {
+        match Engine::mint_client_secret(self, seconds, session) {
+            Ok(secret) => Ok(donna_realtime::MintedSecret {
+                value: secret.value,
+                expires_at: secret.expires_at,
+            }),
+            Err(e) if e.kind == "rate_limit_error" => Err(donna_realtime::MintRefused::Busy),
+            Err(e) => Err(donna_realtime::MintRefused::Invalid(e.message)),
+        }
+    }
+
+    fn open_sessions(&self) -> usize {
+        Engine::open_sessions(self)
     }
 }

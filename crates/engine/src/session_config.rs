@@ -9,10 +9,8 @@ use serde_json::{Value, json};
 
 use crate::error::ProtocolError;
 
-/// The voices the service accepts by name.
-pub const VOICES: &[&str] = &[
-    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar",
-];
+/// The voices the service accepts by name (the protocol's list).
+pub use donna_realtime::protocol::session::VOICES;
 
 /// A session as `session.created` reports it, with every field filled.
 pub fn default_session(id: String, model: &str, instructions: &str, expires_at: i64) -> SessionConfig {

@@ -5,37 +5,8 @@
 //! frames; [`crate::conversation::Conversation`] only says which item needs a transcript and
 //! takes the result back, holding any response that depends on it until then.
 
-/// What was heard in one utterance.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Heard {
-    /// The words, as the recogniser wrote them; empty when it heard no speech.
-    pub text: String,
-    /// How sure the recogniser is, 0 to 1.
-    pub confidence: f32,
-}
-
-/// A speech recogniser for the engine.
-pub trait Transcriber: Send + Sync + std::fmt::Debug + 'static {
-    /// Transcribe PCM16 mono 24 kHz audio (the wire format). Called on a blocking thread.
-    fn transcribe(&self, pcm: &[i16]) -> Result<Heard, String>;
-
-    /// A recogniser that follows one session's audio as it arrives, when this transcriber can:
-    /// captions while the visitor speaks, and the words the moment the utterance is committed.
-    fn live(&self) -> Option<Box<dyn LiveRecognizer>> {
-        None
-    }
-}
-
-/// One session's recogniser, fed as audio arrives. Lives on a thread of its own: every call
-/// may block.
-pub trait LiveRecognizer: Send {
-    /// More audio of the current utterance (PCM16 mono 24 kHz); the caption so far.
-    fn feed(&mut self, pcm: &[i16]) -> Result<String, String>;
-    /// The utterance was committed: its words. The next `feed` starts a new one.
-    fn finish(&mut self) -> Result<Heard, String>;
-    /// The audio fed so far was discarded (the input buffer was cleared).
-    fn reset(&mut self) -> Result<(), String>;
-}
+use donna_speech::SttError;
+use donna_speech::stt::{Heard, LiveRecognizer, Transcriber};
 
 /// Donna's offline recogniser: pocketsphinx on a language model built from the business
 /// profile, and whisper tiny.en when pocketsphinx is not sure or hears something outside the
@@ -118,7 +89,7 @@ impl OfflineTranscriber {
 }
 
 impl Transcriber for OfflineTranscriber {
-    fn transcribe(&self, pcm: &[i16]) -> Result<Heard, String> {
+    fn transcribe(&self, pcm: &[i16]) -> Result<Heard, SttError> {
         // A recogniser that panicked mid-utterance starts the next one afresh.
         let mut recognizer = self
             .recognizer
@@ -127,8 +98,7 @@ impl Transcriber for OfflineTranscriber {
         let heard = recognizer
             .start()
             .and_then(|()| recognizer.feed(pcm))
-            .and_then(|_| recognizer.finish())
-            .map_err(|e| e.to_string())?;
+            .and_then(|_| recognizer.finish())?;
         tracing::debug!(path = ?heard.path, confidence = heard.confidence, ms = heard.elapsed.as_millis() as u64, "transcribed");
         Ok(Heard {
             text: heard.text,
@@ -155,12 +125,12 @@ impl Transcriber for OfflineTranscriber {
 struct Live(donna_speech::stt::Recognizer);
 
 impl LiveRecognizer for Live {
-    fn feed(&mut self, pcm: &[i16]) -> Result<String, String> {
-        self.0.feed(pcm).map_err(|e| e.to_string())
+    fn feed(&mut self, pcm: &[i16]) -> Result<String, SttError> {
+        self.0.feed(pcm)
     }
 
-    fn finish(&mut self) -> Result<Heard, String> {
-        let heard = self.0.finish().map_err(|e| e.to_string())?;
+    fn finish(&mut self) -> Result<Heard, SttError> {
+        let heard = self.0.finish()?;
         tracing::debug!(path = ?heard.path, confidence = heard.confidence, ms = heard.elapsed.as_millis() as u64, "transcribed");
         Ok(Heard {
             text: heard.text,
@@ -168,8 +138,8 @@ impl LiveRecognizer for Live {
         })
     }
 
-    fn reset(&mut self) -> Result<(), String> {
-        self.0.start().map_err(|e| e.to_string())
+    fn reset(&mut self) -> Result<(), SttError> {
+        self.0.start()
     }
 }
 

@@ -18,6 +18,8 @@ use std::time::Duration;
 use base64::Engine as _;
 use donna_desk::Reception;
 use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber, WhisperModel};
+use donna_speech::SttError;
+use donna_speech::stt::{Heard, Transcriber};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -52,8 +54,8 @@ struct Desk {
 #[derive(Debug)]
 struct WholeUtterances(OfflineTranscriber);
 
-impl donna_engine::Transcriber for WholeUtterances {
-    fn transcribe(&self, pcm: &[i16]) -> Result<donna_engine::Heard, String> {
+impl Transcriber for WholeUtterances {
+    fn transcribe(&self, pcm: &[i16]) -> Result<Heard, SttError> {
         self.0.transcribe(pcm)
     }
 }
@@ -72,7 +74,7 @@ async fn engine(whisper: PathBuf, live: bool) -> Desk {
         EngineConfig {
             tts: Some(Arc::new(donna_speech::Tts::default())),
             stt: Some(if live {
-                Arc::new(stt) as Arc<dyn donna_engine::Transcriber>
+                Arc::new(stt) as Arc<dyn Transcriber>
             } else {
                 Arc::new(WholeUtterances(stt))
             }),

@@ -150,7 +150,7 @@ async fn start() -> (String, String, String) {
     .with_auth(Authenticator::new(Some(jwt)))
     .with_config(config)
     .unwrap()
-    .with_realtime(RealtimeBackend::Local(engine.clone()));
+    .with_realtime(RealtimeBackend::Local(Arc::new(engine.clone())));
     let gateway = listen(donna_gateway::app_with(state, engine.router())).await;
     let bare = listen(Router::new().route("/", get(|| async { "Hello, World!" }))).await;
     (gateway, bare, token)

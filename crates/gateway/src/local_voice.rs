@@ -6,8 +6,8 @@
 use std::sync::Arc;
 
 use donna_desk::Reception;
-use donna_engine::Transcriber;
 use donna_speech::Synthesizer;
+use donna_speech::stt::Transcriber;
 
 use crate::ApiError;
 use crate::conversations::{ChatBackend, LocalChat};

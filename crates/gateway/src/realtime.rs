@@ -4,8 +4,10 @@
 //! This module owns talking to the backend; the route (`POST /api/realtime/token`) owns
 //! who may ask and what they may ask for.
 
+use std::sync::Arc;
+
 use donna_config::Secret;
-use donna_engine::Engine;
+use donna_realtime::{InProcessServer, MintRefused};
 use serde_json::{Value, json};
 
 use crate::upstream::Upstream;
@@ -31,8 +33,8 @@ pub struct Minted {
 /// The backend in use.
 #[derive(Clone)]
 pub enum RealtimeBackend {
-    /// Donna's local engine, in this process.
-    Local(Engine),
+    /// A realtime server in this process (Donna's local engine, wired by the app).
+    Local(Arc<dyn InProcessServer>),
     /// OpenAI Realtime; the key never leaves the server.
     Cloud { base_url: String, api_key: Secret },
     /// Nothing configured (a gateway built without a backend): every request gets `503`.
@@ -94,12 +96,14 @@ impl RealtimeBackend {
                     .mint_client_secret(req.expires_after_s, &Self::session(req))
                     // The gateway validated the request already: the engine refuses only when
                     // it holds as many live secrets as it may, which passes as they expire.
-                    .map_err(|e| match e.kind {
-                        "rate_limit_error" => ApiError::Unavailable {
+                    .map_err(|e| match e {
+                        MintRefused::Busy => ApiError::Unavailable {
                             code: "too_many_client_secrets",
                             message: "too many realtime credentials are alive; try again shortly".to_owned(),
                         },
-                        _ => ApiError::Internal(format!("local engine refused a session: {}", e.message)),
+                        MintRefused::Invalid(message) => {
+                            ApiError::Internal(format!("local engine refused a session: {message}"))
+                        }
                     })?;
                 Ok(Minted {
                     value: secret.value,

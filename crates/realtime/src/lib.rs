@@ -6,6 +6,7 @@
 //! | [`session`] | the client's view of one conversation, sans I/O: what to send when, what to show |
 //! | [`transport`] | one connection: the [`transport::Transport`] trait, WebSocket, an in-memory mock |
 //! | [`client`] | [`RealtimeClient`]: connect, ask, run tools, reconnect, roll over, close |
+//! | [`server`] | [`InProcessServer`]: a realtime server in this process, as a gateway holds it |
 //!
 //! Where to start: the app uses [`RealtimeClient::connect`], [`RealtimeClient::ask_text`], a
 //! [`ToolHandler`], [`RealtimeClient::subscribe`] for [`UiUpdate`]s and [`RealtimeClient::close`].
@@ -13,6 +14,7 @@
 
 pub mod client;
 pub mod protocol;
+pub mod server;
 pub mod session;
 pub mod transport;
 
@@ -20,5 +22,6 @@ mod error;
 
 pub use client::{ClientConfig, ConnectOptions, RealtimeClient, ReconnectPolicy, ToolHandler};
 pub use error::{RETRYABLE_CLOSE_CODES, RealtimeError};
+pub use server::{InProcessServer, MintRefused, MintedSecret};
 pub use session::{AgentState, ClientSession, ToolCall, TurnError, TurnId, UiUpdate};
 pub use transport::websocket::Credential;

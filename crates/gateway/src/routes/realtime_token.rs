@@ -27,7 +27,7 @@ pub const MIN_EXPIRES_S: i64 = 10;
 pub const MAX_EXPIRES_S: i64 = 7200;
 pub const DEFAULT_EXPIRES_S: i64 = 600;
 /// The voices the realtime service offers by name.
-pub const VOICES: &[&str] = donna_engine::session_config::VOICES;
+pub use donna_realtime::protocol::session::VOICES;
 
 /// The request body; every field is optional, and an empty body means all defaults.
 #[derive(Debug, Default, Deserialize, ToSchema)]

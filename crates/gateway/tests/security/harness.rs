@@ -81,7 +81,7 @@ impl Default for Options {
         Self {
             jwt: Some(hs256()),
             config: GatewayConfig::default(),
-            realtime: RealtimeBackend::Local(engine("sk-engine-test-key")),
+            realtime: RealtimeBackend::Local(std::sync::Arc::new(engine("sk-engine-test-key"))),
             voice: VoiceBackend::Local,
             clock: GatewayClock::manual(),
             extra: Router::new(),

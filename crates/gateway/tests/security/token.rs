@@ -27,7 +27,7 @@ async fn a_kiosk_gets_a_local_client_secret_that_the_engine_accepts() {
     let (logs, _guard) = LogCapture::start();
     let local = engine("sk-engine-test-key");
     let s = start_with_options(Options {
-        realtime: RealtimeBackend::Local(local.clone()),
+        realtime: RealtimeBackend::Local(std::sync::Arc::new(local.clone())),
         ..Options::default()
     })
     .await;
@@ -162,7 +162,7 @@ async fn only_staff_may_override_the_instructions() {
     let (logs, _guard) = LogCapture::start();
     let local = engine("sk-engine-test-key");
     let s = start_with_options(Options {
-        realtime: RealtimeBackend::Local(local.clone()),
+        realtime: RealtimeBackend::Local(std::sync::Arc::new(local.clone())),
         ..Options::default()
     })
     .await;

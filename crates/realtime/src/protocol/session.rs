@@ -5,6 +5,11 @@ use serde_json::Value;
 
 use super::nullable;
 
+/// The voices the service accepts by name.
+pub const VOICES: &[&str] = &[
+    "alloy", "ash", "ballad", "coral", "echo", "sage", "shimmer", "verse", "marin", "cedar",
+];
+
 /// A session object. In requests every field is optional except `type` (which the service
 /// requires on every update); in echoes the server fills every field and adds `object`, `id`
 /// and `expires_at`.

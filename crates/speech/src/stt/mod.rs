@@ -17,6 +17,7 @@ pub mod domain;
 pub mod fast;
 mod lexicon;
 pub mod text;
+mod transcriber;
 pub mod whisper;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use std::time::{Duration, Instant};
 pub use domain::{Domain, DomainModel};
 pub use fast::{FastRecognizer, FastResult};
 pub use lexicon::Source as PronunciationSource;
+pub use transcriber::{Heard, LiveRecognizer, Transcriber};
 pub use whisper::{Whisper, WhisperOptions};
 
 use crate::SpeechError;
