@@ -8,8 +8,8 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use donna_realtime::protocol::{ServerEvent, SessionConfig};
 
 use crate::Engine;
-use crate::conversation::Conversation;
 use crate::error::ProtocolError;
+use crate::session::ServerSession;
 use donna_speech::stt::{Heard, Transcriber};
 
 /// Close codes the service uses.
@@ -33,7 +33,7 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
         return;
     }
     let config = engine.config().clone();
-    let conversation = Conversation::new(engine.reception().clone(), session, config.limits.clone())
+    let conversation = ServerSession::new(engine.reception().clone(), session, config.limits.clone())
         .with_tts(config.tts.clone())
         .with_transcription(config.stt.is_some());
     // A live recogniser follows the visitor's audio on a thread of its own, started with the

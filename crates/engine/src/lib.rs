@@ -4,7 +4,7 @@
 //! |---|---|
 //! | [`routes`] | `GET /v1/realtime` (WebSocket) and `POST /v1/realtime/client_secrets`, with the service's auth and error shapes |
 //! | [`connection`] | one WebSocket session: frames in, events out, limits, expiry |
-//! | [`conversation`] | the session state machine without I/O (items, input buffer, VAD, responses, tool calls) |
+//! | [`session`] | [`session::ServerSession`], the session state machine without I/O: input buffer and VAD, transcription, items, responses and tool calls, output |
 //! | [`session_config`] | session defaults, `session.update` validation and merging |
 //! | [`vad`] | the deterministic energy VAD behind `server_vad` |
 //! | [`keys`] | the engine key and client secrets |
@@ -13,9 +13,9 @@
 //! OpenAI Realtime API works against it by pointing its base URL at `http://HOST:PORT/v1`.
 
 pub mod connection;
-pub mod conversation;
 pub mod keys;
 pub mod routes;
+pub mod session;
 pub mod session_config;
 pub mod transcribe;
 pub mod vad;
@@ -23,9 +23,9 @@ pub mod vad;
 mod error;
 mod ids;
 
-pub use conversation::Limits;
 pub use error::{EngineError, ProtocolError};
 pub use keys::Keys;
+pub use session::Limits;
 pub use transcribe::{OfflineTranscriber, WhisperModel};
 
 use std::sync::Arc;

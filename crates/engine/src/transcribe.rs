@@ -2,7 +2,7 @@
 //!
 //! Recognition takes far longer than anything else in a turn (about a second of CPU for
 //! whisper), so the connection runs it on a blocking thread while the session keeps answering
-//! frames; [`crate::conversation::Conversation`] only says which item needs a transcript and
+//! frames; [`crate::session::ServerSession`] only says which item needs a transcript and
 //! takes the result back, holding any response that depends on it until then.
 
 use donna_speech::SttError;
