@@ -1,6 +1,8 @@
 // The staff desktop page: today's waiting visitors with an "On my way" button, and the live
 // events. Everything comes from the Rust side (Tauri commands and events); no logic here.
 
+import { STAFF } from "./strings.js";
+
 const tauri = globalThis.__TAURI__;
 const visits = document.getElementById("visits");
 const events = document.getElementById("events");
@@ -21,20 +23,7 @@ function refreshEmpty() {
 
 // What went wrong and what to do, where the list would be: a refused token or an unreachable
 // front desk must not look like a quiet morning.
-const PROBLEMS = {
-  refused: {
-    title: "Donna refused this desk's staff token.",
-    todo: "Ask whoever runs Donna for a new staff token (donna token mint --role staff), set it as DONNA_STAFF_TOKEN and start the staff desk again.",
-  },
-  unreachable: {
-    title: "Donna's front desk can't be reached.",
-    todo: "Check that the front desk computer is on and running Donna, and that DONNA_GATEWAY_URL names it. The staff desk keeps trying and catches up on its own.",
-  },
-  gateway: {
-    title: "Donna's front desk answered with an error.",
-    todo: "The staff desk keeps trying. If this stays, tell whoever runs Donna what it says below.",
-  },
-};
+const PROBLEMS = STAFF.problems;
 
 function showProblem(kind, detail) {
   const { title, todo } = PROBLEMS[kind] ?? PROBLEMS.gateway;
@@ -75,13 +64,13 @@ function addVisit(id, summary, at) {
   const button = document.createElement("button");
   button.className = "ack";
   button.type = "button";
-  button.textContent = "On my way";
+  button.textContent = STAFF.onMyWay;
   button.addEventListener("click", async () => {
     button.disabled = true;
     try {
       await tauri.core.invoke("acknowledge", { visitId: id });
       card.classList.add("acknowledged");
-      button.textContent = "On the way";
+      button.textContent = STAFF.onTheWay;
     } catch (err) {
       button.disabled = false;
       status.textContent = err?.message ?? String(err);
@@ -104,7 +93,7 @@ async function loadToday() {
     const { visits: today } = await tauri.core.invoke("staff_snapshot");
     for (const v of today.slice().reverse()) {
       if (v.acknowledged_at == null && v.checked_out_at == null) {
-        addVisit(v.id, `${v.visitor_name} is at reception${v.appointment_time ? ` (appointment ${v.appointment_time})` : ""}.`, v.checked_in_at);
+        addVisit(v.id, STAFF.atReception(v.visitor_name, v.appointment_time), v.checked_in_at);
       }
     }
     loaded = true;
@@ -116,13 +105,8 @@ async function loadToday() {
 
 // The header and the list follow the event stream itself: connected only while it is.
 function showLink(link) {
-  const text = {
-    connecting: "Connecting…",
-    connected: "Connected",
-    reconnecting: `Reconnecting: ${link.detail}`,
-    unreachable: "Front desk unreachable",
-    refused: "Token refused",
-  }[link.state];
+  const words = STAFF.link[link.state];
+  const text = typeof words === "function" ? words(link.detail) : words;
   status.textContent = text ?? "";
   status.dataset.link = link.state;
   if (link.state === "refused") {

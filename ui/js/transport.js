@@ -1,6 +1,8 @@
 // The one place that knows how the UI reaches Donna: Tauri IPC inside the app window, HTTP to
 // the gateway in a plain browser. Everything else in ui/ calls these functions only.
 
+import { KIOSK } from "./strings.js";
+
 const tauri = globalThis.__TAURI__?.core;
 
 /** Which path this page uses: "ipc" in the app, "http" in a browser. */
@@ -55,7 +57,7 @@ async function postChat(message, id) {
       body: JSON.stringify(id ? { message, conversation_id: id } : { message }),
     });
   } catch {
-    throw new DonnaError("unreachable", "Donna can't be reached right now. Please ask at the front desk.");
+    throw new DonnaError("unreachable", KIOSK.unreachable);
   }
   const body = await response.json().catch(() => null);
   if (!response.ok) {

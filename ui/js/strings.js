@@ -1,0 +1,51 @@
+// Every sentence the pages show, in one place: the kiosk's and the staff desk's. Donna's own
+// answers come from the server; these are the pages' words around them.
+
+export const KIOSK = {
+  somethingWrong: "Something went wrong. Please ask at the front desk.",
+  unreachable: "Donna can't be reached right now. Please ask at the front desk.",
+  voiceState: {
+    idle: "Idle",
+    listening: "Listening…",
+    thinking: "Thinking…",
+    speaking: "Speaking",
+    off: "Voice off",
+  },
+  micIdle: "Hold to talk",
+  micPressed: "Release to send",
+  micMissing: "The microphone is not connected, so please type your question.",
+  speakerMissing: "The speaker is not connected: Donna's answers show here as text.",
+  voiceFailed: "Sorry, I couldn't answer that by voice. Please try again or type your question.",
+  noVoiceInBrowser: "Voice is not available in this browser. Please type your question.",
+  voiceUnavailable: "Voice is not available right now. Please type your question.",
+  pushToTalk: "Hold the button and speak.",
+  handsFree: "Just speak: Donna is listening.",
+};
+
+export const STAFF = {
+  // What went wrong and what to do, shown where the list would be.
+  problems: {
+    refused: {
+      title: "Donna refused this desk's staff token.",
+      todo: "Ask whoever runs Donna for a new staff token (donna token mint --role staff), set it as DONNA_STAFF_TOKEN and start the staff desk again.",
+    },
+    unreachable: {
+      title: "Donna's front desk can't be reached.",
+      todo: "Check that the front desk computer is on and running Donna, and that DONNA_GATEWAY_URL names it. The staff desk keeps trying and catches up on its own.",
+    },
+    gateway: {
+      title: "Donna's front desk answered with an error.",
+      todo: "The staff desk keeps trying. If this stays, tell whoever runs Donna what it says below.",
+    },
+  },
+  onMyWay: "On my way",
+  onTheWay: "On the way",
+  atReception: (name, appointment) => `${name} is at reception${appointment ? ` (appointment ${appointment})` : ""}.`,
+  link: {
+    connecting: "Connecting…",
+    connected: "Connected",
+    reconnecting: (detail) => `Reconnecting: ${detail}`,
+    unreachable: "Front desk unreachable",
+    refused: "Token refused",
+  },
+};
