@@ -17,7 +17,7 @@ use donna_gateway::{GatewayConfig, GatewayError, GatewayState, HealthInfo};
 
 use crate::assets::EmbeddedUi;
 use crate::error::AppError;
-use crate::running::Running;
+use crate::realtime::loopback;
 
 /// Everything a serving mode needs, fully validated and wired, with nothing running yet: the
 /// listener is bound (so "port in use" is reported before anything starts) but not served.
@@ -50,12 +50,6 @@ impl Donna {
     /// and the gateway for `settings`.
     pub fn new(settings: Settings) -> Result<Self, AppError> {
         boot(settings)
-    }
-
-    /// Start serving on the listener: the gateway's routes and the engine's, and the background
-    /// work beside them. Call inside the async runtime that should run them.
-    pub fn start(self) -> Result<Running, AppError> {
-        Running::start(self)
     }
 }
 
@@ -263,11 +257,4 @@ fn local_url(listener: &TcpListener) -> Result<String, AppError> {
         source,
     })?;
     Ok(format!("http://{addr}"))
-}
-
-/// `url` with an unspecified host (`0.0.0.0`, `[::]`) replaced by loopback: the address to dial
-/// this process from itself.
-pub fn loopback(url: &str) -> String {
-    url.replacen("://0.0.0.0:", "://127.0.0.1:", 1)
-        .replacen("://[::]:", "://[::1]:", 1)
 }

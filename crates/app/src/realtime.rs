@@ -46,7 +46,7 @@ pub fn targets(
 ) -> Vec<Target> {
     // The proxy relays to whichever backend the gateway uses; `realtime_url` adds `/realtime`.
     let proxy = proxy_token.map(|token| Target {
-        base_url: crate::boot::loopback(local_url),
+        base_url: loopback(local_url),
         model: settings.openai_realtime_model.clone(),
         credential: Credential::new(token),
         backend: settings.backend,
@@ -270,4 +270,11 @@ pub fn session_config(desk: &Desk, mode: TurnMode, _backend: Backend) -> Session
         audio: Some(donna_voice::session_audio(mode)),
         ..SessionConfig::default()
     }
+}
+
+/// `url` with an unspecified host (`0.0.0.0`, `[::]`) replaced by loopback: the address to dial
+/// this process from itself.
+pub fn loopback(url: &str) -> String {
+    url.replacen("://0.0.0.0:", "://127.0.0.1:", 1)
+        .replacen("://[::]:", "://[::1]:", 1)
 }

@@ -33,8 +33,16 @@ pub struct Running {
     log_guard: LogGuard,
 }
 
+impl Donna {
+    /// Start serving on the listener: the gateway's routes and the engine's, and the background
+    /// work beside them. Call inside the async runtime that should run them.
+    pub fn start(self) -> Result<Running, AppError> {
+        Running::start(self)
+    }
+}
+
 impl Running {
-    pub(crate) fn start(donna: Donna) -> Result<Self, AppError> {
+    fn start(donna: Donna) -> Result<Self, AppError> {
         let router = donna.router();
         let background = CancellationToken::new();
         donna.start_background(background.clone());

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use crate::hours::Status;
 use crate::profile::{AfterHours, Department, Profile};
-use crate::reply::{Plan, disambiguate, matching_staff, plan as plan_one};
+use crate::reply::{Plan, plan as plan_one};
+use crate::staff_match::{disambiguate, matching_staff};
 use crate::text::{lower_first, mentions_any, words};
 use crate::time_words::{find_time, format_time};
 use crate::tools;
@@ -338,7 +339,7 @@ impl Dialogue {
             if let Status::Closed { .. } = profile.hours.status_at(now)
                 && profile.policies.after_hours == AfterHours::Refuse
             {
-                let hours = crate::reply::hours_answer(profile, &[], now);
+                let hours = crate::hours_answer::hours_answer(profile, &[], now);
                 return say(&format!(
                     "I'm sorry, {}{}",
                     lower_first(&hours),
@@ -610,7 +611,7 @@ fn department_score(department: &Department, w: &[String]) -> usize {
 fn said_as_department(w: &[String], key: &str) -> bool {
     w.iter().enumerate().any(|(i, t)| {
         t == key
-            && (!crate::reply::FUNCTION_WORDS.contains(&key)
+            && (!crate::staff_match::FUNCTION_WORDS.contains(&key)
                 || w.len() == 1
                 || i.checked_sub(1)
                     .and_then(|p| w.get(p))
@@ -620,7 +621,7 @@ fn said_as_department(w: &[String], key: &str) -> bool {
 
 /// Whether a message starts something new rather than answering Donna's question.
 fn is_new_request(w: &[String]) -> bool {
-    mentions_any(w, crate::reply::HOURS_WORDS)
+    mentions_any(w, crate::hours_answer::HOURS_WORDS)
         || mentions_any(w, MESSAGE)
         || mentions_any(
             w,

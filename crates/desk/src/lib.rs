@@ -9,7 +9,9 @@
 //! | [`events`] | staff events |
 //! | [`time_words`] | appointment times in words |
 //! | [`store`] | SQLite: visits, messages, staff events and their deliveries, durable on return |
-//! | [`reply`] | answering one typed or transcribed message from the profile |
+//! | [`reply`] | answering one typed or transcribed message from the profile: what to say or which tool to use |
+//! | `staff_match` | finding staff by what a visitor says, and the answers that name them |
+//! | `hours_answer` | answering questions about opening hours: a day, a holiday, closing, the week |
 //! | [`tools`] | the function tools (schemas for the cloud, execution for every backend) |
 //! | [`text`] | the small text normalisation every matcher shares |
 //! | [`clock`] | the business's clock: one instant for answers, stamps and "today" |
@@ -21,9 +23,11 @@ pub mod clock;
 pub mod dialogue;
 pub mod events;
 pub mod hours;
+mod hours_answer;
 pub mod profile;
 pub mod reception;
 pub mod reply;
+mod staff_match;
 pub mod store;
 pub mod text;
 pub mod time_words;

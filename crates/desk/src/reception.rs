@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
 use crate::events::DeskEvent;
+use crate::hours_answer::hours_answer;
 use crate::profile::{AfterHours, Profile, StaffMember};
-use crate::reply::{hours_answer, matching_staff, staff_directions};
+use crate::staff_match::{matching_staff, staff_directions};
 use crate::store::{NewVisit, Store, Visit};
 use crate::text::{contains_phrase, mentions_any, words};
 use crate::time_words::{find_time, format_time};
@@ -162,8 +163,8 @@ impl Reception {
     fn get_hours(&self, args: &Value) -> Result<Value, ToolError> {
         let day = optional_text_arg(args, "day", 20)?.map(|d| d.to_lowercase());
         if let Some(d) = &day
-            && !crate::reply::WEEKDAYS.iter().any(|(n, _)| n == d)
-            && !crate::reply::RELATIVE_DAYS.contains(&d.as_str())
+            && !crate::hours_answer::WEEKDAYS.iter().any(|(n, _)| n == d)
+            && !crate::hours_answer::RELATIVE_DAYS.contains(&d.as_str())
         {
             return Err(ToolError::Refused(
                 "day: must be a weekday name such as \"monday\", or \"today\" or \"tomorrow\"".to_owned(),
@@ -179,13 +180,13 @@ impl Reception {
         let now = self.desk.now();
         let profile = self.desk.profile();
         if let Some(h) = &holiday
-            && crate::reply::named_holiday(profile, &words(h)).is_none()
+            && crate::hours_answer::named_holiday(profile, &words(h)).is_none()
         {
             return Err(ToolError::Refused(format!(
                 "holiday: \"{h}\" is not a holiday or special day in the calendar"
             )));
         }
-        let query = crate::reply::hours_query(day.as_deref(), holiday.as_deref(), closing, week);
+        let query = crate::hours_answer::hours_query(day.as_deref(), holiday.as_deref(), closing, week);
         let open_now = matches!(profile.hours.status_at(&now), crate::hours::Status::Open { .. });
         Ok(
             json!({ "day": day, "holiday": holiday, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }),

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::profile::{Profile, StaffMember};
-use crate::reply::{disambiguate, staff_directions};
+use crate::staff_match::{disambiguate, staff_directions};
 use crate::text::lower_first;
 
 pub const LOOKUP_STAFF: &str = "lookup_staff";

@@ -20,9 +20,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use donna_config::{JwtAlgorithm, Secret, Settings};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
 
 use crate::ApiError;
+pub use crate::claims::{Claims, Role};
 use crate::ratelimit::RouteLimits;
 use crate::security;
 
@@ -34,28 +34,7 @@ pub const MAX_TTL_S: u64 = 366 * 24 * 3600;
 /// Longest accepted token, far above any real one; stops a huge header being parsed at all.
 const MAX_TOKEN_BYTES: usize = 4096;
 
-/// What a token holder is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// A front-desk kiosk: may start visitor sessions.
-    Kiosk,
-    /// A staff member's desktop: sessions, notifications, instruction overrides.
-    Staff,
-    /// Configuration and token administration.
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Kiosk => "kiosk",
-            Role::Staff => "staff",
-            Role::Admin => "admin",
-        }
-    }
-}
-
+/// Roles as an administrator names them (`donna token mint --role`).
 impl std::str::FromStr for Role {
     type Err = AuthError;
 
@@ -69,22 +48,6 @@ impl std::str::FromStr for Role {
             ))),
         }
     }
-}
-
-/// The claims of a device or staff token.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Claims {
-    /// The device or staff id, e.g. `kiosk-lobby`.
-    pub sub: String,
-    pub role: Role,
-    pub iss: String,
-    pub aud: String,
-    /// Expiry, seconds since the Unix epoch (required).
-    pub exp: u64,
-    pub iat: u64,
-    /// Not valid before (optional, checked when present).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub nbf: Option<u64>,
 }
 
 /// Why a token was refused or could not be minted. The `Display` text is the reason written to

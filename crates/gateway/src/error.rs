@@ -8,6 +8,23 @@ use axum::response::{IntoResponse, Response};
 use donna_desk::DeskError;
 use serde::Serialize;
 use serde_json::json;
+use utoipa::ToSchema;
+
+/// The error shape every gateway failure has.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable: `unauthorized`, `rate_limited`, `invalid_request`, ...
+    pub code: String,
+    /// For people; never internal details.
+    pub message: String,
+    /// The request's `X-Request-Id`, to quote when reporting a problem.
+    pub request_id: String,
+}
 
 /// A failed request, answered as `{"error": {"code", "message", "request_id"}}` with a matching
 /// status (`request_id` is added by the error layer, see [`crate::layers`]).

@@ -35,6 +35,7 @@
 //! ([`ApiError`]). The gateway holds no UI code: the app hands it the files through [`UiAssets`].
 
 pub mod auth;
+pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod conversations;
@@ -46,6 +47,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod ratelimit;
 pub mod realtime;
+pub mod recording;
 mod routes;
 pub mod security;
 mod serve;

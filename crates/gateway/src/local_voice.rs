@@ -11,7 +11,7 @@ use donna_speech::stt::Transcriber;
 
 use crate::ApiError;
 use crate::conversations::{ChatBackend, LocalChat};
-use crate::voice::{AudioFormat, VoiceTurn};
+use crate::recording::{AudioFormat, VoiceTurn};
 
 /// The wire rate recordings are converted to, and the rate of the spoken reply.
 const RATE: u32 = 24_000;

@@ -2,25 +2,10 @@
 //! including the local engine's (documented here, since they share the listener).
 
 use axum::Json;
-use serde::Serialize;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
-/// The error shape every gateway failure has.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorResponse {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable, machine-readable: `unauthorized`, `rate_limited`, `invalid_request`, ...
-    pub code: String,
-    /// For people; never internal details.
-    pub message: String,
-    /// The request's `X-Request-Id`, to quote when reporting a problem.
-    pub request_id: String,
-}
+pub use crate::error::{ErrorDetail, ErrorResponse};
 
 struct BearerAuth;
 

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 
-use crate::auth::Claims;
+use crate::claims::Claims;
 use crate::metrics::Metrics;
 
 /// The tracing target of security entries.

@@ -8,7 +8,7 @@ use crate::auth::{AnyRole, Authed, Claims};
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "`{sub, role, iss, aud, exp, iat, nbf}`"),
-        (status = 401, body = crate::openapi::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse),
     ))]
 pub async fn me(Authed(claims, ..): Authed<AnyRole>) -> Json<Claims> {
     Json(claims)

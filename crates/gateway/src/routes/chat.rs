@@ -38,10 +38,10 @@ pub struct ApiJson<T>(pub T);
     request_body = ChatRequest,
     responses(
         (status = 200, body = ChatResponse),
-        (status = 400, description = "not JSON", body = crate::openapi::ErrorResponse),
-        (status = 413, body = crate::openapi::ErrorResponse),
-        (status = 415, body = crate::openapi::ErrorResponse),
-        (status = 422, description = "wrong shape or empty message", body = crate::openapi::ErrorResponse),
+        (status = 400, description = "not JSON", body = crate::error::ErrorResponse),
+        (status = 413, body = crate::error::ErrorResponse),
+        (status = 415, body = crate::error::ErrorResponse),
+        (status = 422, description = "wrong shape or empty message", body = crate::error::ErrorResponse),
     ))]
 pub async fn chat(
     State(state): State<GatewayState>,

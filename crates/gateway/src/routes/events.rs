@@ -72,8 +72,8 @@ impl Audience {
            ("conversation_id" = Option<String>, Query, description = "kiosk (required): the visitor conversation whose acknowledgements it hears")),
     security(("bearer" = [])),
     responses((status = 200, description = "server-sent events: `event:` kind, `id:` event id, `data:` the JSON event", content_type = "text/event-stream"),
-              (status = 401, body = crate::openapi::ErrorResponse),
-              (status = 422, description = "a kiosk token without conversation_id", body = crate::openapi::ErrorResponse)))]
+              (status = 401, body = crate::error::ErrorResponse),
+              (status = 422, description = "a kiosk token without conversation_id", body = crate::error::ErrorResponse)))]
 pub async fn stream(
     authed: Authed,
     State(state): State<GatewayState>,
@@ -112,7 +112,7 @@ pub async fn stream(
 #[utoipa::path(get, path = "/api/chat/{conversation_id}/events", tag = "chat",
     params(("conversation_id" = String, Path, description = "the id `POST /api/chat` returned")),
     responses((status = 200, description = "server-sent events: `visitor.acknowledged` for this conversation's visit", content_type = "text/event-stream"),
-              (status = 404, description = "no such conversation (or it expired)", body = crate::openapi::ErrorResponse)))]
+              (status = 404, description = "no such conversation (or it expired)", body = crate::error::ErrorResponse)))]
 pub async fn conversation_stream(
     State(state): State<GatewayState>,
     Path(conversation_id): Path<String>,
@@ -215,8 +215,8 @@ pub struct Publish {
 #[utoipa::path(post, path = "/api/voice/fanout", tag = "staff", security(("bearer" = [])),
     request_body(content = serde_json::Value, description = "`{kind, summary, staff_id?, data?}`"),
     responses((status = 202, description = "the stored, published event"),
-              (status = 403, body = crate::openapi::ErrorResponse),
-              (status = 422, body = crate::openapi::ErrorResponse)))]
+              (status = 403, body = crate::error::ErrorResponse),
+              (status = 422, body = crate::error::ErrorResponse)))]
 pub async fn fanout(
     _: Authed<AdminOnly>,
     State(state): State<GatewayState>,

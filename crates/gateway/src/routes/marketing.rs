@@ -38,11 +38,11 @@ const FORWARDED_RESPONSE_HEADERS: &[HeaderName] = &[
     security(("bearer" = [])),
     responses(
         (status = 200, description = "the backend's answer"),
-        (status = 401, body = crate::openapi::ErrorResponse),
-        (status = 404, description = "path not allowlisted", body = crate::openapi::ErrorResponse),
-        (status = 502, body = crate::openapi::ErrorResponse),
-        (status = 503, description = "no marketing backend configured", body = crate::openapi::ErrorResponse),
-        (status = 504, body = crate::openapi::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse),
+        (status = 404, description = "path not allowlisted", body = crate::error::ErrorResponse),
+        (status = 502, body = crate::error::ErrorResponse),
+        (status = 503, description = "no marketing backend configured", body = crate::error::ErrorResponse),
+        (status = 504, body = crate::error::ErrorResponse),
     ))]
 pub async fn proxy(
     State(state): State<GatewayState>,

@@ -73,13 +73,13 @@ pub struct ClientSecret {
     security(("bearer" = [])),
     responses(
         (status = 200, body = TokenResponse),
-        (status = 401, description = "no valid token", body = crate::openapi::ErrorResponse),
-        (status = 403, description = "wrong role, disallowed origin, or instructions from a kiosk", body = crate::openapi::ErrorResponse),
-        (status = 413, body = crate::openapi::ErrorResponse),
-        (status = 422, description = "a field is not allowed", body = crate::openapi::ErrorResponse),
-        (status = 429, description = "rate limited; see Retry-After", body = crate::openapi::ErrorResponse),
-        (status = 502, description = "the realtime service failed", body = crate::openapi::ErrorResponse),
-        (status = 504, description = "the realtime service did not answer in time", body = crate::openapi::ErrorResponse),
+        (status = 401, description = "no valid token", body = crate::error::ErrorResponse),
+        (status = 403, description = "wrong role, disallowed origin, or instructions from a kiosk", body = crate::error::ErrorResponse),
+        (status = 413, body = crate::error::ErrorResponse),
+        (status = 422, description = "a field is not allowed", body = crate::error::ErrorResponse),
+        (status = 429, description = "rate limited; see Retry-After", body = crate::error::ErrorResponse),
+        (status = 502, description = "the realtime service failed", body = crate::error::ErrorResponse),
+        (status = 504, description = "the realtime service did not answer in time", body = crate::error::ErrorResponse),
     ))]
 pub async fn issue(
     State(state): State<GatewayState>,

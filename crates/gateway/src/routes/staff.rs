@@ -42,7 +42,7 @@ fn today(reception: &Reception) -> (i64, i64) {
 
 #[utoipa::path(get, path = "/api/visits", tag = "staff", security(("bearer" = [])),
     params(("since" = Option<i64>, Query, description = "ms since the epoch; default: today")),
-    responses((status = 200, description = "visits, newest first"), (status = 403, body = crate::openapi::ErrorResponse)))]
+    responses((status = 200, description = "visits, newest first"), (status = 403, body = crate::error::ErrorResponse)))]
 pub async fn visits(
     _: Authed<StaffOnly>,
     State(state): State<GatewayState>,
@@ -60,7 +60,7 @@ pub async fn visits(
 
 #[utoipa::path(get, path = "/api/messages", tag = "staff", security(("bearer" = [])),
     params(("since" = Option<i64>, Query, description = "ms since the epoch; default: today")),
-    responses((status = 200, description = "messages, newest first"), (status = 403, body = crate::openapi::ErrorResponse)))]
+    responses((status = 200, description = "messages, newest first"), (status = 403, body = crate::error::ErrorResponse)))]
 pub async fn messages(
     _: Authed<StaffOnly>,
     State(state): State<GatewayState>,
@@ -78,7 +78,7 @@ pub async fn messages(
 
 #[utoipa::path(get, path = "/api/overview", tag = "staff", security(("bearer" = [])),
     responses((status = 200, description = "visits today, waiting visitors, average wait, messages today"),
-              (status = 403, body = crate::openapi::ErrorResponse)))]
+              (status = 403, body = crate::error::ErrorResponse)))]
 pub async fn overview(
     _: Authed<StaffOnly>,
     State(state): State<GatewayState>,
@@ -97,8 +97,8 @@ pub struct Acknowledged {
 #[utoipa::path(post, path = "/api/visits/{id}/ack", tag = "staff", security(("bearer" = [])),
     params(("id" = i64, Path, description = "the visit")),
     responses((status = 200, description = "the acknowledged visit"),
-              (status = 403, body = crate::openapi::ErrorResponse),
-              (status = 404, body = crate::openapi::ErrorResponse)))]
+              (status = 403, body = crate::error::ErrorResponse),
+              (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn acknowledge(
     Authed(claims, ..): Authed<StaffOnly>,
     State(state): State<GatewayState>,

@@ -9,7 +9,7 @@ use crate::{ApiError, GatewayState};
 /// The `ui/` files for browsers (any path not under `/api/`).
 #[utoipa::path(get, path = "/{path}", tag = "ui",
     params(("path" = String, Path, description = "a UI file; `/` is index.html")),
-    responses((status = 200, description = "the file"), (status = 404, body = crate::openapi::ErrorResponse)))]
+    responses((status = 200, description = "the file"), (status = 404, body = crate::error::ErrorResponse)))]
 pub async fn asset(State(state): State<GatewayState>, method: Method, uri: Uri) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return ApiError::MethodNotAllowed.into_response();

@@ -48,14 +48,14 @@ pub struct SpokenAudio {
     security(("bearer" = [])),
     responses(
         (status = 200, body = VoiceChatResponse),
-        (status = 401, body = crate::openapi::ErrorResponse),
-        (status = 413, body = crate::openapi::ErrorResponse),
-        (status = 415, description = "not a supported recording", body = crate::openapi::ErrorResponse),
-        (status = 422, description = "no speech recognised", body = crate::openapi::ErrorResponse),
-        (status = 429, body = crate::openapi::ErrorResponse),
-        (status = 502, body = crate::openapi::ErrorResponse),
-        (status = 503, description = "offline speech is not installed (local backend)", body = crate::openapi::ErrorResponse),
-        (status = 504, body = crate::openapi::ErrorResponse),
+        (status = 401, body = crate::error::ErrorResponse),
+        (status = 413, body = crate::error::ErrorResponse),
+        (status = 415, description = "not a supported recording", body = crate::error::ErrorResponse),
+        (status = 422, description = "no speech recognised", body = crate::error::ErrorResponse),
+        (status = 429, body = crate::error::ErrorResponse),
+        (status = 502, body = crate::error::ErrorResponse),
+        (status = 503, description = "offline speech is not installed (local backend)", body = crate::error::ErrorResponse),
+        (status = 504, body = crate::error::ErrorResponse),
     ))]
 pub async fn chat(
     State(state): State<GatewayState>,

@@ -156,11 +156,11 @@ pub struct ProxyQuery {
     params(("model" = Option<String>, Query, description = "the realtime model; default the configured one")),
     responses(
         (status = 101, description = "upgraded: realtime protocol events relayed both ways"),
-        (status = 401, body = crate::openapi::ErrorResponse), (status = 403, body = crate::openapi::ErrorResponse),
-        (status = 404, description = "the proxy is off (ENABLE_WS_PROXY)", body = crate::openapi::ErrorResponse),
-        (status = 422, body = crate::openapi::ErrorResponse), (status = 426, body = crate::openapi::ErrorResponse),
-        (status = 429, body = crate::openapi::ErrorResponse), (status = 502, body = crate::openapi::ErrorResponse),
-        (status = 503, body = crate::openapi::ErrorResponse)),
+        (status = 401, body = crate::error::ErrorResponse), (status = 403, body = crate::error::ErrorResponse),
+        (status = 404, description = "the proxy is off (ENABLE_WS_PROXY)", body = crate::error::ErrorResponse),
+        (status = 422, body = crate::error::ErrorResponse), (status = 426, body = crate::error::ErrorResponse),
+        (status = 429, body = crate::error::ErrorResponse), (status = 502, body = crate::error::ErrorResponse),
+        (status = 503, body = crate::error::ErrorResponse)),
     security(("bearer" = [])))]
 pub async fn connect(
     State(state): State<GatewayState>,
