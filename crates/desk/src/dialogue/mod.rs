@@ -1,0 +1,530 @@
+//! The local dialogue: Donna's multi-turn conversation with one visitor when no language model
+//! is in the loop (the offline engine). It recognises what the visitor wants, fills the slots a
+//! tool needs across turns ("Which Maria?", "May I have your name?"), and hands the actual work
+//! to the tools, exactly as a cloud model would through function calls.
+
+use jiff::Zoned;
+use serde_json::{Value, json};
+
+use crate::hours::Status;
+use crate::profile::{AfterHours, Department, Profile};
+use crate::reply::{Plan, plan as plan_one};
+use crate::staff_match::{disambiguate, matching_staff};
+use crate::text::{lower_first, mentions_any, words};
+use crate::time_words::{find_time, format_time};
+use crate::tools;
+
+mod choice;
+mod utterance;
+
+use choice::choose;
+use utterance::{
+    extract_name, first_word, introduced_name, message_body, one_line_visit, self_introduction,
+    visit_purpose, wanted_name,
+};
+
+const CANCEL: &[&str] = &[
+    "never mind",
+    "nevermind",
+    "cancel",
+    "forget it",
+    "changed my mind",
+    "no thanks",
+    "not anymore",
+];
+const MESSAGE: &[&str] = &[
+    "leave a message",
+    "take a message",
+    "pass on a message",
+    "message for",
+    "give a message",
+    "leave a note",
+];
+const VISIT: &[&str] = &[
+    "here to see",
+    "here for",
+    "appointment",
+    "meeting with",
+    "to see",
+    "check in",
+    "checking in",
+    "i'm visiting",
+    "visiting",
+    "expecting me",
+    "interview",
+];
+
+const LEAVING: &[&str] = &[
+    "checking out",
+    "check out",
+    "i'm leaving",
+    "im leaving",
+    "leaving now",
+    "sign out",
+    "signing out",
+];
+const HELP: &[&str] = &[
+    "need help",
+    "need some help",
+    "can someone help",
+    "speak to someone",
+    "talk to someone",
+    "speak to a person",
+    "real person",
+    "a human",
+    "emergency",
+];
+const DELIVERY: &[&str] = &["delivery", "parcel", "package", "courier"];
+
+/// What the visitor and Donna are in the middle of.
+#[derive(Debug, Clone, PartialEq)]
+enum Pending {
+    /// Several staff match; `goal` says what to do once one is chosen.
+    ChooseHost {
+        candidates: Vec<String>,
+        goal: Goal,
+    },
+    /// Checking in for `host`; the visitor's name is missing.
+    VisitorName {
+        host: String,
+        time: Option<String>,
+        purpose: Option<String>,
+    },
+    /// Checking in, but for whom is not known yet (not said, or not found); the time and the
+    /// purpose already given are kept for the check-in.
+    VisitHost {
+        time: Option<String>,
+        purpose: Option<String>,
+    },
+    MessageRecipient,
+    MessageBody {
+        for_staff: String,
+    },
+    MessageSender {
+        for_staff: String,
+        body: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Goal {
+    Visit {
+        time: Option<String>,
+        purpose: Option<String>,
+    },
+    Message,
+    Find,
+}
+
+/// One visitor's conversation state.
+#[derive(Debug, Clone, Default)]
+pub struct Dialogue {
+    visitor_name: Option<String>,
+    pending: Option<Pending>,
+    /// The tool call planned last, so its result can steer the next turn.
+    last_call: Option<(String, Value)>,
+    /// What to add after that tool's result is told (a delivery's policy after the call-over).
+    then_say: Option<String>,
+    /// The member of staff whose directions were just given: a visitor who then says who they
+    /// are is checked in for them, as the directions offered.
+    directed_to: Option<String>,
+    /// When the visitor last said something, on the desk's clock and on the machine's
+    /// monotonic one: after [`PATIENCE`] of silence on either, the next words are taken to be
+    /// someone else's. A stopped demonstration clock never moves, yet real silences still pass.
+    last_heard: Option<(jiff::Timestamp, std::time::Instant)>,
+}
+
+/// How long a half-finished visit (a message waiting for its words, a check-in waiting for a
+/// name) waits. A visitor who walks away leaves nothing for the next one: the next visitor's
+/// "Where is the toilet?" is not stored as the first one's message, nor signed with their name.
+pub const PATIENCE: jiff::SignedDuration = jiff::SignedDuration::from_secs(90);
+
+impl Dialogue {
+    /// Decide the reply (or the tool to call) for the visitor's next message.
+    ///
+    /// `now` may be in any zone: it is read in the business's own zone, so a kiosk clock in UTC
+    /// still knows a New York office is open at 7:30 pm (a London clinic hides the difference
+    /// all winter).
+    pub fn plan(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
+        let now = now.with_time_zone(profile.timezone.clone());
+        if self.last_heard.is_some_and(|(stamp, instant)| {
+            now.timestamp().duration_since(stamp) > PATIENCE || instant.elapsed() > PATIENCE.unsigned_abs()
+        }) {
+            *self = Dialogue::default();
+        }
+        self.last_heard = Some((now.timestamp(), std::time::Instant::now()));
+        self.then_say = None;
+        let plan = self.decide(profile, message, &now);
+        self.last_call = match &plan {
+            Plan::Tool { name, arguments } => Some(((*name).to_owned(), arguments.clone())),
+            Plan::Say(_) => None,
+        };
+        plan
+    }
+
+    /// The sentence for a tool's result, updating the state (a "which Maria?" from the tool
+    /// becomes a pending choice, a check-in remembers the visitor).
+    pub fn after_tool(&mut self, profile: &Profile, name: &str, output: &str) -> String {
+        let value: Value = serde_json::from_str(output).unwrap_or(Value::Null);
+        if let Some(candidates) = value.get("candidates").and_then(Value::as_array) {
+            let ids: Vec<String> = candidates
+                .iter()
+                .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                .collect();
+            let goal = match name {
+                tools::CHECK_IN_VISITOR => {
+                    let arg = |key: &str| {
+                        self.last_call
+                            .as_ref()
+                            .and_then(|(_, a)| a[key].as_str().map(str::to_owned))
+                    };
+                    Goal::Visit {
+                        time: arg("appointment_time"),
+                        purpose: arg("purpose"),
+                    }
+                }
+                tools::TAKE_MESSAGE => Goal::Message,
+                _ => Goal::Find,
+            };
+            self.pending = Some(Pending::ChooseHost {
+                candidates: ids,
+                goal,
+            });
+        }
+        self.directed_to = match (name, value["matches"].as_array().map(Vec::as_slice)) {
+            (tools::LOOKUP_STAFF, Some([one])) => one["id"].as_str().map(str::to_owned),
+            _ => None,
+        };
+        let said = tools::speak(name, output, profile);
+        match self.then_say.take().filter(|_| name == tools::NOTIFY_STAFF) {
+            Some(more) => format!("{said} {more}"),
+            None => said,
+        }
+    }
+
+    fn decide(&mut self, profile: &Profile, message: &str, now: &Zoned) -> Plan {
+        let w = words(message);
+        if w.is_empty() {
+            return say("Sorry, I didn't catch that. Could you say it again?");
+        }
+        if mentions_any(&w, CANCEL) {
+            self.pending = None;
+            return say("No problem. Is there anything else I can help you with?");
+        }
+        if let Some(pending) = self.pending.take()
+            && let Some(plan) = self.continue_pending(profile, pending, message, &w)
+        {
+            return plan;
+        }
+
+        // Directions were just given for someone: "I'm Ann Lee" now means Ann is here for them.
+        if let Some(host) = self.directed_to.take()
+            && let Some(name) = self_introduction(message)
+        {
+            self.visitor_name = Some(name);
+            return self.visit_step(host, find_time(message).map(format_time), None);
+        }
+        // "I'm Jo Bloggs for Tom Becker", "Jo Bloggs to see Tom Becker": a whole check-in.
+        if let Some((name, host_words)) = one_line_visit(message)
+            && !mentions_any(&w, MESSAGE)
+            && !mentions_any(&w, DELIVERY)
+        {
+            let hosts = matching_staff(profile, &words(&host_words));
+            if !hosts.is_empty() {
+                self.visitor_name = Some(name);
+                let time = find_time(message).map(format_time);
+                return match hosts.as_slice() {
+                    [one] => self.visit_step(one.id.clone(), time, None),
+                    many => {
+                        self.pending = Some(Pending::ChooseHost {
+                            candidates: many.iter().map(|m| m.id.clone()).collect(),
+                            goal: Goal::Visit { time, purpose: None },
+                        });
+                        say(&disambiguate(profile, many))
+                    }
+                };
+            }
+        }
+
+        let staff = matching_staff(profile, &w);
+        let ids = |s: &[&crate::profile::StaffMember]| s.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
+        if mentions_any(&w, MESSAGE) {
+            return match staff.as_slice() {
+                [] => {
+                    self.pending = Some(Pending::MessageRecipient);
+                    say("Of course. Who is the message for?")
+                }
+                [one] => self.message_step(one.id.clone(), message_body(message)),
+                many => {
+                    self.pending = Some(Pending::ChooseHost {
+                        candidates: ids(many),
+                        goal: Goal::Message,
+                    });
+                    say(&disambiguate(profile, many))
+                }
+            };
+        }
+        if mentions_any(&w, HELP) {
+            return Plan::Tool {
+                name: tools::NOTIFY_STAFF,
+                arguments: json!({ "staff": "front desk", "reason": message.trim() }),
+            };
+        }
+        if mentions_any(&w, DELIVERY) && !mentions_any(&w, &["where", "how", "when"]) {
+            // A courier at the desk: call over the person the parcel is for, else whoever the
+            // profile says takes deliveries, else the front desk; then tell them the policy.
+            let who = match (staff.as_slice(), profile.deliveries_contact()) {
+                ([one], _) => one.id.clone(),
+                (_, Some(contact)) => contact.id.clone(),
+                _ => "front desk".to_owned(),
+            };
+            self.then_say = profile.policies.deliveries.clone();
+            return Plan::Tool {
+                name: tools::NOTIFY_STAFF,
+                arguments: json!({ "staff": who, "reason": format!("Delivery at reception: {}", message.trim()) }),
+            };
+        }
+        if mentions_any(&w, LEAVING) {
+            return Plan::Tool {
+                name: tools::END_VISIT,
+                arguments: json!({}),
+            };
+        }
+        if let Some(name) = introduced_name(message) {
+            self.visitor_name = Some(name.clone());
+            if staff.is_empty() && !mentions_any(&w, VISIT) {
+                return say(&format!(
+                    "Nice to meet you, {}. How can I help you today?",
+                    first_word(&name)
+                ));
+            }
+        }
+        let time = find_time(message).map(format_time);
+        if mentions_any(&w, VISIT) || (!staff.is_empty() && time.is_some()) {
+            // Closed and told to refuse: say so before asking anything. Otherwise the visit goes
+            // ahead and the check-in tells the visitor the business is closed.
+            if let Status::Closed { .. } = profile.hours.status_at(now)
+                && profile.policies.after_hours == AfterHours::Refuse
+            {
+                let hours = crate::hours_answer::hours_answer(profile, &[], now);
+                return say(&format!(
+                    "I'm sorry, {}{}",
+                    lower_first(&hours),
+                    closed_advice(profile)
+                ));
+            }
+            let purpose = visit_purpose(message);
+            return match staff.as_slice() {
+                [] => {
+                    let question = match wanted_name(message) {
+                        Some(name) => format!(
+                            "I'm sorry, I couldn't find anyone called {name} here. Could you tell me their full name or their department?"
+                        ),
+                        None => ask_host(message, purpose.as_deref()),
+                    };
+                    self.pending = Some(Pending::VisitHost { time, purpose });
+                    say(&question)
+                }
+                [one] => self.visit_step(one.id.clone(), time, purpose),
+                many => {
+                    self.pending = Some(Pending::ChooseHost {
+                        candidates: ids(many),
+                        goal: Goal::Visit { time, purpose },
+                    });
+                    say(&disambiguate(profile, many))
+                }
+            };
+        }
+        if let [_, _, ..] = staff.as_slice() {
+            self.pending = Some(Pending::ChooseHost {
+                candidates: ids(&staff),
+                goal: Goal::Find,
+            });
+            return say(&disambiguate(profile, &staff));
+        }
+        plan_one(profile, message)
+    }
+
+    /// Carry on with what was pending; `None` when the visitor moved on to something else.
+    fn continue_pending(
+        &mut self,
+        profile: &Profile,
+        pending: Pending,
+        message: &str,
+        w: &[String],
+    ) -> Option<Plan> {
+        match pending {
+            Pending::ChooseHost { candidates, goal } => {
+                let chosen = choose(profile, &candidates, w);
+                match chosen {
+                    Some(id) => Some(match goal {
+                        Goal::Visit { time, purpose } => {
+                            self.visit_step(id, time.or_else(|| find_time(message).map(format_time)), purpose)
+                        }
+                        Goal::Message => self.message_step(id, None),
+                        Goal::Find => {
+                            let name = profile
+                                .staff
+                                .iter()
+                                .find(|s| s.id == id)
+                                .map_or(id.clone(), |s| s.name.clone());
+                            Plan::Tool {
+                                name: tools::LOOKUP_STAFF,
+                                arguments: json!({ "name": name }),
+                            }
+                        }
+                    }),
+                    None if is_new_request(w) => None,
+                    None => {
+                        let staff: Vec<_> = profile
+                            .staff
+                            .iter()
+                            .filter(|s| candidates.contains(&s.id))
+                            .collect();
+                        let question = disambiguate(profile, &staff);
+                        self.pending = Some(Pending::ChooseHost { candidates, goal });
+                        Some(say(&format!("Sorry, I didn't catch which. {question}")))
+                    }
+                }
+            }
+            // "I'm here to see Smith-Jones" in answer to "May I have your name?" restates the
+            // visit; it is not the visitor's name.
+            Pending::VisitorName { host, time, purpose } => {
+                match extract_name(message).filter(|_| !mentions_any(w, VISIT)) {
+                    Some(name) => {
+                        self.visitor_name = Some(name);
+                        Some(self.visit_step(host, time, purpose))
+                    }
+                    None if is_new_request(w) || mentions_any(w, VISIT) => None,
+                    None => {
+                        self.pending = Some(Pending::VisitorName { host, time, purpose });
+                        Some(say("Sorry, I didn't catch your name. Could you say it again?"))
+                    }
+                }
+            }
+            Pending::VisitHost { time, purpose } => {
+                let time = time.or_else(|| find_time(message).map(format_time));
+                match matching_staff(profile, w).as_slice() {
+                    [one] => Some(self.visit_step(one.id.clone(), time, purpose)),
+                    [] if is_new_request(w) => None,
+                    [] => {
+                        self.pending = Some(Pending::VisitHost { time, purpose });
+                        Some(say(
+                            "Sorry, I couldn't find that person. Who are you here to see?",
+                        ))
+                    }
+                    many => {
+                        let ids = many.iter().map(|m| m.id.clone()).collect();
+                        self.pending = Some(Pending::ChooseHost {
+                            candidates: ids,
+                            goal: Goal::Visit { time, purpose },
+                        });
+                        Some(say(&disambiguate(profile, many)))
+                    }
+                }
+            }
+            Pending::MessageRecipient => match matching_staff(profile, w).as_slice() {
+                [one] => Some(self.message_step(one.id.clone(), None)),
+                [] if is_new_request(w) => None,
+                [] => {
+                    self.pending = Some(Pending::MessageRecipient);
+                    Some(say("Sorry, I couldn't find that person. Who is the message for?"))
+                }
+                many => {
+                    let ids = many.iter().map(|m| m.id.clone()).collect();
+                    self.pending = Some(Pending::ChooseHost {
+                        candidates: ids,
+                        goal: Goal::Message,
+                    });
+                    Some(say(&disambiguate(profile, many)))
+                }
+            },
+            Pending::MessageBody { for_staff } => {
+                Some(self.message_step(for_staff, Some(message.trim().to_owned())))
+            }
+            Pending::MessageSender { for_staff, body } => match extract_name(message) {
+                Some(name) => {
+                    self.visitor_name = Some(name.clone());
+                    Some(take_message(&for_staff, &name, &body))
+                }
+                None => {
+                    self.pending = Some(Pending::MessageSender { for_staff, body });
+                    Some(say(
+                        "Sorry, I didn't catch your name. Who should I say the message is from?",
+                    ))
+                }
+            },
+        }
+    }
+
+    fn visit_step(&mut self, host: String, time: Option<String>, purpose: Option<String>) -> Plan {
+        match &self.visitor_name {
+            Some(name) => Plan::Tool {
+                name: tools::CHECK_IN_VISITOR,
+                arguments: json!({ "visitor_name": name, "host": host, "appointment_time": time, "purpose": purpose }),
+            },
+            None => {
+                self.pending = Some(Pending::VisitorName { host, time, purpose });
+                say("Thank you. May I have your name, please?")
+            }
+        }
+    }
+
+    fn message_step(&mut self, for_staff: String, body: Option<String>) -> Plan {
+        match (body, &self.visitor_name) {
+            (None, _) => {
+                self.pending = Some(Pending::MessageBody { for_staff });
+                say("Of course. What would you like me to tell them?")
+            }
+            (Some(body), Some(name)) => take_message(&for_staff, name, &body),
+            (Some(body), None) => {
+                self.pending = Some(Pending::MessageSender { for_staff, body });
+                say("Thank you. And who should I say it's from?")
+            }
+        }
+    }
+}
+
+fn say(text: &str) -> Plan {
+    Plan::Say(text.to_owned())
+}
+
+fn take_message(for_staff: &str, from: &str, body: &str) -> Plan {
+    Plan::Tool {
+        name: tools::TAKE_MESSAGE,
+        arguments: json!({ "for_staff": for_staff, "from_name": from, "message": body }),
+    }
+}
+
+/// Whether a message starts something new rather than answering Donna's question.
+fn is_new_request(w: &[String]) -> bool {
+    mentions_any(w, crate::hours_answer::HOURS_WORDS)
+        || mentions_any(w, MESSAGE)
+        || mentions_any(
+            w,
+            &["where", "how do i", "what", "when", "can i", "do you", "is there"],
+        )
+}
+
+/// Who the visitor is meeting, asked with what they already said: "Who is your interview
+/// with?", "Who is your 3 pm appointment with?".
+fn ask_host(message: &str, purpose: Option<&str>) -> String {
+    match (purpose, find_time(message)) {
+        (Some(purpose), _) => format!("Of course. Who is your {purpose} with?"),
+        (None, Some(time)) => format!(
+            "Of course. Who is your {} appointment with?",
+            crate::hours::speak_time(time)
+        ),
+        (None, None) => "Of course. Who are you here to see?".to_owned(),
+    }
+}
+
+fn closed_advice(profile: &Profile) -> String {
+    match &profile.organisation.phone {
+        Some(phone) => format!(" If it's urgent, please call {phone}."),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,297 @@
+//! The dialogue turn by turn, on the example profile at pinned hours.
+
+use super::*;
+use crate::store::Store;
+use crate::{Desk, Reception};
+
+/// A visitor at the kiosk: each turn runs tools through the reception, as the engine does.
+struct Visit {
+    dialogue: Dialogue,
+    reception: Reception,
+    now: Zoned,
+}
+
+impl Visit {
+    fn at(h: i8) -> Self {
+        let desk = Desk::load(None).unwrap();
+        // Thursday 26 November 2026, open 08:00-20:00.
+        let now = jiff::civil::date(2026, 11, 26)
+            .at(h, 0, 0, 0)
+            .to_zoned(desk.profile().timezone.clone())
+            .unwrap();
+        // The tools read the desk's clock: the same hour as the dialogue's.
+        let desk = desk.with_fixed_time(now.timestamp());
+        Self {
+            dialogue: Dialogue::default(),
+            reception: Reception::new(desk, Store::open_in_memory().unwrap(), vec![]),
+            now,
+        }
+    }
+
+    fn say(&mut self, text: &str) -> String {
+        let profile = self.reception.desk().profile().clone();
+        match self.dialogue.plan(&profile, text, &self.now) {
+            Plan::Say(reply) => reply,
+            Plan::Tool { name, arguments } => {
+                let output = self
+                    .reception
+                    .run_tool(name, &arguments.to_string(), Some("conv_test"));
+                self.dialogue.after_tool(&profile, name, &output)
+            }
+        }
+    }
+
+    fn visits(&self) -> Vec<crate::store::Visit> {
+        self.reception.store().visits_since(0).unwrap()
+    }
+}
+
+/// A visitor who walks away mid-message leaves nothing for the next one.
+#[test]
+fn a_half_finished_visit_expires_after_a_silence() {
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("Can I leave a message for Tom Becker?"),
+        "Of course. What would you like me to tell them?"
+    );
+    // Within the patience, the next words are the message.
+    v.now = v.now.checked_add(jiff::SignedDuration::from_secs(60)).unwrap();
+    assert_eq!(
+        v.say("I'm running late"),
+        "Thank you. And who should I say it's from?"
+    );
+    // Two minutes later someone else asks the way: not a sender's name, not a message.
+    v.now = v.now.checked_add(jiff::SignedDuration::from_secs(120)).unwrap();
+    let reply = v.say("Where are the toilets?");
+    assert!(!reply.contains("passed your message"), "{reply}");
+    assert!(v.reception.store().messages_since(0).unwrap().is_empty());
+
+    // A name given, then a long silence: the next visitor's check-in is not in that name.
+    let mut v = Visit::at(10);
+    v.say("My name is Ann Lee");
+    v.now = v.now.checked_add(jiff::SignedDuration::from_secs(300)).unwrap();
+    assert_eq!(
+        v.say("I'm here to see Tom Becker"),
+        "Thank you. May I have your name, please?"
+    );
+    assert!(v.visits().is_empty());
+}
+
+#[test]
+fn check_in_with_disambiguation_name_and_time() {
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("Hi, I'm here to see Maria at two"),
+        "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
+    );
+    assert_eq!(
+        v.say("The one in general practice"),
+        "Thank you. May I have your name, please?"
+    );
+    let reply = v.say("It's Ann Lee");
+    assert!(
+        reply.starts_with("Thank you, Ann. I've let Dr Maria Chen know you're here."),
+        "{reply}"
+    );
+    let visits = v.visits();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(
+        (visits[0].visitor_name.as_str(), visits[0].host_staff_id.as_str()),
+        ("Ann Lee", "maria-chen")
+    );
+    assert_eq!(visits[0].appointment_time.as_deref(), Some("14:00"));
+}
+
+#[test]
+fn a_known_name_checks_in_at_once() {
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("Good morning, my name is Bob Ray"),
+        "Nice to meet you, Bob. How can I help you today?"
+    );
+    let reply = v.say("I have an appointment with Doctor Okafor at half past ten");
+    assert!(
+        reply.starts_with("Thank you, Bob. I've let Dr James Okafor know"),
+        "{reply}"
+    );
+    assert_eq!(v.visits()[0].appointment_time.as_deref(), Some("10:30"));
+    assert_eq!(
+        v.say("I'm leaving now, bye"),
+        "You're all checked out. Thank you for visiting, and have a good day!"
+    );
+    assert!(v.visits()[0].checked_out_at.is_some());
+}
+
+#[test]
+fn unknown_staff_changing_ones_mind_and_after_hours() {
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("I'm here to see Bob Smith"),
+        "I'm sorry, I couldn't find anyone called Bob Smith here. Could you tell me their full name or their department?"
+    );
+    assert_eq!(
+        v.say("I'm here to see Maria"),
+        "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
+    );
+    assert_eq!(
+        v.say("Actually, never mind"),
+        "No problem. Is there anything else I can help you with?"
+    );
+    assert!(v.visits().is_empty());
+    // After hours the visit is recorded (the profile's default policy) and the visitor
+    // told that the business is closed.
+    let mut late = Visit::at(21);
+    late.say("I'm here to see Priya Shah");
+    let reply = late.say("Ann Lee");
+    assert!(
+        reply.starts_with("Thank you, Ann. We're closed right now. We open again tomorrow at 8 am."),
+        "{reply}"
+    );
+    assert_eq!(late.visits().len(), 1);
+}
+
+#[test]
+fn leaving_a_message_over_several_turns() {
+    let mut v = Visit::at(11);
+    assert_eq!(
+        v.say("Can I leave a message?"),
+        "Of course. Who is the message for?"
+    );
+    assert_eq!(
+        v.say("Tom Becker"),
+        "Of course. What would you like me to tell them?"
+    );
+    assert_eq!(
+        v.say("The delivery for the pharmacy will come on Monday"),
+        "Thank you. And who should I say it's from?"
+    );
+    assert_eq!(
+        v.say("Cara Diaz"),
+        "Thank you. I've passed your message to Tom Becker."
+    );
+    let messages = v.reception.store().messages_since(0).unwrap();
+    assert_eq!(
+        (messages[0].from_name.as_str(), messages[0].body.as_str()),
+        ("Cara Diaz", "The delivery for the pharmacy will come on Monday")
+    );
+    // In one breath, with the name already known.
+    assert_eq!(
+        v.say("Please leave a message for Priya Shah that I'll be ten minutes late"),
+        "Thank you. I've passed your message to Priya Shah."
+    );
+}
+
+#[test]
+fn help_and_deliveries_call_staff_over() {
+    let mut v = Visit::at(10);
+    let mut rx = v.reception.subscribe();
+    assert_eq!(
+        v.say("I need help, I feel dizzy"),
+        "I've let Sarah Nguyen know. Someone will be with you shortly."
+    );
+    let event = rx.try_recv().unwrap();
+    assert_eq!(
+        (event.kind.as_str(), event.staff_id.as_deref()),
+        ("staff.notified", Some("sarah-nguyen"))
+    );
+    assert!(event.summary.contains("I need help, I feel dizzy"));
+    assert_eq!(
+        v.say("I have a parcel for Tom Becker"),
+        "I've let Tom Becker know. Someone will be with you shortly. Deliveries go to the front desk on the ground floor. Medicines and cold-chain parcels are taken straight to the pharmacy."
+    );
+    assert!(
+        v.say("Where do deliveries go?")
+            .starts_with("Deliveries go to the front desk")
+    );
+}
+
+#[test]
+fn a_clock_in_another_zone_is_read_in_the_business_zone() {
+    let desk = Desk::load(None).unwrap();
+    // 07:30 UTC on a summer Thursday is 08:30 in London: open, although 07:30 is not.
+    let utc = jiff::civil::date(2026, 6, 25)
+        .at(7, 30, 0, 0)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .unwrap();
+    let mut dialogue = Dialogue::default();
+    assert_eq!(
+        dialogue.plan(desk.profile(), "I'm here to see Priya Shah", &utc),
+        say("Thank you. May I have your name, please?")
+    );
+    assert_eq!(
+        crate::reply::answer(desk.profile(), "are you open?", &utc),
+        "Yes, we're open now, until 8 pm today."
+    );
+}
+
+#[test]
+fn restating_the_visit_is_not_a_name() {
+    let mut v = Visit::at(10);
+    v.say("I'm here to see Maria Chen");
+    assert_eq!(
+        v.say("I'm here to see Becker"),
+        "Thank you. May I have your name, please?"
+    );
+    assert!(v.say("Ann Lee").contains("I've let Tom Becker know"));
+    assert_eq!(v.visits()[0].visitor_name, "Ann Lee");
+}
+
+#[test]
+fn visitor_names_are_capitalised_as_written() {
+    assert_eq!(
+        extract_name("mary-kate o'neil").as_deref(),
+        Some("Mary-Kate O'Neil")
+    );
+    assert_eq!(
+        extract_name("my name is maría garcía-lópez").as_deref(),
+        Some("María García-López")
+    );
+    assert_eq!(extract_name("Ann McKay").as_deref(), Some("Ann McKay"));
+}
+
+#[test]
+fn purposes_and_times_are_not_names() {
+    assert_eq!(
+        wanted_name("I'm here to see Bob Smith at two").as_deref(),
+        Some("Bob Smith")
+    );
+    assert_eq!(
+        wanted_name("I'm here for Dr Patel, please").as_deref(),
+        Some("Dr Patel")
+    );
+    for thing in [
+        "I'm here for an interview",
+        "I'm here for my 3 o'clock",
+        "I'm here to see the doctor",
+        "I'm here for 3pm",
+        "I'm here for interview",
+        "I'm here for consultation",
+        "I'm here for job interview",
+    ] {
+        assert_eq!(wanted_name(thing), None, "{thing}");
+    }
+    assert_eq!(
+        visit_purpose("I'm here for interview").as_deref(),
+        Some("interview")
+    );
+    assert_eq!(
+        visit_purpose("Hi, I'm here for job interview, with Ann").as_deref(),
+        Some("job interview")
+    );
+    assert_eq!(
+        visit_purpose("Hello, I'm here for a job interview with Ann at two").as_deref(),
+        Some("job interview")
+    );
+    assert_eq!(visit_purpose("I'm here for the 2pm meeting"), None);
+    assert_eq!(visit_purpose("I'm here for Dr Patel"), None);
+}
+
+#[test]
+fn questions_in_between_still_get_answers() {
+    let mut v = Visit::at(10);
+    v.say("I'm here to see Maria");
+    // The visitor asks something else instead of choosing: that is answered, not lost.
+    assert_eq!(v.say("Are you open on Sunday?"), "On Sunday we're closed.");
+    assert!(v.say("Where are the toilets?").contains("ground floor"));
+    assert!(v.say("Where can I find Okafur?").starts_with("Dr James Okafor"));
+}
