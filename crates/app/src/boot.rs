@@ -55,13 +55,7 @@ impl Donna {
 
 fn boot(settings: Settings) -> Result<Donna, AppError> {
     let mut desk = Desk::load(settings.profile.as_deref()).map_err(AppError::Desk)?;
-    if let Some(at) = &settings.fixed_time {
-        let at: jiff::Timestamp = at.parse().map_err(|e| {
-            AppError::Config(donna_config::ConfigError::Invalid {
-                name: "DONNA_FIXED_TIME".to_owned(),
-                problem: format!("{e}"),
-            })
-        })?;
+    if let Some(at) = settings.fixed_time {
         desk = desk.with_fixed_time(at);
     }
     let desk = Arc::new(desk);

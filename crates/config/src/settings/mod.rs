@@ -118,7 +118,7 @@ pub struct Settings {
     pub staff_token: Option<Secret>,
     /// A stopped clock for demonstrations and tests (`DONNA_FIXED_TIME`, RFC 3339); `None` is
     /// the system clock.
-    pub fixed_time: Option<String>,
+    pub fixed_time: Option<jiff::Timestamp>,
     /// Webhooks that receive every staff event (`DONNA_WEBHOOKS`, comma-separated URLs).
     pub webhooks: Vec<String>,
     /// Signs webhook bodies (HMAC-SHA256); without it webhooks are sent unsigned.
@@ -402,16 +402,17 @@ impl Settings {
                 format!("expected an http(s) URL, got \"{u}\""),
             ));
         }
-        let fixed_time = env.get("DONNA_FIXED_TIME").map(str::to_owned);
-        if let Some(t) = &fixed_time {
-            let looks_rfc3339 = t.len() >= 20 && t.as_bytes().get(4) == Some(&b'-') && t.contains('T');
-            if !looks_rfc3339 {
-                return Err(ConfigError::invalid(
-                    "DONNA_FIXED_TIME",
-                    format!("expected an RFC 3339 instant such as 2026-11-26T10:00:00Z, got \"{t}\""),
-                ));
-            }
-        }
+        let fixed_time = env
+            .get("DONNA_FIXED_TIME")
+            .map(|t| {
+                t.parse::<jiff::Timestamp>().map_err(|_| {
+                    ConfigError::invalid(
+                        "DONNA_FIXED_TIME",
+                        format!("expected an RFC 3339 instant such as 2026-11-26T10:00:00Z, got \"{t}\""),
+                    )
+                })
+            })
+            .transpose()?;
 
         let log_level = env
             .get("DONNA_LOG")

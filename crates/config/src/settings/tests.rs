@@ -327,3 +327,14 @@ fn base_url_loses_its_trailing_slash() {
     let s = resolve(&[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")]).unwrap();
     assert_eq!(s.openai_base_url, "http://127.0.0.1:9/v1");
 }
+
+#[test]
+fn the_stopped_clock_is_an_instant_read_once() {
+    let s = resolve(&[("DONNA_FIXED_TIME", "2026-11-26T10:00:00Z")]).unwrap();
+    assert_eq!(s.fixed_time.map(|t| t.as_second()), Some(1_795_687_200));
+    assert_eq!(resolve(&[]).unwrap().fixed_time, None);
+    // Shaped like an instant but not one: refused here, not later at start-up.
+    let e = resolve(&[("DONNA_FIXED_TIME", "2026-13-40T10:00:00Z")]).unwrap_err();
+    assert!(e.to_string().contains("DONNA_FIXED_TIME"), "{e}");
+    assert!(e.to_string().contains("2026-13-40T10:00:00Z"), "{e}");
+}
