@@ -13,6 +13,7 @@
 //! | `staff_match` | finding staff by what a visitor says, and the answers that name them |
 //! | `hours_answer` | answering questions about opening hours: a day, a holiday, closing, the week |
 //! | [`tools`] | the function tools (schemas for the cloud, execution for every backend) |
+//! | [`tool_call`] | one tool call, its arguments read, checked and typed |
 //! | [`text`] | the small text normalisation every matcher shares |
 //! | [`clock`] | the business's clock: one instant for answers, stamps and "today" |
 //!
@@ -31,6 +32,7 @@ mod staff_match;
 pub mod store;
 pub mod text;
 pub mod time_words;
+pub mod tool_call;
 pub mod tools;
 
 mod error;

@@ -15,7 +15,8 @@ use crate::staff_match::{matching_staff, staff_directions};
 use crate::store::{NewVisit, Store, Visit};
 use crate::text::{contains_phrase, mentions_any, words};
 use crate::time_words::{find_time, format_time};
-use crate::tools::{self, MAX_TEXT_CHARS, error, optional_text_arg, person_name, text_arg};
+use crate::tool_call::ToolCall;
+use crate::tools::error;
 use crate::{Desk, DeskError};
 
 /// How many events a slow subscriber may fall behind before it misses some (it is told so).
@@ -125,20 +126,55 @@ impl Reception {
     /// `function_call_output`. Refusals are results too (`{"error": ...}`): the model must be
     /// told, the visitor must not see a crash, and nothing is stored half-way.
     pub fn run_tool(&self, name: &str, arguments: &str, conversation_id: Option<&str>) -> String {
-        let args: Value = match serde_json::from_str(arguments) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => return error("arguments must be a JSON object"),
+        let args: Value = serde_json::from_str(arguments).unwrap_or(Value::Null);
+        match ToolCall::parse(name, &args) {
+            Ok(call) => self.execute(&call, conversation_id),
+            Err(refusal) => error(&refusal),
+        }
+    }
+
+    /// Run `call`, recorded under `conversation_id`; the JSON string for
+    /// `function_call_output`, refusals included. A call built in code is checked as one from a
+    /// model is (names trimmed and well-formed, lengths bounded) before anything is stored.
+    pub fn run(&self, call: &ToolCall, conversation_id: Option<&str>) -> String {
+        match ToolCall::parse(call.name(), &call.arguments()) {
+            Ok(checked) => self.execute(&checked, conversation_id),
+            Err(refusal) => error(&refusal),
+        }
+    }
+
+    fn execute(&self, call: &ToolCall, conversation_id: Option<&str>) -> String {
+        let result = match call {
+            ToolCall::LookupStaff { name } => self.lookup_staff(name),
+            ToolCall::GetHours {
+                day,
+                holiday,
+                closing,
+                week,
+            } => self.get_hours(day.as_deref(), holiday.as_deref(), *closing, *week),
+            ToolCall::GetDirections { place } => self.get_directions(place),
+            ToolCall::CheckInVisitor {
+                visitor_name,
+                host,
+                appointment_time,
+                purpose,
+            } => self.check_in(
+                visitor_name,
+                host,
+                appointment_time.as_deref(),
+                purpose.as_deref(),
+                conversation_id,
+            ),
+            ToolCall::NotifyStaff { staff, reason } => self.notify_staff(staff, reason),
+            ToolCall::TakeMessage {
+                for_staff,
+                from_name,
+                message,
+                contact,
+            } => self.take_message(for_staff, from_name, message, contact.as_deref()),
+            ToolCall::EndVisit { visit_id } => self.end_visit(*visit_id, conversation_id),
         };
-        let result = match name {
-            tools::LOOKUP_STAFF => self.lookup_staff(&args),
-            tools::GET_HOURS => self.get_hours(&args),
-            tools::GET_DIRECTIONS => self.get_directions(&args),
-            tools::CHECK_IN_VISITOR => self.check_in(&args, conversation_id),
-            tools::NOTIFY_STAFF => self.notify_staff(&args),
-            tools::TAKE_MESSAGE => self.take_message(&args),
-            tools::END_VISIT => self.end_visit(&args, conversation_id),
-            other => Err(ToolError::Refused(format!("unknown tool \"{other}\""))),
-        };
+        let name = call.name();
         match result {
             Ok(value) => value.to_string(),
             Err(ToolError::Refused(message)) => error(&message),
@@ -150,53 +186,41 @@ impl Reception {
         }
     }
 
-    fn lookup_staff(&self, args: &Value) -> Result<Value, ToolError> {
-        let query = text_arg(args, "name", tools::MAX_NAME_CHARS)?;
+    fn lookup_staff(&self, query: &str) -> Result<Value, ToolError> {
         let profile = self.desk.profile();
-        let matches: Vec<Value> = matching_staff(profile, &words(&query))
+        let matches: Vec<Value> = matching_staff(profile, &words(query))
             .into_iter()
             .map(|m| self.staff_json(m))
             .collect();
         Ok(json!({ "query": query, "matches": matches }))
     }
 
-    fn get_hours(&self, args: &Value) -> Result<Value, ToolError> {
-        let day = optional_text_arg(args, "day", 20)?.map(|d| d.to_lowercase());
-        if let Some(d) = &day
-            && !crate::hours_answer::WEEKDAYS.iter().any(|(n, _)| n == d)
-            && !crate::hours_answer::RELATIVE_DAYS.contains(&d.as_str())
-        {
-            return Err(ToolError::Refused(
-                "day: must be a weekday name such as \"monday\", or \"today\" or \"tomorrow\"".to_owned(),
-            ));
-        }
-        let flag = |name: &str| match args.get(name) {
-            None | Some(Value::Null) => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(ToolError::Refused(format!("{name}: must be true or false"))),
-        };
-        let (closing, week) = (flag("closing")?, flag("week")?);
-        let holiday = optional_text_arg(args, "holiday", tools::MAX_NAME_CHARS)?;
+    fn get_hours(
+        &self,
+        day: Option<&str>,
+        holiday: Option<&str>,
+        closing: bool,
+        week: bool,
+    ) -> Result<Value, ToolError> {
         let now = self.desk.now();
         let profile = self.desk.profile();
-        if let Some(h) = &holiday
+        if let Some(h) = holiday
             && crate::hours_answer::named_holiday(profile, &words(h)).is_none()
         {
             return Err(ToolError::Refused(format!(
                 "holiday: \"{h}\" is not a holiday or special day in the calendar"
             )));
         }
-        let query = crate::hours_answer::hours_query(day.as_deref(), holiday.as_deref(), closing, week);
+        let query = crate::hours_answer::hours_query(day, holiday, closing, week);
         let open_now = matches!(profile.hours.status_at(&now), crate::hours::Status::Open { .. });
         Ok(
             json!({ "day": day, "holiday": holiday, "open_now": open_now, "summary": hours_answer(profile, &query, &now) }),
         )
     }
 
-    fn get_directions(&self, args: &Value) -> Result<Value, ToolError> {
-        let place = text_arg(args, "place", tools::MAX_NAME_CHARS)?;
+    fn get_directions(&self, place: &str) -> Result<Value, ToolError> {
         let profile = self.desk.profile();
-        let w = words(&place);
+        let w = words(place);
         if let [one] = matching_staff(profile, &w).as_slice() {
             return Ok(json!({ "place": place, "directions": staff_directions(profile, one) }));
         }
@@ -217,16 +241,21 @@ impl Reception {
         Err(ToolError::Refused(format!("no directions known for \"{place}\"")))
     }
 
-    fn check_in(&self, args: &Value, conversation_id: Option<&str>) -> Result<Value, ToolError> {
-        let visitor = person_name(args, "visitor_name")?;
-        let host = self.resolve_staff(&text_arg(args, "host", tools::MAX_NAME_CHARS)?)?;
-        let time = match optional_text_arg(args, "appointment_time", 40)? {
-            Some(t) => Some(parse_time(&t).ok_or_else(|| {
+    fn check_in(
+        &self,
+        visitor: &str,
+        host: &str,
+        time: Option<&str>,
+        purpose: Option<&str>,
+        conversation_id: Option<&str>,
+    ) -> Result<Value, ToolError> {
+        let host = self.resolve_staff(host)?;
+        let time = match time {
+            Some(t) => Some(parse_time(t).ok_or_else(|| {
                 ToolError::Refused(format!("appointment_time: \"{t}\" is not a time of day"))
             })?),
             None => None,
         };
-        let purpose = optional_text_arg(args, "purpose", MAX_TEXT_CHARS)?;
         // Outside opening hours the profile decides: refused with the hours, or recorded with
         // the visitor told that the business is closed (and the host told when they arrived).
         let profile = self.desk.profile();
@@ -244,10 +273,10 @@ impl Reception {
         }
         let visit = self.store.check_in(
             &NewVisit {
-                visitor_name: &visitor,
+                visitor_name: visitor,
                 host_staff_id: &host.id,
                 appointment_time: time.as_deref(),
-                purpose: purpose.as_deref(),
+                purpose,
                 conversation_id,
             },
             self.desk.clock().now_ms(),
@@ -281,9 +310,7 @@ impl Reception {
         Ok(out)
     }
 
-    fn notify_staff(&self, args: &Value) -> Result<Value, ToolError> {
-        let who = text_arg(args, "staff", tools::MAX_NAME_CHARS)?;
-        let reason = text_arg(args, "reason", MAX_TEXT_CHARS)?;
+    fn notify_staff(&self, who: &str, reason: &str) -> Result<Value, ToolError> {
         let front_desk = matches!(
             who.to_lowercase().as_str(),
             "front desk" | "reception" | "anyone" | "staff"
@@ -293,7 +320,7 @@ impl Reception {
                 ToolError::Refused("no front-desk staff in the profile; name a member of staff".to_owned())
             })?
         } else {
-            self.resolve_staff(&who)?
+            self.resolve_staff(who)?
         };
         self.publish(DeskEvent::new(
             "staff.notified",
@@ -305,18 +332,17 @@ impl Reception {
         Ok(json!({ "status": "notified", "notified": self.staff_json(staff) }))
     }
 
-    fn take_message(&self, args: &Value) -> Result<Value, ToolError> {
-        let recipient = self.resolve_staff(&text_arg(args, "for_staff", tools::MAX_NAME_CHARS)?)?;
-        let from = person_name(args, "from_name")?;
-        let body = text_arg(args, "message", MAX_TEXT_CHARS)?;
-        let contact = optional_text_arg(args, "contact", 200)?;
-        let message = self.store.add_message(
-            &recipient.id,
-            &from,
-            contact.as_deref(),
-            &body,
-            self.desk.clock().now_ms(),
-        )?;
+    fn take_message(
+        &self,
+        for_staff: &str,
+        from: &str,
+        body: &str,
+        contact: Option<&str>,
+    ) -> Result<Value, ToolError> {
+        let recipient = self.resolve_staff(for_staff)?;
+        let message =
+            self.store
+                .add_message(&recipient.id, from, contact, body, self.desk.clock().now_ms())?;
         self.publish(DeskEvent::new(
             "message.left",
             Some(recipient.id.clone()),
@@ -327,19 +353,11 @@ impl Reception {
         Ok(json!({ "status": "stored", "message_id": message.id, "for_staff": self.staff_json(recipient) }))
     }
 
-    fn end_visit(&self, args: &Value, conversation_id: Option<&str>) -> Result<Value, ToolError> {
-        let visit = match args.get("visit_id") {
-            Some(Value::Number(n)) => {
-                let id = n
-                    .as_i64()
-                    .ok_or_else(|| ToolError::Refused("visit_id: must be an integer".to_owned()))?;
-                self.store.visit(id)?
-            }
-            None | Some(Value::Null) => match conversation_id {
-                Some(c) => self.store.open_visit_for_conversation(c)?,
-                None => None,
-            },
-            Some(_) => return Err(ToolError::Refused("visit_id: must be an integer".to_owned())),
+    fn end_visit(&self, visit_id: Option<i64>, conversation_id: Option<&str>) -> Result<Value, ToolError> {
+        let visit = match (visit_id, conversation_id) {
+            (Some(id), _) => self.store.visit(id)?,
+            (None, Some(c)) => self.store.open_visit_for_conversation(c)?,
+            (None, None) => None,
         };
         let visit = visit.ok_or_else(|| ToolError::Refused("no open visit to end".to_owned()))?;
         let visit = self.store.check_out(visit.id, self.desk.clock().now_ms())?;
@@ -460,6 +478,7 @@ fn is_title(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tools;
 
     /// The example clinic on Thursday 26 November 2026 at 10:00, open.
     fn reception() -> Reception {

@@ -13,6 +13,7 @@ use crate::hours_answer::{
 use crate::profile::Profile;
 use crate::staff_match::{disambiguate, matching_staff, staff_directions, staff_words};
 use crate::text::{contains_phrase, mentions_any, words};
+use crate::tool_call::ToolCall;
 
 const DELIVERY_WORDS: &[&str] = &[
     "delivery",
@@ -47,10 +48,7 @@ pub(crate) const THANKS_WORDS: &[&str] = &["thanks", "thank you", "cheers", "bye
 #[derive(Debug, Clone, PartialEq)]
 pub enum Plan {
     Say(String),
-    Tool {
-        name: &'static str,
-        arguments: serde_json::Value,
-    },
+    Tool(ToolCall),
 }
 
 /// Donna's answer to `message` at `now` (read in the business's zone, whatever zone it is
@@ -59,26 +57,26 @@ pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
     let now = &now.with_time_zone(profile.timezone.clone());
     match plan(profile, message) {
         Plan::Say(text) => text,
-        Plan::Tool { name, arguments } => match name {
-            crate::tools::GET_HOURS => {
-                let asked = hours_query(
-                    arguments["day"].as_str(),
-                    arguments["holiday"].as_str(),
-                    arguments["closing"].as_bool().unwrap_or(false),
-                    arguments["week"].as_bool().unwrap_or(false),
-                );
-                hours_answer(profile, &asked, now)
+        Plan::Tool(ToolCall::GetHours {
+            day,
+            holiday,
+            closing,
+            week,
+        }) => {
+            let asked = hours_query(day.as_deref(), holiday.as_deref(), closing, week);
+            hours_answer(profile, &asked, now)
+        }
+        Plan::Tool(call) => {
+            let name = match &call {
+                ToolCall::LookupStaff { name } => name.as_str(),
+                _ => "",
+            };
+            match matching_staff(profile, &words(name)).as_slice() {
+                [one] => staff_directions(profile, one),
+                [] => "I'm sorry, I couldn't find anyone by that name. Could you spell it for me?".to_owned(),
+                many => disambiguate(profile, many),
             }
-            _ => {
-                let query = words(arguments["name"].as_str().unwrap_or(""));
-                match matching_staff(profile, &query).as_slice() {
-                    [one] => staff_directions(profile, one),
-                    [] => "I'm sorry, I couldn't find anyone by that name. Could you spell it for me?"
-                        .to_owned(),
-                    many => disambiguate(profile, many),
-                }
-            }
-        },
+        }
     }
 }
 
@@ -89,10 +87,9 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
         return Plan::Say("Sorry, I didn't catch that. Could you say it again?".to_owned());
     }
     if !matching_staff(profile, &w).is_empty() {
-        return Plan::Tool {
-            name: crate::tools::LOOKUP_STAFF,
-            arguments: serde_json::json!({ "name": staff_words(profile, &w) }),
-        };
+        return Plan::Tool(ToolCall::LookupStaff {
+            name: staff_words(profile, &w),
+        });
     }
     if mentions_any(&w, HOURS_WORDS) {
         let day = WEEKDAYS
@@ -100,22 +97,14 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
             .map(|(name, _)| *name)
             .chain(RELATIVE_DAYS)
             .find(|name| w.iter().any(|t| t == name));
-        let mut arguments = serde_json::json!({});
-        if let Some(day) = day {
-            arguments["day"] = day.into();
-        }
-        if let Some(holiday) = named_holiday(profile, &w) {
-            arguments["holiday"] = holiday.into();
-        }
-        if mentions_any(&w, CLOSING_WORDS) {
-            arguments["closing"] = true.into();
-        } else if day.is_none() && arguments.get("holiday").is_none() && asks_week(&w) {
-            arguments["week"] = true.into();
-        }
-        return Plan::Tool {
-            name: crate::tools::GET_HOURS,
-            arguments,
-        };
+        let holiday = named_holiday(profile, &w);
+        let closing = mentions_any(&w, CLOSING_WORDS);
+        return Plan::Tool(ToolCall::GetHours {
+            day: day.map(str::to_owned),
+            holiday: holiday.map(str::to_owned),
+            closing,
+            week: !closing && day.is_none() && holiday.is_none() && asks_week(&w),
+        });
     }
     Plan::Say(simple_answer(profile, &w))
 }

@@ -8,6 +8,7 @@ mod util;
 
 use donna_desk::reply::Plan;
 use donna_desk::store::Store;
+use donna_desk::tool_call::ToolCall;
 use donna_desk::{Desk, Dialogue, Reception};
 use jiff::Timestamp;
 use jiff::civil::{DateTime, date};
@@ -243,13 +244,12 @@ fn open_now_follows_new_york_time_and_the_lunch_break() {
     let mut dialogue = Dialogue::default();
     assert_eq!(
         dialogue.plan(profile, "My name is Ann Lee. I'm here to see Grace Liu", &utc_now),
-        Plan::Tool {
-            name: "check_in_visitor",
-            arguments: serde_json::json!({
-                "visitor_name": "Ann Lee", "host": "grace-liu",
-                "appointment_time": null, "purpose": null
-            }),
-        },
+        Plan::Tool(ToolCall::CheckInVisitor {
+            visitor_name: "Ann Lee".to_owned(),
+            host: "grace-liu".to_owned(),
+            appointment_time: None,
+            purpose: None,
+        }),
         "a clock in another zone still sees the firm open"
     );
 }

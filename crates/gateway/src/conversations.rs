@@ -11,7 +11,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use donna_desk::reply::Plan;
 use donna_desk::{Dialogue, Reception};
 
 /// A boxed future, so the backend can be a trait object.
@@ -170,17 +169,9 @@ impl LocalChat {
 impl ChatBackend for LocalChat {
     fn ask<'a>(&'a self, id: &'a str, message: &'a str) -> BoxFuture<'a, Result<String, ChatError>> {
         Box::pin(async move {
-            let desk = self.reception.desk();
-            let profile = desk.profile();
             let mut dialogues = self.dialogues.lock().unwrap_or_else(|p| p.into_inner());
             let dialogue = dialogues.entry(id.to_owned()).or_default();
-            Ok(match dialogue.plan(profile, message, &desk.now()) {
-                Plan::Say(text) => text,
-                Plan::Tool { name, arguments } => {
-                    let output = self.reception.run_tool(name, &arguments.to_string(), Some(id));
-                    dialogue.after_tool(profile, name, &output)
-                }
-            })
+            Ok(dialogue.turn(&self.reception, message, Some(id)))
         })
     }
 

@@ -4,14 +4,16 @@
 //! to the tools, exactly as a cloud model would through function calls.
 
 use jiff::Zoned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::Reception;
 use crate::hours::Status;
 use crate::profile::{AfterHours, Department, Profile};
 use crate::reply::{Plan, plan as plan_one};
 use crate::staff_match::{disambiguate, matching_staff};
 use crate::text::{lower_first, mentions_any, words};
 use crate::time_words::{find_time, format_time};
+use crate::tool_call::ToolCall;
 use crate::tools;
 
 mod choice;
@@ -122,7 +124,7 @@ pub struct Dialogue {
     visitor_name: Option<String>,
     pending: Option<Pending>,
     /// The tool call planned last, so its result can steer the next turn.
-    last_call: Option<(String, Value)>,
+    last_call: Option<ToolCall>,
     /// What to add after that tool's result is told (a delivery's policy after the call-over).
     then_say: Option<String>,
     /// The member of staff whose directions were just given: a visitor who then says who they
@@ -156,10 +158,36 @@ impl Dialogue {
         self.then_say = None;
         let plan = self.decide(profile, message, &now);
         self.last_call = match &plan {
-            Plan::Tool { name, arguments } => Some(((*name).to_owned(), arguments.clone())),
+            Plan::Tool(call) => Some(call.clone()),
             Plan::Say(_) => None,
         };
         plan
+    }
+
+    /// One whole turn at the desk: plan the answer to `message`, run the tool it needs through
+    /// `reception` (recorded under `conversation_id`), and say its result. Everything that
+    /// answers a visitor without a realtime session in between does its turn here.
+    pub fn turn(&mut self, reception: &Reception, message: &str, conversation_id: Option<&str>) -> String {
+        self.turn_at(reception, message, &reception.desk().now(), conversation_id)
+    }
+
+    /// A turn heard at `now`: the dialogue's own patience is measured on it, while the tools
+    /// read the reception's clock.
+    pub(crate) fn turn_at(
+        &mut self,
+        reception: &Reception,
+        message: &str,
+        now: &Zoned,
+        conversation_id: Option<&str>,
+    ) -> String {
+        let profile = reception.desk().profile();
+        match self.plan(profile, message, now) {
+            Plan::Say(text) => text,
+            Plan::Tool(call) => {
+                let output = reception.run(&call, conversation_id);
+                self.after_tool(profile, call.name(), &output)
+            }
+        }
     }
 
     /// The sentence for a tool's result, updating the state (a "which Maria?" from the tool
@@ -172,17 +200,20 @@ impl Dialogue {
                 .filter_map(|c| c["id"].as_str().map(str::to_owned))
                 .collect();
             let goal = match name {
-                tools::CHECK_IN_VISITOR => {
-                    let arg = |key: &str| {
-                        self.last_call
-                            .as_ref()
-                            .and_then(|(_, a)| a[key].as_str().map(str::to_owned))
-                    };
-                    Goal::Visit {
-                        time: arg("appointment_time"),
-                        purpose: arg("purpose"),
-                    }
-                }
+                tools::CHECK_IN_VISITOR => match &self.last_call {
+                    Some(ToolCall::CheckInVisitor {
+                        appointment_time,
+                        purpose,
+                        ..
+                    }) => Goal::Visit {
+                        time: appointment_time.clone(),
+                        purpose: purpose.clone(),
+                    },
+                    _ => Goal::Visit {
+                        time: None,
+                        purpose: None,
+                    },
+                },
                 tools::TAKE_MESSAGE => Goal::Message,
                 _ => Goal::Find,
             };
@@ -265,10 +296,10 @@ impl Dialogue {
             };
         }
         if mentions_any(&w, HELP) {
-            return Plan::Tool {
-                name: tools::NOTIFY_STAFF,
-                arguments: json!({ "staff": "front desk", "reason": message.trim() }),
-            };
+            return Plan::Tool(ToolCall::NotifyStaff {
+                staff: "front desk".to_owned(),
+                reason: message.trim().to_owned(),
+            });
         }
         if mentions_any(&w, DELIVERY) && !mentions_any(&w, &["where", "how", "when"]) {
             // A courier at the desk: call over the person the parcel is for, else whoever the
@@ -279,16 +310,13 @@ impl Dialogue {
                 _ => "front desk".to_owned(),
             };
             self.then_say = profile.policies.deliveries.clone();
-            return Plan::Tool {
-                name: tools::NOTIFY_STAFF,
-                arguments: json!({ "staff": who, "reason": format!("Delivery at reception: {}", message.trim()) }),
-            };
+            return Plan::Tool(ToolCall::NotifyStaff {
+                staff: who,
+                reason: format!("Delivery at reception: {}", message.trim()),
+            });
         }
         if mentions_any(&w, LEAVING) {
-            return Plan::Tool {
-                name: tools::END_VISIT,
-                arguments: json!({}),
-            };
+            return Plan::Tool(ToolCall::EndVisit { visit_id: None });
         }
         if let Some(name) = introduced_name(message) {
             self.visitor_name = Some(name.clone());
@@ -368,10 +396,7 @@ impl Dialogue {
                                 .iter()
                                 .find(|s| s.id == id)
                                 .map_or(id.clone(), |s| s.name.clone());
-                            Plan::Tool {
-                                name: tools::LOOKUP_STAFF,
-                                arguments: json!({ "name": name }),
-                            }
+                            Plan::Tool(ToolCall::LookupStaff { name })
                         }
                     }),
                     None if is_new_request(w) => None,
@@ -459,10 +484,12 @@ impl Dialogue {
 
     fn visit_step(&mut self, host: String, time: Option<String>, purpose: Option<String>) -> Plan {
         match &self.visitor_name {
-            Some(name) => Plan::Tool {
-                name: tools::CHECK_IN_VISITOR,
-                arguments: json!({ "visitor_name": name, "host": host, "appointment_time": time, "purpose": purpose }),
-            },
+            Some(name) => Plan::Tool(ToolCall::CheckInVisitor {
+                visitor_name: name.clone(),
+                host,
+                appointment_time: time,
+                purpose,
+            }),
             None => {
                 self.pending = Some(Pending::VisitorName { host, time, purpose });
                 say("Thank you. May I have your name, please?")
@@ -490,10 +517,12 @@ fn say(text: &str) -> Plan {
 }
 
 fn take_message(for_staff: &str, from: &str, body: &str) -> Plan {
-    Plan::Tool {
-        name: tools::TAKE_MESSAGE,
-        arguments: json!({ "for_staff": for_staff, "from_name": from, "message": body }),
-    }
+    Plan::Tool(ToolCall::TakeMessage {
+        for_staff: for_staff.to_owned(),
+        from_name: from.to_owned(),
+        message: body.to_owned(),
+        contact: None,
+    })
 }
 
 /// Whether a message starts something new rather than answering Donna's question.

@@ -29,16 +29,8 @@ impl Visit {
     }
 
     fn say(&mut self, text: &str) -> String {
-        let profile = self.reception.desk().profile().clone();
-        match self.dialogue.plan(&profile, text, &self.now) {
-            Plan::Say(reply) => reply,
-            Plan::Tool { name, arguments } => {
-                let output = self
-                    .reception
-                    .run_tool(name, &arguments.to_string(), Some("conv_test"));
-                self.dialogue.after_tool(&profile, name, &output)
-            }
-        }
+        self.dialogue
+            .turn_at(&self.reception, text, &self.now, Some("conv_test"))
     }
 
     fn visits(&self) -> Vec<crate::store::Visit> {

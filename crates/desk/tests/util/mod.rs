@@ -6,7 +6,6 @@
 
 use std::path::Path;
 
-use donna_desk::reply::Plan;
 use donna_desk::store::Store;
 use donna_desk::{Desk, DeskEvent, Dialogue, Reception};
 use jiff::civil::DateTime;
@@ -46,17 +45,7 @@ impl Visitor {
     }
 
     pub fn say(&mut self, text: &str) -> String {
-        let desk = self.reception.desk();
-        let profile = desk.profile();
-        match self.dialogue.plan(profile, text, &desk.now()) {
-            Plan::Say(reply) => reply,
-            Plan::Tool { name, arguments } => {
-                let output = self
-                    .reception
-                    .run_tool(name, &arguments.to_string(), Some("kiosk-1"));
-                self.dialogue.after_tool(profile, name, &output)
-            }
-        }
+        self.dialogue.turn(&self.reception, text, Some("kiosk-1"))
     }
 
     pub fn visits(&self) -> Vec<donna_desk::store::Visit> {

@@ -236,20 +236,17 @@ impl ServerSession {
         Ok(
             match self.response.dialogue.plan(desk.profile(), message, &desk.now()) {
                 Plan::Say(text) => Output::Message { text },
-                Plan::Tool { name, arguments } => {
+                Plan::Tool(call) => {
+                    let name = call.name();
                     if self.tool_offered(name, params) {
                         Output::Call {
                             call_id: new_id("call"),
                             name: name.to_owned(),
-                            arguments: arguments.to_string(),
+                            arguments: call.arguments().to_string(),
                         }
                     } else {
                         // The client did not declare the tool: the engine does the work itself.
-                        let output = self.reception.run_tool(
-                            name,
-                            &arguments.to_string(),
-                            Some(&self.conversation_id),
-                        );
+                        let output = self.reception.run(&call, Some(&self.conversation_id));
                         Output::Message {
                             text: self.response.dialogue.after_tool(desk.profile(), name, &output),
                         }
