@@ -38,7 +38,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, donna: Donna) -> Result<(
     })?;
     tracing::info!(
         url = running.url(),
-        backend = running.settings().backend.as_str(),
+        backend = running.settings().backend.active.as_str(),
         "kiosk window starting; gateway on loopback"
     );
     let mut running = Some(running);

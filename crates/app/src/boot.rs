@@ -54,37 +54,41 @@ impl Donna {
 }
 
 fn boot(settings: Settings) -> Result<Donna, AppError> {
-    let mut desk = Desk::load(settings.profile.as_deref()).map_err(AppError::Desk)?;
+    let mut desk = Desk::load(settings.storage.profile.as_deref()).map_err(AppError::Desk)?;
     if let Some(at) = settings.fixed_time {
         desk = desk.with_fixed_time(at);
     }
     let desk = Arc::new(desk);
-    let listener = TcpListener::bind(settings.addr).map_err(|source| GatewayError::Bind {
-        addr: settings.addr,
+    let listener = TcpListener::bind(settings.server.addr).map_err(|source| GatewayError::Bind {
+        addr: settings.server.addr,
         source,
     })?;
     listener
         .set_nonblocking(true)
         .map_err(|source| GatewayError::Bind {
-            addr: settings.addr,
+            addr: settings.server.addr,
             source,
         })?;
-    donna_config::private::create_dir(&settings.data_dir).map_err(|source| AppError::DataDir {
-        path: settings.data_dir.clone(),
+    donna_config::private::create_dir(&settings.storage.data_dir).map_err(|source| AppError::DataDir {
+        path: settings.storage.data_dir.clone(),
         source,
     })?;
-    let store = Store::open(&settings.data_dir.join("donna.sqlite3")).map_err(AppError::Desk)?;
-    let reception = Arc::new(Reception::new((*desk).clone(), store, settings.webhooks.clone()));
+    let store = Store::open(&settings.storage.data_dir.join("donna.sqlite3")).map_err(AppError::Desk)?;
+    let reception = Arc::new(Reception::new(
+        (*desk).clone(),
+        store,
+        settings.webhooks.urls.clone(),
+    ));
     let keys = Keys::load_or_create(
-        settings.engine_key.as_ref().map(|k| k.expose()),
-        &settings.data_dir,
+        settings.backend.engine_key.as_ref().map(|k| k.expose()),
+        &settings.storage.data_dir,
     )
     .map_err(AppError::Engine)?;
     let log_guard = crate::logging::init(&settings, keys.engine_key())?;
     tracing::info!(
-        backend = settings.backend.as_str(),
+        backend = settings.backend.active.as_str(),
         profile = %desk.profile().organisation.name,
-        data_dir = %settings.data_dir.display(),
+        data_dir = %settings.storage.data_dir.display(),
         config_file = ?settings.config_file,
         stopped_clock = ?desk.clock().is_stopped().then(|| desk.clock().now()),
         "starting"
@@ -97,7 +101,7 @@ fn boot(settings: Settings) -> Result<Donna, AppError> {
         reception.clone(),
         keys,
         EngineConfig {
-            default_model: settings.openai_realtime_model.clone(),
+            default_model: settings.backend.openai_realtime_model.clone(),
             tts: Some(tts.clone()),
             stt: stt.clone(),
             shutdown: shutdown.clone(),
@@ -107,24 +111,24 @@ fn boot(settings: Settings) -> Result<Donna, AppError> {
 
     let health = HealthInfo {
         version: env!("CARGO_PKG_VERSION"),
-        backend: settings.backend.as_str(),
-        data_dir: settings.data_dir.clone(),
+        backend: settings.backend.active.as_str(),
+        data_dir: settings.storage.data_dir.clone(),
     };
-    let jwt = donna_gateway::auth::Jwt::from_settings(&settings)?;
+    let jwt = donna_gateway::auth::Jwt::from_settings(&settings.auth)?;
     if jwt.is_none() {
         tracing::info!(
             "device and staff tokens are off (no JWT_SECRET or JWT_PUBLIC_KEY): staff routes answer 401"
         );
     }
-    let realtime = match (&settings.backend, &settings.openai_api_key) {
+    let realtime = match (&settings.backend.active, &settings.backend.openai_api_key) {
         (Backend::OpenAi, Some(key)) => RealtimeBackend::Cloud {
-            base_url: settings.openai_base_url.clone(),
+            base_url: settings.backend.openai_base_url.clone(),
             api_key: key.clone(),
         },
         _ => RealtimeBackend::Local(Arc::new(engine.clone())),
     };
     let url = local_url(&listener)?;
-    let ws_proxy = settings.enable_ws_proxy.then(|| {
+    let ws_proxy = settings.proxy.enable_ws_proxy.then(|| {
         let upstream = match &realtime {
             RealtimeBackend::Cloud { base_url, api_key } => ProxyUpstream {
                 base_url: base_url.clone(),
@@ -138,18 +142,18 @@ fn boot(settings: Settings) -> Result<Donna, AppError> {
         tracing::info!(upstream = %upstream.base_url, "realtime WebSocket proxy on /realtime");
         WsProxy::new(
             upstream,
-            settings.ws_proxy,
+            settings.proxy.limits,
             desk.instructions(),
             donna_desk::tools::definitions(),
         )
     });
     // The app's own sessions go through the proxy with a kiosk token it mints for itself.
-    let proxy_token = match (&jwt, settings.use_ws_proxy) {
+    let proxy_token = match (&jwt, settings.proxy.use_ws_proxy) {
         (Some(jwt), true) => Some(jwt.mint("kiosk-app", donna_gateway::auth::Role::Kiosk, 30 * 86_400)?),
         _ => None,
     };
     let targets = crate::realtime::targets(
-        &settings,
+        &settings.backend,
         &url,
         engine.keys().engine_key(),
         proxy_token.as_deref(),
@@ -157,9 +161,12 @@ fn boot(settings: Settings) -> Result<Donna, AppError> {
     let chat = crate::realtime::RealtimeChat::new(targets.clone(), reception.clone());
     let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
         .with_auth(donna_gateway::auth::Authenticator::new(jwt.clone()))
-        .with_config(GatewayConfig::from_settings(&settings))?
+        .with_config(GatewayConfig::from_settings(
+            &settings.server,
+            &settings.backend.openai_realtime_model,
+        ))?
         .with_realtime(realtime)
-        .with_voice(match (VoiceBackend::from_settings(&settings), stt) {
+        .with_voice(match (VoiceBackend::from_settings(&settings.backend), stt) {
             // Batch voice offline uses the engine's recogniser and voice.
             (VoiceBackend::Local, Some(stt)) => VoiceBackend::Offline(Box::new(LocalVoice {
                 stt,
@@ -192,7 +199,7 @@ impl Donna {
     pub(crate) fn start_background(&self, shutdown: tokio_util::sync::CancellationToken) {
         donna_gateway::webhooks::spawn(
             self.reception.clone(),
-            self.settings.webhook_secret.clone(),
+            self.settings.webhooks.secret.clone(),
             donna_gateway::webhooks::DeliveryPolicy::default(),
             shutdown,
         );
@@ -208,9 +215,9 @@ impl Donna {
 pub fn offline_voice(settings: &Settings) -> donna_speech::Tts {
     donna_speech::Tts {
         // The settings accept only the voices the speech crate has.
-        voice: donna_speech::tts::Voice::from_name(&settings.voice).unwrap_or_default(),
-        speed: settings.voice_speed,
-        lexicon: settings.voice_lexicon.clone(),
+        voice: donna_speech::tts::Voice::from_name(&settings.voice.offline_voice).unwrap_or_default(),
+        speed: settings.voice.speed,
+        lexicon: settings.voice.lexicon.clone(),
     }
 }
 
@@ -220,17 +227,17 @@ fn speech_recognition(
     settings: &Settings,
     profile: &donna_desk::profile::Profile,
 ) -> Option<Arc<dyn donna_speech::stt::Transcriber>> {
-    let whisper = match donna_models::check(&settings.models_dir).into_result() {
+    let whisper = match donna_models::check(&settings.storage.models_dir).into_result() {
         Ok(path) => Some(path),
         Err(e) => {
             tracing::warn!(problem = %e, "offline speech recognition without whisper: only the profile's own sentences are understood");
             None
         }
     };
-    let work_dir = settings.data_dir.join("speech");
+    let work_dir = settings.storage.data_dir.join("speech");
     let whisper = whisper.as_deref().map(|path| donna_engine::WhisperModel {
         path,
-        threads: settings.whisper_threads,
+        threads: settings.voice.whisper_threads,
     });
     match donna_engine::OfflineTranscriber::new(profile, &work_dir, whisper) {
         Ok(stt) => {

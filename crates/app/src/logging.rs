@@ -9,19 +9,11 @@ use crate::error::AppError;
 /// Install the global subscriber. Keep the returned guard alive: dropping it flushes the files.
 pub fn init(settings: &Settings, engine_key: &str) -> Result<LogGuard, AppError> {
     // Every configured secret is redacted by value, whatever its shape.
-    let secrets = [
-        &settings.openai_api_key,
-        &settings.jwt_secret,
-        &settings.engine_key,
-        &settings.elevenlabs_api_key,
-        &settings.staff_token,
-        &settings.webhook_secret,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|s| s.expose().to_owned())
-    .chain([engine_key.to_owned()])
-    .filter(|s| !s.is_empty());
+    let secrets = settings
+        .secrets()
+        .map(|s| s.expose().to_owned())
+        .chain([engine_key.to_owned()])
+        .filter(|s| !s.is_empty());
     let crates = [
         "donna",
         "donna_app",
@@ -36,9 +28,9 @@ pub fn init(settings: &Settings, engine_key: &str) -> Result<LogGuard, AppError>
         "tower_http",
     ];
     let guard = donna_gateway::logs::init(LogConfig {
-        dir: settings.data_dir.join("logs"),
-        level: settings.log_level.clone(),
-        retention_days: settings.log_retention_days,
+        dir: settings.storage.data_dir.join("logs"),
+        level: settings.logs.level.clone(),
+        retention_days: settings.logs.retention_days,
         crates: crates.iter().map(|c| (*c).to_owned()).collect(),
         scrubber: Scrubber::new().with_secrets(secrets),
     })?;

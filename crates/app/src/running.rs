@@ -58,7 +58,7 @@ impl Running {
             log_guard,
         } = donna;
         let listener = tokio::net::TcpListener::from_std(listener).map_err(|source| GatewayError::Bind {
-            addr: settings.addr,
+            addr: settings.server.addr,
             source,
         })?;
         let served = tokio::spawn(donna_gateway::serve_with(
@@ -98,7 +98,7 @@ impl Running {
     /// What the kiosk window drives, with the kiosk's own realtime session connecting in the
     /// background. Call inside the async runtime.
     pub fn kiosk(&self) -> Kiosk {
-        let realtime = Realtime::start(self.reception.clone(), &self.settings, self.targets.clone());
+        let realtime = Realtime::start(self.reception.clone(), &self.settings.voice, self.targets.clone());
         Kiosk::new(
             self.desk.clone(),
             self.reception.clone(),

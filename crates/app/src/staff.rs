@@ -20,19 +20,20 @@ pub struct StaffDesk {
 /// Read the staff token and the gateway's address, open the logs and build the client.
 pub fn prepare(overrides: &Overrides) -> Result<StaffDesk, AppError> {
     let settings = Settings::load(overrides)?;
-    let token = settings.staff_token.clone().ok_or_else(|| ConfigError::Missing {
+    let token = settings.staff.token.clone().ok_or_else(|| ConfigError::Missing {
         name: "DONNA_STAFF_TOKEN".to_owned(),
         problem:
             "required for the staff desktop (mint one with `donna token mint --sub <staff id> --role staff`)"
                 .to_owned(),
     })?;
     let gateway = settings
+        .staff
         .gateway_url
         .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.addr));
+        .unwrap_or_else(|| format!("http://{}", settings.server.addr));
     let client = StaffClient::new(&gateway, token)?;
-    donna_config::private::create_dir(&settings.data_dir).map_err(|source| AppError::DataDir {
-        path: settings.data_dir.clone(),
+    donna_config::private::create_dir(&settings.storage.data_dir).map_err(|source| AppError::DataDir {
+        path: settings.storage.data_dir.clone(),
         source,
     })?;
     // The staff desktop holds no engine key; its own token is a secret the scrubber removes.

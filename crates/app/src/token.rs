@@ -11,6 +11,6 @@ pub fn mint(overrides: &Overrides, sub: &str, role: &str, ttl: &str) -> Result<S
     let settings = Settings::load(overrides)?;
     let role: Role = role.parse()?;
     let ttl_s = parse_ttl(ttl)?;
-    let jwt = Jwt::from_settings(&settings)?.ok_or(AuthError::NotConfigured)?;
+    let jwt = Jwt::from_settings(&settings.auth)?.ok_or(AuthError::NotConfigured)?;
     Ok(jwt.mint(sub, role, ttl_s)?)
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use donna_audio::{CaptureConfig, PlayerConfig};
-use donna_config::Settings;
+use donna_config::VoiceSettings;
 use donna_voice::{TurnMode, Voice, VoiceConfig};
 use serde::Serialize;
 use tokio::sync::Mutex;
@@ -34,16 +34,16 @@ pub(crate) struct VoiceControl {
 }
 
 impl VoiceControl {
-    pub fn new(realtime: Realtime, settings: &Settings) -> Self {
+    pub fn new(realtime: Realtime, voice: &VoiceSettings) -> Self {
         let config = VoiceConfig {
-            mode: turn_mode(settings),
+            mode: turn_mode(voice),
             capture: CaptureConfig {
-                device: settings.input_device.clone(),
+                device: voice.input_device.clone(),
                 persistent: true,
                 ..CaptureConfig::default()
             },
             player: PlayerConfig {
-                device: settings.output_device.clone(),
+                device: voice.output_device.clone(),
                 persistent: true,
                 ..PlayerConfig::default()
             },

@@ -25,7 +25,7 @@ fn donna_starts_without_a_window_checks_a_visitor_in_by_chat_and_stops() {
         ("JWT_SECRET", "start-test-secret-0123456789abcdef0123"),
     ]);
     let settings = Settings::resolve(&env, &Overrides::default()).unwrap();
-    let staff_token = Jwt::from_settings(&settings)
+    let staff_token = Jwt::from_settings(&settings.auth)
         .unwrap()
         .unwrap()
         .mint("maria", Role::Staff, 600)

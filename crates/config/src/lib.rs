@@ -1,4 +1,6 @@
-//! Donna's configuration: one typed, validated [`Settings`] resolved from three layers.
+//! Donna's configuration: one typed, validated [`Settings`] resolved from three layers, in one
+//! section per part of the program (server, auth, backend, proxy, voice, storage, logs, staff,
+//! webhooks), each resolved through the same layered lookup.
 //!
 //! Precedence is environment > config file > defaults; command-line flags are applied by the
 //! binary on top through [`Overrides`]. Names follow the original deployment so its `.env` files
@@ -20,8 +22,9 @@ pub use error::ConfigError;
 pub use file::FileConfig;
 pub use secret::Secret;
 pub use settings::{
-    Backend, BackendChoice, DEFAULT_ADDR, DEFAULT_CHAT_MODEL, DEFAULT_ELEVENLABS_BASE_URL,
-    DEFAULT_ELEVENLABS_VOICE_ID, DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, DEFAULT_OPENAI_BASE_URL,
-    DEFAULT_REALTIME_MODEL, DEFAULT_TRANSCRIBE_MODEL, JwtAlgorithm, OFFLINE_VOICES, Overrides,
-    RATE_LIMIT_CLASSES, Rate, RateLimits, Settings, WsProxyLimits,
+    AuthSettings, Backend, BackendChoice, BackendSettings, DEFAULT_ADDR, DEFAULT_CHAT_MODEL,
+    DEFAULT_ELEVENLABS_BASE_URL, DEFAULT_ELEVENLABS_VOICE_ID, DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER,
+    DEFAULT_OPENAI_BASE_URL, DEFAULT_REALTIME_MODEL, DEFAULT_TRANSCRIBE_MODEL, JwtAlgorithm, LogSettings,
+    OFFLINE_VOICES, Overrides, ProxySettings, RATE_LIMIT_CLASSES, Rate, RateLimits, ServerSettings, Settings,
+    StaffSettings, StorageSettings, VoiceSettings, WebhookSettings, WsProxyLimits,
 };

@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use donna_config::{JwtAlgorithm, Secret, Settings};
+use donna_config::{AuthSettings, JwtAlgorithm, Secret};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 
 use crate::ApiError;
@@ -199,21 +199,13 @@ impl Jwt {
 
     /// The verifier `settings` describe, or `None` when no key is configured (then every
     /// authenticated route answers 401 with reason `auth_not_configured`).
-    pub fn from_settings(settings: &Settings) -> Result<Option<Self>, AuthError> {
-        match (
-            settings.jwt_algorithm,
-            &settings.jwt_secret,
-            &settings.jwt_public_key,
-        ) {
-            (JwtAlgorithm::Hs256, Some(secret), _) => Ok(Some(Self::hs256(
-                secret,
-                &settings.jwt_issuer,
-                &settings.jwt_audience,
-            ))),
-            (JwtAlgorithm::Hs256, None, _) => Ok(None),
-            (alg, _, Some(pem)) => {
-                Self::public_key(alg, pem, &settings.jwt_issuer, &settings.jwt_audience).map(Some)
+    pub fn from_settings(auth: &AuthSettings) -> Result<Option<Self>, AuthError> {
+        match (auth.jwt_algorithm, &auth.jwt_secret, &auth.jwt_public_key) {
+            (JwtAlgorithm::Hs256, Some(secret), _) => {
+                Ok(Some(Self::hs256(secret, &auth.jwt_issuer, &auth.jwt_audience)))
             }
+            (JwtAlgorithm::Hs256, None, _) => Ok(None),
+            (alg, _, Some(pem)) => Self::public_key(alg, pem, &auth.jwt_issuer, &auth.jwt_audience).map(Some),
             (_, _, None) => Ok(None),
         }
     }

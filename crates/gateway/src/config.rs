@@ -1,9 +1,9 @@
-//! The gateway's own options, resolved from [`donna_config::Settings`] or built directly by
+//! The gateway's own options, taken from [`donna_config::ServerSettings`] or built directly by
 //! tests and benchmarks.
 
 use std::time::Duration;
 
-use donna_config::{RateLimits, Settings};
+use donna_config::{RateLimits, ServerSettings};
 
 /// Browser origins of the Tauri webview, always allowed: `tauri://localhost` (Linux, macOS)
 /// and `http(s)://tauri.localhost` (Windows).
@@ -79,26 +79,19 @@ impl GatewayConfig {
         }
     }
 
-    pub fn from_settings(settings: &Settings) -> Self {
-        let mut origins = settings.allowed_origins.clone();
-        if let Some(domain) = &settings.production_domain {
-            origins.push(format!("https://{domain}"));
-        }
+    /// The gateway's options from its section of the settings, answering for `realtime_model`
+    /// by default.
+    pub fn from_settings(server: &ServerSettings, realtime_model: &str) -> Self {
         let rate_limits = donna_config::RATE_LIMIT_CLASSES
             .iter()
-            .map(|(class, ..)| (*class, settings.rate_limits_of(class)))
+            .map(|(class, ..)| (*class, server.rate_limits_of(class)))
             .collect();
-        let mut config = Self::new(origins, rate_limits, &settings.openai_realtime_model);
-        config.request_timeout = Duration::from_secs(settings.request_timeout_s);
-        config.upstream_timeout = Duration::from_secs(settings.upstream_timeout_s);
-        config.marketing_backend_url = settings.marketing_backend_url.clone();
-        config.marketing_allowed_paths = settings.marketing_allowed_paths.clone();
-        config.public_hosts = settings
-            .production_domain
-            .iter()
-            .chain(&settings.public_hosts)
-            .map(|h| h.trim_end_matches('.').to_ascii_lowercase())
-            .collect();
+        let mut config = Self::new(server.browser_origins(), rate_limits, realtime_model);
+        config.request_timeout = Duration::from_secs(server.request_timeout_s);
+        config.upstream_timeout = Duration::from_secs(server.upstream_timeout_s);
+        config.marketing_backend_url = server.marketing_backend_url.clone();
+        config.marketing_allowed_paths = server.marketing_allowed_paths.clone();
+        config.public_hosts = server.host_names();
         config
     }
 

@@ -6,7 +6,7 @@
 //! route answers `503 offline_speech_unavailable`.
 //! What the visitor said and what Donna answered are never logged, only their lengths.
 
-use donna_config::{Secret, Settings};
+use donna_config::{BackendSettings, Secret};
 use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 
@@ -57,8 +57,8 @@ impl std::fmt::Debug for VoiceBackend {
 
 impl VoiceBackend {
     /// Cloud when an OpenAI key is configured and the backend is OpenAI, else local.
-    pub fn from_settings(settings: &Settings) -> Self {
-        match (&settings.backend, &settings.openai_api_key) {
+    pub fn from_settings(settings: &BackendSettings) -> Self {
+        match (&settings.active, &settings.openai_api_key) {
             (donna_config::Backend::OpenAi, Some(key)) => VoiceBackend::Cloud(Box::new(CloudVoice {
                 openai_base_url: settings.openai_base_url.clone(),
                 openai_api_key: key.clone(),

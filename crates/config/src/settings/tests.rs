@@ -15,18 +15,26 @@ fn resolve(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
 #[test]
 fn defaults_are_local_and_loopback() {
     let s = resolve(&[]).unwrap();
-    assert_eq!(s.addr, DEFAULT_ADDR);
-    assert!(s.addr.ip().is_loopback());
-    assert_eq!(s.backend, Backend::Local);
-    assert_eq!(s.data_dir, PathBuf::from("/home/kiosk/.local/share/donna"));
-    assert_eq!(s.openai_base_url, DEFAULT_OPENAI_BASE_URL);
-    assert!(!s.enable_vad && !s.use_ws_proxy && !s.enable_ws_proxy && !s.enable_server_vad);
+    assert_eq!(s.server.addr, DEFAULT_ADDR);
+    assert!(s.server.addr.ip().is_loopback());
+    assert_eq!(s.backend.active, Backend::Local);
+    assert_eq!(
+        s.storage.data_dir,
+        PathBuf::from("/home/kiosk/.local/share/donna")
+    );
+    assert_eq!(s.backend.openai_base_url, DEFAULT_OPENAI_BASE_URL);
+    assert!(
+        !s.voice.enable_vad
+            && !s.proxy.use_ws_proxy
+            && !s.proxy.enable_ws_proxy
+            && !s.voice.enable_server_vad
+    );
 }
 
 #[test]
 fn audio_devices_by_name_env_over_file() {
     let s = resolve(&[]).unwrap();
-    assert_eq!((s.input_device, s.output_device), (None, None));
+    assert_eq!((s.voice.input_device, s.voice.output_device), (None, None));
     let file = FileConfig {
         input_device: Some("USB Mic".into()),
         output_device: Some("Speaker".into()),
@@ -38,10 +46,10 @@ fn audio_devices_by_name_env_over_file() {
         &Overrides::default(),
     )
     .unwrap();
-    assert_eq!(s.input_device.as_deref(), Some("pulse"));
-    assert_eq!(s.output_device.as_deref(), Some("Speaker"));
+    assert_eq!(s.voice.input_device.as_deref(), Some("pulse"));
+    assert_eq!(s.voice.output_device.as_deref(), Some("Speaker"));
     let s = resolve(&[("DONNA_OUTPUT_DEVICE", "  ")]).unwrap();
-    assert_eq!(s.output_device, None, "empty means the default device");
+    assert_eq!(s.voice.output_device, None, "empty means the default device");
     let err = resolve(&[("DONNA_INPUT_DEVICE", "mic\nphone")]).unwrap_err();
     assert!(
         err.to_string()
@@ -53,9 +61,9 @@ fn audio_devices_by_name_env_over_file() {
 #[test]
 fn auto_picks_openai_when_a_key_is_set() {
     let s = resolve(&[("OPENAI_API_KEY", "sk-test")]).unwrap();
-    assert_eq!(s.backend, Backend::OpenAi);
+    assert_eq!(s.backend.active, Backend::OpenAi);
     let s = resolve(&[("OPENAI_API_KEY", "sk-test"), ("DONNA_BACKEND", "local")]).unwrap();
-    assert_eq!(s.backend, Backend::Local);
+    assert_eq!(s.backend.active, Backend::Local);
 }
 
 #[test]
@@ -143,9 +151,12 @@ fn ws_proxy_requires_a_jwt_secret() {
 #[test]
 fn ws_proxy_limits_have_defaults_and_bounds() {
     let s = resolve(&[]).unwrap();
-    assert_eq!(s.ws_proxy, WsProxyLimits::default());
+    assert_eq!(s.proxy.limits, WsProxyLimits::default());
     let s = resolve(&[("WS_PROXY_MAX_SESSIONS", "3"), ("WS_PROXY_IDLE_TIMEOUT_S", "30")]).unwrap();
-    assert_eq!((s.ws_proxy.max_sessions, s.ws_proxy.idle_timeout_s), (3, 30));
+    assert_eq!(
+        (s.proxy.limits.max_sessions, s.proxy.limits.idle_timeout_s),
+        (3, 30)
+    );
     for (name, value) in [
         ("WS_PROXY_MAX_SESSIONS", "0"),
         ("WS_PROXY_MAX_SESSIONS_PER_IDENTITY", "many"),
@@ -174,10 +185,13 @@ fn the_voice_speed_and_lexicon_are_checked() {
         ("DONNA_VOICE_LEXICON", "Okafor=Oh kah for, Nguyen=Win"),
     ])
     .unwrap();
-    assert_eq!(s.voice_speed, 1.2);
-    assert_eq!(s.voice, "slt");
-    assert_eq!(resolve(&[("DONNA_VOICE", " RMS ")]).unwrap().voice, "rms");
-    assert_eq!(s.voice_lexicon[1], ("Nguyen".to_owned(), "Win".to_owned()));
+    assert_eq!(s.voice.speed, 1.2);
+    assert_eq!(s.voice.offline_voice, "slt");
+    assert_eq!(
+        resolve(&[("DONNA_VOICE", " RMS ")]).unwrap().voice.offline_voice,
+        "rms"
+    );
+    assert_eq!(s.voice.lexicon[1], ("Nguyen".to_owned(), "Win".to_owned()));
     for (name, value) in [
         ("DONNA_VOICE_SPEED", "9"),
         ("DONNA_VOICE_LEXICON", "Okafor"),
@@ -193,30 +207,31 @@ fn the_voice_speed_and_lexicon_are_checked() {
 #[test]
 fn whisper_threads_default_to_at_most_two_cores() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    assert_eq!(resolve(&[]).unwrap().whisper_threads, cores.min(2));
+    assert_eq!(resolve(&[]).unwrap().voice.whisper_threads, cores.min(2));
     assert_eq!(
         resolve(&[("DONNA_WHISPER_THREADS", "1")])
             .unwrap()
+            .voice
             .whisper_threads,
         1
     );
     let file = FileConfig::parse("whisper_threads = 3").unwrap();
     let s = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap();
-    assert_eq!(s.whisper_threads, 3);
+    assert_eq!(s.voice.whisper_threads, 3);
 }
 
 #[test]
 fn jwt_defaults_and_public_keys() {
     let s = resolve(&[]).unwrap();
-    assert_eq!(s.jwt_algorithm, JwtAlgorithm::Hs256);
+    assert_eq!(s.auth.jwt_algorithm, JwtAlgorithm::Hs256);
     assert_eq!(
-        (s.jwt_issuer.as_str(), s.jwt_audience.as_str()),
+        (s.auth.jwt_issuer.as_str(), s.auth.jwt_audience.as_str()),
         ("donna", "donna-gateway")
     );
     let pem = "-----BEGIN PUBLIC KEY-----\\nMCowBQYDK2VwAyEA\\n-----END PUBLIC KEY-----";
     let s = resolve(&[("JWT_ALGORITHM", "EdDSA"), ("JWT_PUBLIC_KEY", pem)]).unwrap();
-    assert_eq!(s.jwt_algorithm, JwtAlgorithm::EdDsa);
-    assert_eq!(s.jwt_public_key.unwrap().lines().count(), 3);
+    assert_eq!(s.auth.jwt_algorithm, JwtAlgorithm::EdDsa);
+    assert_eq!(s.auth.jwt_public_key.unwrap().lines().count(), 3);
     let err = resolve(&[("JWT_PUBLIC_KEY", pem)]).unwrap_err().to_string();
     assert!(err.starts_with("JWT_PUBLIC_KEY: only used with"), "{err}");
 }
@@ -225,22 +240,25 @@ fn jwt_defaults_and_public_keys() {
 fn rate_limits_have_defaults_and_can_be_set_or_turned_off() {
     let s = resolve(&[]).unwrap();
     assert_eq!(
-        s.rate_limits_of("token").per_identity,
+        s.server.rate_limits_of("token").per_identity,
         Some(Rate { max: 10, per_s: 60 })
     );
-    assert_eq!(s.rate_limits_of("api").per_identity, None);
+    assert_eq!(s.server.rate_limits_of("api").per_identity, None);
     let s = resolve(&[("RATE_LIMIT_TOKEN_IDENTITY", "3/h"), ("RATE_LIMIT_API_IP", "off")]).unwrap();
     assert_eq!(
-        s.rate_limits_of("token").per_identity,
+        s.server.rate_limits_of("token").per_identity,
         Some(Rate { max: 3, per_s: 3600 })
     );
-    assert_eq!(s.rate_limits_of("api").per_ip, None);
+    assert_eq!(s.server.rate_limits_of("api").per_ip, None);
     let file = FileConfig {
         rate_limits: Some([("voice_ip".to_owned(), "7/s".to_owned())].into()),
         ..FileConfig::default()
     };
     let s = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap();
-    assert_eq!(s.rate_limits_of("voice").per_ip, Some(Rate { max: 7, per_s: 1 }));
+    assert_eq!(
+        s.server.rate_limits_of("voice").per_ip,
+        Some(Rate { max: 7, per_s: 1 })
+    );
     let file = FileConfig {
         rate_limits: Some([("tokn_ip".to_owned(), "7/s".to_owned())].into()),
         ..FileConfig::default()
@@ -258,8 +276,8 @@ fn rate_limits_have_defaults_and_can_be_set_or_turned_off() {
 fn elevenlabs_key_is_a_secret() {
     let s = resolve(&[("ELEVENLABS_API_KEY", "xi-canary")]).unwrap();
     assert!(!format!("{s:?}").contains("xi-canary"));
-    assert_eq!(s.log_retention_days, 14);
-    assert_eq!(s.marketing_allowed_paths, ["marketing", "simple"]);
+    assert_eq!(s.logs.retention_days, 14);
+    assert_eq!(s.server.marketing_allowed_paths, ["marketing", "simple"]);
 }
 
 #[test]
@@ -271,7 +289,7 @@ fn legacy_aliases_work() {
         ("JWT_SECRET", "a-secret-of-at-least-thirty-two-chars"),
     ])
     .unwrap();
-    assert!(s.enable_vad && s.use_ws_proxy);
+    assert!(s.voice.enable_vad && s.proxy.use_ws_proxy);
     let err = resolve(&[("USE_WS_PROXY", "true")]).unwrap_err().to_string();
     assert!(
         err.starts_with("USE_WS_PROXY: requires ENABLE_WS_PROXY=true"),
@@ -289,17 +307,17 @@ fn precedence_is_override_then_env_then_file_then_default() {
     };
     let e = env(&[("DONNA_ADDR", "127.0.0.1:2222"), ("ENABLE_VAD", "false")]);
     let s = Settings::from_layers(&e, &file, &Overrides::default()).unwrap();
-    assert_eq!(s.addr.port(), 2222);
-    assert!(!s.enable_vad);
+    assert_eq!(s.server.addr.port(), 2222);
+    assert!(!s.voice.enable_vad);
     let o = Overrides {
         addr: Some("localhost:3333".into()),
         config: None,
     };
     let s = Settings::from_layers(&e, &file, &o).unwrap();
-    assert_eq!(s.addr, "127.0.0.1:3333".parse::<SocketAddr>().unwrap());
+    assert_eq!(s.server.addr, "127.0.0.1:3333".parse::<SocketAddr>().unwrap());
     let s = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap();
-    assert_eq!(s.addr.port(), 1111);
-    assert!(s.enable_vad);
+    assert_eq!(s.server.addr.port(), 1111);
+    assert!(s.voice.enable_vad);
 }
 
 #[test]
@@ -325,7 +343,7 @@ fn config_file_errors_name_the_file() {
 #[test]
 fn base_url_loses_its_trailing_slash() {
     let s = resolve(&[("OPENAI_BASE_URL", "http://127.0.0.1:9/v1/")]).unwrap();
-    assert_eq!(s.openai_base_url, "http://127.0.0.1:9/v1");
+    assert_eq!(s.backend.openai_base_url, "http://127.0.0.1:9/v1");
 }
 
 #[test]
@@ -337,4 +355,41 @@ fn the_stopped_clock_is_an_instant_read_once() {
     let e = resolve(&[("DONNA_FIXED_TIME", "2026-13-40T10:00:00Z")]).unwrap_err();
     assert!(e.to_string().contains("DONNA_FIXED_TIME"), "{e}");
     assert!(e.to_string().contains("2026-13-40T10:00:00Z"), "{e}");
+}
+
+#[test]
+fn values_from_the_file_are_checked_and_named_by_their_key() {
+    for (text, expected) in [
+        ("voice = \"alloy\"", "voice (config file): expected one of slt"),
+        (
+            "openai_realtime_model = \"gpt realtime\"",
+            "openai_realtime_model (config file): not a valid name",
+        ),
+        (
+            "log_level = \"loud\"",
+            "log_level (config file): expected one of error",
+        ),
+        (
+            "public_hosts = [\"desk.example/x\"]",
+            "public_hosts (config file): expected bare host names",
+        ),
+        (
+            "[rate_limits]\ntoken_ip = \"lots\"",
+            "rate_limits.token_ip (config file): expected a rate",
+        ),
+        (
+            "log_retention_days = 0",
+            "log_retention_days (config file): expected a whole number",
+        ),
+    ] {
+        let file = FileConfig::parse(text).unwrap();
+        let err = Settings::from_layers(&env(&[]), &file, &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with(expected), "{text}: got {err}");
+    }
+    // The same key from the environment names the variable, and wins over the file.
+    let file = FileConfig::parse("voice = \"alloy\"").unwrap();
+    let s = Settings::from_layers(&env(&[("DONNA_VOICE", "awb")]), &file, &Overrides::default()).unwrap();
+    assert_eq!(s.voice.offline_voice, "awb");
 }

@@ -2,21 +2,16 @@
 //! file key) in its one-line error, so a bad setting says exactly what to fix.
 
 use super::*;
+use crate::EnvSnapshot;
 
-/// An audio device name: unset or empty means the system default; control characters are
-/// a mistake (a pasted line break), not a device.
-pub(super) fn device_name(
-    env: &EnvSnapshot,
-    name: &str,
-    file: Option<&str>,
-) -> Result<Option<String>, ConfigError> {
-    let value = env.get(name).or(file).map(str::trim).filter(|v| !v.is_empty());
-    match value {
-        Some(v) if v.chars().any(char::is_control) => {
-            Err(ConfigError::invalid(name, format!("not a device name: {v:?}")))
-        }
-        other => Ok(other.map(str::to_owned)),
+/// An audio device name: empty means the system default; control characters are a mistake (a
+/// pasted line break), not a device.
+pub(super) fn device_name(name: &str, value: &str) -> Result<Option<String>, ConfigError> {
+    let v = value.trim();
+    if v.chars().any(char::is_control) {
+        return Err(ConfigError::invalid(name, format!("not a device name: {v:?}")));
     }
+    Ok((!v.is_empty()).then(|| v.to_owned()))
 }
 
 pub(super) fn speed(name: &str, value: &str) -> Result<f32, ConfigError> {
@@ -69,27 +64,6 @@ pub(super) fn lexicon(name: &str, value: &str) -> Result<Vec<(String, String)>, 
         .collect()
 }
 
-/// A comma-separated list from the environment variable `name`, else the config file's list,
-/// else nothing; blank entries are dropped.
-pub(super) fn list(env: &EnvSnapshot, name: &str, file: Option<&[String]>) -> Vec<String> {
-    match env.get(name) {
-        Some(v) => v
-            .split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
-        None => file.map(<[String]>::to_vec).unwrap_or_default(),
-    }
-}
-
-pub(super) fn flag(env: &EnvSnapshot, names: &[&str], file: Option<bool>) -> Result<bool, ConfigError> {
-    match env.get_aliased(names)? {
-        Some((name, value)) => parse_bool(name, value),
-        None => Ok(file.unwrap_or(false)),
-    }
-}
-
 /// `10/min`, `5/s`, `100/h`, `1000/d`, or `off`.
 pub(super) fn parse_rate(name: &str, value: &str) -> Result<Option<Rate>, ConfigError> {
     if value.eq_ignore_ascii_case("off") {
@@ -114,38 +88,6 @@ pub(super) fn parse_rate(name: &str, value: &str) -> Result<Option<Rate>, Config
         return Err(bad());
     }
     Ok(Some(Rate { max, per_s }))
-}
-
-/// A whole number from the environment variable `name`, else the config file (whose key is the
-/// lower-case name), else `default`; out of `range` is an error naming where it came from.
-pub(super) fn int_setting(
-    env: &EnvSnapshot,
-    name: &str,
-    file: Option<u64>,
-    range: std::ops::RangeInclusive<u64>,
-    default: u64,
-) -> Result<u64, ConfigError> {
-    let (min, max) = (*range.start(), *range.end());
-    match (env.get(name), file) {
-        (Some(v), _) => bounded_int(name, v, min, max),
-        (None, Some(v)) => bounded_int(
-            &format!("{} (config file)", name.to_ascii_lowercase()),
-            &v.to_string(),
-            min,
-            max,
-        ),
-        (None, None) => Ok(default),
-    }
-}
-
-pub(super) fn bounded_int(name: &str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
-    match value.trim().parse::<u64>() {
-        Ok(n) if (min..=max).contains(&n) => Ok(n),
-        _ => Err(ConfigError::invalid(
-            name,
-            format!("expected a whole number from {min} to {max}, got \"{value}\""),
-        )),
-    }
 }
 
 pub(super) fn model_name(name: &str, value: &str) -> Result<String, ConfigError> {
@@ -196,14 +138,14 @@ pub(super) fn read_pem(value: &str) -> Result<String, ConfigError> {
 }
 
 /// An `iss`/`aud` value: printable, no spaces, so it compares exactly.
-pub(super) fn claim_value(env: &EnvSnapshot, name: &str, default: &str) -> Result<String, ConfigError> {
-    match env.get(name) {
-        None => Ok(default.to_owned()),
-        Some(v) if v.len() <= 200 && v.chars().all(|c| c.is_ascii_graphic()) => Ok(v.to_owned()),
-        Some(v) => Err(ConfigError::invalid(
+pub(super) fn claim_value(name: &str, value: &str) -> Result<String, ConfigError> {
+    if value.len() <= 200 && value.chars().all(|c| c.is_ascii_graphic()) {
+        Ok(value.to_owned())
+    } else {
+        Err(ConfigError::invalid(
             name,
-            format!("expected printable ASCII without spaces, got \"{v}\""),
-        )),
+            format!("expected printable ASCII without spaces, got \"{value}\""),
+        ))
     }
 }
 
