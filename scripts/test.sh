@@ -49,4 +49,4 @@ xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" cargo test --locked --works
 # Nothing may depend on the hour the suite runs at: the suites whose answers follow the clock run
 # once more at 03:00 on a Sunday in London, when the example clinic is closed.
 say "the desk and voice suites again at night (scripts/at-hour.sh)"
-bash scripts/at-hour.sh "2026-12-06 03:00:00" Europe/London donna-desk donna-voice donna-engine donna-gateway
+bash scripts/at-hour.sh "2026-12-06 03:00:00" Europe/London donna-desk donna-voice donna-engine donna-gateway donna-app

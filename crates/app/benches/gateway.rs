@@ -1,7 +1,7 @@
 //! Requests/s and latency of the gateway with every layer on, next to a bare axum hello-world
 //! measured in the same run, with a real load generator (`wrk`, from Debian's `wrk` package).
 //!
-//!     cargo bench -p donna-gateway --bench gateway
+//!     cargo bench -p donna-app --bench gateway
 //!
 //! The gateway runs as `donna serve` would: all layers, JWT auth, the security log and the
 //! scrubbed JSON log files (in a temp dir), the local engine as realtime backend. Rate limits
