@@ -1,8 +1,9 @@
 //! The section for device and staff tokens: how they are signed and what they must claim.
 
+use super::defaults::{DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER};
+use super::kinds::JwtAlgorithm;
 use super::layers::Layers;
 use super::values::{claim_value, read_pem};
-use super::{DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, JwtAlgorithm};
 use crate::{ConfigError, Secret};
 
 /// How the gateway verifies (and, with HS256, mints) device and staff tokens. All from the

@@ -1,12 +1,13 @@
 //! The section for who answers: the cloud service or the local engine, and the cloud's models
 //! and keys (the realtime model, and batch voice's transcription, chat and speech services).
 
+use super::defaults::{
+    DEFAULT_CHAT_MODEL, DEFAULT_ELEVENLABS_BASE_URL, DEFAULT_ELEVENLABS_VOICE_ID, DEFAULT_OPENAI_BASE_URL,
+    DEFAULT_REALTIME_MODEL, DEFAULT_TRANSCRIBE_MODEL,
+};
+use super::kinds::{Backend, BackendChoice};
 use super::layers::Layers;
 use super::values::{http_url, model_name, parse_backend};
-use super::{
-    Backend, BackendChoice, DEFAULT_CHAT_MODEL, DEFAULT_ELEVENLABS_BASE_URL, DEFAULT_ELEVENLABS_VOICE_ID,
-    DEFAULT_OPENAI_BASE_URL, DEFAULT_REALTIME_MODEL, DEFAULT_TRANSCRIBE_MODEL,
-};
 use crate::{ConfigError, Secret};
 
 /// The backend asked for and the one in use, with what each needs.

@@ -1,12 +1,13 @@
 //! The resolved settings and the rules that produce them.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::{ConfigError, EnvSnapshot, FileConfig, Secret};
 
 mod auth;
 mod backend;
+mod defaults;
+mod kinds;
 mod layers;
 mod limits;
 mod logs;
@@ -19,6 +20,12 @@ mod voice;
 
 pub use auth::AuthSettings;
 pub use backend::BackendSettings;
+pub use defaults::{
+    DEFAULT_ADDR, DEFAULT_CHAT_MODEL, DEFAULT_ELEVENLABS_BASE_URL, DEFAULT_ELEVENLABS_VOICE_ID,
+    DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER, DEFAULT_OPENAI_BASE_URL, DEFAULT_REALTIME_MODEL,
+    DEFAULT_TRANSCRIBE_MODEL, OFFLINE_VOICES,
+};
+pub use kinds::{Backend, BackendChoice, JwtAlgorithm, Overrides};
 pub use limits::{RATE_LIMIT_CLASSES, Rate, RateLimits, WsProxyLimits};
 pub use logs::LogSettings;
 pub use proxy::ProxySettings;
@@ -29,72 +36,6 @@ pub use voice::VoiceSettings;
 
 use layers::Layers;
 use values::default_config_path;
-
-/// Loopback only by default: a kiosk's gateway must not be reachable from the network unless an
-/// operator says so.
-pub const DEFAULT_ADDR: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8765);
-/// The cloud model used when `OPENAI_REALTIME_MODEL` is not set.
-pub const DEFAULT_REALTIME_MODEL: &str = "gpt-realtime";
-/// The official SDKs' default; tests point it at the local engine.
-pub const DEFAULT_OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
-/// Batch voice defaults.
-pub const DEFAULT_TRANSCRIBE_MODEL: &str = "gpt-4o-mini-transcribe";
-pub const DEFAULT_CHAT_MODEL: &str = "gpt-4o-mini";
-pub const DEFAULT_ELEVENLABS_BASE_URL: &str = "https://api.elevenlabs.io";
-/// The offline voices (flite's, as Debian ships them): a woman's (`slt`), a man's (`rms`), a
-/// Scottish man's (`awb`) and a robotic but cheap man's (`kal`).
-pub const OFFLINE_VOICES: [&str; 4] = ["slt", "rms", "awb", "kal"];
-
-pub const DEFAULT_ELEVENLABS_VOICE_ID: &str = "21m00Tcm4TlvDq8ikWAM";
-/// The `iss` the gateway puts in the tokens it mints and requires in the tokens it accepts.
-pub const DEFAULT_JWT_ISSUER: &str = "donna";
-/// The `aud` of device and staff tokens: the gateway.
-pub const DEFAULT_JWT_AUDIENCE: &str = "donna-gateway";
-
-/// How device and staff tokens are signed. One algorithm is pinned per deployment, so a token
-/// can never pick its own (no `none`, no RS256 public key used as an HMAC secret).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum JwtAlgorithm {
-    /// HMAC-SHA256 with `JWT_SECRET`; the gateway can both mint and verify.
-    Hs256,
-    /// RSA signatures checked with `JWT_PUBLIC_KEY`; tokens are minted elsewhere.
-    Rs256,
-    /// Ed25519 signatures checked with `JWT_PUBLIC_KEY`; tokens are minted elsewhere.
-    EdDsa,
-}
-
-/// What the operator asked for with `DONNA_BACKEND`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BackendChoice {
-    /// OpenAI when a key is configured, otherwise the local engine.
-    Auto,
-    Local,
-    OpenAi,
-}
-
-/// The backend actually in use after resolving [`BackendChoice::Auto`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Backend {
-    Local,
-    OpenAi,
-}
-
-impl Backend {
-    /// The name used in `/api/health` and logs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Local => "local",
-            Backend::OpenAi => "openai",
-        }
-    }
-}
-
-/// Values given on the command line; they win over every other layer.
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    pub addr: Option<String>,
-    pub config: Option<PathBuf>,
-}
 
 /// Everything Donna needs to start, validated, in one section per part of the program: each
 /// part is handed its own section.

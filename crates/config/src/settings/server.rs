@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
+use super::defaults::DEFAULT_ADDR;
+use super::kinds::Overrides;
 use super::layers::Layers;
 use super::limits::{RATE_LIMIT_CLASSES, RateLimits};
 use super::values::{http_url, parse_addr, parse_rate, validate_origin};
-use super::{DEFAULT_ADDR, Overrides};
 use crate::ConfigError;
 
 /// What the gateway needs: its address, the browsers and host names it answers, its time

@@ -1,5 +1,8 @@
 //! Settings resolved from environment snapshots and config files, layer over layer.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
 use super::*;
 
 fn env(pairs: &[(&str, &str)]) -> EnvSnapshot {

@@ -1,8 +1,13 @@
 //! Reading one setting's value: each parser checks its value and names the variable (or config-
 //! file key) in its one-line error, so a bad setting says exactly what to fix.
 
-use super::*;
-use crate::EnvSnapshot;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use super::defaults::OFFLINE_VOICES;
+use super::kinds::BackendChoice;
+use super::limits::Rate;
+use crate::{ConfigError, EnvSnapshot};
 
 /// An audio device name: empty means the system default; control characters are a mistake (a
 /// pasted line break), not a device.

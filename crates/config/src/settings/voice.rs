@@ -1,7 +1,7 @@
 //! The section for the kiosk's voice: detection of speech, the audio devices, and the offline
 //! voice and recogniser.
 
-use super::OFFLINE_VOICES;
+use super::defaults::OFFLINE_VOICES;
 use super::layers::Layers;
 use super::values::{device_name, lexicon, offline_voice, speed, threads};
 use crate::ConfigError;

@@ -1,7 +1,9 @@
 //! Which of several candidates a visitor means when they answer "which one?": by a staff member's
 //! department (its name, short name or initials) or by position.
 
-use super::*;
+use crate::profile::{Department, Profile};
+use crate::staff_match::matching_staff;
+use crate::text::words;
 
 /// The candidate the visitor picked: by name, by department, or "the first/second one".
 pub(super) fn choose(profile: &Profile, candidates: &[String], w: &[String]) -> Option<String> {

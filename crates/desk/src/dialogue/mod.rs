@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::Reception;
 use crate::hours::Status;
-use crate::profile::{AfterHours, Department, Profile};
+use crate::profile::{AfterHours, Profile};
 use crate::reply::{Plan, plan as plan_one};
 use crate::staff_match::{disambiguate, matching_staff};
 use crate::text::{lower_first, mentions_any, words};

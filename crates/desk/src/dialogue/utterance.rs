@@ -2,7 +2,8 @@
 //! alone), who they are here to see, why, and the body of a message; the words that are not
 //! names.
 
-use super::*;
+use crate::time_words::find_time;
+use crate::tools;
 
 /// Words that introduce a thing rather than a person: "here for an interview", "for my 3
 /// o'clock", "to see the doctor" name no one, so they are never looked up as a name.

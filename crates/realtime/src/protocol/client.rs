@@ -3,7 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{Item, SessionConfig, event_enum};
+use super::codec::event_enum;
+use super::item::Item;
+use super::session::SessionConfig;
 
 event_enum! {
     /// Everything a client may send.

@@ -3,7 +3,10 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{ContentPart, Item, Response, SessionConfig, event_enum};
+use super::codec::event_enum;
+use super::item::{ContentPart, Item};
+use super::response::Response;
+use super::session::SessionConfig;
 
 event_enum! {
     /// Everything the service (or the local engine) sends.

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::domain::DomainModel;
-use super::{INPUT_RATE, MODEL_RATE};
+use super::transcript::{INPUT_RATE, MODEL_RATE};
 use crate::SpeechError;
 use crate::resample::Stream;
 use crate::sphinx::Decoder;

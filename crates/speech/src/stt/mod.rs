@@ -18,42 +18,20 @@ pub mod fast;
 mod lexicon;
 pub mod text;
 mod transcriber;
+mod transcript;
 pub mod whisper;
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 pub use domain::{Domain, DomainModel};
 pub use fast::{FastRecognizer, FastResult};
 pub use lexicon::Source as PronunciationSource;
 pub use transcriber::{Heard, LiveRecognizer, Transcriber};
+pub use transcript::{INPUT_RATE, MODEL_RATE, Path, Transcript};
 pub use whisper::{Whisper, WhisperOptions};
 
 use crate::SpeechError;
-
-/// The protocol's input rate.
-pub const INPUT_RATE: u32 = 24_000;
-/// What both recognisers read.
-pub const MODEL_RATE: u32 = 16_000;
-
-/// Which recogniser produced a transcript.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Path {
-    Fast,
-    Accurate,
-}
-
-/// One utterance, transcribed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Transcript {
-    pub text: String,
-    /// 0..1; how it is computed depends on the path (see [`FastRecognizer::finish`] and
-    /// [`Whisper::transcribe`]), so compare it only within one path.
-    pub confidence: f32,
-    pub path: Path,
-    /// Work after the end of speech: the fast path's finish, plus whisper when it ran.
-    pub elapsed: Duration,
-}
 
 /// The fast result is kept when it is in domain and its confidence (its least certain word's
 /// posterior) is at least this.

@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use whisper_rs::{FullParams, SamplingStrategy, WhisperContext, WhisperContextParameters, WhisperState};
 
-use super::{INPUT_RATE, MODEL_RATE, Path as TranscriptPath, Transcript};
+use super::transcript::{INPUT_RATE, MODEL_RATE, Path as TranscriptPath, Transcript};
 use crate::{SpeechError, resample};
 
 /// How whisper runs.
