@@ -68,7 +68,7 @@ pub enum ModelsCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
-    /// Print a signed token for a kiosk or staff desktop (needs JWT_SECRET).
+    /// Print a signed token for a kiosk or staff desktop (signed with JWT_SECRET, or the data dir's own key).
     Mint {
         /// The device or staff id, e.g. kiosk-lobby.
         #[arg(long)]

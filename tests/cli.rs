@@ -301,15 +301,93 @@ fn token_mint_prints_a_token_the_gateway_accepts() {
     assert!(served.terminate());
 }
 
+/// `donna token mint` on a fresh install, with its output; panics with stderr when it fails.
+fn mint(sandbox: &Sandbox, sub: &str, role: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = sandbox.command();
+    cmd.args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"])
+        .envs(env.iter().copied());
+    let out = run_with_timeout(cmd, Duration::from_secs(20));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// `GET /api/auth/me` with `token`: the status and the subject it names.
+fn whoami(url: &str, token: &str) -> (u16, Value) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let resp = reqwest::Client::new()
+            .get(format!("{url}/api/auth/me"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (resp.status().as_u16(), resp.json().await.unwrap())
+    })
+}
+
+#[test]
+fn a_fresh_install_signs_tokens_with_its_own_key_and_the_environment_wins() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    // Minted before the gateway ever ran: the key is made by whichever comes first.
+    let staff = mint(&sandbox, "staff-priya-shah", "staff", &[]);
+    let key_file = sandbox.data_dir().join("token-signing.key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(key.len(), 64, "256 bits, hex");
+    assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+
+    let served = Served::start(&sandbox, &[], &[]);
+    let (status, me) = whoami(&served.url, &staff);
+    assert_eq!(
+        (status, me["sub"].as_str()),
+        (200, Some("staff-priya-shah")),
+        "{me}"
+    );
+    // Minted while the gateway runs, with the same key.
+    let kiosk = mint(&sandbox, "kiosk-lobby", "kiosk", &[]);
+    let (status, me) = whoami(&served.url, &kiosk);
+    assert_eq!((status, me["role"].as_str()), (200, Some("kiosk")), "{me}");
+    assert!(served.terminate());
+    assert_eq!(
+        std::fs::read_to_string(&key_file).unwrap(),
+        key,
+        "kept across restarts"
+    );
+    let logs = read_logs(&sandbox, "");
+    assert!(
+        !logs.is_empty() && !logs.contains(&key),
+        "the key never reaches the logs"
+    );
+
+    // A configured secret wins: tokens signed with the data dir's key no longer pass.
+    let configured = ("JWT_SECRET", "cli-test-secret-cli-test-secret-0123");
+    let served = Served::start(&sandbox, &[], &[configured]);
+    let (status, body) = whoami(&served.url, &staff);
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = whoami(
+        &served.url,
+        &mint(&sandbox, "staff-priya-shah", "staff", &[configured]),
+    );
+    assert_eq!(status, 200);
+    assert!(served.terminate());
+
+    // An emptied key file is a clear error, not a silent new key that revokes every device.
+    std::fs::write(&key_file, "").unwrap();
+    let line = fails_with(&sandbox, &["serve", "--addr", "127.0.0.1:0"], &[]);
+    assert!(
+        line.contains("token-signing.key") && line.contains("empty"),
+        "{line}"
+    );
+}
+
 #[test]
 fn token_mint_errors_are_one_line() {
     let sandbox = Sandbox::new();
-    let mint = ["token", "mint", "--sub", "kiosk-lobby", "--role", "kiosk"];
-    let line = fails_with(&sandbox, &mint, &[]);
-    assert!(
-        line.starts_with("error: token authentication is not configured"),
-        "{line}"
-    );
     let secret = [("JWT_SECRET", "cli-test-secret-cli-test-secret-0123")];
     let line = fails_with(
         &sandbox,

@@ -53,7 +53,7 @@ impl Donna {
     }
 }
 
-fn boot(settings: Settings) -> Result<Donna, AppError> {
+fn boot(mut settings: Settings) -> Result<Donna, AppError> {
     let mut desk = Desk::load(settings.storage.profile.as_deref()).map_err(AppError::Desk)?;
     if let Some(at) = settings.fixed_time {
         desk = desk.with_fixed_time(at);
@@ -84,6 +84,8 @@ fn boot(settings: Settings) -> Result<Donna, AppError> {
         &settings.storage.data_dir,
     )
     .map_err(AppError::Engine)?;
+    // Before the logs open, so that a signing secret made now is among those they scrub.
+    let jwt = crate::token::verifier(&mut settings)?;
     let log_guard = crate::logging::init(&settings, keys.engine_key())?;
     tracing::info!(
         backend = settings.backend.active.as_str(),
@@ -114,12 +116,6 @@ fn boot(settings: Settings) -> Result<Donna, AppError> {
         backend: settings.backend.active.as_str(),
         data_dir: settings.storage.data_dir.clone(),
     };
-    let jwt = donna_gateway::auth::Jwt::from_settings(&settings.auth)?;
-    if jwt.is_none() {
-        tracing::info!(
-            "device and staff tokens are off (no JWT_SECRET or JWT_PUBLIC_KEY): staff routes answer 401"
-        );
-    }
     let realtime = match (&settings.backend.active, &settings.backend.openai_api_key) {
         (Backend::OpenAi, Some(key)) => RealtimeBackend::Cloud {
             base_url: settings.backend.openai_base_url.clone(),

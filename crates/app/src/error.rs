@@ -19,6 +19,13 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    /// The file holding a secret Donna made for itself (the token-signing key).
+    #[error("key file {path}: {source}")]
+    KeyFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Engine(donna_engine::EngineError),
     #[error(transparent)]

@@ -28,6 +28,51 @@ pub fn create_file(path: &Path) -> io::Result<()> {
     }
 }
 
+/// The secret kept in `path`, else a new one from `make` written there readable by the owner
+/// only (0600) and synced, so a restart keeps what was handed out with it working. Two
+/// processes starting at once agree: the loser of the race reads the winner's secret.
+pub fn read_or_create_secret(path: &Path, make: impl FnOnce() -> String) -> io::Result<String> {
+    if let Some(secret) = read_secret(path)? {
+        return Ok(secret);
+    }
+    if let Some(dir) = path.parent() {
+        create_dir(dir)?;
+    }
+    let secret = make();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(secret.as_bytes())?;
+            file.sync_all()?;
+            Ok(secret)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read_secret(path)?.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the file is empty: delete it to make a new secret",
+            )
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The trimmed contents of `path`; `None` when it does not exist.
+fn read_secret(path: &Path) -> io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => Ok(Some(text.trim().to_owned())),
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "the file is empty: delete it to make a new secret",
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Whether users other than the owner may read or enter `path` (a folder or a file).
 pub fn readable_by_others(path: &Path) -> io::Result<bool> {
     let meta = std::fs::metadata(path)?;
@@ -68,5 +113,18 @@ mod tests {
         assert!(!readable_by_others(&dir).unwrap());
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(readable_by_others(&dir).unwrap());
+    }
+
+    #[test]
+    fn a_secret_is_made_once_kept_private_and_read_back() {
+        let root = tempfile::tempdir().unwrap();
+        let path = root.path().join("keys/signing.key");
+        let first = read_or_create_secret(&path, || "first".into()).unwrap();
+        let again = read_or_create_secret(&path, || "second".into()).unwrap();
+        assert_eq!((first.as_str(), again.as_str()), ("first", "first"));
+        assert_eq!((mode(&path), mode(path.parent().unwrap())), (0o600, 0o700));
+        std::fs::write(&path, "  \n").unwrap();
+        let err = read_or_create_secret(&path, || "third".into()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
     }
 }

@@ -96,20 +96,9 @@ impl Keys {
             return Ok(Self::new(key.to_owned()));
         }
         let path = data_dir.join("engine.key");
-        let io = |source| EngineError::KeyFile {
-            path: path.clone(),
-            source,
-        };
-        match std::fs::read_to_string(&path) {
-            Ok(text) if !text.trim().is_empty() => return Ok(Self::new(text.trim().to_owned())),
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(io(e)),
-        }
-        std::fs::create_dir_all(data_dir).map_err(io)?;
-        let key = new_engine_key();
-        write_private(&path, &key).map_err(io)?;
-        Ok(Self::new(key))
+        donna_config::private::read_or_create_secret(&path, new_engine_key)
+            .map(Self::new)
+            .map_err(|source| EngineError::KeyFile { path, source })
     }
 
     /// The engine key, for the app's own loopback client; never for logs or the webview.
@@ -184,20 +173,6 @@ pub fn unix_now() -> i64 {
 /// Compare secrets without leaking where they differ through timing.
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents.as_bytes())?;
-    file.sync_all()
 }
 
 #[cfg(test)]

@@ -94,12 +94,6 @@ impl Settings {
         let backend = BackendSettings::resolve(&layers)?;
         let storage = StorageSettings::resolve(&layers)?;
         let proxy = ProxySettings::resolve(&layers)?;
-        if proxy.enable_ws_proxy && layers.env.get("JWT_SECRET").is_none() {
-            return Err(ConfigError::missing(
-                "JWT_SECRET",
-                "required when ENABLE_WS_PROXY is true",
-            ));
-        }
         let auth = AuthSettings::resolve(&layers)?;
         let fixed_time = env
             .get("DONNA_FIXED_TIME")

@@ -146,12 +146,6 @@ fn jwt_secret_never_appears_in_errors_or_debug() {
 }
 
 #[test]
-fn ws_proxy_requires_a_jwt_secret() {
-    let err = resolve(&[("ENABLE_WS_PROXY", "true")]).unwrap_err().to_string();
-    assert_eq!(err, "JWT_SECRET: required when ENABLE_WS_PROXY is true");
-}
-
-#[test]
 fn ws_proxy_limits_have_defaults_and_bounds() {
     let s = resolve(&[]).unwrap();
     assert_eq!(s.proxy.limits, WsProxyLimits::default());
