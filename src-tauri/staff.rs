@@ -3,7 +3,7 @@
 //! their way. The work is in the `donna-staff` crate; this wires it to the window.
 
 use donna_app::Overrides;
-use donna_staff::client::VisitRow;
+use donna_staff::client::{MessageRow, VisitRow};
 use donna_staff::{DeskEvent, Link, StaffClient};
 use serde::Serialize;
 use tauri::{Emitter, Manager, RunEvent};
@@ -37,7 +37,12 @@ pub fn run(overrides: &Overrides) -> Result<(), ShellError> {
             client: client.clone(),
             link: link_rx.clone(),
         })
-        .invoke_handler(tauri::generate_handler![staff_snapshot, staff_link, acknowledge])
+        .invoke_handler(tauri::generate_handler![
+            staff_snapshot,
+            staff_link,
+            acknowledge,
+            check_out
+        ])
         .setup(move |app| {
             crate::window::open(app.handle(), "staff.html", "Donna — staff")?;
             let handle = app.handle().clone();
@@ -106,17 +111,15 @@ fn show(app: &tauri::AppHandle, event: &DeskEvent) {
 #[derive(Debug, Serialize)]
 pub struct Snapshot {
     pub visits: Vec<VisitRow>,
+    pub messages: Vec<MessageRow>,
 }
 
-/// Today's visits, for the page's first render.
+/// Today's visits and messages, for the page's first render.
 #[tauri::command]
 async fn staff_snapshot(state: tauri::State<'_, StaffState>) -> Result<Snapshot, CommandError> {
-    let visits = state
-        .client
-        .visits_today()
-        .await
+    let (visits, messages) = tokio::try_join!(state.client.visits_today(), state.client.messages_today())
         .map_err(CommandError::from_staff)?;
-    Ok(Snapshot { visits })
+    Ok(Snapshot { visits, messages })
 }
 
 /// The link to the gateway as it is now (the page then follows its changes).
@@ -131,6 +134,16 @@ async fn acknowledge(state: tauri::State<'_, StaffState>, visit_id: i64) -> Resu
     state
         .client
         .acknowledge(visit_id)
+        .await
+        .map_err(CommandError::from_staff)
+}
+
+/// "Checked out" for visit `visit_id`: the visitor has left. The visit as stored.
+#[tauri::command]
+async fn check_out(state: tauri::State<'_, StaffState>, visit_id: i64) -> Result<VisitRow, CommandError> {
+    state
+        .client
+        .check_out(visit_id)
         .await
         .map_err(CommandError::from_staff)
 }

@@ -118,6 +118,26 @@ impl Reception {
         Ok(visit)
     }
 
+    /// Visit `visit_id` is over: the visitor said goodbye at the kiosk, or staff saw them out.
+    /// Checking out twice keeps the first time and tells the desks once.
+    pub fn check_out(&self, visit_id: i64) -> Result<Visit, DeskError> {
+        let before = self.store.visit(visit_id)?.ok_or(DeskError::NotFound {
+            what: "visit",
+            id: visit_id.to_string(),
+        })?;
+        let visit = self.store.check_out(visit_id, self.desk.clock().now_ms())?;
+        if before.checked_out_at.is_none() {
+            self.publish(DeskEvent::new(
+                "visitor.checked_out",
+                Some(visit.host_staff_id.clone()),
+                format!("{} has left.", visit.visitor_name),
+                json!({ "visit_id": visit.id }),
+                self.desk.clock().now_ms(),
+            ))?;
+        }
+        Ok(visit)
+    }
+
     fn staff(&self, id: &str) -> Option<&StaffMember> {
         self.desk.profile().staff.iter().find(|s| s.id == id)
     }
@@ -360,14 +380,7 @@ impl Reception {
             (None, None) => None,
         };
         let visit = visit.ok_or_else(|| ToolError::Refused("no open visit to end".to_owned()))?;
-        let visit = self.store.check_out(visit.id, self.desk.clock().now_ms())?;
-        self.publish(DeskEvent::new(
-            "visitor.checked_out",
-            Some(visit.host_staff_id.clone()),
-            format!("{} has left.", visit.visitor_name),
-            json!({ "visit_id": visit.id }),
-            self.desk.clock().now_ms(),
-        ))?;
+        let visit = self.check_out(visit.id)?;
         Ok(json!({ "status": "checked_out", "visit_id": visit.id }))
     }
 

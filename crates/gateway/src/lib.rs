@@ -107,6 +107,7 @@ pub fn app_with(state: GatewayState, extra: Router) -> Router {
         )
         .route("/api/visits", get(routes::staff::visits))
         .route("/api/visits/{id}/ack", post(routes::staff::acknowledge))
+        .route("/api/visits/{id}/checkout", post(routes::staff::check_out))
         .route("/api/messages", get(routes::staff::messages))
         .route("/api/overview", get(routes::staff::overview))
         .route(

@@ -44,6 +44,7 @@ impl Modify for BearerAuth {
         crate::routes::staff::messages,
         crate::routes::staff::overview,
         crate::routes::staff::acknowledge,
+        crate::routes::staff::check_out,
         openapi_json,
         crate::metrics::metrics,
         crate::ws_proxy::connect,

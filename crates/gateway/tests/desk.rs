@@ -311,6 +311,64 @@ async fn events_stream_to_staff_and_the_kiosk_hears_only_its_own_acknowledgement
     assert_eq!(resp.status(), 403);
 }
 
+#[tokio::test]
+async fn staff_see_a_visitor_out_once_and_the_desks_hear_it_once() {
+    let s = start(vec![], None).await;
+    let staff = s.token("staff-maria-chen", Role::Staff);
+    let mut events = s
+        .http
+        .get(format!("{}/api/voice/events", s.base))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .unwrap();
+    s.chat("Hi, my name is Ann Lee and I'm here to see Dr Maria Chen", None)
+        .await;
+    let (_, visits) = s.get("/api/visits", &staff).await;
+    let id = visits[0]["id"].as_i64().unwrap();
+    let check_out = |token: String, id: i64| {
+        let request = s
+            .http
+            .post(format!("{}/api/visits/{id}/checkout", s.base))
+            .bearer_auth(token);
+        async move {
+            let resp = request.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    // A kiosk cannot check visitors out; any member of staff can.
+    let (status, body) = check_out(s.token("kiosk-lobby", Role::Kiosk), id).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (403, Some("forbidden")),
+        "{body}"
+    );
+    let (status, body) = check_out(s.token("staff-front-desk", Role::Staff), id).await;
+    assert_eq!(status, 200, "{body}");
+    let left_at = body["visit"]["checked_out_at"].as_i64().unwrap();
+    let text = read_until(&mut events, "visitor.checked_out").await;
+    assert!(text.contains("Ann Lee has left."), "{text}");
+    // Again: the first time is kept, and nobody is told twice.
+    let (status, body) = check_out(staff.clone(), id).await;
+    assert_eq!(
+        (status, body["visit"]["checked_out_at"].as_i64()),
+        (200, Some(left_at))
+    );
+    let heard = tokio::time::timeout(Duration::from_millis(500), events.chunk()).await;
+    if let Ok(Ok(Some(chunk))) = heard {
+        let text = String::from_utf8_lossy(&chunk);
+        assert!(!text.contains("visitor.checked_out"), "told twice: {text}");
+    }
+    let (_, visits) = s.get("/api/visits", &staff).await;
+    assert_eq!(visits[0]["checked_out_at"].as_i64(), Some(left_at));
+    let (status, body) = check_out(staff, id + 1000).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+}
+
 async fn read_until(stream: &mut reqwest::Response, kind: &str) -> String {
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

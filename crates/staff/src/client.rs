@@ -42,6 +42,18 @@ pub struct VisitRow {
     pub checked_out_at: Option<i64>,
 }
 
+/// A message as `GET /api/messages` lists it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MessageRow {
+    pub id: i64,
+    pub for_staff_id: String,
+    pub from_name: String,
+    #[serde(default)]
+    pub contact: Option<String>,
+    pub body: String,
+    pub created_at: i64,
+}
+
 /// A staff desktop's connection to its gateway.
 #[derive(Debug, Clone)]
 pub struct StaffClient {
@@ -74,11 +86,33 @@ impl StaffClient {
         resp.json().await.map_err(|e| StaffError::Decode(e.to_string()))
     }
 
+    /// Today's messages, newest first.
+    pub async fn messages_today(&self) -> Result<Vec<MessageRow>, StaffError> {
+        let resp = self
+            .send(self.http.get(format!("{}/api/messages", self.base)))
+            .await?;
+        resp.json().await.map_err(|e| StaffError::Decode(e.to_string()))
+    }
+
     /// Tell the gateway this staff member is on their way to visit `id`.
     pub async fn acknowledge(&self, id: i64) -> Result<(), StaffError> {
-        self.send(self.http.post(format!("{}/api/visits/{id}/ack", self.base)))
+        self.post_visit(id, "ack").await.map(|_| ())
+    }
+
+    /// Tell the gateway visitor `id` has left; the visit as stored, with when they left.
+    pub async fn check_out(&self, id: i64) -> Result<VisitRow, StaffError> {
+        #[derive(Deserialize)]
+        struct CheckedOut {
+            visit: VisitRow,
+        }
+        let resp = self.post_visit(id, "checkout").await?;
+        let body: CheckedOut = resp.json().await.map_err(|e| StaffError::Decode(e.to_string()))?;
+        Ok(body.visit)
+    }
+
+    async fn post_visit(&self, id: i64, action: &str) -> Result<reqwest::Response, StaffError> {
+        self.send(self.http.post(format!("{}/api/visits/{id}/{action}", self.base)))
             .await
-            .map(|_| ())
     }
 
     async fn send(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response, StaffError> {

@@ -115,3 +115,24 @@ pub async fn acknowledge(
     let visit = r.acknowledge(id, &staff.id)?;
     Ok(Json(Acknowledged { visit }))
 }
+
+#[derive(Debug, Serialize)]
+pub struct CheckedOut {
+    pub visit: Visit,
+}
+
+/// The visitor has left, as a member of staff saw: any staff token may say so (the front desk
+/// sees visitors out for their hosts). Saying it twice keeps the first time.
+#[utoipa::path(post, path = "/api/visits/{id}/checkout", tag = "staff", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "the visit")),
+    responses((status = 200, description = "the visit, checked out"),
+              (status = 403, body = crate::error::ErrorResponse),
+              (status = 404, body = crate::error::ErrorResponse)))]
+pub async fn check_out(
+    _: Authed<StaffOnly>,
+    State(state): State<GatewayState>,
+    Path(id): Path<i64>,
+) -> Result<Json<CheckedOut>, ApiError> {
+    let visit = reception(&state)?.check_out(id)?;
+    Ok(Json(CheckedOut { visit }))
+}
