@@ -5,10 +5,11 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Test tools: virtual display, WebKit's WebDriver (and its MiniBrowser, for the browser test),
-# PulseAudio's virtual speaker and microphone with the ALSA plugin that routes cpal to it, and
-# espeak-ng, whose voices are the test speech for speech recognition, and libfaketime, which runs
-# the suites that follow the clock again at night.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver dbus python3 python3-pip
+# Chromium and its WebDriver (the pages in a second browser engine), PulseAudio's virtual
+# speaker and microphone with the ALSA plugin that routes cpal to it, and espeak-ng, whose voices
+# are the test speech for speech recognition, and libfaketime, which runs the suites that follow
+# the clock again at night.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver dbus python3 python3-pip
   pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"

@@ -1,12 +1,16 @@
 //! The UI as a visitor uses it, driven through WebDriver:
 //! - the real `donna` window (Tauri IPC) through tauri-driver and WebKitWebDriver;
-//! - the same `ui/` in a plain browser (WebKit's MiniBrowser) against `donna serve` (HTTP).
+//! - the same `ui/` in a plain browser (WebKit's MiniBrowser) against `donna serve` (HTTP);
+//! - the staff page and the kiosk page in Chromium ([`staff_browser`]).
 //!
-//! Both need a display (Xvfb in CI) and the drivers the README's test command installs.
+//! All need a display (Xvfb in CI) and the drivers the README's test command installs.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
 mod util;
+
+#[path = "ui/staff_browser.rs"]
+mod staff_browser;
 
 use std::panic::AssertUnwindSafe;
 use std::process::{Child, Command, Stdio};

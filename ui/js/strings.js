@@ -23,23 +23,44 @@ export const KIOSK = {
 };
 
 export const STAFF = {
-  // What went wrong and what to do, shown where the list would be.
+  // What went wrong and what to do, shown where the list would be: in the desktop app
+  // ("ipc"), whose token and front desk are settings, and in a browser ("http"), signed in.
   problems: {
-    refused: {
-      title: "Donna refused this desk's staff token.",
-      todo: "Ask whoever runs Donna for a new staff token (donna token mint --role staff), set it as DONNA_STAFF_TOKEN and start the staff desk again.",
+    ipc: {
+      refused: {
+        title: "Donna refused this desk's staff token.",
+        todo: "Ask whoever runs Donna for a new staff token (donna token mint --role staff), set it as DONNA_STAFF_TOKEN and start the staff desk again.",
+      },
+      unreachable: {
+        title: "Donna's front desk can't be reached.",
+        todo: "Check that the front desk computer is on and running Donna, and that DONNA_GATEWAY_URL names it. The staff desk keeps trying and catches up on its own.",
+      },
+      gateway: {
+        title: "Donna's front desk answered with an error.",
+        todo: "The staff desk keeps trying. If this stays, tell whoever runs Donna what it says below.",
+      },
     },
-    unreachable: {
-      title: "Donna's front desk can't be reached.",
-      todo: "Check that the front desk computer is on and running Donna, and that DONNA_GATEWAY_URL names it. The staff desk keeps trying and catches up on its own.",
-    },
-    gateway: {
-      title: "Donna's front desk answered with an error.",
-      todo: "The staff desk keeps trying. If this stays, tell whoever runs Donna what it says below.",
+    http: {
+      refused: {
+        title: "Donna refused your staff token.",
+        todo: "It may have expired. Sign out and sign in with a new staff token from whoever runs Donna.",
+      },
+      unreachable: {
+        title: "Donna's front desk can't be reached.",
+        todo: "Check that the front desk computer is on and running Donna. This page keeps trying and catches up on its own.",
+      },
+      gateway: {
+        title: "Donna's front desk answered with an error.",
+        todo: "This page keeps trying. If this stays, tell whoever runs Donna what it says below.",
+      },
     },
   },
   onMyWay: "On my way",
   onTheWay: "On the way",
+  checkedOut: "Checked out",
+  leftAt: (time) => `Left at ${time}`,
+  messageFrom: (name, contact) => `From ${name}${contact ? ` (${contact})` : ""}`,
+  signedOut: "Signed out",
   atReception: (name, appointment) => `${name} is at reception${appointment ? ` (appointment ${appointment})` : ""}.`,
   link: {
     connecting: "Connecting…",
