@@ -16,6 +16,7 @@
 //! | [`tool_call`] | one tool call, its arguments read, checked and typed |
 //! | [`text`] | the small text normalisation every matcher shares |
 //! | [`clock`] | the business's clock: one instant for answers, stamps and "today" |
+//! | [`welcome`] | the kiosk's first screen: the name, the greeting, questions to tap |
 //!
 //! Nothing here knows about transports, audio or HTTP: the gateway, the local engine and the app
 //! shell all call [`Desk`].
@@ -34,6 +35,7 @@ pub mod text;
 pub mod time_words;
 pub mod tool_call;
 pub mod tools;
+pub mod welcome;
 
 mod error;
 

@@ -24,6 +24,9 @@ pub struct Profile {
     pub staff: Vec<StaffMember>,
     pub faq: Vec<FaqEntry>,
     pub policies: Policies,
+    /// Questions the kiosk offers to tap (`[kiosk] suggestions`); empty means drawn from the
+    /// profile (see [`crate::welcome`]).
+    pub suggestions: Vec<String>,
     /// How dates are written in replies, derived from the languages and the time zone.
     pub date_style: DateStyle,
 }
@@ -175,6 +178,16 @@ struct ProfileFile {
     faq: Vec<FaqEntry>,
     #[serde(default)]
     policies: Policies,
+    #[serde(default)]
+    kiosk: KioskFile,
+}
+
+/// `[kiosk]`: what the kiosk's screen offers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KioskFile {
+    #[serde(default)]
+    suggestions: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -316,6 +329,26 @@ impl Profile {
         }
 
         let date_style = DateStyle::of(&org.languages, &org.timezone);
+        let suggestions = file.kiosk.suggestions;
+        if suggestions.len() > crate::welcome::MAX_SUGGESTIONS {
+            return Err(invalid(
+                "kiosk.suggestions",
+                format!(
+                    "at most {} suggestions fit the screen",
+                    crate::welcome::MAX_SUGGESTIONS
+                ),
+            ));
+        }
+        for (i, suggestion) in suggestions.iter().enumerate() {
+            let place = format!("kiosk.suggestions[{i}]");
+            non_empty(suggestion).map_err(|m| invalid(&place, m))?;
+            if suggestion.chars().count() > MAX_SUGGESTION_CHARS {
+                return Err(invalid(
+                    &place,
+                    format!("at most {MAX_SUGGESTION_CHARS} characters fit a button"),
+                ));
+            }
+        }
         Ok(Profile {
             organisation: org,
             timezone,
@@ -324,6 +357,7 @@ impl Profile {
             staff: file.staff,
             faq: file.faq,
             policies: file.policies,
+            suggestions,
             date_style,
         })
     }
@@ -373,6 +407,9 @@ fn check_deliveries_contact(
         Err(format!("department \"{contact}\" has no staff to call"))
     }
 }
+
+/// The longest suggestion a touch button shows on one or two lines.
+const MAX_SUGGESTION_CHARS: usize = 60;
 
 fn non_empty(value: &str) -> Result<(), String> {
     if value.trim().is_empty() {

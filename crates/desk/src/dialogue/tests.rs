@@ -115,6 +115,21 @@ fn a_known_name_checks_in_at_once() {
 }
 
 #[test]
+fn here_to_see_someone_asks_who_then_checks_in() {
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("I'm here to see someone"),
+        "Of course. Who are you here to see?"
+    );
+    assert_eq!(v.say("Tom Becker"), "Thank you. May I have your name, please?");
+    assert!(
+        v.say("Ann Lee")
+            .starts_with("Thank you, Ann. I've let Tom Becker know")
+    );
+    assert_eq!(v.visits().len(), 1);
+}
+
+#[test]
 fn unknown_staff_changing_ones_mind_and_after_hours() {
     let mut v = Visit::at(10);
     assert_eq!(

@@ -11,6 +11,9 @@ pub(super) const DETERMINERS: &[&str] = &[
     "a", "an", "the", "my", "our", "your", "his", "her", "their", "this", "some",
 ];
 
+/// Words for a person not yet named ("here to see someone"): the visitor is then asked who.
+const UNNAMED_PEOPLE: &[&str] = &["someone", "somebody", "anyone", "anybody", "someone's"];
+
 /// Nouns that say what a visit is for, which people say without an article too ("here for
 /// interview"): a phrase ending in one is a purpose, never a name.
 pub(super) const PURPOSE_NOUNS: &[&str] = &[
@@ -237,6 +240,7 @@ pub(super) fn wanted_name(message: &str) -> Option<String> {
     )?;
     let first = name.split_whitespace().next()?.to_lowercase();
     let is_thing = DETERMINERS.contains(&first.as_str())
+        || UNNAMED_PEOPLE.contains(&first.as_str())
         || names_a_purpose(&name)
         || name.chars().any(|c| c.is_ascii_digit())
         || find_time(&format!("at {name}")).is_some();
