@@ -251,3 +251,35 @@ async fn a_whole_visit_by_text_uses_every_tool_through_the_protocol() {
     assert!(visits[0].checked_out_at.is_some());
     client.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_forgotten_conversation_leaves_nothing_for_the_next_visitor() {
+    let (url, reception) = engine().await;
+    let calls = Arc::new(AtomicUsize::new(0));
+    let options = ConnectOptions::new(&url, "gpt-realtime", Credential::new(KEY), session(true));
+    let options = ConnectOptions {
+        client: options.client.with_tools(CountingDesk(reception.clone(), calls)),
+        ..options
+    };
+    let client = RealtimeClient::connect(options).await.unwrap();
+    let mut updates = client.subscribe();
+    assert_eq!(
+        client.ask_text("I'm here to see Tom Becker").await.unwrap(),
+        "Thank you. May I have your name, please?"
+    );
+    // The visitor walks away; the kiosk starts afresh on the same session.
+    client.forget().await.unwrap();
+    let reply = client.ask_text("Ann Lee").await.unwrap();
+    assert!(
+        !reply.contains("Tom Becker"),
+        "the next visitor is not checked in: {reply}"
+    );
+    assert!(reception.store().visits_since(0).unwrap().is_empty());
+    // The engine took every delete: no error came back.
+    while let Ok(update) = updates.try_recv() {
+        if let donna_realtime::UiUpdate::Error { message, .. } = &update {
+            panic!("the engine refused something: {message}");
+        }
+    }
+    client.close().await.unwrap();
+}

@@ -171,6 +171,7 @@ enum Command {
     Truncate(u64),
     AppendAudio(Vec<u8>),
     CommitAudio,
+    Forget,
     Close(oneshot::Sender<()>),
 }
 
@@ -292,6 +293,13 @@ impl RealtimeClient {
     /// Push-to-talk release: commit the buffered audio and ask for a response.
     pub async fn commit_audio(&self) -> Result<(), RealtimeError> {
         self.command(Command::CommitAudio).await
+    }
+
+    /// Start afresh for the next visitor on the same connection: what is under way is
+    /// cancelled and the whole conversation deleted on the server (see
+    /// [`crate::session::ClientSession::forget`]). Turns still waiting fail as cancelled.
+    pub async fn forget(&self) -> Result<(), RealtimeError> {
+        self.command(Command::Forget).await
     }
 
     /// Close the connection (close code 1000) and wait for the driver to end. Turns still
@@ -468,6 +476,7 @@ impl<C: Connector> Driver<C> {
             Command::Truncate(ms) => self.session.truncate(ms),
             Command::AppendAudio(pcm) => self.session.append_audio(&pcm),
             Command::CommitAudio => self.session.commit_audio().1,
+            Command::Forget => self.session.forget(),
             Command::Close(_) => Vec::new(), // handled by the caller
         }
     }

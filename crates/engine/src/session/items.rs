@@ -208,6 +208,12 @@ impl ServerSession {
             .position(&d.item_id)
             .ok_or_else(|| not_found("item_delete_invalid_item_id", &d.item_id))?;
         self.store.items.remove(i);
+        if self.store.items.is_empty() {
+            // The offline dialogue's state (a check-in half done, a name given) is what Donna
+            // remembers of the conversation: with the conversation gone, so is it, as a
+            // model's context is.
+            self.response.dialogue = donna_desk::Dialogue::default();
+        }
         Ok(vec![ServerEvent::ConversationItemDeleted(ItemDeleted {
             event_id: new_id("event"),
             item_id: d.item_id,

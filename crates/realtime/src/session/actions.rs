@@ -77,6 +77,33 @@ impl ClientSession {
         out
     }
 
+    /// Start afresh on the same connection, for the next visitor: the turn under way is
+    /// cancelled, the input buffer cleared and every item of the conversation deleted on the
+    /// server, so nothing said so far is in the model's context, nor re-seeded after a
+    /// reconnect. Items a cancelled response still adds are deleted when it is done.
+    pub fn forget(&mut self) -> Vec<Output> {
+        let was_answering = self.response_active();
+        let mut out = self.cancel();
+        self.send(ClientEvent::InputAudioBufferClear(Bare::default()), &mut out);
+        self.delete_all_items(&mut out);
+        self.history.clear();
+        self.forgetting = was_answering;
+        out
+    }
+
+    pub(super) fn delete_all_items(&mut self, out: &mut Vec<Output>) {
+        self.items.clear();
+        for item_id in std::mem::take(&mut self.order) {
+            self.send(
+                ClientEvent::ConversationItemDelete(ItemRef {
+                    event_id: None,
+                    item_id,
+                }),
+                out,
+            );
+        }
+    }
+
     /// The user heard `played_ms` of the current assistant audio item before it was cut off:
     /// tell the service so it forgets the unheard rest. Sends `conversation.item.truncate` with
     /// `audio_end_ms = min(played_ms, received ms)`, received ms being the bytes received

@@ -35,7 +35,7 @@ use base64::Engine as _;
 use tracing::{debug, warn};
 
 use crate::protocol::client::{
-    Bare, ConversationItemCreate, ConversationItemTruncate, InputAudioBufferAppend, ResponseCancel,
+    Bare, ConversationItemCreate, ConversationItemTruncate, InputAudioBufferAppend, ItemRef, ResponseCancel,
     ResponseCreate, SessionUpdate,
 };
 use crate::protocol::server::ErrorEvent;
@@ -237,6 +237,9 @@ pub struct ClientSession {
     /// The service heard the user start speaking and not stop yet.
     user_speaking: bool,
     audio: Option<AudioItem>,
+    /// [`ClientSession::forget`] cancelled a response still under way: what it adds to the
+    /// conversation before it is done is deleted too.
+    forgetting: bool,
 
     next_turn: u64,
     next_event: u64,
@@ -259,6 +262,7 @@ impl ClientSession {
             restoring: false,
             held: Vec::new(),
             state: AgentState::Idle,
+            forgetting: false,
             order: Vec::new(),
             items: HashMap::new(),
             history: VecDeque::new(),
@@ -522,7 +526,12 @@ impl ClientSession {
                     );
                 }
             }
-            ServerEvent::ResponseDone(e) => self.on_response_done(e.response, &mut out),
+            ServerEvent::ResponseDone(e) => {
+                self.on_response_done(e.response, &mut out);
+                if std::mem::take(&mut self.forgetting) {
+                    self.delete_all_items(&mut out);
+                }
+            }
             ServerEvent::OutputAudioBufferCleared(_) => {
                 if let Some(audio) = &mut self.audio {
                     // WebRTC: the service trimmed playback itself.

@@ -558,3 +558,48 @@ fn updates_serialise_for_the_webview() {
         json!({"kind":"turn_failed","turn":4,"error":{"kind":"failed","detail":"boom"}})
     );
 }
+
+fn item_added(id: &str, role: &str) -> ServerEvent {
+    server(
+        json!({"type":"conversation.item.added","event_id":"e","previous_item_id":null,
+        "item":{"id":id,"type":"message","role":role,"content":[]}}),
+    )
+}
+
+#[test]
+fn forget_deletes_the_conversation_and_what_a_cancelled_response_still_adds() {
+    let mut s = ready_session();
+    let (turn, _) = s.send_text("I'm here to see Tom Becker");
+    s.handle(item_added("item_user", "user"));
+    s.handle(created("resp_1"));
+    let out = s.forget();
+    assert_eq!(
+        kinds(&out),
+        [
+            "response.cancel",
+            "input_audio_buffer.clear",
+            "conversation.item.delete"
+        ]
+    );
+    assert_eq!(sends(&out)[2]["item_id"], "item_user");
+    // The response adds its item before the cancel lands; it goes when the response is done.
+    s.handle(item_added("item_answer", "assistant"));
+    let out = s.handle(done("resp_1", "cancelled", json!([])));
+    let deletes: Vec<Value> = sends(&out)
+        .into_iter()
+        .filter(|e| e["type"] == "conversation.item.delete")
+        .collect();
+    assert_eq!(deletes.len(), 1, "{deletes:?}");
+    assert_eq!(deletes[0]["item_id"], "item_answer");
+    assert!(
+        updates(&out)
+            .iter()
+            .any(|u| matches!(u, UiUpdate::TurnFailed { turn: t, .. } if *t == turn)),
+        "the turn under way is not answered: {:?}",
+        updates(&out)
+    );
+    // Afterwards the conversation is the next visitor's alone.
+    s.handle(item_added("item_next", "user"));
+    let out = s.handle(done("resp_2", "completed", json!([])));
+    assert!(!kinds(&out).contains(&"conversation.item.delete".to_owned()));
+}
