@@ -53,6 +53,11 @@ pub struct FileConfig {
     pub whisper_threads: Option<u32>,
     /// Word → how the offline voice should say it.
     pub voice_lexicon: Option<std::collections::BTreeMap<String, String>>,
+    /// `window` or `kiosk` (`DONNA_MODE`).
+    pub mode: Option<String>,
+    pub visit_idle_s: Option<u64>,
+    pub visit_goodbye_s: Option<u64>,
+    pub visit_max_s: Option<u64>,
 }
 
 impl FileConfig {

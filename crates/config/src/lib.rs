@@ -24,7 +24,8 @@ pub use secret::Secret;
 pub use settings::{
     AuthSettings, Backend, BackendChoice, BackendSettings, DEFAULT_ADDR, DEFAULT_CHAT_MODEL,
     DEFAULT_ELEVENLABS_BASE_URL, DEFAULT_ELEVENLABS_VOICE_ID, DEFAULT_JWT_AUDIENCE, DEFAULT_JWT_ISSUER,
-    DEFAULT_OPENAI_BASE_URL, DEFAULT_REALTIME_MODEL, DEFAULT_TRANSCRIBE_MODEL, JwtAlgorithm, LogSettings,
-    OFFLINE_VOICES, Overrides, ProxySettings, RATE_LIMIT_CLASSES, Rate, RateLimits, ServerSettings, Settings,
-    StaffSettings, StorageSettings, VoiceSettings, WebhookSettings, WsProxyLimits,
+    DEFAULT_OPENAI_BASE_URL, DEFAULT_REALTIME_MODEL, DEFAULT_TRANSCRIBE_MODEL, JwtAlgorithm, KioskSettings,
+    LogSettings, OFFLINE_VOICES, Overrides, ProxySettings, RATE_LIMIT_CLASSES, Rate, RateLimits,
+    ServerSettings, Settings, StaffSettings, StorageSettings, VoiceSettings, WebhookSettings, WindowMode,
+    WsProxyLimits,
 };

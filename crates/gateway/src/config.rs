@@ -39,6 +39,8 @@ pub struct GatewayConfig {
     pub realtime_models: Vec<String>,
     pub marketing_backend_url: Option<String>,
     pub marketing_allowed_paths: Vec<String>,
+    /// The kiosk page's mode and visit timings, served to it with the welcome.
+    pub kiosk: donna_config::KioskSettings,
 }
 
 impl Default for GatewayConfig {
@@ -76,6 +78,7 @@ impl GatewayConfig {
             realtime_models,
             marketing_backend_url: None,
             marketing_allowed_paths: vec!["marketing".to_owned(), "simple".to_owned()],
+            kiosk: donna_config::KioskSettings::default(),
         }
     }
 

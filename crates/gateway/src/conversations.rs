@@ -124,6 +124,21 @@ impl Conversations {
         open.get(id).is_some_and(|t| t.elapsed() <= self.limits.idle)
     }
 
+    /// End conversation `id` now (the visitor left, the screen was wiped); false when it is
+    /// not open. Its backend state goes with it, so nothing of it answers the next visitor.
+    pub async fn end(&self, id: &str) -> bool {
+        let was_open = self
+            .open
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id)
+            .is_some();
+        if was_open {
+            self.backend.end(id).await;
+        }
+        was_open
+    }
+
     pub async fn ask(&self, id: &str, message: &str) -> Result<String, ChatError> {
         self.backend.ask(id, message).await
     }

@@ -59,6 +59,7 @@ pub mod ws_proxy;
 
 pub use config::GatewayConfig;
 pub use error::{ApiError, ErrorBody, GatewayError, UpstreamError};
+pub use routes::welcome::{KioskScreen, VisitTimings};
 pub use serve::{ServeOptions, serve, serve_with};
 pub use state::{GatewayState, HealthInfo, UiAssets};
 
@@ -91,9 +92,14 @@ pub fn app_with(state: GatewayState, extra: Router) -> Router {
     let routes = Router::new()
         .route("/api/health", get(routes::health::health))
         .route("/api/clock", get(routes::health::clock))
+        .route("/api/welcome", get(routes::welcome::welcome))
         .route(
             "/api/chat",
             post(routes::chat::chat).layer(body_limit(routes::chat::MAX_BODY_BYTES)),
+        )
+        .route(
+            "/api/chat/{conversation_id}",
+            axum::routing::delete(routes::chat::end),
         )
         .route(
             "/api/chat/{conversation_id}/events",

@@ -45,6 +45,8 @@ impl Modify for BearerAuth {
         crate::routes::staff::overview,
         crate::routes::staff::acknowledge,
         crate::routes::staff::check_out,
+        crate::routes::welcome::welcome,
+        crate::routes::chat::end,
         openapi_json,
         crate::metrics::metrics,
         crate::ws_proxy::connect,

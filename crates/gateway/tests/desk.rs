@@ -369,6 +369,57 @@ async fn staff_see_a_visitor_out_once_and_the_desks_hear_it_once() {
     );
 }
 
+#[tokio::test]
+async fn the_kiosk_page_is_welcomed_in_the_businesss_words() {
+    let s = start(vec![], None).await;
+    let resp = s
+        .http
+        .get(format!("{}/api/welcome", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(resp.headers().contains_key("content-security-policy"));
+    let welcome: Value = resp.json().await.unwrap();
+    assert_eq!(welcome["name"], "Harbor Street Clinic");
+    assert_eq!(
+        welcome["greeting"],
+        "Welcome to Harbor Street Clinic. I'm Donna, the receptionist. How can I help you today?"
+    );
+    assert_eq!(welcome["suggestions"][0], "I'm here to see someone", "{welcome}");
+    assert_eq!(welcome["mode"], "window");
+    assert_eq!(
+        welcome["visit"],
+        json!({ "idle_s": 60, "goodbye_s": 20, "max_s": 900 })
+    );
+}
+
+#[tokio::test]
+async fn a_visit_ended_at_the_kiosk_leaves_nothing_for_the_next_visitor() {
+    let s = start(vec![], None).await;
+    let (_, first) = s.chat("I'm here to see Tom Becker", None).await;
+    assert_eq!(first["reply"], "Thank you. May I have your name, please?");
+    let id = first["conversation_id"].as_str().unwrap().to_owned();
+    let end = |id: String| {
+        let request = s.http.delete(format!("{}/api/chat/{id}", s.base));
+        async move { request.send().await.unwrap() }
+    };
+    assert_eq!(end(id.clone()).await.status(), 204);
+    // The old id is gone: the page starts a new conversation, which knows nothing of Tom.
+    let (status, body) = s.chat("Ann Lee", Some(&id)).await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (404, Some("conversation_not_found"))
+    );
+    let (_, next) = s.chat("Ann Lee", None).await;
+    assert!(!next["reply"].as_str().unwrap().contains("Tom"), "{next}");
+    assert!(s.reception.store().visits_since(0).unwrap().is_empty());
+    let again = end(id).await;
+    assert_eq!(again.status(), 404);
+    let body: Value = again.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "conversation_not_found");
+}
+
 async fn read_until(stream: &mut reqwest::Response, kind: &str) -> String {
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

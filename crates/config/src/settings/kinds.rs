@@ -45,4 +45,6 @@ impl Backend {
 pub struct Overrides {
     pub addr: Option<String>,
     pub config: Option<PathBuf>,
+    /// `--kiosk`: the window runs as a locked-down kiosk whatever `DONNA_MODE` says.
+    pub kiosk: bool,
 }

@@ -8,6 +8,7 @@ mod auth;
 mod backend;
 mod defaults;
 mod kinds;
+mod kiosk;
 mod layers;
 mod limits;
 mod logs;
@@ -26,6 +27,7 @@ pub use defaults::{
     DEFAULT_TRANSCRIBE_MODEL, OFFLINE_VOICES,
 };
 pub use kinds::{Backend, BackendChoice, JwtAlgorithm, Overrides};
+pub use kiosk::{KioskSettings, WindowMode};
 pub use limits::{RATE_LIMIT_CLASSES, Rate, RateLimits, WsProxyLimits};
 pub use logs::LogSettings;
 pub use proxy::ProxySettings;
@@ -50,6 +52,7 @@ pub struct Settings {
     pub logs: LogSettings,
     pub staff: StaffSettings,
     pub webhooks: WebhookSettings,
+    pub kiosk: KioskSettings,
     /// A stopped clock for demonstrations and tests (`DONNA_FIXED_TIME`, RFC 3339); `None` is
     /// the system clock.
     pub fixed_time: Option<jiff::Timestamp>,
@@ -116,6 +119,7 @@ impl Settings {
             logs: LogSettings::resolve(&layers)?,
             staff: StaffSettings::resolve(&layers)?,
             webhooks: WebhookSettings::resolve(&layers)?,
+            kiosk: KioskSettings::resolve(&layers, overrides)?,
             fixed_time,
             config_file: None,
         })

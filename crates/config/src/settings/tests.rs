@@ -308,7 +308,7 @@ fn precedence_is_override_then_env_then_file_then_default() {
     assert!(!s.voice.enable_vad);
     let o = Overrides {
         addr: Some("localhost:3333".into()),
-        config: None,
+        ..Overrides::default()
     };
     let s = Settings::from_layers(&e, &file, &o).unwrap();
     assert_eq!(s.server.addr, "127.0.0.1:3333".parse::<SocketAddr>().unwrap());
@@ -389,4 +389,36 @@ fn values_from_the_file_are_checked_and_named_by_their_key() {
     let file = FileConfig::parse("voice = \"alloy\"").unwrap();
     let s = Settings::from_layers(&env(&[("DONNA_VOICE", "awb")]), &file, &Overrides::default()).unwrap();
     assert_eq!(s.voice.offline_voice, "awb");
+}
+
+#[test]
+fn kiosk_mode_and_visit_timings_from_env_file_or_flag() {
+    let s = resolve(&[]).unwrap();
+    assert_eq!(
+        s.kiosk,
+        KioskSettings {
+            mode: WindowMode::Window,
+            visit_idle_s: 60,
+            visit_goodbye_s: 20,
+            visit_max_s: 900,
+        }
+    );
+    let s = resolve(&[("DONNA_MODE", "Kiosk"), ("VISIT_IDLE_S", "30")]).unwrap();
+    assert_eq!((s.kiosk.mode, s.kiosk.visit_idle_s), (WindowMode::Kiosk, 30));
+    let err = resolve(&[("DONNA_MODE", "fullscreen")]).unwrap_err().to_string();
+    assert_eq!(err, "DONNA_MODE: expected window or kiosk, got \"fullscreen\"");
+    let err = resolve(&[("VISIT_GOODBYE_S", "0")]).unwrap_err().to_string();
+    assert!(
+        err.starts_with("VISIT_GOODBYE_S: expected a whole number from 5 to 600"),
+        "{err}"
+    );
+    let file: FileConfig = toml::from_str("mode = \"kiosk\"\nvisit_max_s = 600\n").unwrap();
+    let s = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap();
+    assert_eq!((s.kiosk.mode, s.kiosk.visit_max_s), (WindowMode::Kiosk, 600));
+    let flag = Overrides {
+        kiosk: true,
+        ..Overrides::default()
+    };
+    let s = Settings::from_layers(&env(&[("DONNA_MODE", "window")]), &FileConfig::default(), &flag).unwrap();
+    assert_eq!(s.kiosk.mode, WindowMode::Kiosk, "the flag wins");
 }

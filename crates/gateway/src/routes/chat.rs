@@ -1,7 +1,8 @@
 //! `POST /api/chat`: the browser's way to type to Donna.
 
 use axum::Json;
-use axum::extract::{FromRequest, State};
+use axum::extract::{FromRequest, Path, State};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -76,4 +77,24 @@ pub async fn chat(
         reply,
         conversation_id: Some(id),
     }))
+}
+
+/// The visit is over: end the conversation now, with what the backend holds of it, rather than
+/// when it would expire. Whoever holds the id may end it, as they may continue it.
+#[utoipa::path(delete, path = "/api/chat/{conversation_id}", tag = "chat",
+    params(("conversation_id" = String, Path, description = "from `POST /api/chat`")),
+    responses(
+        (status = 204, description = "ended"),
+        (status = 404, description = "no such open conversation", body = crate::error::ErrorResponse),
+    ))]
+pub async fn end(
+    State(state): State<GatewayState>,
+    Path(conversation_id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let conversations = state.conversations().ok_or(ApiError::ConversationNotFound)?;
+    if conversations.end(&conversation_id).await {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::ConversationNotFound)
+    }
 }

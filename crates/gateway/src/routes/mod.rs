@@ -9,6 +9,7 @@ pub mod realtime_token;
 pub mod staff;
 pub mod ui;
 pub mod voice;
+pub mod welcome;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Uri};
