@@ -16,6 +16,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
+    /// Run the window as a front-desk kiosk: full screen, locked down, an attract screen
+    /// between visitors (also DONNA_MODE=kiosk).
+    #[arg(long)]
+    pub kiosk: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -94,6 +99,7 @@ impl Cli {
         Overrides {
             addr,
             config: self.config.clone(),
+            kiosk: self.kiosk,
         }
     }
 }

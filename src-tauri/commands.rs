@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use donna_app::{ClockReading, Kiosk, VoiceEvent, VoiceInfo};
+use donna_app::{ClockReading, Kiosk, KioskScreen, VoiceEvent, VoiceInfo};
 use serde::Serialize;
 
 use crate::error::CommandError;
@@ -48,4 +48,18 @@ pub async fn voice_press(kiosk: KioskState<'_>) -> Result<(), CommandError> {
 #[tauri::command]
 pub async fn voice_release(kiosk: KioskState<'_>) -> Result<(), CommandError> {
     Ok(kiosk.release().await?)
+}
+
+/// The first screen: the business's name and greeting, questions to tap, the window's mode
+/// and when a quiet visit ends.
+#[tauri::command]
+pub fn welcome(kiosk: KioskState<'_>) -> KioskScreen {
+    kiosk.screen()
+}
+
+/// The visitor has gone: Donna stops and forgets the conversation for the next visitor.
+#[tauri::command]
+pub async fn end_visit(kiosk: KioskState<'_>) -> Result<(), CommandError> {
+    kiosk.end_visit().await;
+    Ok(())
 }

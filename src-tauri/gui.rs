@@ -41,6 +41,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, donna: Donna) -> Result<(
         backend = running.settings().backend.active.as_str(),
         "kiosk window starting; gateway on loopback"
     );
+    let mode = running.settings().kiosk.mode;
     let mut running = Some(running);
 
     let app = builder
@@ -49,12 +50,14 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, donna: Donna) -> Result<(
             commands::clock,
             commands::voice_start,
             commands::voice_press,
-            commands::voice_release
+            commands::voice_release,
+            commands::welcome,
+            commands::end_visit
         ])
         .setup(move |app| {
             crate::notices::forward(app.handle().clone(), kiosk.notices());
             app.manage(kiosk);
-            crate::window::open(app.handle(), "index.html", "Donna")?;
+            crate::window::open(app.handle(), "index.html", "Donna", mode)?;
             Ok(())
         })
         .build(tauri::generate_context!())?;

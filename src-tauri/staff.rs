@@ -44,7 +44,12 @@ pub fn run(overrides: &Overrides) -> Result<(), ShellError> {
             check_out
         ])
         .setup(move |app| {
-            crate::window::open(app.handle(), "staff.html", "Donna — staff")?;
+            crate::window::open(
+                app.handle(),
+                "staff.html",
+                "Donna — staff",
+                donna_app::WindowMode::Window,
+            )?;
             let handle = app.handle().clone();
             let (tx, mut rx) = tokio::sync::mpsc::channel::<DeskEvent>(64);
             tauri::async_runtime::spawn(async move {

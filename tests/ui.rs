@@ -1,7 +1,8 @@
 //! The UI as a visitor uses it, driven through WebDriver:
 //! - the real `donna` window (Tauri IPC) through tauri-driver and WebKitWebDriver;
 //! - the same `ui/` in a plain browser (WebKit's MiniBrowser) against `donna serve` (HTTP);
-//! - the staff page and the kiosk page in Chromium ([`staff_browser`]).
+//! - the staff page and the kiosk page in Chromium ([`staff_browser`], [`kiosk_screen`]);
+//! - the app's window as a locked-down kiosk ([`kiosk_screen`]).
 //!
 //! All need a display (Xvfb in CI) and the drivers the README's test command installs.
 
@@ -9,6 +10,8 @@
 
 mod util;
 
+#[path = "ui/kiosk_screen.rs"]
+mod kiosk_screen;
 #[path = "ui/staff_browser.rs"]
 mod staff_browser;
 

@@ -16,14 +16,14 @@ use super::{Driver, ask, require_display, staff_list, wait_for_notice};
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Chromium under chromedriver; each `session` is a browser window of its own.
-fn chromedriver() -> Driver {
+pub(super) fn chromedriver() -> Driver {
     let port = free_port();
     let mut cmd = Command::new("chromedriver");
     cmd.arg(format!("--port={port}"));
     Driver::spawn(cmd, port)
 }
 
-async fn chromium(driver: &Driver) -> Client {
+pub(super) async fn chromium(driver: &Driver) -> Client {
     driver
         .session(json!({
             "browserName": "chrome",
@@ -37,7 +37,7 @@ async fn chromium(driver: &Driver) -> Client {
 }
 
 /// `#id`'s text once it is shown.
-async fn shown_text(client: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
+pub(super) async fn shown_text(client: &Client, css: &str) -> Result<String, fantoccini::error::CmdError> {
     client
         .wait()
         .at_most(Duration::from_secs(20))
@@ -62,15 +62,8 @@ async fn a_receptionist_in_any_browser_follows_a_visit_from_check_in_to_check_ou
     let sandbox = Sandbox::new();
     // A fresh install: no JWT_SECRET, the gateway signs with its own key.
     let served = Served::start(&sandbox, &[], &[]);
-    let mint = |sub: &str, role: &str| {
-        let mut cmd = sandbox.command();
-        cmd.args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"]);
-        let out = util::run_with_timeout(cmd, Duration::from_secs(20));
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
-    };
-    let token = mint("staff-priya-shah", "staff");
-    let kiosk_token = mint("kiosk-lobby", "kiosk");
+    let token = util::mint_own_token(&sandbox, "staff-priya-shah", "staff");
+    let kiosk_token = util::mint_own_token(&sandbox, "kiosk-lobby", "kiosk");
     let driver = chromedriver();
     let staff = chromium(&driver).await;
     let visitor = chromium(&driver).await;

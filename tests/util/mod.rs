@@ -252,3 +252,20 @@ pub fn mint_token(sandbox: &Sandbox, jwt_secret: &str, sub: &str, role: &str) ->
         .trim()
         .to_owned()
 }
+
+/// A token from the real `donna token mint` with no `JWT_SECRET`: signed with the key the data
+/// dir holds (made by whichever of the gateway or the mint comes first).
+pub fn mint_own_token(sandbox: &Sandbox, sub: &str, role: &str) -> String {
+    let mut cmd = sandbox.command();
+    cmd.args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"]);
+    let out = run_with_timeout(cmd, Duration::from_secs(20));
+    assert!(
+        out.status.success(),
+        "token mint failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8 token")
+        .trim()
+        .to_owned()
+}

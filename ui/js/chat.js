@@ -19,12 +19,9 @@ export function addMessage(kind, text) {
   return item;
 }
 
-async function submit(event) {
-  event.preventDefault();
-  const text = input.value.trim();
-  if (!text) return;
+/** Send `text` as the visitor's message and show Donna's answer (typed or tapped). */
+export async function sendMessage(text) {
   addMessage("visitor", text);
-  input.value = "";
   send.disabled = true;
   const pending = addMessage("donna pending", "…");
   try {
@@ -37,8 +34,31 @@ async function submit(event) {
     pending.textContent = err instanceof DonnaError ? err.message : KIOSK.somethingWrong;
   } finally {
     send.disabled = false;
-    input.focus();
   }
+}
+
+async function submit(event) {
+  event.preventDefault();
+  const text = input.value.trim();
+  if (!text) return;
+  input.value = "";
+  await sendMessage(text);
+  input.focus();
+}
+
+/** Donna's first words, in the business's own greeting (the conversation is left as it is). */
+export function setGreeting(greeting) {
+  const first = messages.querySelector(".msg.greeting");
+  if (first) first.textContent = greeting;
+}
+
+/** Wipe the conversation for the next visitor: only Donna's greeting stays. */
+export function clearConversation(greeting) {
+  const first = document.createElement("li");
+  first.className = "msg donna greeting";
+  first.textContent = greeting;
+  messages.replaceChildren(first);
+  input.value = "";
 }
 
 /** Take typed messages from now on, with the cursor in the box. */

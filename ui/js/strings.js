@@ -2,6 +2,10 @@
 // answers come from the server; these are the pages' words around them.
 
 export const KIOSK = {
+  greeting: "Hello, I'm Donna. How can I help you today?",
+  stillThere: "Are you still there? Tap the screen or say something if you need more time.",
+  goodbye: "Thank you for visiting. Goodbye!",
+  visitTooLong: "I need to get ready for the next visitor now. Thank you for visiting. Goodbye!",
   somethingWrong: "Something went wrong. Please ask at the front desk.",
   unreachable: "Donna can't be reached right now. Please ask at the front desk.",
   voiceState: {

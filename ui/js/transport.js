@@ -88,6 +88,35 @@ function followNotices() {
 }
 
 /**
+ * The first screen: `{name, greeting, suggestions, mode, visit: {idle_s, goodbye_s, max_s}}`.
+ */
+export async function welcome() {
+  if (tauri) return tauri.invoke("welcome");
+  const response = await fetch("/api/welcome");
+  if (!response.ok) throw new DonnaError("http_" + response.status, response.statusText);
+  return response.json();
+}
+
+/**
+ * The visit is over: Donna forgets the conversation (and a browser's notices stop), so the
+ * next visitor starts afresh.
+ */
+export async function endVisit() {
+  if (tauri) {
+    await tauri.invoke("end_visit");
+    return;
+  }
+  notices?.close();
+  notices = null;
+  const id = conversationId;
+  conversationId = null;
+  if (id) {
+    // Best effort: a conversation the gateway already expired is just as ended.
+    await fetch(`/api/chat/${encodeURIComponent(id)}`, { method: "DELETE" }).catch(() => {});
+  }
+}
+
+/**
  * The business's clock: `{now_ms, time_zone, stopped}`, so the page shows the front desk's time
  * (and a stopped demonstration clock) whatever the device's zone.
  */

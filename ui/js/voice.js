@@ -38,7 +38,11 @@ function caption(speaker, itemId) {
   return line;
 }
 
+let activity = () => {};
+
 function onVoiceEvent(e) {
+  if (e.type === "visitor_turn" || (e.type === "caption" && e.speaker === "visitor")) activity("visitor");
+  if (e.type === "state" && e.state !== "idle") activity("donna");
   switch (e.type) {
     case "level": {
       const pct = Math.round(e.input * 100);
@@ -104,8 +108,15 @@ async function micUp() {
   await releaseMic().catch(() => {});
 }
 
-/** Wire the mic button and start the voice path, showing what happens. */
-export function startVoicePanel() {
+/** Wipe the captions for the next visitor. */
+export function clearCaptions() {
+  captions.replaceChildren();
+}
+
+/** Wire the mic button and start the voice path, showing what happens. `onActivity(kind)` is
+ * told when the visitor talks ("visitor") or Donna does ("donna"), for the visit's clock. */
+export function startVoicePanel(onActivity = () => {}) {
+  activity = onActivity;
   mic.addEventListener("pointerdown", micDown);
   for (const type of ["pointerup", "pointerleave", "pointercancel"]) mic.addEventListener(type, micUp);
   mic.addEventListener("keydown", (e) => { if ((e.key === " " || e.key === "Enter") && !e.repeat) micDown(e); });

@@ -157,10 +157,10 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
     let chat = crate::realtime::RealtimeChat::new(targets.clone(), reception.clone());
     let gateway = GatewayState::new(desk.clone(), health, Arc::new(EmbeddedUi))
         .with_auth(donna_gateway::auth::Authenticator::new(jwt.clone()))
-        .with_config(GatewayConfig::from_settings(
-            &settings.server,
-            &settings.backend.openai_realtime_model,
-        ))?
+        .with_config(GatewayConfig {
+            kiosk: settings.kiosk,
+            ..GatewayConfig::from_settings(&settings.server, &settings.backend.openai_realtime_model)
+        })?
         .with_realtime(realtime)
         .with_voice(match (VoiceBackend::from_settings(&settings.backend), stt) {
             // Batch voice offline uses the engine's recogniser and voice.

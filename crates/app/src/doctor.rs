@@ -348,7 +348,7 @@ async fn local_engine_answers(settings: &Settings) -> Check {
     let options = ConnectOptions {
         client: options.client.with_tools(DeskTools {
             reception,
-            conversation: "doctor".to_owned(),
+            conversation: crate::realtime::VisitId::fixed("doctor"),
         }),
         ..options
     };

@@ -8,11 +8,12 @@ use donna_desk::{Desk, DeskEvent, Reception};
 use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::error::AppError;
-use crate::realtime::{KIOSK_CONVERSATION, Realtime};
+use crate::realtime::{Realtime, VisitId};
 use crate::voice::{VoiceControl, VoiceEvent, VoiceInfo};
 
 /// The business's clock as the kiosk shows it: its zone, and whether it is stopped.
 pub use donna_desk::clock::Reading as ClockReading;
+pub use donna_gateway::KioskScreen;
 
 /// The kiosk: returned by [`crate::Running::kiosk`].
 #[derive(Debug)]
@@ -21,6 +22,7 @@ pub struct Kiosk {
     reception: Arc<Reception>,
     realtime: Realtime,
     voice: VoiceControl,
+    settings: donna_config::KioskSettings,
 }
 
 impl Kiosk {
@@ -36,7 +38,25 @@ impl Kiosk {
             reception,
             realtime,
             voice,
+            settings: settings.kiosk,
         }
+    }
+
+    /// The first screen: the business's name and greeting, questions to tap, the window's mode
+    /// and when a quiet visit ends.
+    pub fn screen(&self) -> KioskScreen {
+        KioskScreen::of(&self.desk, &self.settings)
+    }
+
+    /// The visitor has gone (said goodbye, walked away, or the screen's "new visitor"): Donna
+    /// stops talking and forgets the conversation, and the next visitor starts afresh.
+    pub async fn end_visit(&self) {
+        if let Ok(voice) = self.voice.get().await
+            && let Err(e) = voice.interrupt().await
+        {
+            tracing::warn!(error = %e, "could not stop Donna's speech at the end of a visit");
+        }
+        self.realtime.end_visit().await;
     }
 
     /// Donna's answer to one typed message; a message the desk will not take is refused with
@@ -74,6 +94,7 @@ impl Kiosk {
     pub fn notices(&self) -> Notices {
         Notices {
             events: self.reception.subscribe(),
+            visit: self.realtime.visit().clone(),
         }
     }
 }
@@ -83,6 +104,8 @@ impl Kiosk {
 #[derive(Debug)]
 pub struct Notices {
     events: broadcast::Receiver<DeskEvent>,
+    /// Only the visitor now at the screen hears about their own visit.
+    visit: VisitId,
 }
 
 impl Notices {
@@ -91,7 +114,7 @@ impl Notices {
         loop {
             match self.events.recv().await {
                 Ok(event) if event.kind == "visitor.acknowledged" => {
-                    if event.data["conversation_id"].as_str() == Some(KIOSK_CONVERSATION) {
+                    if event.data["conversation_id"].as_str() == Some(self.visit.current().as_str()) {
                         return Some(event.summary);
                     }
                 }

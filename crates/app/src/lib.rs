@@ -40,8 +40,8 @@ pub mod token;
 pub mod voice;
 
 pub use boot::Donna;
-pub use donna_config::{Overrides, Settings};
+pub use donna_config::{Overrides, Settings, WindowMode};
 pub use error::AppError;
-pub use kiosk::{ClockReading, Kiosk, Notices};
+pub use kiosk::{ClockReading, Kiosk, KioskScreen, Notices};
 pub use running::Running;
 pub use voice::{VoiceEvent, VoiceInfo};

@@ -21,17 +21,49 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// The conversation id the kiosk's own session records its visits under.
 pub const KIOSK_CONVERSATION: &str = "kiosk";
 
+/// The conversation a session's tool calls are recorded under. The kiosk's session outlives
+/// its visitors, so each visit gets its own id: "check me out" or "tell them I'm here" never
+/// reach the visit of the visitor before.
+#[derive(Debug, Clone)]
+pub(crate) struct VisitId(Arc<std::sync::RwLock<String>>);
+
+impl VisitId {
+    pub(crate) fn fixed(id: &str) -> Self {
+        Self(Arc::new(std::sync::RwLock::new(id.to_owned())))
+    }
+
+    /// A new kiosk visit: `kiosk_` and 16 random hex digits.
+    pub(crate) fn new_visit() -> Self {
+        Self::fixed(&new_visit_id())
+    }
+
+    /// The next visitor's visit begins.
+    pub(crate) fn renew(&self) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = new_visit_id();
+    }
+
+    pub(crate) fn current(&self) -> String {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+fn new_visit_id() -> String {
+    use rand::Rng;
+    format!("{KIOSK_CONVERSATION}_{:016x}", rand::rng().random::<u64>())
+}
+
 /// Runs the desk's tools for the model, with their side effects (visits, messages, events),
-/// recorded under one conversation.
+/// recorded under the visit's conversation.
 pub(crate) struct DeskTools {
     pub(crate) reception: Arc<Reception>,
-    pub(crate) conversation: String,
+    pub(crate) conversation: VisitId,
 }
 
 impl ToolHandler for DeskTools {
     async fn call(&self, name: &str, arguments: &str) -> String {
         tracing::info!(tool = name, "running tool for the model");
-        self.reception.run_tool(name, arguments, Some(&self.conversation))
+        self.reception
+            .run_tool(name, arguments, Some(&self.conversation.current()))
     }
 }
 
@@ -78,7 +110,7 @@ pub fn targets(
 async fn connect(
     targets: &[Target],
     reception: &Arc<Reception>,
-    conversation: &str,
+    conversation: &VisitId,
     session: impl Fn(Backend) -> SessionConfig,
 ) -> Option<RealtimeClient> {
     for target in targets {
@@ -90,7 +122,7 @@ async fn connect(
         );
         let tools = DeskTools {
             reception: reception.clone(),
-            conversation: conversation.to_owned(),
+            conversation: conversation.clone(),
         };
         let options = ConnectOptions {
             client: options.client.with_tools(tools),
@@ -143,7 +175,7 @@ impl ChatBackend for RealtimeChat {
                     None => {
                         let desk = self.reception.desk();
                         let text = |_| session_config(desk, TurnMode::PushToTalk, Backend::Local);
-                        let client = connect(&self.targets, &self.reception, id, text)
+                        let client = connect(&self.targets, &self.reception, &VisitId::fixed(id), text)
                             .await
                             .ok_or_else(|| ChatError::Backend("no realtime backend reachable".to_owned()))?;
                         let client = Arc::new(client);
@@ -175,6 +207,7 @@ impl ChatBackend for RealtimeChat {
 pub struct Realtime {
     reception: Arc<Reception>,
     client: watch::Receiver<Option<Arc<RealtimeClient>>>,
+    visit: VisitId,
 }
 
 /// Where the session connects.
@@ -193,9 +226,11 @@ impl Realtime {
         let (tx, rx) = watch::channel(None);
         let tools = reception.clone();
         let mode = turn_mode(voice);
+        let visit = VisitId::new_visit();
+        let conversation = visit.clone();
         tokio::spawn(async move {
             let session = |backend| session_config(tools.desk(), mode, backend);
-            match connect(&targets, &tools, KIOSK_CONVERSATION, session).await {
+            match connect(&targets, &tools, &conversation, session).await {
                 Some(client) => {
                     let _ = tx.send(Some(Arc::new(client)));
                 }
@@ -205,7 +240,26 @@ impl Realtime {
         Self {
             reception,
             client: rx,
+            visit,
         }
+    }
+
+    /// The conversation this session's tools record under now.
+    pub(crate) fn visit(&self) -> &VisitId {
+        &self.visit
+    }
+
+    /// The visit is over: the session forgets the conversation (the model's context and the
+    /// engine's dialogue both), and what the tools record from now on is the next visit's.
+    pub async fn end_visit(&self) {
+        self.visit.renew();
+        let client = self.client.borrow().clone();
+        if let Some(client) = client
+            && let Err(e) = client.forget().await
+        {
+            tracing::warn!(error = %e, "the session could not forget the visit");
+        }
+        tracing::info!("visit ended; the next visitor starts afresh");
     }
 
     /// The session, once connected (waiting at most `wait`).
