@@ -8,8 +8,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Chromium and its WebDriver (the pages in a second browser engine), PulseAudio's virtual
 # speaker and microphone with the ALSA plugin that routes cpal to it, and espeak-ng, whose voices
 # are the test speech for speech recognition, and libfaketime, which runs the suites that follow
-# the clock again at night.
-TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver dbus python3 python3-pip
+# the clock again at night, and gnome-keyring, the Secret Service the OS keyring test runs on a
+# private session bus.
+TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver dbus gnome-keyring python3 python3-pip
   pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"

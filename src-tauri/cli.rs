@@ -48,6 +48,12 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Secrets in the OS keyring (OPENAI_API_KEY, JWT_SECRET, DONNA_STAFF_TOKEN, ...); the
+    /// environment still wins over them.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// Offline model files: the whisper speech-to-text model in the data dir.
     Models {
         #[command(subcommand)]
@@ -72,6 +78,17 @@ pub enum ModelsCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Store a secret, read from stdin (one line), e.g. `donna secrets set OPENAI_API_KEY < key`.
+    Set { name: String },
+    /// Remove a secret from the keyring.
+    Delete { name: String },
+    /// Which secrets are stored in the keyring and which are set in the environment (never
+    /// their values).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Print a signed token for a kiosk or staff desktop (signed with JWT_SECRET, or the data dir's own key).
     Mint {
@@ -92,7 +109,11 @@ impl Cli {
         let addr = match &self.command {
             Some(Command::Serve { addr }) => addr.clone(),
             Some(
-                Command::Token { .. } | Command::Staff | Command::Doctor { .. } | Command::Models { .. },
+                Command::Token { .. }
+                | Command::Staff
+                | Command::Doctor { .. }
+                | Command::Models { .. }
+                | Command::Secrets { .. },
             )
             | None => None,
         };

@@ -14,6 +14,8 @@ pub enum ShellError {
     NoDisplay,
     #[error("window: {0}")]
     Window(#[from] tauri::Error),
+    #[error("cannot read stdin: {0}")]
+    Input(String),
 }
 
 /// A command failure as the UI receives it: `{ "kind": "...", "message": "..." }`.

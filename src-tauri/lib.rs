@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Command, ModelsCommand, TokenCommand};
+use crate::cli::{Command, ModelsCommand, SecretsCommand, TokenCommand};
 use crate::error::ShellError;
 
 /// Parse the command line and run the chosen mode. Start-up failures print one line and exit 2.
@@ -42,6 +42,7 @@ pub fn main() -> ExitCode {
             .map(|token| print_line(&token))
             .map_err(ShellError::from),
         Some(Command::Models { command }) => models(&overrides, command),
+        Some(Command::Secrets { command }) => secrets(command),
         Some(Command::Doctor { json }) => return doctor::run(&overrides, *json),
     };
     match result {
@@ -67,6 +68,40 @@ fn models(overrides: &donna_app::Overrides, command: &ModelsCommand) -> Result<(
             // Missing or corrupt comes back as the error line that says what to run.
             let path = donna_app::models::status(overrides)?;
             println!("ready: {}", path.display());
+        }
+    }
+    Ok(())
+}
+
+/// `donna secrets`: the value comes from stdin and is never printed.
+fn secrets(command: &SecretsCommand) -> Result<(), ShellError> {
+    match command {
+        SecretsCommand::Set { name } => {
+            let mut value = String::new();
+            std::io::stdin()
+                .read_line(&mut value)
+                .map_err(|e| ShellError::Input(e.to_string()))?;
+            donna_app::secrets::set(name, &value)?;
+            print_line(&format!("{name} stored in the OS keyring"));
+        }
+        SecretsCommand::Delete { name } => {
+            let removed = donna_app::secrets::delete(name)?;
+            print_line(&if removed {
+                format!("{name} removed from the OS keyring")
+            } else {
+                format!("{name} was not in the OS keyring")
+            });
+        }
+        SecretsCommand::List => {
+            for s in donna_app::secrets::list()? {
+                let place = match (s.in_keyring, s.in_environment) {
+                    (true, true) => "keyring (the environment's value wins)",
+                    (true, false) => "keyring",
+                    (false, true) => "environment",
+                    (false, false) => "not set",
+                };
+                print_line(&format!("{:<22} {place}", s.name));
+            }
         }
     }
     Ok(())

@@ -144,6 +144,132 @@ fn an_api_key_selects_the_cloud_backend_and_never_shows_up() {
     }
 }
 
+/// `donna secrets ARGS` on the private keyring's bus, with `stdin`; stdout, or the failure.
+fn secrets(sandbox: &Sandbox, bus: &str, args: &[&str], stdin: &str) -> Result<String, String> {
+    use std::io::Write;
+    let mut cmd = sandbox.command();
+    cmd.arg("secrets")
+        .args(args)
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8(out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8(out.stderr).unwrap())
+    }
+}
+
+#[test]
+fn an_api_key_in_the_os_keyring_is_used_and_never_shown() {
+    let sandbox = Sandbox::new();
+    let keyring = util::PrivateKeyring::start(&sandbox);
+    let bus = keyring.address.as_str();
+    let canary = "sk-canary-keyring-5b1e";
+    let stored = secrets(&sandbox, bus, &["set", "OPENAI_API_KEY"], &format!("{canary}\n")).unwrap();
+    assert_eq!(stored, "OPENAI_API_KEY stored in the OS keyring\n");
+    let listed = secrets(&sandbox, bus, &["list"], "").unwrap();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("OPENAI_API_KEY") && l.ends_with(" keyring")),
+        "{listed}"
+    );
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("JWT_SECRET") && l.ends_with(" not set")),
+        "{listed}"
+    );
+    let typo = secrets(&sandbox, bus, &["set", "OPENAI_KEY"], "sk-x\n").unwrap_err();
+    assert!(
+        typo.starts_with("error: OPENAI_KEY: not a secret Donna reads"),
+        "{typo}"
+    );
+
+    // The gateway takes the key from the keyring: the cloud backend, the key nowhere in sight.
+    let env = [("DBUS_SESSION_BUS_ADDRESS", bus), ("DONNA_LOG", "debug")];
+    let served = Served::start(&sandbox, &[], &env);
+    let health = get_json(&format!("{}/api/health", served.url));
+    assert_eq!(health["backend"], "openai", "{health}");
+    let stderr_path = served.stderr_path.clone();
+    assert!(served.terminate());
+    let mut doctor = sandbox.command();
+    doctor
+        .args(["doctor", "--json"])
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .env("DONNA_INPUT_DEVICE", "no-such-microphone");
+    let report = run_with_timeout(doctor, Duration::from_secs(60));
+    let report_text = String::from_utf8_lossy(&report.stdout).into_owned();
+    let report: Value = serde_json::from_str(&report_text).unwrap();
+    let check = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "keyring")
+        .unwrap()
+        .clone();
+    assert_eq!(check["status"], "ok", "{check}");
+    assert!(
+        check["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("OPENAI_API_KEY is in the OS keyring"),
+        "{check}"
+    );
+    let everything = format!(
+        "{stored}{listed}{health}{report_text}{}{}",
+        std::fs::read_to_string(stderr_path).unwrap(),
+        read_logs(&sandbox, "")
+    );
+    assert!(!everything.contains(canary), "the key leaked");
+
+    // A setting still wins over what the keyring makes possible; without the key, the local engine.
+    let served = Served::start(
+        &sandbox,
+        &[],
+        &[("DBUS_SESSION_BUS_ADDRESS", bus), ("DONNA_BACKEND", "local")],
+    );
+    assert_eq!(
+        get_json(&format!("{}/api/health", served.url))["backend"],
+        "local"
+    );
+    assert!(served.terminate());
+    let removed = secrets(&sandbox, bus, &["delete", "OPENAI_API_KEY"], "").unwrap();
+    assert_eq!(removed, "OPENAI_API_KEY removed from the OS keyring\n");
+    let served = Served::start(&sandbox, &[], &[("DBUS_SESSION_BUS_ADDRESS", bus)]);
+    assert_eq!(
+        get_json(&format!("{}/api/health", served.url))["backend"],
+        "local"
+    );
+    assert!(served.terminate());
+    drop(keyring);
+
+    // A session bus that is gone: the store is not there, and `set` says why in one line.
+    let line = secrets(
+        &sandbox,
+        "unix:path=/nonexistent/bus",
+        &["set", "OPENAI_API_KEY"],
+        "sk-x\n",
+    )
+    .unwrap_err();
+    assert!(line.starts_with("error: OS keyring: "), "{line}");
+    assert_eq!(line.lines().count(), 1, "{line}");
+    // No session bus at all (a kiosk started outside a desktop session): the same, plainly.
+    let mut cmd = sandbox.command();
+    cmd.args(["secrets", "list"]);
+    let out = run_with_timeout(cmd, Duration::from_secs(20));
+    let line = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        line.trim_end(),
+        "error: OS keyring: no desktop session bus (DBUS_SESSION_BUS_ADDRESS is not set)"
+    );
+}
+
 #[test]
 fn bad_settings_are_one_line_naming_the_variable() {
     let sandbox = Sandbox::new();

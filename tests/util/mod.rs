@@ -55,6 +55,8 @@ const SCRUBBED: &[&str] = &[
     "XDG_CONFIG_HOME",
     "XDG_DATA_HOME",
     "DONNA_FIXED_TIME",
+    // The developer's own session bus leads to their OS keyring: tests never read it.
+    "DBUS_SESSION_BUS_ADDRESS",
 ];
 
 /// The clock every app the harness starts reads, unless a test sets its own: Thursday 26
@@ -268,4 +270,78 @@ pub fn mint_own_token(sandbox: &Sandbox, sub: &str, role: &str) -> String {
         .expect("utf-8 token")
         .trim()
         .to_owned()
+}
+
+/// A private session bus with a Secret Service (gnome-keyring) on it, its keyring in the
+/// sandbox's HOME: what a desktop session gives Donna, for the tests of the OS keyring.
+pub struct PrivateKeyring {
+    bus: Child,
+    keyring: Child,
+    pub address: String,
+}
+
+impl PrivateKeyring {
+    pub fn start(sandbox: &Sandbox) -> Self {
+        let socket = sandbox.home.path().join("bus");
+        let address = format!("unix:path={}", socket.display());
+        let bus = Command::new("dbus-daemon")
+            .args([
+                "--session",
+                "--nofork",
+                "--nopidfile",
+                &format!("--address={address}"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("dbus-daemon (the README's test command installs dbus)");
+        wait_for("the private session bus", Duration::from_secs(10), || {
+            socket.exists().then_some(())
+        });
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--unlock", "--components=secrets"])
+            .env("HOME", sandbox.home.path())
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("gnome-keyring-daemon (the README's test command installs gnome-keyring)");
+        {
+            use std::io::Write;
+            // The login keyring's password, then end of input: the keyring is created unlocked.
+            let mut stdin = keyring.stdin.take().expect("stdin");
+            stdin.write_all(b"kiosk-test").expect("keyring password");
+        }
+        wait_for("the Secret Service on the bus", Duration::from_secs(10), || {
+            Command::new("dbus-send")
+                .args([
+                    "--session",
+                    "--print-reply",
+                    "--dest=org.freedesktop.DBus",
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus.NameHasOwner",
+                    "string:org.freedesktop.secrets",
+                ])
+                .env("DBUS_SESSION_BUS_ADDRESS", &address)
+                .output()
+                .ok()
+                .filter(|o| String::from_utf8_lossy(&o.stdout).contains("boolean true"))
+                .map(|_| ())
+        });
+        Self {
+            bus,
+            keyring,
+            address,
+        }
+    }
+}
+
+impl Drop for PrivateKeyring {
+    fn drop(&mut self) {
+        let _ = self.keyring.kill();
+        let _ = self.keyring.wait();
+        let _ = self.bus.kill();
+        let _ = self.bus.wait();
+    }
 }

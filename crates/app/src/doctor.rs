@@ -242,22 +242,35 @@ fn data_dir(settings: &Settings) -> Check {
 }
 
 fn secrets(settings: &Settings) -> Check {
-    // Secrets come from the environment; the OS keyring is not used yet, so there is nothing
-    // to unlock. Say where the key comes from without showing it.
-    let detail = match (&settings.backend.openai_api_key, settings.backend.active) {
-        (Some(_), _) => "OPENAI_API_KEY is set in the environment (the OS keyring is not used yet)",
-        (None, Backend::OpenAi) => "OPENAI_API_KEY is missing",
-        (None, Backend::Local) => "no cloud key needed for the local engine (the OS keyring is not used yet)",
+    // Say where each secret comes from without ever showing one.
+    let report = &settings.keyring;
+    let key_from = match (
+        &settings.backend.openai_api_key,
+        report.used.contains(&"OPENAI_API_KEY"),
+    ) {
+        (Some(_), true) => "OPENAI_API_KEY is in the OS keyring",
+        (Some(_), false) => "OPENAI_API_KEY is set in the environment",
+        (None, _) if settings.backend.active == Backend::OpenAi => "OPENAI_API_KEY is missing",
+        (None, _) => "no cloud key needed for the local engine",
     };
-    let status = match (&settings.backend.openai_api_key, settings.backend.active) {
-        (None, Backend::OpenAi) => Status::Fail,
-        _ => Status::Skip,
+    let keyring = match (&report.unavailable, report.used.as_slice()) {
+        (Some(why), _) => format!("the OS keyring cannot be read ({why})"),
+        (None, []) => "the OS keyring holds none of Donna's secrets".to_owned(),
+        (None, used) => format!("from the OS keyring: {}", used.join(", ")),
     };
-    let check = check("keyring", status, detail);
-    if status == Status::Fail {
-        check.hint("set OPENAI_API_KEY, or DONNA_BACKEND=local to answer offline")
-    } else {
-        check
+    let missing_key = settings.backend.openai_api_key.is_none() && settings.backend.active == Backend::OpenAi;
+    let status = match (missing_key, &report.unavailable) {
+        (true, _) => Status::Fail,
+        (false, Some(_)) => Status::Warn,
+        (false, None) => Status::Ok,
+    };
+    let check = check("keyring", status, format!("{key_from}; {keyring}"));
+    match status {
+        Status::Fail => check.hint(
+            "store it with `donna secrets set OPENAI_API_KEY` (or set the variable), or DONNA_BACKEND=local to answer offline",
+        ),
+        Status::Warn => check.hint("secrets can still come from the environment; a desktop session provides the keyring"),
+        _ => check,
     }
 }
 

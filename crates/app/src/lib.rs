@@ -13,6 +13,7 @@
 //! | [`staff`] | the staff desktop's start-up: settings, logs, its client of the gateway |
 //! | [`doctor`] | `donna doctor`: the preflight report |
 //! | [`token`] | `donna token mint`: device and staff tokens |
+//! | [`secrets`] | `donna secrets`: secrets in the OS keyring |
 //! | [`models`] | `donna models install` / `status`: the offline whisper model |
 //! | [`logging`] | the log sinks wired to the settings and their secrets |
 //! | [`assets`] | the `ui/` folder the gateway serves to browsers |
@@ -34,6 +35,7 @@ pub mod logging;
 pub mod models;
 pub mod realtime;
 pub mod running;
+pub mod secrets;
 pub mod serve;
 pub mod staff;
 pub mod token;

@@ -28,6 +28,10 @@ impl EnvSnapshot {
         }
     }
 
+    pub(crate) fn insert(&mut self, name: &str, value: String) {
+        self.vars.insert(name.to_owned(), value);
+    }
+
     /// The trimmed value of `name`, or `None` when unset or blank.
     pub fn get(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())

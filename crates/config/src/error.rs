@@ -24,6 +24,10 @@ pub enum ConfigError {
         source: std::io::Error,
     },
 
+    /// The OS keyring could not be read or written (no session bus, a locked collection, ...).
+    #[error("OS keyring: {0}")]
+    Keyring(String),
+
     /// The config file is not valid TOML for the schema (unknown key, wrong type, ...).
     #[error("config file {path}: {message}")]
     FileParse { path: PathBuf, message: String },

@@ -7,12 +7,15 @@
 //! keep working (`USE_WS_PROXY`, `NEXT_PUBLIC_ENABLE_VAD`, ...). Every bad value is reported as
 //! one [`ConfigError`] whose message names the variable and what is wrong with it.
 //!
-//! This crate does no I/O beyond reading the config file it is pointed at; the environment is
-//! passed in as a snapshot so tests never touch the process environment.
+//! Secrets come from the environment or, where it does not set them, the OS keyring
+//! ([`keyring`]); never from the config file. Beyond those and the config file this crate does
+//! no I/O; the environment is passed in as a snapshot so tests never touch the process
+//! environment.
 
 mod env;
 mod error;
 mod file;
+pub mod keyring;
 pub mod private;
 mod secret;
 mod settings;

@@ -52,10 +52,7 @@ fn a_profiles_own_suggestions_win_and_are_checked() {
     let long = format!("{text}\n[kiosk]\nsuggestions = [\"{}\"]\n", "a".repeat(61));
     let err = Profile::parse(&long, "own").unwrap_err().to_string();
     assert!(err.contains("at most 60 characters"), "{err}");
-    let many = format!(
-        "{text}\n[kiosk]\nsuggestions = [{}]\n",
-        ["\"Hi\""; 7].join(", ")
-    );
+    let many = format!("{text}\n[kiosk]\nsuggestions = [{}]\n", ["\"Hi\""; 7].join(", "));
     let err = Profile::parse(&many, "own").unwrap_err().to_string();
     assert!(err.contains("at most 6 suggestions"), "{err}");
 }

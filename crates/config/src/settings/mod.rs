@@ -58,12 +58,17 @@ pub struct Settings {
     pub fixed_time: Option<jiff::Timestamp>,
     /// The config file that was read, if any (for the start-up log line).
     pub config_file: Option<PathBuf>,
+    /// Which secrets came from the OS keyring, or why it could not be read.
+    pub keyring: crate::keyring::KeyringReport,
 }
 
 impl Settings {
     /// Resolve settings from the process environment, the config file it names, and `overrides`.
     pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
-        Self::resolve(&EnvSnapshot::from_process(), overrides)
+        let (env, keyring) = EnvSnapshot::from_process().with_secrets_from(&crate::keyring::OsKeyring);
+        let mut settings = Self::resolve(&env, overrides)?;
+        settings.keyring = keyring;
+        Ok(settings)
     }
 
     /// Resolve settings from an environment snapshot; reads the config file when one is named
@@ -122,6 +127,7 @@ impl Settings {
             kiosk: KioskSettings::resolve(&layers, overrides)?,
             fixed_time,
             config_file: None,
+            keyring: crate::keyring::KeyringReport::default(),
         })
     }
 
