@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Install a built Donna package on this machine as a user would, use it, and remove it:
+#   bash scripts/install-check.sh target/debug/bundle/deb/Donna_0.1.0_amd64.deb
+# Needs root (or sudo) and a throwaway machine: CI runs it after the tests.
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+set -euo pipefail
+
+deb=$(readlink -f "${1:?usage: install-check.sh PATH/TO/donna.deb}")
+home=$(mktemp -d)
+trap 'rm -rf "$home"; [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true' EXIT
+
+say "installing $(basename "$deb") with apt-get (its dependencies from the archive)"
+as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >/dev/null
+[ "$(command -v donna)" = /usr/bin/donna ] || die "donna is not on PATH at /usr/bin/donna"
+
+# A user's first run: their own HOME, nothing configured.
+run() { env -i HOME="$home" PATH=/usr/bin:/bin XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-}" PULSE_SERVER="${PULSE_SERVER:-}" "$@"; }
+
+version=$(run donna --version)
+say "installed: $version"
+[[ "$version" == "donna "* ]] || die "unexpected --version output: $version"
+
+say "donna doctor --json"
+report=$(run donna doctor --json || true)
+python3 - "$report" <<'PY' || die "the doctor's report is not what an installed Donna gives"
+import json, sys
+report = json.loads(sys.argv[1])
+checks = {c["name"]: c for c in report["checks"]}
+for name in ("data dir", "backend"):
+    assert checks[name]["status"] == "ok", checks[name]
+print("doctor:", ", ".join(f'{c["name"]} {c["status"]}' for c in report["checks"]), file=sys.stderr)
+PY
+
+say "donna serve, then its health and its page"
+out="$home/serve.out"
+run donna serve --addr 127.0.0.1:0 > "$out" 2>"$home/serve.err" &
+serve_pid=$!
+for _ in $(seq 100); do grep -q '^listening on ' "$out" 2>/dev/null && break; sleep 0.1; done
+url=$(sed -n 's/^listening on //p' "$out" | head -n 1)
+[ -n "$url" ] || die "donna serve did not start: $(cat "$home/serve.err")"
+health=$(curl -fsS "$url/api/health")
+python3 -c 'import json,sys; h=json.loads(sys.argv[1]); assert h["status"] == "ok", h; print("health:", h["status"], h["backend"], h["version"], file=sys.stderr)' "$health"
+curl -fsS "$url/" | grep -q '<title>Donna</title>' || die "the UI page is not served"
+curl -fsS "$url/api/welcome" | grep -q '"name"' || die "the welcome is not served"
+kill "$serve_pid"
+wait "$serve_pid" 2>/dev/null || true
+serve_pid=
+
+say "removing the package"
+as_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq donna >/dev/null
+if command -v donna >/dev/null 2>&1; then die "donna is still installed after removal"; fi
+say "the package installs, runs and removes cleanly"
