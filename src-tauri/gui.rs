@@ -10,7 +10,10 @@ use crate::error::ShellError;
 
 pub fn run(overrides: &Overrides) -> Result<(), ShellError> {
     require_display()?;
-    let donna = Donna::boot(overrides)?;
+    let settings = donna_app::Settings::load(overrides).map_err(donna_app::AppError::from)?;
+    // Before anything opens a device, the store or the port.
+    let _instance = donna_app::instance::lock(&settings.storage.data_dir)?;
+    let donna = Donna::new(settings)?;
     run_app(tauri::Builder::default(), donna)
 }
 

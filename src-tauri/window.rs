@@ -31,7 +31,26 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, page: &str, title: &str, mode: Windo
                 .devtools(false)
         }
     };
-    builder.build().map(|_| ())
+    let window = builder.build()?;
+    software_rendering(&window)
+}
+
+/// A receptionist's page needs no GPU compositing, and on a kiosk without a GPU WebKit would
+/// composite through a software GL: rendering without it keeps the web process about a third
+/// smaller (BENCHMARKS.md, "The kiosk at rest").
+#[cfg(target_os = "linux")]
+fn software_rendering<R: Runtime>(window: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
+    window.with_webview(|webview| {
+        use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+        if let Some(settings) = webview.inner().settings() {
+            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
+        }
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn software_rendering<R: Runtime>(_: &tauri::WebviewWindow<R>) -> tauri::Result<()> {
+    Ok(())
 }
 
 /// Donna's own pages, as the webview loads them on each platform (`tauri://localhost` on

@@ -284,3 +284,33 @@ async fn the_kiosk_window_locked_down_starts_each_visitor_afresh() {
         "the session forgot the first visitor's check-in"
     );
 }
+
+#[test]
+fn a_second_kiosk_window_on_the_same_data_dir_says_the_first_is_running() {
+    require_display();
+    let sandbox = Sandbox::new();
+    let mut first = sandbox
+        .command()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Running once its gateway is up (the address is in its log).
+    app_gateway_url(&sandbox);
+    let mut second = sandbox.command();
+    second.arg("--kiosk");
+    let out = util::run_with_timeout(second, Duration::from_secs(20));
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let pid = first.id();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        format!(
+            "error: Donna is already running for {} (process {}); close it first",
+            sandbox.data_dir().display(),
+            pid
+        )
+    );
+}

@@ -19,6 +19,9 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    /// Another `donna` window holds this data dir.
+    #[error("Donna is already running for {} (process {pid}); close it first", data_dir.display())]
+    AlreadyRunning { data_dir: PathBuf, pid: String },
     /// The file holding a secret Donna made for itself (the token-signing key).
     #[error("key file {path}: {source}")]
     KeyFile {

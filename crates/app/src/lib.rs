@@ -7,6 +7,7 @@
 //! | [`boot`] | what every serving mode does first: settings, data dir, logs, profile, the listener, the engine and the gateway wired together |
 //! | [`running`] | the gateway and the engine serving on that listener, and stopping them cleanly |
 //! | [`serve`] | `donna serve`: the gateway alone, headless, until a signal |
+//! | [`instance`] | one kiosk window per data dir |
 //! | [`kiosk`] | what the kiosk window drives: typed chat, the business's clock, voice, notices |
 //! | [`realtime`] | the app's realtime sessions (cloud, proxy or local engine) and the tools they run |
 //! | [`voice`] | the kiosk's voice path (crates/voice) on that session |
@@ -30,6 +31,7 @@ pub mod assets;
 pub mod boot;
 pub mod doctor;
 mod error;
+pub mod instance;
 pub mod kiosk;
 pub mod logging;
 pub mod models;
