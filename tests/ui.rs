@@ -287,9 +287,10 @@ async fn the_kiosk_window_answers_checks_in_and_announces_the_host() {
 
     // Panics inside are caught so the session is always closed (else the app outlives the test).
     let result = AssertUnwindSafe(async {
+        // The header names the business once the welcome has come through IPC.
         let title = client
             .wait()
-            .for_element(Locator::Css("#title"))
+            .for_element(Locator::Css("body[data-welcome='ready'] #title"))
             .await?
             .text()
             .await?;
@@ -324,7 +325,7 @@ async fn the_kiosk_window_answers_checks_in_and_announces_the_host() {
         check_in[1]
     );
     assert_eq!(notice, "Maria is on their way.");
-    assert_eq!(title, "Donna");
+    assert_eq!(title, "Harbor Street Clinic");
     assert_eq!(kind, "ipc", "the app window must use Tauri IPC");
     assert_eq!(first, "On Sunday we're closed.");
     assert!(second.contains("HarborGuest"), "{second}");
