@@ -33,6 +33,8 @@ const SESSIONS_CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(
 
 /// Build and run the app on any Tauri runtime, so the wiring itself can be tested.
 pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, donna: Donna) -> Result<(), ShellError> {
+    // Listened for from the start, so a SIGTERM at any moment from here on closes cleanly.
+    let terminate = tauri::async_runtime::block_on(async { terminate_signal() });
     // Served on Tauri's async runtime, where the kiosk's session and voice tasks live too.
     let (running, kiosk) = tauri::async_runtime::block_on(async {
         let running = donna.start()?;
@@ -64,6 +66,9 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, donna: Donna) -> Result<(
             Ok(())
         })
         .build(tauri::generate_context!())?;
+    if let Some(terminate) = terminate {
+        exit_on_terminate(app.handle().clone(), terminate);
+    }
 
     app.run(move |_handle, event| {
         if let RunEvent::Exit = event
@@ -75,3 +80,36 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, donna: Donna) -> Result<(
     });
     Ok(())
 }
+
+/// SIGTERM (a service manager stopping the kiosk, a shutdown) closes the app as its window's
+/// close would: the realtime sessions and the gateway stop cleanly instead of being cut off.
+#[cfg(unix)]
+type Terminate = tokio::signal::unix::Signal;
+#[cfg(not(unix))]
+type Terminate = ();
+
+#[cfg(unix)]
+fn terminate_signal() -> Option<Terminate> {
+    use tokio::signal::unix::{SignalKind, signal};
+    signal(SignalKind::terminate())
+        .map_err(|e| tracing::warn!(error = %e, "cannot listen for SIGTERM; it will end the app at once"))
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn terminate_signal() -> Option<Terminate> {
+    None
+}
+
+#[cfg(unix)]
+fn exit_on_terminate<R: Runtime>(app: tauri::AppHandle<R>, mut terminate: Terminate) {
+    tauri::async_runtime::spawn(async move {
+        if terminate.recv().await.is_some() {
+            tracing::info!("SIGTERM: closing the window");
+            app.exit(0);
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn exit_on_terminate<R: Runtime>(_: tauri::AppHandle<R>, _: Terminate) {}

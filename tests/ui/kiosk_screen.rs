@@ -302,8 +302,11 @@ fn a_second_kiosk_window_on_the_same_data_dir_says_the_first_is_running() {
     let out = util::run_with_timeout(second, Duration::from_secs(20));
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     let pid = first.id();
-    first.kill().unwrap();
-    first.wait().unwrap();
+    // SIGTERM closes the window cleanly (exit status 0), as a service manager stops it.
+    assert!(
+        util::terminate(&mut first, Duration::from_secs(10)),
+        "a clean exit on SIGTERM"
+    );
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert_eq!(
         stderr.trim_end(),
