@@ -54,6 +54,11 @@ pub enum Command {
         #[command(subcommand)]
         command: SecretsCommand,
     },
+    /// Start the kiosk (`donna --kiosk`) when this user logs in, or stop doing so.
+    Autostart {
+        #[command(subcommand)]
+        command: AutostartCommand,
+    },
     /// Offline model files: the whisper speech-to-text model in the data dir.
     Models {
         #[command(subcommand)]
@@ -74,6 +79,16 @@ pub enum ModelsCommand {
         force: bool,
     },
     /// Say whether the model is installed and intact; exit status 2 when it is not.
+    Status,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AutostartCommand {
+    /// Write the login entry (~/.config/autostart/donna.desktop) running this donna --kiosk.
+    Enable,
+    /// Remove it.
+    Disable,
+    /// Say whether it is on.
     Status,
 }
 
@@ -113,7 +128,8 @@ impl Cli {
                 | Command::Staff
                 | Command::Doctor { .. }
                 | Command::Models { .. }
-                | Command::Secrets { .. },
+                | Command::Secrets { .. }
+                | Command::Autostart { .. },
             )
             | None => None,
         };

@@ -25,7 +25,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Command, ModelsCommand, SecretsCommand, TokenCommand};
+use crate::cli::{AutostartCommand, Command, ModelsCommand, SecretsCommand, TokenCommand};
 use crate::error::ShellError;
 
 /// Parse the command line and run the chosen mode. Start-up failures print one line and exit 2.
@@ -43,6 +43,7 @@ pub fn main() -> ExitCode {
             .map_err(ShellError::from),
         Some(Command::Models { command }) => models(&overrides, command),
         Some(Command::Secrets { command }) => secrets(command),
+        Some(Command::Autostart { command }) => autostart(command),
         Some(Command::Doctor { json }) => return doctor::run(&overrides, *json),
     };
     match result {
@@ -69,6 +70,26 @@ fn models(overrides: &donna_app::Overrides, command: &ModelsCommand) -> Result<(
             let path = donna_app::models::status(overrides)?;
             println!("ready: {}", path.display());
         }
+    }
+    Ok(())
+}
+
+/// `donna autostart`: the login entry runs this very binary.
+fn autostart(command: &AutostartCommand) -> Result<(), ShellError> {
+    let env = donna_app::EnvSnapshot::from_process();
+    match command {
+        AutostartCommand::Enable => {
+            let path = donna_app::autostart::enable(&env)?;
+            print_line(&format!("on: {} starts the kiosk at login", path.display()));
+        }
+        AutostartCommand::Disable => {
+            let removed = donna_app::autostart::disable(&env)?;
+            print_line(if removed { "off" } else { "off (it was not on)" });
+        }
+        AutostartCommand::Status => match donna_app::autostart::status(&env)? {
+            Some(path) => print_line(&format!("on: {}", path.display())),
+            None => print_line("off"),
+        },
     }
     Ok(())
 }

@@ -271,6 +271,35 @@ fn an_api_key_in_the_os_keyring_is_used_and_never_shown() {
 }
 
 #[test]
+fn autostart_at_login_is_a_desktop_entry_running_this_donna_as_a_kiosk() {
+    let sandbox = Sandbox::new();
+    let run = |args: &[&str]| {
+        let mut cmd = sandbox.command();
+        cmd.arg("autostart").args(args);
+        let out = run_with_timeout(cmd, Duration::from_secs(20));
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap().trim_end().to_owned()
+    };
+    let entry = sandbox.home.path().join(".config/autostart/donna.desktop");
+    assert_eq!(run(&["status"]), "off");
+    assert_eq!(
+        run(&["enable"]),
+        format!("on: {} starts the kiosk at login", entry.display())
+    );
+    let text = std::fs::read_to_string(&entry).unwrap();
+    let program = std::fs::canonicalize(util::DONNA).unwrap();
+    assert!(text.starts_with("[Desktop Entry]\nType=Application\n"), "{text}");
+    assert!(
+        text.contains(&format!("\nExec=\"{}\" --kiosk\n", program.display())),
+        "{text}"
+    );
+    assert_eq!(run(&["status"]), format!("on: {}", entry.display()));
+    assert_eq!(run(&["disable"]), "off");
+    assert!(!entry.exists());
+    assert_eq!(run(&["disable"]), "off (it was not on)");
+}
+
+#[test]
 fn bad_settings_are_one_line_naming_the_variable() {
     let sandbox = Sandbox::new();
     let line = fails_with(&sandbox, &["serve"], &[("DONNA_BACKEND", "cloud")]);

@@ -19,6 +19,9 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    /// The login autostart entry could not be read or written.
+    #[error("autostart: {0}")]
+    Autostart(String),
     /// Another `donna` window holds this data dir.
     #[error("Donna is already running for {} (process {pid}); close it first", data_dir.display())]
     AlreadyRunning { data_dir: PathBuf, pid: String },

@@ -17,6 +17,7 @@
 //! | [`secrets`] | `donna secrets`: secrets in the OS keyring |
 //! | [`models`] | `donna models install` / `status`: the offline whisper model |
 //! | [`logging`] | the log sinks wired to the settings and their secrets |
+//! | [`autostart`] | `donna autostart`: the kiosk at login |
 //! | [`assets`] | the `ui/` folder the gateway serves to browsers |
 //!
 //! ```text
@@ -28,6 +29,7 @@
 //! ```
 
 pub mod assets;
+pub mod autostart;
 pub mod boot;
 pub mod doctor;
 mod error;
@@ -44,7 +46,7 @@ pub mod token;
 pub mod voice;
 
 pub use boot::Donna;
-pub use donna_config::{Overrides, Settings, WindowMode};
+pub use donna_config::{EnvSnapshot, Overrides, Settings, WindowMode};
 pub use error::AppError;
 pub use kiosk::{ClockReading, Kiosk, KioskScreen, Notices};
 pub use running::Running;
