@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build Donna's Debian package with the Tauri CLI (from npm, pinned):
 #   bash scripts/package.sh            # release build: target/release/bundle/deb/Donna_<v>_amd64.deb
-#   bash scripts/package.sh --debug    # the same packaging around a debug build (faster; CI's check)
+#   bash scripts/package.sh --debug    # packages the debug binary the tests built (CI's check of
+#                                      # the packaging; its UI files are read from this checkout)
 # Prints the package's path on the last line. AppImage, MSI and DMG are configured in
 # tauri.conf.json but need downloads or other systems, so only the .deb is built here.
 
@@ -25,8 +26,16 @@ if [ "$("$cli_dir/node_modules/.bin/tauri" --version 2>/dev/null)" != "tauri-cli
   mkdir -p "$cli_dir"
   npm install --prefix "$cli_dir" --silent --no-audit --no-fund --no-save "@tauri-apps/cli@$TAURI_CLI_VERSION"
 fi
-say "building the .deb ($profile)"
-"$cli_dir/node_modules/.bin/tauri" build "${args[@]}" --bundles deb --ci >&2
+if [ "$profile" = debug ]; then
+  # The binary the tests drove, as it is: building it again for the bundler would only change
+  # its features (the tests' build unifies them across the workspace) and cost minutes.
+  [ -x target/debug/donna ] || cargo build --locked --bin donna >&2
+  say "packaging the debug build"
+  "$cli_dir/node_modules/.bin/tauri" bundle "${args[@]}" --bundles deb --ci >&2
+else
+  say "building the release .deb"
+  "$cli_dir/node_modules/.bin/tauri" build --bundles deb --ci >&2
+fi
 deb=$(ls -t "target/$profile/bundle/deb/"*.deb | head -n 1)
 say "$(du -h "$deb" | cut -f1) $deb"
 echo "$deb"
