@@ -456,16 +456,6 @@ fn token_mint_prints_a_token_the_gateway_accepts() {
     assert!(served.terminate());
 }
 
-/// `donna token mint` on a fresh install, with its output; panics with stderr when it fails.
-fn mint(sandbox: &Sandbox, sub: &str, role: &str, env: &[(&str, &str)]) -> String {
-    let mut cmd = sandbox.command();
-    cmd.args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"])
-        .envs(env.iter().copied());
-    let out = run_with_timeout(cmd, Duration::from_secs(20));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 /// `GET /api/auth/me` with `token`: the status and the subject it names.
 fn whoami(url: &str, token: &str) -> (u16, Value) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -488,7 +478,7 @@ fn a_fresh_install_signs_tokens_with_its_own_key_and_the_environment_wins() {
     use std::os::unix::fs::PermissionsExt;
     let sandbox = Sandbox::new();
     // Minted before the gateway ever ran: the key is made by whichever comes first.
-    let staff = mint(&sandbox, "staff-priya-shah", "staff", &[]);
+    let staff = util::mint_own_token(&sandbox, "staff-priya-shah", "staff");
     let key_file = sandbox.data_dir().join("token-signing.key");
     let key = std::fs::read_to_string(&key_file).unwrap();
     assert_eq!(key.len(), 64, "256 bits, hex");
@@ -504,7 +494,7 @@ fn a_fresh_install_signs_tokens_with_its_own_key_and_the_environment_wins() {
         "{me}"
     );
     // Minted while the gateway runs, with the same key.
-    let kiosk = mint(&sandbox, "kiosk-lobby", "kiosk", &[]);
+    let kiosk = util::mint_own_token(&sandbox, "kiosk-lobby", "kiosk");
     let (status, me) = whoami(&served.url, &kiosk);
     assert_eq!((status, me["role"].as_str()), (200, Some("kiosk")), "{me}");
     assert!(served.terminate());
@@ -526,7 +516,7 @@ fn a_fresh_install_signs_tokens_with_its_own_key_and_the_environment_wins() {
     assert_eq!(status, 401, "{body}");
     let (status, _) = whoami(
         &served.url,
-        &mint(&sandbox, "staff-priya-shah", "staff", &[configured]),
+        &util::mint_with(&sandbox, &[configured], "staff-priya-shah", "staff"),
     );
     assert_eq!(status, 200);
     assert!(served.terminate());

@@ -19,7 +19,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 pub(super) fn chromedriver() -> Driver {
     let port = free_port();
     let mut cmd = Command::new("chromedriver");
-    cmd.arg(format!("--port={port}"));
+    // The browsers' own zone: the harness's stopped clock reads 10:00 there, on any machine.
+    cmd.arg(format!("--port={port}")).env("TZ", "Europe/London");
     Driver::spawn(cmd, port)
 }
 

@@ -240,26 +240,20 @@ pub fn repo_file(rel: &str) -> PathBuf {
 
 /// A token from the real `donna token mint`, signed with `jwt_secret`.
 pub fn mint_token(sandbox: &Sandbox, jwt_secret: &str, sub: &str, role: &str) -> String {
-    let mut cmd = sandbox.command();
-    cmd.env("JWT_SECRET", jwt_secret)
-        .args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"]);
-    let out = run_with_timeout(cmd, Duration::from_secs(20));
-    assert!(
-        out.status.success(),
-        "token mint failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf-8 token")
-        .trim()
-        .to_owned()
+    mint_with(sandbox, &[("JWT_SECRET", jwt_secret)], sub, role)
 }
 
 /// A token from the real `donna token mint` with no `JWT_SECRET`: signed with the key the data
 /// dir holds (made by whichever of the gateway or the mint comes first).
 pub fn mint_own_token(sandbox: &Sandbox, sub: &str, role: &str) -> String {
+    mint_with(sandbox, &[], sub, role)
+}
+
+/// `donna token mint` for an hour with `env`; its one line of output.
+pub fn mint_with(sandbox: &Sandbox, env: &[(&str, &str)], sub: &str, role: &str) -> String {
     let mut cmd = sandbox.command();
-    cmd.args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"]);
+    cmd.envs(env.iter().copied())
+        .args(["token", "mint", "--sub", sub, "--role", role, "--ttl", "1h"]);
     let out = run_with_timeout(cmd, Duration::from_secs(20));
     assert!(
         out.status.success(),
