@@ -172,6 +172,7 @@ enum Command {
     AppendAudio(Vec<u8>),
     CommitAudio,
     Forget,
+    RollOver,
     Close(oneshot::Sender<()>),
 }
 
@@ -300,6 +301,13 @@ impl RealtimeClient {
     /// [`crate::session::ClientSession::forget`]). Turns still waiting fail as cancelled.
     pub async fn forget(&self) -> Result<(), RealtimeError> {
         self.command(Command::Forget).await
+    }
+
+    /// Move to a fresh connection at the next quiet moment, as the scheduled roll-over does:
+    /// through a [`crate::transport::failover::Failover`] this returns to the preferred route
+    /// once it is back. Nothing in flight is cut off.
+    pub async fn roll_over(&self) -> Result<(), RealtimeError> {
+        self.command(Command::RollOver).await
     }
 
     /// Close the connection (close code 1000) and wait for the driver to end. Turns still
@@ -443,6 +451,11 @@ impl<C: Connector> Driver<C> {
                 command = self.commands.recv() => match command {
                     Some(Command::Close(done)) => return End::Shutdown(Some(done)),
                     None => return End::Shutdown(None),
+                    Some(Command::RollOver) => {
+                        debug!("roll-over asked for; waiting for a quiet moment");
+                        rollover_due = true;
+                        Vec::new()
+                    }
                     Some(command) => self.command(command),
                 },
                 Some((call_id, output)) = self.tool_results.1.recv() => self.session.tool_result(&call_id, output),
@@ -477,7 +490,8 @@ impl<C: Connector> Driver<C> {
             Command::AppendAudio(pcm) => self.session.append_audio(&pcm),
             Command::CommitAudio => self.session.commit_audio().1,
             Command::Forget => self.session.forget(),
-            Command::Close(_) => Vec::new(), // handled by the caller
+            // Handled by the caller; a roll-over asked for while reconnecting is under way.
+            Command::Close(_) | Command::RollOver => Vec::new(),
         }
     }
 

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use donna_realtime::protocol::{ClientEvent, SessionConfig};
+use donna_realtime::transport::failover::Failover;
 use donna_realtime::transport::mock::{MockConnector, mock_pair};
 use donna_realtime::{
     ClientConfig, ConnectOptions, Credential, RealtimeClient, RealtimeError, ReconnectPolicy, ToolHandler,
@@ -509,6 +510,54 @@ async fn the_session_rolls_over_when_quiet() {
     assert!(matches!(peer1.recv().await, Some(ClientEvent::SessionUpdate(_))));
     assert!(peer1.recv().await.is_none());
     assert_eq!(connector.calls(), 2);
+    client.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_roll_over_asked_for_returns_to_the_preferred_route() {
+    let (on_fallback, fallback_peer) = mock_pair();
+    let (on_preferred, mut preferred_peer) = mock_pair();
+    let refused = || std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "cloud is out");
+    let failover = Failover::new(vec![
+        (
+            "cloud".to_owned(),
+            Arc::new(MockConnector::new([
+                Err(RealtimeError::Connect(refused())),
+                Ok(on_preferred),
+            ])),
+        ),
+        (
+            "local".to_owned(),
+            Arc::new(MockConnector::new([Ok(on_fallback)])),
+        ),
+    ]);
+    let live = failover.watch();
+    let created = r#"{"type":"session.created","event_id":"e","session":{"id":"sess_1"}}"#;
+    let updated = r#"{"type":"session.updated","event_id":"e","session":{}}"#;
+    for peer in [&fallback_peer, &preferred_peer] {
+        peer.send_json(created).unwrap();
+        peer.send_json(updated).unwrap();
+    }
+    let mut config = ClientConfig::new(SessionConfig::default());
+    config.reconnect.rollover_after = None;
+    let client = RealtimeClient::connect_with(failover, config).await.unwrap();
+    assert_eq!(
+        live.borrow().as_ref().map(|l| l.name.clone()).as_deref(),
+        Some("local")
+    );
+
+    client.roll_over().await.unwrap();
+    let update = tokio::time::timeout(LIMIT, preferred_peer.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(update.kind(), "session.update");
+    assert!(
+        fallback_peer.client_closed(),
+        "the fallback connection was closed"
+    );
+    let now = live.borrow().clone().unwrap();
+    assert_eq!((now.name.as_str(), now.is_fallback()), ("cloud", false));
     client.close().await.unwrap();
 }
 

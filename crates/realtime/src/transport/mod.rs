@@ -9,6 +9,7 @@
 //! This module owns framing and connection life; it knows nothing of turns or responses (that
 //! is [`crate::session`]).
 
+pub mod failover;
 pub mod mock;
 pub mod websocket;
 
