@@ -63,3 +63,15 @@ pub async fn end_visit(kiosk: KioskState<'_>) -> Result<(), CommandError> {
     kiosk.end_visit().await;
     Ok(())
 }
+
+/// How Donna is connected now (changes follow as `donna://link` events).
+#[tauri::command]
+pub fn link(kiosk: KioskState<'_>) -> donna_app::link::SessionLink {
+    kiosk.link().borrow().clone()
+}
+
+/// The page is alive: it calls this every second for the watchdog.
+#[tauri::command]
+pub fn heartbeat(kiosk: KioskState<'_>) {
+    kiosk.watchdog().beat();
+}

@@ -11,6 +11,16 @@ use crate::error::ShellError;
 pub fn run(overrides: &Overrides) -> Result<(), ShellError> {
     require_display()?;
     let settings = donna_app::Settings::load(overrides).map_err(donna_app::AppError::from)?;
+    if donna_app::supervise::is_supervised() {
+        donna_app::supervise::bind_to_supervisor();
+    } else if settings.kiosk.mode == donna_app::WindowMode::Kiosk && settings.kiosk.watchdog {
+        // This process only supervises; the kiosk runs in the child it starts.
+        return match donna_app::supervise::run()? {
+            donna_app::supervise::Stopped::Clean => Ok(()),
+            // The kiosk said why on stderr; the operator needs that line, not a second one.
+            donna_app::supervise::Stopped::StartFailed(code) => std::process::exit(code),
+        };
+    }
     // Before anything opens a device, the store or the port.
     let _instance = donna_app::instance::lock(&settings.storage.data_dir)?;
     let donna = Donna::new(settings)?;
@@ -47,6 +57,7 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, donna: Donna) -> Result<(
         "kiosk window starting; gateway on loopback"
     );
     let mode = running.settings().kiosk.mode;
+    let kiosk_watchdog = kiosk.watchdog().clone();
     let mut running = Some(running);
 
     let app = builder
@@ -57,12 +68,16 @@ pub fn run_app<R: Runtime>(builder: tauri::Builder<R>, donna: Donna) -> Result<(
             commands::voice_press,
             commands::voice_release,
             commands::welcome,
-            commands::end_visit
+            commands::end_visit,
+            commands::link,
+            commands::heartbeat
         ])
         .setup(move |app| {
             crate::notices::forward(app.handle().clone(), kiosk.notices());
+            crate::notices::forward_link(app.handle().clone(), kiosk.link());
             app.manage(kiosk);
             crate::window::open(app.handle(), "index.html", "Donna", mode)?;
+            crate::heal::watch(app.handle(), kiosk_watchdog)?;
             Ok(())
         })
         .build(tauri::generate_context!())?;

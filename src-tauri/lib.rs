@@ -7,6 +7,7 @@
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
 //! | `staff` | the staff desktop's window: live visitor events, native notifications, "on my way" |
 //! | `window` | the one window, created per mode |
+//! | `heal` | the kiosk page reloaded when it stops, the app restarted when that fails |
 //! | `commands` | the thin Tauri commands the kiosk page invokes |
 //! | `notices` | what the kiosk says unasked, shown in the window |
 //! | `doctor` | `donna doctor`'s output and exit status |
@@ -16,6 +17,7 @@ mod commands;
 mod doctor;
 mod error;
 mod gui;
+mod heal;
 mod notices;
 mod staff;
 mod window;

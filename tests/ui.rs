@@ -2,7 +2,8 @@
 //! - the real `donna` window (Tauri IPC) through tauri-driver and WebKitWebDriver;
 //! - the same `ui/` in a plain browser (WebKit's MiniBrowser) against `donna serve` (HTTP);
 //! - the staff page and the kiosk page in Chromium ([`staff_browser`], [`kiosk_screen`]);
-//! - the app's window as a locked-down kiosk ([`kiosk_screen`]).
+//! - the app's window as a locked-down kiosk ([`kiosk_screen`]);
+//! - the kiosk healing itself from each fault of `scripts/chaos.sh` ([`chaos`]).
 //!
 //! All need a display (Xvfb in CI) and the drivers the README's test command installs.
 
@@ -10,6 +11,8 @@
 
 mod util;
 
+#[path = "ui/chaos.rs"]
+mod chaos;
 #[path = "ui/kiosk_screen.rs"]
 mod kiosk_screen;
 #[path = "ui/staff_browser.rs"]

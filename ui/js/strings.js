@@ -22,6 +22,10 @@ export const KIOSK = {
   voiceFailed: "Sorry, I couldn't answer that by voice. Please try again or type your question.",
   noVoiceInBrowser: "Voice is not available in this browser. Please type your question.",
   voiceUnavailable: "Voice is not available right now. Please type your question.",
+  linkOffline: "Answering offline",
+  linkReconnecting: "Reconnecting…",
+  offlineNotice:
+    "I can't reach my online service right now, so I'm answering from this kiosk. I can still check you in, take a message and give directions.",
   pushToTalk: "Hold the button and speak.",
   handsFree: "Just speak: Donna is listening.",
 };

@@ -88,6 +88,28 @@ function followNotices() {
 }
 
 /**
+ * Call `listener(link)` with how Donna is connected now and at each change:
+ * `{state: "connecting"|"live"|"reconnecting"|"down", backend, fallback, reasons}`. Only the
+ * app's window has its own session to follow; a browser's conversations go through the gateway.
+ */
+export function onLink(listener) {
+  if (!tauri) return;
+  globalThis.__TAURI__?.event?.listen("donna://link", (event) => listener(event.payload));
+  tauri.invoke("link").then(listener, () => {});
+}
+
+/**
+ * Tell the app's watchdog, every second, that this page is alive; a page that stops is
+ * reloaded (and the app restarted if that does not help). Nothing to do in a browser.
+ */
+export function startHeartbeat() {
+  if (!tauri) return;
+  const beat = () => tauri.invoke("heartbeat").catch(() => {});
+  beat();
+  setInterval(beat, 1000);
+}
+
+/**
  * The first screen: `{name, greeting, suggestions, mode, visit: {idle_s, goodbye_s, max_s}}`.
  */
 export async function welcome() {

@@ -63,6 +63,11 @@ function showAttract(shown) {
   else input.focus();
 }
 
+/** True while a visitor is at the screen. */
+export function visitActive() {
+  return inVisit;
+}
+
 /** Something happened in the visit: the visitor spoke, typed or tapped, or Donna spoke. */
 export function activity(who) {
   if (!inVisit) {

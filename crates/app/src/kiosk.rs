@@ -10,6 +10,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use crate::error::AppError;
 use crate::realtime::{Realtime, VisitId};
 use crate::voice::{VoiceControl, VoiceEvent, VoiceInfo};
+use crate::watchdog::{Watchdog, WatchdogPolicy};
 
 /// The business's clock as the kiosk shows it: its zone, and whether it is stopped.
 pub use donna_desk::clock::Reading as ClockReading;
@@ -21,8 +22,9 @@ pub struct Kiosk {
     desk: Arc<Desk>,
     reception: Arc<Reception>,
     realtime: Realtime,
-    voice: VoiceControl,
+    voice: Arc<VoiceControl>,
     settings: donna_config::KioskSettings,
+    watchdog: Watchdog,
 }
 
 impl Kiosk {
@@ -32,13 +34,28 @@ impl Kiosk {
         realtime: Realtime,
         settings: &Settings,
     ) -> Self {
-        let voice = VoiceControl::new(realtime.clone(), &settings.voice);
+        let voice = Arc::new(VoiceControl::new(realtime.clone(), &settings.voice));
         Self {
             desk,
             reception,
             realtime,
             voice,
             settings: settings.kiosk,
+            watchdog: Watchdog::new(WatchdogPolicy::default()),
+        }
+    }
+
+    /// The page's heartbeat and what watches it; see [`crate::watchdog`].
+    pub fn watchdog(&self) -> &Watchdog {
+        &self.watchdog
+    }
+
+    /// This kiosk as `/api/health` reports it.
+    pub(crate) fn probe(&self) -> KioskHealth {
+        KioskHealth {
+            link: self.realtime.link(),
+            watchdog: self.watchdog.clone(),
+            voice: self.voice.clone(),
         }
     }
 
@@ -90,11 +107,53 @@ impl Kiosk {
         Ok(self.voice.get().await?.release().await?)
     }
 
+    /// How the kiosk's realtime session is connected, from now on: the window says so when
+    /// Donna answers from a fallback backend.
+    pub fn link(&self) -> tokio::sync::watch::Receiver<crate::link::SessionLink> {
+        self.realtime.link()
+    }
+
     /// What this kiosk should say unasked, from now on.
     pub fn notices(&self) -> Notices {
         Notices {
             events: self.reception.subscribe(),
             visit: self.realtime.visit().clone(),
+        }
+    }
+}
+
+/// The kiosk's session, page and devices for `/api/health`.
+#[derive(Debug)]
+pub(crate) struct KioskHealth {
+    link: tokio::sync::watch::Receiver<crate::link::SessionLink>,
+    watchdog: Watchdog,
+    voice: Arc<VoiceControl>,
+}
+
+/// A page silent this long is reported as not answering (it beats every second).
+const PAGE_SILENCE_OK: std::time::Duration = std::time::Duration::from_secs(3);
+
+impl donna_gateway::KioskProbe for KioskHealth {
+    fn report(&self) -> donna_gateway::KioskReport {
+        let link = self.link.borrow().clone();
+        let silent = self.watchdog.silent_for();
+        let devices = self.voice.device_states();
+        let audio_ok = devices.as_ref().is_none_or(|d| {
+            d.iter()
+                .all(|s| matches!(s, donna_audio::DeviceState::Running { .. }))
+        });
+        let audio = match devices {
+            Some([input, output]) => serde_json::json!({ "input": input, "output": output }),
+            None => serde_json::json!(null),
+        };
+        donna_gateway::KioskReport {
+            ok: link.state == crate::link::LinkState::Live
+                && silent.is_some_and(|s| s < PAGE_SILENCE_OK)
+                && audio_ok,
+            session: serde_json::to_value(&link).unwrap_or_default(),
+            page_silent_ms: silent.map(|s| s.as_millis() as u64),
+            page_reloads: self.watchdog.reloads(),
+            audio,
         }
     }
 }

@@ -9,8 +9,11 @@
 //! | [`serve`] | `donna serve`: the gateway alone, headless, until a signal |
 //! | [`instance`] | one kiosk window per data dir |
 //! | [`kiosk`] | what the kiosk window drives: typed chat, the business's clock, voice, notices |
+//! | [`link`] | keeping the kiosk's session connected: backends in order, failover, its state |
 //! | [`realtime`] | the app's realtime sessions (cloud, proxy or local engine) and the tools they run |
 //! | [`voice`] | the kiosk's voice path (crates/voice) on that session |
+//! | [`supervise`] | the kiosk under its own supervisor: started again when it ends abnormally |
+//! | [`watchdog`] | the kiosk page's heartbeat: reloaded when it stops, the app restarted if that fails |
 //! | [`staff`] | the staff desktop's start-up: settings, logs, its client of the gateway |
 //! | [`doctor`] | `donna doctor`: the preflight report |
 //! | [`token`] | `donna token mint`: device and staff tokens |
@@ -35,6 +38,7 @@ pub mod doctor;
 mod error;
 pub mod instance;
 pub mod kiosk;
+pub mod link;
 pub mod logging;
 pub mod models;
 pub mod realtime;
@@ -42,8 +46,10 @@ pub mod running;
 pub mod secrets;
 pub mod serve;
 pub mod staff;
+pub mod supervise;
 pub mod token;
 pub mod voice;
+pub mod watchdog;
 
 pub use boot::Donna;
 pub use donna_config::{EnvSnapshot, Overrides, Settings, WindowMode};

@@ -9,9 +9,11 @@ use donna_desk::{Desk, Reception};
 use donna_gateway::conversations::{BoxFuture, ChatBackend, ChatError};
 use donna_realtime::protocol::SessionConfig;
 use donna_realtime::protocol::session::Tool;
-use donna_realtime::{ConnectOptions, Credential, RealtimeClient, RealtimeError, ToolHandler};
+use donna_realtime::{ClientConfig, Credential, RealtimeClient, RealtimeError, ToolHandler};
 use donna_voice::TurnMode;
 use tokio::sync::watch;
+
+use crate::link::{self, SessionLink};
 
 /// How long a typed question waits for the session to come up before the desk answers alone.
 const CONNECT_WAIT: Duration = Duration::from_secs(5);
@@ -82,12 +84,14 @@ pub fn targets(
         model: backend.openai_realtime_model.clone(),
         credential: Credential::new(token),
         backend: backend.active,
+        route: "proxy",
     });
     let local = Target {
         base_url: format!("{local_url}/v1"),
         model: backend.openai_realtime_model.clone(),
         credential: Credential::new(engine_key),
         backend: Backend::Local,
+        route: "local",
     };
     let cloud = match (&backend.active, &backend.openai_api_key) {
         (Backend::OpenAi, Some(key)) => Some(Target {
@@ -95,6 +99,7 @@ pub fn targets(
             model: backend.openai_realtime_model.clone(),
             credential: Credential::new(key.expose()),
             backend: Backend::OpenAi,
+            route: "openai",
         }),
         _ => None,
     };
@@ -105,40 +110,26 @@ pub fn targets(
         .collect()
 }
 
-/// Connect a session for `conversation` to the first target that answers; `session` gives the
-/// configuration to ask each backend for.
+/// Connect a session for `conversation` to the first target that answers; a dropped
+/// connection reconnects to the first that answers then (see [`crate::link`]).
 async fn connect(
     targets: &[Target],
     reception: &Arc<Reception>,
     conversation: &VisitId,
-    session: impl Fn(Backend) -> SessionConfig,
+    session: SessionConfig,
 ) -> Option<RealtimeClient> {
-    for target in targets {
-        let options = ConnectOptions::new(
-            &target.base_url,
-            &target.model,
-            target.credential.clone(),
-            session(target.backend),
-        );
-        let tools = DeskTools {
-            reception: reception.clone(),
-            conversation: conversation.clone(),
-        };
-        let options = ConnectOptions {
-            client: options.client.with_tools(tools),
-            ..options
-        };
-        match RealtimeClient::connect(options).await {
-            Ok(client) => {
-                tracing::info!(backend = target.backend.as_str(), "realtime session ready");
-                return Some(client);
-            }
-            Err(e) => {
-                tracing::warn!(backend = target.backend.as_str(), error = %e, "realtime session failed to start")
-            }
+    let tools = DeskTools {
+        reception: reception.clone(),
+        conversation: conversation.clone(),
+    };
+    let config = ClientConfig::new(session).with_tools(tools);
+    match RealtimeClient::connect_with(link::failover(targets), config).await {
+        Ok(client) => Some(client),
+        Err(e) => {
+            tracing::warn!(error = %e, "no realtime backend answers");
+            None
         }
     }
-    None
 }
 
 /// Browser conversations (`POST /api/chat`), each on its own realtime session, so the model's
@@ -173,8 +164,8 @@ impl ChatBackend for RealtimeChat {
                 match sessions.get(id) {
                     Some(c) => c.clone(),
                     None => {
-                        let desk = self.reception.desk();
-                        let text = |_| session_config(desk, TurnMode::PushToTalk, Backend::Local);
+                        let text =
+                            session_config(self.reception.desk(), TurnMode::PushToTalk, Backend::Local);
                         let client = connect(&self.targets, &self.reception, &VisitId::fixed(id), text)
                             .await
                             .ok_or_else(|| ChatError::Backend("no realtime backend reachable".to_owned()))?;
@@ -208,6 +199,7 @@ pub struct Realtime {
     reception: Arc<Reception>,
     client: watch::Receiver<Option<Arc<RealtimeClient>>>,
     visit: VisitId,
+    link: watch::Receiver<SessionLink>,
 }
 
 /// Where the session connects.
@@ -217,31 +209,40 @@ pub struct Target {
     pub model: String,
     pub credential: Credential,
     pub backend: Backend,
+    /// The name the session's state reports it by: "proxy", "openai" or "local".
+    pub route: &'static str,
 }
 
 impl Realtime {
-    /// Start connecting in the background: to the cloud when configured (falling back to the
-    /// local engine if the cloud cannot be reached), otherwise to the local engine.
+    /// Start connecting in the background, to the first of `targets` that answers (the cloud
+    /// when configured, the local engine last), and keep connected; see [`crate::link`].
     pub fn start(reception: Arc<Reception>, voice: &VoiceSettings, targets: Vec<Target>) -> Self {
         let (tx, rx) = watch::channel(None);
-        let tools = reception.clone();
+        let (link_tx, link) = link::channel();
         let mode = turn_mode(voice);
         let visit = VisitId::new_visit();
-        let conversation = visit.clone();
+        let tools = DeskTools {
+            reception: reception.clone(),
+            conversation: visit.clone(),
+        };
+        // One configuration for every backend: the desk's instructions, tools and voice.
+        let config =
+            ClientConfig::new(session_config(reception.desk(), mode, Backend::Local)).with_tools(tools);
         tokio::spawn(async move {
-            let session = |backend| session_config(tools.desk(), mode, backend);
-            match connect(&targets, &tools, &conversation, session).await {
-                Some(client) => {
-                    let _ = tx.send(Some(Arc::new(client)));
-                }
-                None => tracing::error!("no realtime session: typed chat is answered by the desk directly"),
-            }
+            let client = link::connect(&targets, config, link_tx).await;
+            let _ = tx.send(Some(Arc::new(client)));
         });
         Self {
             reception,
             client: rx,
             visit,
+            link,
         }
+    }
+
+    /// How the session is connected, from now on.
+    pub fn link(&self) -> watch::Receiver<SessionLink> {
+        self.link.clone()
     }
 
     /// The conversation this session's tools record under now.
@@ -254,10 +255,16 @@ impl Realtime {
     pub async fn end_visit(&self) {
         self.visit.renew();
         let client = self.client.borrow().clone();
-        if let Some(client) = client
-            && let Err(e) = client.forget().await
-        {
-            tracing::warn!(error = %e, "the session could not forget the visit");
+        if let Some(client) = client {
+            if let Err(e) = client.forget().await {
+                tracing::warn!(error = %e, "the session could not forget the visit");
+            }
+            // Between visitors is the moment to try the preferred backend again.
+            if self.link.borrow().fallback
+                && let Err(e) = client.roll_over().await
+            {
+                tracing::warn!(error = %e, "the session could not roll over");
+            }
         }
         tracing::info!("visit ended; the next visitor starts afresh");
     }

@@ -99,12 +99,14 @@ impl Running {
     /// background. Call inside the async runtime.
     pub fn kiosk(&self) -> Kiosk {
         let realtime = Realtime::start(self.reception.clone(), &self.settings.voice, self.targets.clone());
-        Kiosk::new(
+        let kiosk = Kiosk::new(
             self.desk.clone(),
             self.reception.clone(),
             realtime,
             &self.settings,
-        )
+        );
+        self.gateway.set_kiosk_probe(Arc::new(kiosk.probe()));
+        kiosk
     }
 
     /// Wait until the gateway has stopped serving (after [`Running::shutdown_token`] was

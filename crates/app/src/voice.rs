@@ -103,6 +103,18 @@ impl VoiceControl {
         })
     }
 
+    /// The microphone's and the speaker's state, once voice runs (`None` before, or while it
+    /// is starting).
+    pub fn device_states(&self) -> Option<[donna_audio::DeviceState; 2]> {
+        let voice = self.running.try_lock().ok()?.clone()?;
+        let [input, output] = voice.device_states();
+        let state = |event| match event {
+            VoiceEvent::Device { state, .. } => Some(state),
+            _ => None,
+        };
+        Some([state(input)?, state(output)?])
+    }
+
     /// The running voice path, or an error for the UI.
     pub async fn get(&self) -> Result<Arc<Voice>, AppError> {
         self.running

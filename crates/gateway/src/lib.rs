@@ -59,9 +59,10 @@ pub mod ws_proxy;
 
 pub use config::GatewayConfig;
 pub use error::{ApiError, ErrorBody, GatewayError, UpstreamError};
+pub use routes::health::KioskReport;
 pub use routes::welcome::{KioskScreen, VisitTimings};
 pub use serve::{ServeOptions, serve, serve_with};
-pub use state::{GatewayState, HealthInfo, UiAssets};
+pub use state::{GatewayState, HealthInfo, KioskProbe, UiAssets};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

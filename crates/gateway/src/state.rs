@@ -35,6 +35,12 @@ pub struct HealthInfo {
     pub data_dir: PathBuf,
 }
 
+/// What the kiosk window beside this gateway reports in `/api/health`: the app sets it once
+/// its kiosk runs; a headless gateway has none.
+pub trait KioskProbe: Send + Sync + 'static {
+    fn report(&self) -> crate::routes::health::KioskReport;
+}
+
 /// Shared state; cloning is cheap (one `Arc`).
 #[derive(Clone)]
 pub struct GatewayState {
@@ -63,6 +69,7 @@ struct Inner {
     ws_proxy: Option<Arc<WsProxy>>,
     /// Cancelled when the gateway shuts down; see [`GatewayState::shutdown_token`].
     shutdown: tokio_util::sync::CancellationToken,
+    kiosk: Arc<std::sync::OnceLock<Arc<dyn KioskProbe>>>,
 }
 
 impl GatewayState {
@@ -86,6 +93,7 @@ impl GatewayState {
                 clock: GatewayClock::real(),
                 ws_proxy: None,
                 shutdown: tokio_util::sync::CancellationToken::new(),
+                kiosk: Arc::default(),
             }),
         }
     }
@@ -187,6 +195,18 @@ impl GatewayState {
 
     pub fn health_info(&self) -> &HealthInfo {
         &self.inner.health
+    }
+
+    /// Report `probe`'s kiosk in `/api/health` from now on (once; later calls are ignored).
+    pub fn set_kiosk_probe(&self, probe: Arc<dyn KioskProbe>) {
+        if self.inner.kiosk.set(probe).is_err() {
+            tracing::warn!("a kiosk is already reported in health; ignoring another");
+        }
+    }
+
+    /// The kiosk beside this gateway, if any.
+    pub fn kiosk_probe(&self) -> Option<&dyn KioskProbe> {
+        self.inner.kiosk.get().map(|p| p.as_ref())
     }
 
     pub fn ui(&self) -> &dyn UiAssets {

@@ -38,6 +38,10 @@ pub struct KioskSettings {
     /// The longest a visit may last before it is wound up the same way (`VISIT_MAX_S`, 900):
     /// a session left talking cannot run up the cloud bill or hold a conversation forever.
     pub visit_max_s: u64,
+    /// In kiosk mode, watch the app and heal it (`DONNA_WATCHDOG`, default on): a supervisor
+    /// process starts the app again when it ends abnormally, and the page is reloaded when it
+    /// stops answering.
+    pub watchdog: bool,
 }
 
 impl Default for KioskSettings {
@@ -47,6 +51,7 @@ impl Default for KioskSettings {
             visit_idle_s: 60,
             visit_goodbye_s: 20,
             visit_max_s: 900,
+            watchdog: true,
         }
     }
 }
@@ -83,6 +88,10 @@ impl KioskSettings {
                 default.visit_goodbye_s,
             )?,
             visit_max_s: layers.int("VISIT_MAX_S", file.visit_max_s, 60..=86_400, default.visit_max_s)?,
+            watchdog: layers.flag(
+                &["DONNA_WATCHDOG"],
+                Some(file.watchdog.unwrap_or(default.watchdog)),
+            )?,
         })
     }
 }

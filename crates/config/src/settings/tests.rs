@@ -401,8 +401,15 @@ fn kiosk_mode_and_visit_timings_from_env_file_or_flag() {
             visit_idle_s: 60,
             visit_goodbye_s: 20,
             visit_max_s: 900,
+            watchdog: true,
         }
     );
+    assert!(!resolve(&[("DONNA_WATCHDOG", "off")]).unwrap().kiosk.watchdog);
+    let file: FileConfig = toml::from_str("watchdog = false\n").unwrap();
+    let s = Settings::from_layers(&env(&[]), &file, &Overrides::default()).unwrap();
+    assert!(!s.kiosk.watchdog, "the file turns it off");
+    let s = Settings::from_layers(&env(&[("DONNA_WATCHDOG", "1")]), &file, &Overrides::default()).unwrap();
+    assert!(s.kiosk.watchdog, "the environment wins");
     let s = resolve(&[("DONNA_MODE", "Kiosk"), ("VISIT_IDLE_S", "30")]).unwrap();
     assert_eq!((s.kiosk.mode, s.kiosk.visit_idle_s), (WindowMode::Kiosk, 30));
     let err = resolve(&[("DONNA_MODE", "fullscreen")]).unwrap_err().to_string();

@@ -15,6 +15,28 @@ pub struct Health {
     pub uptime_s: u64,
     pub backend: &'static str,
     pub checks: Checks,
+    /// The kiosk window served beside this gateway, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kiosk: Option<KioskReport>,
+}
+
+/// A kiosk's own state: its realtime session, its page and its audio devices. A monitor (or
+/// `scripts/chaos.sh`) reads recovery from here.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct KioskReport {
+    /// True when the session is live, the page answers and both audio devices work.
+    pub ok: bool,
+    /// `{state, backend, fallback, reasons}`: "live" on a backend, or connecting,
+    /// reconnecting, down, and why.
+    #[schema(value_type = Object)]
+    pub session: serde_json::Value,
+    /// Milliseconds since the page last proved it answers; absent before its first sign.
+    pub page_silent_ms: Option<u64>,
+    /// How often the page was reloaded to bring it back.
+    pub page_reloads: u32,
+    /// The microphone's and the speaker's state, once voice has started.
+    #[schema(value_type = Object)]
+    pub audio: serde_json::Value,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,13 +78,15 @@ pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
             detail: e.kind().to_string(),
         },
     };
-    let ok = profile.ok && data_dir.ok;
+    let kiosk = state.kiosk_probe().map(|k| k.report());
+    let ok = profile.ok && data_dir.ok && kiosk.as_ref().is_none_or(|k| k.ok);
     Json(Health {
         status: if ok { "ok" } else { "degraded" },
         version: info.version,
         uptime_s: state.uptime_s(),
         backend: info.backend,
         checks: Checks { profile, data_dir },
+        kiosk,
     })
 }
 

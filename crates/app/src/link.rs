@@ -1,0 +1,194 @@
+//! How the kiosk's realtime session is connected, and keeping it connected: the backends in
+//! order of preference behind one [`Failover`], a client that never gives up reconnecting, and
+//! the state (live, on a fallback and why, reconnecting, down) for the window, `/api/health`
+//! and the logs.
+//!
+//! A cloud outage, a lost network or a refused key moves the session to the next backend (the
+//! local engine last) on the client's first reconnect, within a second or two; the visitor is
+//! told plainly by the window. Between visits the session rolls over, which brings it back to
+//! the preferred backend once that answers again.
+
+use std::time::Duration;
+
+use donna_realtime::transport::failover::{Failover, Live};
+use donna_realtime::transport::websocket::WebSocketConnector;
+use donna_realtime::{ClientConfig, RealtimeClient, ReconnectPolicy, UiUpdate};
+use serde::Serialize;
+use tokio::sync::{broadcast, watch};
+
+use crate::realtime::Target;
+
+/// How long one backend may take to connect before the next is tried: long enough for a
+/// cloud handshake over a slow link, short enough that a visitor barely waits.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Waits between attempts to open the first session, doubling to the last.
+const START_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Where the session stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkState {
+    /// Opening the first session.
+    Connecting,
+    /// Connected and configured.
+    Live,
+    /// The connection dropped; connecting again (to the next backend if this one is out).
+    Reconnecting,
+    /// No backend answers; typed questions are answered by the desk directly meanwhile.
+    Down,
+}
+
+/// The session's connection as the window and `/api/health` show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionLink {
+    pub state: LinkState,
+    /// The backend in use ("openai", "local", "proxy"), when live.
+    pub backend: Option<String>,
+    /// True when live on a backend other than the preferred one.
+    pub fallback: bool,
+    /// Why: each better backend passed over, or the last failure when not live.
+    pub reasons: Vec<String>,
+}
+
+impl SessionLink {
+    fn connecting() -> Self {
+        Self {
+            state: LinkState::Connecting,
+            backend: None,
+            fallback: false,
+            reasons: Vec::new(),
+        }
+    }
+
+    fn live(live: &Live) -> Self {
+        Self {
+            state: LinkState::Live,
+            backend: Some(live.name.clone()),
+            fallback: live.is_fallback(),
+            reasons: live.passed_over.clone(),
+        }
+    }
+
+    fn not_live(state: LinkState, reason: String) -> Self {
+        Self {
+            state,
+            backend: None,
+            fallback: false,
+            reasons: vec![reason],
+        }
+    }
+}
+
+/// The reconnect policy of the kiosk's session: never give up (a kiosk has no one to press
+/// "retry"), back off to a few seconds between rounds over every backend.
+fn policy() -> ReconnectPolicy {
+    ReconnectPolicy {
+        max_attempts: u32::MAX,
+        initial_backoff: Duration::from_millis(250),
+        max_backoff: MAX_BACKOFF,
+        ..ReconnectPolicy::default()
+    }
+}
+
+/// One connector over `targets`, in their order; a target whose URL cannot be used is left
+/// out (and said so).
+pub(crate) fn failover(targets: &[Target]) -> Failover<WebSocketConnector> {
+    let routes = targets
+        .iter()
+        .filter_map(
+            |t| match WebSocketConnector::new(&t.base_url, &t.model, t.credential.clone()) {
+                Ok(connector) => Some((t.route.to_owned(), connector)),
+                Err(e) => {
+                    tracing::error!(route = t.route, error = %e, "this backend cannot be used");
+                    None
+                }
+            },
+        )
+        .collect();
+    Failover::new(routes).with_attempt_timeout(ATTEMPT_TIMEOUT)
+}
+
+/// Open the kiosk's session through the first backend that answers, trying again until one
+/// does, and keep `link` up to date from then on.
+pub(crate) async fn connect(
+    targets: &[Target],
+    config: ClientConfig,
+    link: watch::Sender<SessionLink>,
+) -> RealtimeClient {
+    let config = config.with_reconnect(policy());
+    let mut wait = START_BACKOFF;
+    loop {
+        let failover = failover(targets);
+        let live = failover.watch();
+        match RealtimeClient::connect_with(failover, config.clone()).await {
+            Ok(client) => {
+                follow(client.subscribe(), live, link);
+                return client;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "no realtime backend answers yet");
+                link.send_replace(SessionLink::not_live(LinkState::Down, e.to_string()));
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+}
+
+/// Keep `link` in step with the client: live (and on which backend) after each `session.updated`,
+/// reconnecting while it is away, down when the client has ended.
+fn follow(
+    mut updates: broadcast::Receiver<UiUpdate>,
+    live: watch::Receiver<Option<Live>>,
+    link: watch::Sender<SessionLink>,
+) {
+    let current = |live: &watch::Receiver<Option<Live>>| {
+        live.borrow()
+            .as_ref()
+            .map(SessionLink::live)
+            .unwrap_or_else(|| SessionLink::not_live(LinkState::Reconnecting, "no backend".to_owned()))
+    };
+    announce(&link, current(&live));
+    tokio::spawn(async move {
+        loop {
+            match updates.recv().await {
+                Ok(UiUpdate::Ready { .. }) => announce(&link, current(&live)),
+                Ok(UiUpdate::Reconnecting { reason, .. }) => {
+                    announce(&link, SessionLink::not_live(LinkState::Reconnecting, reason))
+                }
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => {
+                    announce(
+                        &link,
+                        SessionLink::not_live(LinkState::Down, "the session ended".to_owned()),
+                    );
+                    return;
+                }
+            }
+        }
+    });
+}
+
+/// Publish a new state, logging each change of state or backend once.
+fn announce(link: &watch::Sender<SessionLink>, next: SessionLink) {
+    link.send_if_modified(|now| {
+        if *now == next {
+            return false;
+        }
+        if now.state != next.state || now.backend != next.backend {
+            match (next.state, next.fallback) {
+                (LinkState::Live, true) => tracing::warn!(backend = ?next.backend, reasons = ?next.reasons, "realtime session on a fallback backend"),
+                (LinkState::Live, false) => tracing::info!(backend = ?next.backend, "realtime session live"),
+                _ => tracing::warn!(state = ?next.state, reasons = ?next.reasons, "realtime session not live"),
+            }
+        }
+        *now = next;
+        true
+    });
+}
+
+/// A new link watch, starting at "connecting".
+pub(crate) fn channel() -> (watch::Sender<SessionLink>, watch::Receiver<SessionLink>) {
+    watch::channel(SessionLink::connecting())
+}
