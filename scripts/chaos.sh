@@ -164,7 +164,8 @@ for round in $(seq "$ROUNDS"); do
 
   # 1. The cloud goes away: the session moves to the local engine.
   [[ -n $CLOUD_PID ]] || start_cloud
-  wait_for "the kiosk on the cloud" 60 healthy_on openai
+  # Back on the cloud by itself: a kiosk on a fallback tries the preferred backend every minute.
+  wait_for "the kiosk back on the cloud" 90 healthy_on openai
   ask "What are your opening hours?"
   kill -9 "$CLOUD_PID"; wait "$CLOUD_PID" 2>/dev/null || true; CLOUD_PID=""
   t=$(now)

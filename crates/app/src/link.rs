@@ -8,6 +8,7 @@
 //! told plainly by the window. Between visits the session rolls over, which brings it back to
 //! the preferred backend once that answers again.
 
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use donna_realtime::transport::failover::{Failover, Live};
@@ -24,6 +25,9 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 /// Waits between attempts to open the first session, doubling to the last.
 const START_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// While on a fallback, how often to try the preferred backend again (at a quiet moment, as a
+/// roll-over: the visitor does not notice).
+const RETURN_EVERY: Duration = Duration::from_secs(60);
 
 /// Where the session stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -110,12 +114,13 @@ pub(crate) fn failover(targets: &[Target]) -> Failover<WebSocketConnector> {
 }
 
 /// Open the kiosk's session through the first backend that answers, trying again until one
-/// does, and keep `link` up to date from then on.
+/// does, and keep `link` up to date from then on. While on a fallback the session tries the
+/// preferred backend again every [`RETURN_EVERY`].
 pub(crate) async fn connect(
     targets: &[Target],
     config: ClientConfig,
     link: watch::Sender<SessionLink>,
-) -> RealtimeClient {
+) -> Arc<RealtimeClient> {
     let config = config.with_reconnect(policy());
     let mut wait = START_BACKOFF;
     loop {
@@ -123,7 +128,10 @@ pub(crate) async fn connect(
         let live = failover.watch();
         match RealtimeClient::connect_with(failover, config.clone()).await {
             Ok(client) => {
+                let client = Arc::new(client);
+                let watched = link.subscribe();
                 follow(client.subscribe(), live, link);
+                return_when_back(Arc::downgrade(&client), watched);
                 return client;
             }
             Err(e) => {
@@ -165,6 +173,26 @@ fn follow(
                     );
                     return;
                 }
+            }
+        }
+    });
+}
+
+/// Every [`RETURN_EVERY`] on a fallback, roll the session over: the failover tries the
+/// preferred backend first. Ends with the client.
+fn return_when_back(client: Weak<RealtimeClient>, link: watch::Receiver<SessionLink>) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval_at(tokio::time::Instant::now() + RETURN_EVERY, RETURN_EVERY);
+        loop {
+            every.tick().await;
+            let Some(client) = client.upgrade() else { return };
+            let on_fallback = {
+                let now = link.borrow();
+                now.state == LinkState::Live && now.fallback
+            };
+            if on_fallback && let Err(e) = client.roll_over().await {
+                tracing::debug!(error = %e, "the session has ended; no return to try");
+                return;
             }
         }
     });

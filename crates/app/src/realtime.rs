@@ -230,7 +230,7 @@ impl Realtime {
             ClientConfig::new(session_config(reception.desk(), mode, Backend::Local)).with_tools(tools);
         tokio::spawn(async move {
             let client = link::connect(&targets, config, link_tx).await;
-            let _ = tx.send(Some(Arc::new(client)));
+            let _ = tx.send(Some(client));
         });
         Self {
             reception,
