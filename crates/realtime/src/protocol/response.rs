@@ -39,3 +39,37 @@ pub struct Response {
     #[serde(default)]
     pub metadata: Option<Value>,
 }
+
+/// What one response used, as `response.done` reports it; missing fields read as zero (the
+/// service leaves out what it did not use).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub input_token_details: InputTokenDetails,
+    pub output_token_details: OutputTokenDetails,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct InputTokenDetails {
+    pub text_tokens: u64,
+    pub audio_tokens: u64,
+    /// Of the input, how much was served from the cache (billed far lower).
+    pub cached_tokens: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OutputTokenDetails {
+    pub text_tokens: u64,
+    pub audio_tokens: u64,
+}
+
+impl Response {
+    /// The response's usage, when it carries one the protocol's shape describes.
+    pub fn usage(&self) -> Option<Usage> {
+        serde_json::from_value(self.usage.clone()?).ok()
+    }
+}

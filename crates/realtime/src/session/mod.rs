@@ -142,6 +142,8 @@ pub enum UiUpdate {
         message: String,
         benign: bool,
     },
+    /// A response is done and this is what it used (for a cost estimate).
+    Usage { usage: crate::protocol::response::Usage },
     /// The connection dropped; the client is connecting again (attempt counts from 1).
     Reconnecting { attempt: u32, reason: String },
 }
@@ -527,6 +529,9 @@ impl ClientSession {
                 }
             }
             ServerEvent::ResponseDone(e) => {
+                if let Some(usage) = e.response.usage() {
+                    out.push(Output::Update(UiUpdate::Usage { usage }));
+                }
                 self.on_response_done(e.response, &mut out);
                 if std::mem::take(&mut self.forgetting) {
                     self.delete_all_items(&mut out);

@@ -603,3 +603,35 @@ fn forget_deletes_the_conversation_and_what_a_cancelled_response_still_adds() {
     let out = s.handle(done("resp_2", "completed", json!([])));
     assert!(!kinds(&out).contains(&"conversation.item.delete".to_owned()));
 }
+
+#[test]
+fn a_responses_usage_is_reported_for_the_cost_estimate() {
+    let mut session = ready_session();
+    let _ = session.send_text("hello".to_owned());
+    let _ = session.handle(created("resp_1"));
+    let outputs = session.handle(server(json!({
+        "type": "response.done", "event_id": "e",
+        "response": {"id": "resp_1", "status": "completed", "output": [],
+            "usage": {"total_tokens": 1300, "input_tokens": 1000, "output_tokens": 300,
+                "input_token_details": {"text_tokens": 700, "audio_tokens": 300, "cached_tokens": 640},
+                "output_token_details": {"text_tokens": 60, "audio_tokens": 240}}}
+    })));
+    let usage = updates(&outputs).into_iter().find_map(|u| match u {
+        UiUpdate::Usage { usage } => Some(usage),
+        _ => None,
+    });
+    let usage = usage.expect("a usage update");
+    assert_eq!((usage.input_tokens, usage.output_tokens), (1000, 300));
+    assert_eq!(usage.input_token_details.cached_tokens, 640);
+    assert_eq!(usage.output_token_details.audio_tokens, 240);
+
+    // A response without usage (cancelled early) reports none.
+    let _ = session.send_text("again".to_owned());
+    let _ = session.handle(created("resp_2"));
+    let outputs = session.handle(done("resp_2", "cancelled", json!([])));
+    assert!(
+        !updates(&outputs)
+            .iter()
+            .any(|u| matches!(u, UiUpdate::Usage { .. }))
+    );
+}

@@ -8,6 +8,7 @@
 //! [`watch`] channel for the app to show. Going back to a better route happens on the next
 //! connection: [`crate::RealtimeClient::roll_over`] asks for one at a quiet moment.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -37,12 +38,37 @@ impl Live {
     }
 }
 
+/// Routes the app wants passed over for now, and why (a spent budget, say): the routes before
+/// `from` are not dialled until it is cleared. Shared by every [`Failover`] given it.
+#[derive(Debug, Clone, Default)]
+pub struct Skip(Arc<Mutex<Option<(usize, String)>>>);
+
+impl Skip {
+    /// Pass over every route before `from`, saying `reason`.
+    pub fn set(&self, from: usize, reason: impl Into<String>) {
+        *self.lock() = Some((from, reason.into()));
+    }
+
+    pub fn clear(&self) {
+        *self.lock() = None;
+    }
+
+    pub fn is_set(&self) -> bool {
+        self.lock().is_some()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(usize, String)>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 /// Routes in preference order; see the module docs.
 #[derive(Debug)]
 pub struct Failover<C> {
     routes: Vec<(String, C)>,
     attempt_timeout: Duration,
     live: watch::Sender<Option<Live>>,
+    skip: Skip,
 }
 
 impl<C: Connector> Failover<C> {
@@ -52,7 +78,14 @@ impl<C: Connector> Failover<C> {
             routes,
             attempt_timeout: DEFAULT_ATTEMPT_TIMEOUT,
             live: watch::channel(None).0,
+            skip: Skip::default(),
         }
+    }
+
+    /// Pass over routes as `skip` says, from now on.
+    pub fn with_skip(mut self, skip: Skip) -> Self {
+        self.skip = skip;
+        self
     }
 
     pub fn with_attempt_timeout(mut self, timeout: Duration) -> Self {
@@ -76,7 +109,18 @@ impl<C: Connector> Connector for Failover<C> {
         let mut passed_over = Vec::new();
         let mut first_error = None;
         let mut any_retryable = false;
+        let skip = self
+            .skip
+            .lock()
+            .clone()
+            .filter(|(from, _)| *from < self.routes.len());
         for (index, (name, connector)) in self.routes.iter().enumerate() {
+            if let Some((from, reason)) = &skip
+                && index < *from
+            {
+                passed_over.push(format!("{name}: {reason}"));
+                continue;
+            }
             let result = tokio::time::timeout(self.attempt_timeout, connector.connect())
                 .await
                 .unwrap_or(Err(RealtimeError::Timeout("connecting")));
@@ -115,8 +159,6 @@ impl<C: Connector> Connector for Failover<C> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::transport::mock::{MockConnector, MockTransport, mock_pair};
 
@@ -220,6 +262,29 @@ mod tests {
                 Either::Mock(c) => c.connect().await,
             }
         }
+    }
+
+    #[tokio::test]
+    async fn routes_the_app_skips_are_not_dialled_until_cleared() {
+        let (first, _p1) = mock_pair();
+        let (second, _p2) = mock_pair();
+        let cloud = Arc::new(MockConnector::new([Ok(second)]));
+        let skip = Skip::default();
+        let failover = Failover::new(vec![
+            ("cloud".to_owned(), cloud.clone()),
+            ("local".to_owned(), Arc::new(MockConnector::new([Ok(first)]))),
+        ])
+        .with_skip(skip.clone());
+        skip.set(1, "budget spent");
+        failover.connect().await.unwrap();
+        assert_eq!(cloud.calls(), 0, "the skipped route is not dialled");
+        let live = failover.watch().borrow().clone().unwrap();
+        assert_eq!(live.name, "local");
+        assert_eq!(live.passed_over, vec!["cloud: budget spent".to_owned()]);
+        skip.clear();
+        failover.connect().await.unwrap();
+        assert_eq!(cloud.calls(), 1);
+        assert_eq!(failover.watch().borrow().as_ref().map(|l| l.index), Some(0));
     }
 
     #[tokio::test]
