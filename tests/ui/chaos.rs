@@ -114,7 +114,7 @@ async fn a_cloud_outage_mid_visit_moves_donna_offline_and_the_visitor_is_told() 
         };
         assert!(
             said.iter()
-                .any(|t| t.starts_with("I can't reach my online service right now")),
+                .any(|t| t.starts_with("I'm answering from this kiosk now")),
             "the visitor is told: {said:?}"
         );
         let health: serde_json::Value =
@@ -153,6 +153,65 @@ async fn a_cloud_outage_mid_visit_moves_donna_offline_and_the_visitor_is_told() 
         assert_eq!(wait_for_link(&client, "live").await, None, "the note is gone");
         let hours = super::ask(&client, "What are your opening hours?").await;
         assert!(hours.to_lowercase().contains("open"), "{hours}");
+        Ok::<_, fantoccini::error::CmdError>(())
+    })
+    .catch_unwind()
+    .await;
+    let _ = client.close().await;
+    match result {
+        Ok(outcome) => outcome.expect("WebDriver"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
+#[tokio::test]
+async fn a_visit_that_spends_its_cloud_budget_finishes_on_the_local_engine() {
+    require_display();
+    const KEY: &str = "stand-in-engine-key-budget-0123456789";
+    let cloud_sandbox = Sandbox::new();
+    let cloud = util::Served::start(&cloud_sandbox, &[], &[("DONNA_ENGINE_KEY", KEY)]);
+    let sandbox = Sandbox::new();
+    let base_url = format!("{}/v1", cloud.url);
+    // A budget one answer spends: the engine reports about a thousand tokens per answer.
+    let driver = super::app_driver(
+        &sandbox,
+        &[
+            ("OPENAI_API_KEY", KEY),
+            ("OPENAI_BASE_URL", &base_url),
+            ("VISIT_MAX_COST_USD", "0.001"),
+        ],
+    );
+    let client = driver
+        .session(serde_json::json!({ "tauri:options": { "application": util::DONNA } }))
+        .await;
+    let result = std::panic::AssertUnwindSafe(async {
+        wait_for_link(&client, "live").await;
+        let hours = super::ask(&client, "What are your opening hours?").await;
+        assert!(hours.to_lowercase().contains("open"), "{hours}");
+        assert_eq!(
+            wait_for_link(&client, "fallback").await.as_deref(),
+            Some("Answering offline")
+        );
+        let health: serde_json::Value =
+            reqwest::get(format!("{}/api/health", super::app_gateway_url(&sandbox)))
+                .await
+                .expect("health")
+                .json()
+                .await
+                .expect("health JSON");
+        assert_eq!(
+            health["kiosk"]["session"]["reasons"][0], "openai: this visit's cloud budget ($0.001) is spent",
+            "{health:#}"
+        );
+        let toilets = super::ask(&client, "Where are the toilets?").await;
+        assert!(toilets.to_lowercase().contains("toilet"), "{toilets}");
+        // The next visitor has a budget of their own, on the cloud.
+        client
+            .find(fantoccini::Locator::Css("#new-visit"))
+            .await?
+            .click()
+            .await?;
+        assert_eq!(wait_for_link(&client, "live").await, None);
         Ok::<_, fantoccini::error::CmdError>(())
     })
     .catch_unwind()

@@ -25,7 +25,7 @@ export const KIOSK = {
   linkOffline: "Answering offline",
   linkReconnecting: "Reconnecting…",
   offlineNotice:
-    "I can't reach my online service right now, so I'm answering from this kiosk. I can still check you in, take a message and give directions.",
+    "I'm answering from this kiosk now, without my online service. I can still check you in, take a message and give directions.",
   pushToTalk: "Hold the button and speak.",
   handsFree: "Just speak: Donna is listening.",
 };

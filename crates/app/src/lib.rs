@@ -9,6 +9,7 @@
 //! | [`serve`] | `donna serve`: the gateway alone, headless, until a signal |
 //! | [`instance`] | one kiosk window per data dir |
 //! | [`kiosk`] | what the kiosk window drives: typed chat, the business's clock, voice, notices |
+//! | [`cost`] | what a visit costs on the cloud, and its cap |
 //! | [`link`] | keeping the kiosk's session connected: backends in order, failover, its state |
 //! | [`realtime`] | the app's realtime sessions (cloud, proxy or local engine) and the tools they run |
 //! | [`voice`] | the kiosk's voice path (crates/voice) on that session |
@@ -34,6 +35,7 @@
 pub mod assets;
 pub mod autostart;
 pub mod boot;
+pub mod cost;
 pub mod doctor;
 mod error;
 pub mod instance;

@@ -11,12 +11,14 @@
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use donna_realtime::transport::failover::{Failover, Live};
+use donna_realtime::protocol::response::Usage;
+use donna_realtime::transport::failover::{Failover, Live, Skip};
 use donna_realtime::transport::websocket::WebSocketConnector;
 use donna_realtime::{ClientConfig, RealtimeClient, ReconnectPolicy, UiUpdate};
 use serde::Serialize;
 use tokio::sync::{broadcast, watch};
 
+use crate::cost::Budget;
 use crate::realtime::Target;
 
 /// How long one backend may take to connect before the next is tried: long enough for a
@@ -95,22 +97,86 @@ fn policy() -> ReconnectPolicy {
     }
 }
 
-/// One connector over `targets`, in their order; a target whose URL cannot be used is left
-/// out (and said so).
-pub(crate) fn failover(targets: &[Target]) -> Failover<WebSocketConnector> {
-    let routes = targets
+/// The kiosk session's spending guard: the visit's budget, and the routes skipped once it is
+/// spent.
+#[derive(Debug, Clone)]
+pub(crate) struct Guard {
+    pub(crate) budget: Arc<Budget>,
+    pub(crate) skip: Skip,
+}
+
+impl Guard {
+    /// A new visit: a fresh budget, every route allowed again.
+    pub(crate) fn renew(&self) {
+        self.budget.reset();
+        self.skip.clear();
+    }
+}
+
+/// The routes of `targets` that can be used, in order; a target whose URL cannot be used is
+/// left out (and said so).
+fn usable(targets: &[Target]) -> Vec<&Target> {
+    targets
         .iter()
-        .filter_map(
+        .filter(
             |t| match WebSocketConnector::new(&t.base_url, &t.model, t.credential.clone()) {
-                Ok(connector) => Some((t.route.to_owned(), connector)),
+                Ok(_) => true,
                 Err(e) => {
                     tracing::error!(route = t.route, error = %e, "this backend cannot be used");
-                    None
+                    false
                 }
             },
         )
+        .collect()
+}
+
+/// One connector over `targets`, in their order.
+pub(crate) fn failover(targets: &[Target]) -> Failover<WebSocketConnector> {
+    let routes = usable(targets)
+        .into_iter()
+        .filter_map(|t| {
+            let connector = WebSocketConnector::new(&t.base_url, &t.model, t.credential.clone()).ok()?;
+            Some((t.route.to_owned(), connector))
+        })
         .collect();
     Failover::new(routes).with_attempt_timeout(ATTEMPT_TIMEOUT)
+}
+
+/// What the kiosk's session is charged for: responses on the billed routes, against the
+/// visit's budget; once it is spent, the routes before the first free one are skipped.
+#[derive(Debug)]
+struct Charged {
+    billed: Vec<String>,
+    free_from: usize,
+    guard: Guard,
+}
+
+impl Charged {
+    /// Charge one response's usage on `route`; when that spends the budget, skip the billed
+    /// routes and roll the session over to the free one at the next quiet moment.
+    async fn charge(&self, route: Option<&str>, usage: &Usage, client: &Weak<RealtimeClient>) {
+        if !route.is_some_and(|r| self.billed.iter().any(|b| b == r)) || !self.guard.budget.charge(usage) {
+            return;
+        }
+        let cap = self.guard.budget.cap_usd();
+        tracing::warn!(
+            cap_usd = cap,
+            spent_usd = self.guard.budget.spent_usd(),
+            "this visit's cloud budget is spent: the rest of it is answered by the local engine"
+        );
+        self.guard.skip.set(
+            self.free_from,
+            format!(
+                "this visit's cloud budget ({}) is spent",
+                crate::cost::dollars(cap)
+            ),
+        );
+        if let Some(client) = client.upgrade()
+            && let Err(e) = client.roll_over().await
+        {
+            tracing::warn!(error = %e, "the session could not roll over");
+        }
+    }
 }
 
 /// Open the kiosk's session through the first backend that answers, trying again until one
@@ -120,18 +186,33 @@ pub(crate) async fn connect(
     targets: &[Target],
     config: ClientConfig,
     link: watch::Sender<SessionLink>,
+    guard: Guard,
 ) -> Arc<RealtimeClient> {
     let config = config.with_reconnect(policy());
+    let usable = usable(targets);
+    let charged = Charged {
+        billed: usable
+            .iter()
+            .filter(|t| t.backend == donna_config::Backend::OpenAi)
+            .map(|t| t.route.to_owned())
+            .collect(),
+        free_from: usable
+            .iter()
+            .position(|t| t.backend == donna_config::Backend::Local)
+            .unwrap_or(usable.len()),
+        guard,
+    };
     let mut wait = START_BACKOFF;
     loop {
-        let failover = failover(targets);
+        let failover = failover(targets).with_skip(charged.guard.skip.clone());
         let live = failover.watch();
         match RealtimeClient::connect_with(failover, config.clone()).await {
             Ok(client) => {
                 let client = Arc::new(client);
                 let watched = link.subscribe();
-                follow(client.subscribe(), live, link);
-                return_when_back(Arc::downgrade(&client), watched);
+                let skip = charged.guard.skip.clone();
+                follow(client.subscribe(), live, link, Arc::downgrade(&client), charged);
+                return_when_back(Arc::downgrade(&client), watched, skip);
                 return client;
             }
             Err(e) => {
@@ -145,11 +226,14 @@ pub(crate) async fn connect(
 }
 
 /// Keep `link` in step with the client: live (and on which backend) after each `session.updated`,
-/// reconnecting while it is away, down when the client has ended.
+/// reconnecting while it is away, down when the client has ended. Each response's usage is
+/// charged to the visit.
 fn follow(
     mut updates: broadcast::Receiver<UiUpdate>,
     live: watch::Receiver<Option<Live>>,
     link: watch::Sender<SessionLink>,
+    client: Weak<RealtimeClient>,
+    charged: Charged,
 ) {
     let current = |live: &watch::Receiver<Option<Live>>| {
         live.borrow()
@@ -162,6 +246,10 @@ fn follow(
         loop {
             match updates.recv().await {
                 Ok(UiUpdate::Ready { .. }) => announce(&link, current(&live)),
+                Ok(UiUpdate::Usage { usage }) => {
+                    let route = live.borrow().as_ref().map(|l| l.name.clone());
+                    charged.charge(route.as_deref(), &usage, &client).await;
+                }
                 Ok(UiUpdate::Reconnecting { reason, .. }) => {
                     announce(&link, SessionLink::not_live(LinkState::Reconnecting, reason))
                 }
@@ -180,7 +268,8 @@ fn follow(
 
 /// Every [`RETURN_EVERY`] on a fallback, roll the session over: the failover tries the
 /// preferred backend first. Ends with the client.
-fn return_when_back(client: Weak<RealtimeClient>, link: watch::Receiver<SessionLink>) {
+/// Not while the app skips the preferred backend on purpose.
+fn return_when_back(client: Weak<RealtimeClient>, link: watch::Receiver<SessionLink>, skip: Skip) {
     tokio::spawn(async move {
         let mut every = tokio::time::interval_at(tokio::time::Instant::now() + RETURN_EVERY, RETURN_EVERY);
         loop {
@@ -188,7 +277,7 @@ fn return_when_back(client: Weak<RealtimeClient>, link: watch::Receiver<SessionL
             let Some(client) = client.upgrade() else { return };
             let on_fallback = {
                 let now = link.borrow();
-                now.state == LinkState::Live && now.fallback
+                now.state == LinkState::Live && now.fallback && !skip.is_set()
             };
             if on_fallback && let Err(e) = client.roll_over().await {
                 tracing::debug!(error = %e, "the session has ended; no return to try");

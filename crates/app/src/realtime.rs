@@ -200,6 +200,7 @@ pub struct Realtime {
     client: watch::Receiver<Option<Arc<RealtimeClient>>>,
     visit: VisitId,
     link: watch::Receiver<SessionLink>,
+    guard: link::Guard,
 }
 
 /// Where the session connects.
@@ -216,8 +217,18 @@ pub struct Target {
 impl Realtime {
     /// Start connecting in the background, to the first of `targets` that answers (the cloud
     /// when configured, the local engine last), and keep connected; see [`crate::link`].
-    pub fn start(reception: Arc<Reception>, voice: &VoiceSettings, targets: Vec<Target>) -> Self {
+    /// Each visit may spend `visit_cap_usd` on the cloud ([`crate::cost`]).
+    pub fn start(
+        reception: Arc<Reception>,
+        voice: &VoiceSettings,
+        targets: Vec<Target>,
+        visit_cap_usd: f64,
+    ) -> Self {
         let (tx, rx) = watch::channel(None);
+        let guard = link::Guard {
+            budget: Arc::new(crate::cost::Budget::new(visit_cap_usd)),
+            skip: Default::default(),
+        };
         let (link_tx, link) = link::channel();
         let mode = turn_mode(voice);
         let visit = VisitId::new_visit();
@@ -228,8 +239,9 @@ impl Realtime {
         // One configuration for every backend: the desk's instructions, tools and voice.
         let config =
             ClientConfig::new(session_config(reception.desk(), mode, Backend::Local)).with_tools(tools);
+        let session_guard = guard.clone();
         tokio::spawn(async move {
-            let client = link::connect(&targets, config, link_tx).await;
+            let client = link::connect(&targets, config, link_tx, session_guard).await;
             let _ = tx.send(Some(client));
         });
         Self {
@@ -237,6 +249,7 @@ impl Realtime {
             client: rx,
             visit,
             link,
+            guard,
         }
     }
 
@@ -254,6 +267,7 @@ impl Realtime {
     /// engine's dialogue both), and what the tools record from now on is the next visit's.
     pub async fn end_visit(&self) {
         self.visit.renew();
+        self.guard.renew();
         let client = self.client.borrow().clone();
         if let Some(client) = client {
             if let Err(e) = client.forget().await {

@@ -98,7 +98,12 @@ impl Running {
     /// What the kiosk window drives, with the kiosk's own realtime session connecting in the
     /// background. Call inside the async runtime.
     pub fn kiosk(&self) -> Kiosk {
-        let realtime = Realtime::start(self.reception.clone(), &self.settings.voice, self.targets.clone());
+        let realtime = Realtime::start(
+            self.reception.clone(),
+            &self.settings.voice,
+            self.targets.clone(),
+            self.settings.kiosk.visit_max_cost_usd,
+        );
         let kiosk = Kiosk::new(
             self.desk.clone(),
             self.reception.clone(),

@@ -58,6 +58,7 @@ pub struct FileConfig {
     pub visit_idle_s: Option<u64>,
     pub visit_goodbye_s: Option<u64>,
     pub visit_max_s: Option<u64>,
+    pub visit_max_cost_usd: Option<f64>,
     pub watchdog: Option<bool>,
 }
 

@@ -25,7 +25,7 @@ impl WindowMode {
 }
 
 /// The kiosk's screen and the life of a visit on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct KioskSettings {
     /// `DONNA_MODE` (`window` or `kiosk`), or `--kiosk`.
     pub mode: WindowMode,
@@ -38,6 +38,10 @@ pub struct KioskSettings {
     /// The longest a visit may last before it is wound up the same way (`VISIT_MAX_S`, 900):
     /// a session left talking cannot run up the cloud bill or hold a conversation forever.
     pub visit_max_s: u64,
+    /// The most one visit may spend on the cloud, in US dollars, estimated from the service's
+    /// usage reports at list prices (`VISIT_MAX_COST_USD`, default 0.50). Past it, the rest of
+    /// the visit is answered by the local engine.
+    pub visit_max_cost_usd: f64,
     /// In kiosk mode, watch the app and heal it (`DONNA_WATCHDOG`, default on): a supervisor
     /// process starts the app again when it ends abnormally, and the page is reloaded when it
     /// stops answering.
@@ -51,6 +55,7 @@ impl Default for KioskSettings {
             visit_idle_s: 60,
             visit_goodbye_s: 20,
             visit_max_s: 900,
+            visit_max_cost_usd: 0.50,
             watchdog: true,
         }
     }
@@ -88,10 +93,28 @@ impl KioskSettings {
                 default.visit_goodbye_s,
             )?,
             visit_max_s: layers.int("VISIT_MAX_S", file.visit_max_s, 60..=86_400, default.visit_max_s)?,
+            visit_max_cost_usd: layers.or_default(
+                "VISIT_MAX_COST_USD",
+                "visit_max_cost_usd",
+                file.visit_max_cost_usd,
+                default.visit_max_cost_usd,
+                dollars,
+            )?,
             watchdog: layers.flag(
                 &["DONNA_WATCHDOG"],
                 Some(file.watchdog.unwrap_or(default.watchdog)),
             )?,
         })
+    }
+}
+
+/// A positive amount of dollars, up to 1000.
+fn dollars(name: &str, value: &str) -> Result<f64, ConfigError> {
+    match value.trim().trim_start_matches('$').parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 1000.0 => Ok(v),
+        _ => Err(ConfigError::invalid(
+            name,
+            format!("expected an amount of US dollars above 0 and at most 1000, got \"{value}\""),
+        )),
     }
 }

@@ -401,8 +401,21 @@ fn kiosk_mode_and_visit_timings_from_env_file_or_flag() {
             visit_idle_s: 60,
             visit_goodbye_s: 20,
             visit_max_s: 900,
+            visit_max_cost_usd: 0.5,
             watchdog: true,
         }
+    );
+    assert_eq!(
+        resolve(&[("VISIT_MAX_COST_USD", "$0.05")])
+            .unwrap()
+            .kiosk
+            .visit_max_cost_usd,
+        0.05
+    );
+    let err = resolve(&[("VISIT_MAX_COST_USD", "0")]).unwrap_err().to_string();
+    assert!(
+        err.starts_with("VISIT_MAX_COST_USD: expected an amount of US dollars"),
+        "{err}"
     );
     assert!(!resolve(&[("DONNA_WATCHDOG", "off")]).unwrap().kiosk.watchdog);
     let file: FileConfig = toml::from_str("watchdog = false\n").unwrap();
