@@ -54,9 +54,11 @@ impl OfflineTranscriber {
         let domain = domain_of(profile);
         let model = DomainModel::build(&domain, work_dir)?;
         let fast = FastRecognizer::new(&model)?;
+        // Loaded at the first utterance the fast path is not sure of: an idle kiosk, or one
+        // whose visitors say what the profile expects, never holds it.
         let whisper = whisper_model
             .map(|model| {
-                Whisper::new(
+                Whisper::lazy(
                     model.path,
                     WhisperOptions {
                         prompt: domain.whisper_prompt(),

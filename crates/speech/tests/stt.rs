@@ -291,7 +291,35 @@ fn a_missing_or_damaged_whisper_model_is_a_typed_error() {
         std::fs::write(&cut, &bytes[..bytes.len() / 3]).unwrap();
         let err = Whisper::new(&cut, WhisperOptions::default()).unwrap_err();
         assert!(matches!(err, SpeechError::ModelInvalid { .. }), "{err:?}");
+        // Loaded lazily, the same damage is the first utterance's error, and stays typed.
+        let lazy = Whisper::lazy(&cut, WhisperOptions::default()).unwrap();
+        let err = lazy.transcribe(&[0i16; 24_000]).unwrap_err();
+        assert!(matches!(err, SpeechError::ModelInvalid { .. }), "{err:?}");
+        assert!(!lazy.is_loaded());
     }
+    // Lazily, a missing or foreign file is still refused at once.
+    assert!(matches!(
+        Whisper::lazy(&missing, WhisperOptions::default()).unwrap_err(),
+        SttError::ModelMissing { .. }
+    ));
+    assert!(matches!(
+        Whisper::lazy(&garbage, WhisperOptions::default()).unwrap_err(),
+        SpeechError::ModelInvalid { .. }
+    ));
+}
+
+#[test]
+fn a_lazy_whisper_loads_at_its_first_utterance() {
+    let Some(path) = util::whisper_model() else {
+        eprintln!("skipped: set DONNA_MODELS_DIR to the installed models to run this test");
+        return;
+    };
+    let lazy = Whisper::lazy(&path, WhisperOptions::default()).unwrap();
+    assert!(!lazy.is_loaded(), "nothing is loaded before it is needed");
+    let pcm = util::speak("Where is the pharmacy?", &CONDITIONS[0]).unwrap();
+    let heard = lazy.transcribe(&pcm).unwrap();
+    assert!(lazy.is_loaded());
+    assert!(heard.text.to_lowercase().contains("pharmacy"), "{heard:?}");
 }
 
 #[test]

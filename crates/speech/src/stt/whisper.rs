@@ -5,6 +5,10 @@
 //! re-decodes up to five times when a decode looks poor, making the worst case several times
 //! the usual 1.5 s). The model is loaded once; one decoding state is reused under a lock, since
 //! whisper is CPU-bound and a second utterance would only compete for the same cores.
+//!
+//! [`Whisper::lazy`] checks the file at once but loads the model at its first utterance: a
+//! kiosk whose visitors the fast path understands never holds whisper's ~70 MiB (about 0.1 s
+//! of load on the first hard utterance instead).
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -39,16 +43,22 @@ impl Default for WhisperOptions {
     }
 }
 
-/// A loaded whisper model. Shareable between threads; utterances are decoded one at a time.
+/// A whisper model, loaded now or at first use. Shareable between threads; utterances are
+/// decoded one at a time.
 pub struct Whisper {
+    loaded: Mutex<Option<std::sync::Arc<Loaded>>>,
+    params: FullParams<'static, 'static>,
+    path: PathBuf,
+    max_threads: usize,
+}
+
+/// The model in memory and its one decoding state.
+struct Loaded {
     /// Kept so the model outlives the state.
     _context: WhisperContext,
     state: Mutex<WhisperState>,
-    params: FullParams<'static, 'static>,
     /// Token ids from here on are special (end of text, timestamps, language): not words.
     first_special: i32,
-    path: PathBuf,
-    max_threads: usize,
 }
 
 impl std::fmt::Debug for Whisper {
@@ -67,8 +77,15 @@ const MIN_SAMPLES: usize = MODEL_RATE as usize * 5 / 4;
 const GGML_MAGIC: [u8; 4] = *b"lmgg";
 
 impl Whisper {
-    /// Load the model at `model_path` (about 0.1 s for tiny.en q8_0).
+    /// Load the model at `model_path` now (about 0.1 s for tiny.en q8_0).
     pub fn new(model_path: impl AsRef<Path>, options: WhisperOptions) -> Result<Self, SpeechError> {
+        let whisper = Self::lazy(model_path, options)?;
+        whisper.loaded()?;
+        Ok(whisper)
+    }
+
+    /// Check the model at `model_path` now and load it at the first utterance.
+    pub fn lazy(model_path: impl AsRef<Path>, options: WhisperOptions) -> Result<Self, SpeechError> {
         let path = model_path.as_ref().to_owned();
         let mut magic = [0u8; 4];
         let opened = std::fs::File::open(&path);
@@ -80,13 +97,6 @@ impl Whisper {
         if readable.is_err() || magic != GGML_MAGIC {
             return Err(SpeechError::ModelInvalid { path });
         }
-        // whisper.cpp and ggml print every load step to stderr; route them to `tracing` instead.
-        whisper_rs::install_logging_hooks();
-        let context = WhisperContext::new_with_params(&path, WhisperContextParameters::default())
-            .map_err(|_| SpeechError::ModelInvalid { path: path.clone() })?;
-        let state = context.create_state()?;
-        let first_special = context.token_eot();
-
         let mut params = FullParams::new(SamplingStrategy::Greedy { best_of: 1 });
         params.set_n_threads(options.threads.clamp(1, 64) as i32);
         params.set_language(Some("en"));
@@ -105,13 +115,40 @@ impl Whisper {
             params.set_initial_prompt(prompt.trim());
         }
         Ok(Self {
-            _context: context,
-            state: Mutex::new(state),
+            loaded: Mutex::new(None),
             params,
-            first_special,
             path,
             max_threads: options.threads.clamp(1, 64),
         })
+    }
+
+    /// The model in memory, loading it on first use.
+    fn loaded(&self) -> Result<std::sync::Arc<Loaded>, SpeechError> {
+        let mut slot = self.loaded.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(loaded) = slot.as_ref() {
+            return Ok(loaded.clone());
+        }
+        let started = Instant::now();
+        // whisper.cpp and ggml print every load step to stderr; route them to `tracing` instead.
+        whisper_rs::install_logging_hooks();
+        let context = WhisperContext::new_with_params(&self.path, WhisperContextParameters::default())
+            .map_err(|_| SpeechError::ModelInvalid {
+                path: self.path.clone(),
+            })?;
+        let state = context.create_state()?;
+        let loaded = std::sync::Arc::new(Loaded {
+            first_special: context.token_eot(),
+            state: Mutex::new(state),
+            _context: context,
+        });
+        tracing::info!(ms = started.elapsed().as_millis() as u64, path = %self.path.display(), "whisper model loaded");
+        *slot = Some(loaded.clone());
+        Ok(loaded)
+    }
+
+    /// True once the model is in memory.
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.lock().unwrap_or_else(|p| p.into_inner()).is_some()
     }
 
     /// Transcribe one utterance of PCM16 mono 24 kHz.
@@ -157,7 +194,8 @@ impl Whisper {
         } else {
             audio
         };
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let loaded = self.loaded()?;
+        let mut state = loaded.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut params = self.params.clone();
         params.set_n_threads(threads.clamp(1, self.max_threads) as i32);
         state.full(params, audio)?;
@@ -168,7 +206,7 @@ impl Whisper {
                 let Some(token) = segment.get_token(i) else {
                     continue;
                 };
-                if token.token_id() < self.first_special {
+                if token.token_id() < loaded.first_special {
                     probability += f64::from(token.token_probability());
                     tokens += 1;
                 }
