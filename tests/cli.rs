@@ -706,6 +706,42 @@ fn doctor_reports_devices_and_the_backend_as_json() {
 }
 
 #[test]
+fn doctor_checks_the_business_profile() {
+    let sandbox = Sandbox::new();
+    let mut cmd = sandbox.command();
+    cmd.args(["doctor", "--json"]);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let profile = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "profile")
+        .cloned()
+        .unwrap();
+    assert_eq!(profile["status"], "ok", "{profile:#}");
+    assert!(
+        profile["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("Harbor Street Clinic: "),
+        "{profile:#}"
+    );
+
+    let broken = sandbox.write("broken.toml", "[organisation]\nname = 42\n");
+    let mut cmd = sandbox.command();
+    cmd.args(["doctor"]).env("DONNA_PROFILE", &broken);
+    let out = run_with_timeout(cmd, Duration::from_secs(60));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("[FAIL] profile"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(line.contains("broken.toml"), "the error names the file: {line}");
+}
+
+#[test]
 fn doctor_fails_when_the_microphone_is_missing() {
     if !audio_devices() {
         return;

@@ -92,6 +92,7 @@ pub fn diagnose(overrides: &Overrides) -> Report {
             };
         }
     };
+    checks.push(profile(&settings));
     checks.push(data_dir(&settings));
     checks.push(secrets(&settings));
 
@@ -210,6 +211,32 @@ fn speech_model(settings: &Settings) -> Check {
             ),
         )
         .hint(install),
+    }
+}
+
+/// The business profile loads and passes validation (unique ids, known departments, hours).
+fn profile(settings: &Settings) -> Check {
+    match donna_desk::Desk::load(settings.storage.profile.as_deref()) {
+        Ok(desk) => {
+            let profile = desk.profile();
+            let source = settings
+                .storage
+                .profile
+                .as_ref()
+                .map_or_else(|| "the built-in example".to_owned(), |p| p.display().to_string());
+            check(
+                "profile",
+                Status::Ok,
+                format!(
+                    "{}: {} staff, {} departments ({source})",
+                    profile.organisation.name,
+                    profile.staff.len(),
+                    profile.departments.len()
+                ),
+            )
+        }
+        Err(e) => check("profile", Status::Fail, e.to_string())
+            .hint("fix the profile where the error points (examples in crates/desk/profiles/), or unset DONNA_PROFILE for the built-in one"),
     }
 }
 
