@@ -33,6 +33,15 @@ impl From<AppError> for CommandError {
                 kind: "invalid_message",
                 message,
             },
+            AppError::InvalidSetting(message) => Self {
+                kind: "invalid_setting",
+                message,
+            },
+            // Staff see why the keyring refused (no session bus, locked): no secret is in it.
+            AppError::Config(donna_app::ConfigError::Keyring(detail)) => Self {
+                kind: "keyring",
+                message: format!("The OS keyring is not available: {detail}"),
+            },
             AppError::VoiceUnavailable(detail) => {
                 tracing::error!(error = %detail, "voice failed");
                 Self {

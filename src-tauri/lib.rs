@@ -6,6 +6,7 @@
 //! | `cli` | the command line (`donna`, `donna serve`, `donna doctor`, ...) |
 //! | `gui` | the kiosk window, with the gateway in-process on loopback |
 //! | `staff` | the staff desktop's window: live visitor events, native notifications, "on my way" |
+//! | `settings` | the staff window's settings: backend, the OpenAI key into the keyring, the doctor's checks |
 //! | `window` | the one window, created per mode |
 //! | `heal` | the kiosk page reloaded when it stops, the app restarted when that fails |
 //! | `commands` | the thin Tauri commands the kiosk page invokes |
@@ -19,6 +20,7 @@ mod error;
 mod gui;
 mod heal;
 mod notices;
+mod settings;
 mod staff;
 mod window;
 

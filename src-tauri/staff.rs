@@ -37,11 +37,18 @@ pub fn run(overrides: &Overrides) -> Result<(), ShellError> {
             client: client.clone(),
             link: link_rx.clone(),
         })
+        .manage(crate::settings::SettingsState {
+            overrides: overrides.clone(),
+        })
         .invoke_handler(tauri::generate_handler![
             staff_snapshot,
             staff_link,
             acknowledge,
-            check_out
+            check_out,
+            crate::settings::settings_status,
+            crate::settings::save_api_key,
+            crate::settings::remove_api_key,
+            crate::settings::run_checks
         ])
         .setup(move |app| {
             crate::window::open(

@@ -2,6 +2,7 @@
 //! - the real `donna` window (Tauri IPC) through tauri-driver and WebKitWebDriver;
 //! - the same `ui/` in a plain browser (WebKit's MiniBrowser) against `donna serve` (HTTP);
 //! - the staff page and the kiosk page in Chromium ([`staff_browser`], [`kiosk_screen`]);
+//! - the staff app's settings: the key into the keyring, the checks ([`staff_settings`]);
 //! - the app's window as a locked-down kiosk ([`kiosk_screen`]);
 //! - the kiosk healing itself from each fault of `scripts/chaos.sh` ([`chaos`]).
 //!
@@ -17,6 +18,8 @@ mod chaos;
 mod kiosk_screen;
 #[path = "ui/staff_browser.rs"]
 mod staff_browser;
+#[path = "ui/staff_settings.rs"]
+mod staff_settings;
 
 use std::panic::AssertUnwindSafe;
 use std::process::{Child, Command, Stdio};

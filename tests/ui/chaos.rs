@@ -72,6 +72,29 @@ async fn wait_for_link(client: &fantoccini::Client, want: &str) -> Option<String
     }
 }
 
+/// The app's `/api/health`, with its `kiosk` section.
+async fn kiosk_health(sandbox: &Sandbox) -> serde_json::Value {
+    let url = format!("{}/api/health", super::app_gateway_url(sandbox));
+    reqwest::get(url)
+        .await
+        .expect("health")
+        .json()
+        .await
+        .expect("health JSON")
+}
+
+/// End the WebDriver session, then fail the test as its body did, if it did.
+async fn finish(
+    client: fantoccini::Client,
+    result: std::thread::Result<Result<(), fantoccini::error::CmdError>>,
+) {
+    let _ = client.close().await;
+    match result {
+        Ok(outcome) => outcome.expect("WebDriver"),
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
+}
+
 #[tokio::test]
 async fn a_cloud_outage_mid_visit_moves_donna_offline_and_the_visitor_is_told() {
     require_display();
@@ -117,13 +140,7 @@ async fn a_cloud_outage_mid_visit_moves_donna_offline_and_the_visitor_is_told() 
                 .any(|t| t.starts_with("I'm answering from this kiosk now")),
             "the visitor is told: {said:?}"
         );
-        let health: serde_json::Value =
-            reqwest::get(format!("{}/api/health", super::app_gateway_url(&sandbox)))
-                .await
-                .expect("health")
-                .json()
-                .await
-                .expect("health JSON");
+        let health = kiosk_health(&sandbox).await;
         let session = &health["kiosk"]["session"];
         assert_eq!(
             (session["backend"].as_str(), session["fallback"].as_bool()),
@@ -157,11 +174,7 @@ async fn a_cloud_outage_mid_visit_moves_donna_offline_and_the_visitor_is_told() 
     })
     .catch_unwind()
     .await;
-    let _ = client.close().await;
-    match result {
-        Ok(outcome) => outcome.expect("WebDriver"),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    finish(client, result).await;
 }
 
 #[tokio::test]
@@ -192,13 +205,7 @@ async fn a_visit_that_spends_its_cloud_budget_finishes_on_the_local_engine() {
             wait_for_link(&client, "fallback").await.as_deref(),
             Some("Answering offline")
         );
-        let health: serde_json::Value =
-            reqwest::get(format!("{}/api/health", super::app_gateway_url(&sandbox)))
-                .await
-                .expect("health")
-                .json()
-                .await
-                .expect("health JSON");
+        let health = kiosk_health(&sandbox).await;
         assert_eq!(
             health["kiosk"]["session"]["reasons"][0], "openai: this visit's cloud budget ($0.001) is spent",
             "{health:#}"
@@ -216,9 +223,5 @@ async fn a_visit_that_spends_its_cloud_budget_finishes_on_the_local_engine() {
     })
     .catch_unwind()
     .await;
-    let _ = client.close().await;
-    match result {
-        Ok(outcome) => outcome.expect("WebDriver"),
-        Err(panic) => std::panic::resume_unwind(panic),
-    }
+    finish(client, result).await;
 }

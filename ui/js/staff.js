@@ -4,6 +4,7 @@
 
 import { STAFF } from "./strings.js";
 import * as link from "./staff-link.js";
+import { startSettings } from "./staff-settings.js";
 
 const signInView = document.getElementById("sign-in");
 const signInForm = document.getElementById("sign-in-form");
@@ -259,5 +260,6 @@ signOut.addEventListener("click", () => {
 });
 
 document.body.dataset.link = link.linkKind;
+startSettings();
 if (link.signedIn()) openDesk();
 else askToSignIn();

@@ -31,6 +31,21 @@ export const KIOSK = {
 };
 
 export const STAFF = {
+  settings: {
+    backend: {
+      openai: "OpenAI Realtime (cloud), with the local engine when the cloud is out",
+      local: "the local engine (offline, on this computer)",
+    },
+    key: {
+      environment: "The OpenAI key comes from the environment (OPENAI_API_KEY), which wins over the keyring.",
+      keyring: "An OpenAI key is saved in the OS keyring.",
+      none: "No OpenAI key is set: Donna answers offline.",
+    },
+    noKeyring: "This computer has no OS keyring to save a key in.",
+    saved: "Saved to the OS keyring. The kiosk uses the cloud from its next start.",
+    removed: "Removed from the OS keyring. The kiosk answers offline from its next start.",
+    status: { ok: "OK", warn: "Warning", fail: "Failed", skip: "Skipped" },
+  },
   // What went wrong and what to do, shown where the list would be: in the desktop app
   // ("ipc"), whose token and front desk are settings, and in a browser ("http"), signed in.
   problems: {

@@ -13,6 +13,9 @@ pub enum AppError {
     /// A typed message the desk will not take (empty, too long): the visitor is told why.
     #[error("{0}")]
     InvalidMessage(String),
+    /// A value for a setting the staff app refuses, with what to do.
+    #[error("{0}")]
+    InvalidSetting(String),
     #[error("data dir {path}: {source}")]
     DataDir {
         path: PathBuf,

@@ -16,6 +16,7 @@
 //! | [`supervise`] | the kiosk under its own supervisor: started again when it ends abnormally |
 //! | [`watchdog`] | the kiosk page's heartbeat: reloaded when it stops, the app restarted if that fails |
 //! | [`staff`] | the staff desktop's start-up: settings, logs, its client of the gateway |
+//! | [`setup`] | the staff app's settings: the backend, the OpenAI key into the keyring |
 //! | [`doctor`] | `donna doctor`: the preflight report |
 //! | [`token`] | `donna token mint`: device and staff tokens |
 //! | [`secrets`] | `donna secrets`: secrets in the OS keyring |
@@ -47,6 +48,7 @@ pub mod realtime;
 pub mod running;
 pub mod secrets;
 pub mod serve;
+pub mod setup;
 pub mod staff;
 pub mod supervise;
 pub mod token;
@@ -54,7 +56,7 @@ pub mod voice;
 pub mod watchdog;
 
 pub use boot::Donna;
-pub use donna_config::{EnvSnapshot, Overrides, Settings, WindowMode};
+pub use donna_config::{ConfigError, EnvSnapshot, Overrides, Settings, WindowMode};
 pub use error::AppError;
 pub use kiosk::{ClockReading, Kiosk, KioskScreen, Notices};
 pub use running::Running;
