@@ -58,6 +58,23 @@ else
   say "no Xvfb or PulseAudio here: the installed kiosk's chaos run is skipped"
 fi
 
+# A whole visit in the installed kiosk's window (attract screen, greeting, a check-in typed,
+# goodbye and a wiped screen), the check-in seen and acknowledged in the installed staff app and
+# in a browser, and a cloud outage mid-visit: the UI tests, driving /usr/bin/donna instead of
+# the binary they were built with. Only where the tests were built (CI, a developer's tree).
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [ -f "$repo/Cargo.toml" ] && command -v cargo >/dev/null 2>&1 && command -v tauri-driver >/dev/null 2>&1; then
+  say "the installed app's windows through the UI tests"
+  (
+    cd "$repo"
+    # shellcheck source=scripts/start-audio.sh
+    source scripts/start-audio.sh
+    DONNA_UNDER_TEST=/usr/bin/donna xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" \
+      cargo test --locked --quiet --test ui -- the_kiosk_window_locked_down the_kiosk_page_welcomes \
+      the_staff_desktop_shows_a_check_in a_receptionist_in_any_browser a_cloud_outage_mid_visit
+  ) || die "the installed app failed its visit"
+fi
+
 say "removing the package"
 as_root env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq donna >/dev/null
 if command -v donna >/dev/null 2>&1; then die "donna is still installed after removal"; fi

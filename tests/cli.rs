@@ -287,7 +287,7 @@ fn autostart_at_login_is_a_desktop_entry_running_this_donna_as_a_kiosk() {
         format!("on: {} starts the kiosk at login", entry.display())
     );
     let text = std::fs::read_to_string(&entry).unwrap();
-    let program = std::fs::canonicalize(util::DONNA).unwrap();
+    let program = std::fs::canonicalize(util::donna()).unwrap();
     assert!(text.starts_with("[Desktop Entry]\nType=Application\n"), "{text}");
     assert!(
         text.contains(&format!("\nExec=\"{}\" --kiosk\n", program.display())),
@@ -843,7 +843,7 @@ fn data_files_are_private_and_the_doctor_warns_when_the_dir_is_not() {
     use std::os::unix::fs::PermissionsExt;
     let sandbox = Sandbox::new();
     let mut cmd = std::process::Command::new("sh");
-    cmd.args(["-c", "umask 022 && exec \"$0\" serve", util::DONNA]);
+    cmd.args(["-c", "umask 022 && exec \"$0\" serve", util::donna()]);
     sandbox.apply(&mut cmd);
     let mut child = cmd
         .stdout(std::process::Stdio::piped())

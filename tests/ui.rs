@@ -288,7 +288,7 @@ async fn the_kiosk_window_answers_checks_in_and_announces_the_host() {
         ],
     );
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA } }))
+        .session(json!({ "tauri:options": { "application": util::donna() } }))
         .await;
 
     // Panics inside are caught so the session is always closed (else the app outlives the test).
@@ -496,7 +496,7 @@ async fn the_staff_desktop_shows_a_check_in_and_acknowledges_it() {
         &[("DONNA_GATEWAY_URL", &served.url), ("DONNA_STAFF_TOKEN", &token)],
     );
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .session(json!({ "tauri:options": { "application": util::donna(), "args": ["staff"] } }))
         .await;
 
     let http = reqwest::Client::new();
@@ -594,7 +594,7 @@ async fn the_staff_desktop_says_what_is_wrong_where_the_visitors_would_be() {
         ],
     );
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .session(json!({ "tauri:options": { "application": util::donna(), "args": ["staff"] } }))
         .await;
     let refused = AssertUnwindSafe(staff_problem(&client, "refused"))
         .catch_unwind()
@@ -615,7 +615,7 @@ async fn the_staff_desktop_says_what_is_wrong_where_the_visitors_would_be() {
         &[("DONNA_GATEWAY_URL", &gateway_url), ("DONNA_STAFF_TOKEN", &good)],
     );
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .session(json!({ "tauri:options": { "application": util::donna(), "args": ["staff"] } }))
         .await;
     let mut served = None;
     let result = AssertUnwindSafe(async {
@@ -669,7 +669,7 @@ async fn the_voice_panel_says_what_is_missing_and_follows_what_really_happens() 
         ],
     );
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA } }))
+        .session(json!({ "tauri:options": { "application": util::donna() } }))
         .await;
     let result = AssertUnwindSafe(async {
         let missing = voice_panel_until(&client, |p| {
@@ -751,7 +751,7 @@ async fn the_staff_desktop_left_open_shows_every_visitor_of_two_minutes() {
         &[("DONNA_GATEWAY_URL", &served.url), ("DONNA_STAFF_TOKEN", &token)],
     );
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .session(json!({ "tauri:options": { "application": util::donna(), "args": ["staff"] } }))
         .await;
     // A kiosk's browser, one connection per check-in: six seconds apart, nothing is kept alive.
     let http = reqwest::Client::builder()
@@ -828,7 +828,7 @@ async fn the_next_visitor_in_the_window_is_not_taken_for_the_one_who_walked_away
     let sandbox = Sandbox::new();
     let driver = app_driver(&sandbox, &[("JWT_SECRET", JWT_SECRET)]);
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA } }))
+        .session(json!({ "tauri:options": { "application": util::donna() } }))
         .await;
     let result = AssertUnwindSafe(async {
         let started = ask(&client, "Can I leave a message for Tom Becker?").await;

@@ -22,7 +22,7 @@ fn the_kiosk_recovers_from_every_fault_of_the_chaos_script_by_itself() {
     let mut chaos = Command::new("bash");
     chaos
         .arg(util::repo_file("scripts/chaos.sh"))
-        .args(["--binary", util::DONNA, "--limit", LIMIT_S]);
+        .args(["--binary", util::donna(), "--limit", LIMIT_S]);
     // The harness's clean environment; the script gives each process its own data dir, ports
     // and a private audio server.
     sandbox.apply(&mut chaos);
@@ -112,7 +112,7 @@ async fn a_cloud_outage_mid_visit_moves_donna_offline_and_the_visitor_is_told() 
         &[("OPENAI_API_KEY", KEY), ("OPENAI_BASE_URL", &base_url)],
     );
     let client = driver
-        .session(serde_json::json!({ "tauri:options": { "application": util::DONNA } }))
+        .session(serde_json::json!({ "tauri:options": { "application": util::donna() } }))
         .await;
     let result = std::panic::AssertUnwindSafe(async {
         assert_eq!(wait_for_link(&client, "live").await, None, "no note on the cloud");
@@ -195,7 +195,7 @@ async fn a_visit_that_spends_its_cloud_budget_finishes_on_the_local_engine() {
         ],
     );
     let client = driver
-        .session(serde_json::json!({ "tauri:options": { "application": util::DONNA } }))
+        .session(serde_json::json!({ "tauri:options": { "application": util::donna() } }))
         .await;
     let result = std::panic::AssertUnwindSafe(async {
         wait_for_link(&client, "live").await;

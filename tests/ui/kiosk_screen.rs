@@ -208,7 +208,7 @@ async fn the_kiosk_window_locked_down_starts_each_visitor_afresh() {
     let sandbox = Sandbox::new();
     let driver = app_driver(&sandbox, &[("JWT_SECRET", JWT_SECRET)]);
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["--kiosk"] } }))
+        .session(json!({ "tauri:options": { "application": util::donna(), "args": ["--kiosk"] } }))
         .await;
     let result = AssertUnwindSafe(async {
         let attract = shown_text(&client, "#attract").await?;

@@ -57,7 +57,7 @@ async fn the_staff_app_saves_the_openai_key_to_the_keyring_and_runs_the_checks()
         ],
     );
     let client = driver
-        .session(json!({ "tauri:options": { "application": util::DONNA, "args": ["staff"] } }))
+        .session(json!({ "tauri:options": { "application": util::donna(), "args": ["staff"] } }))
         .await;
     let result = AssertUnwindSafe(async {
         client

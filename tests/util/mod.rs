@@ -8,7 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const DONNA: &str = env!("CARGO_BIN_EXE_donna");
+/// The `donna` the tests drive: the one this build made, or an installed one named by
+/// `DONNA_UNDER_TEST` (the package check runs the window tests against `/usr/bin/donna`).
+pub fn donna() -> &'static str {
+    static DONNA: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        std::env::var("DONNA_UNDER_TEST").unwrap_or_else(|_| env!("CARGO_BIN_EXE_donna").to_owned())
+    });
+    &DONNA
+}
 
 /// Variables the harness never lets leak in from the developer's shell.
 const SCRUBBED: &[&str] = &[
@@ -82,7 +89,7 @@ impl Sandbox {
 
     /// A `donna` command with only this sandbox's settings.
     pub fn command(&self) -> Command {
-        let mut cmd = Command::new(DONNA);
+        let mut cmd = Command::new(donna());
         self.apply(&mut cmd);
         cmd
     }
