@@ -8,7 +8,7 @@ set -euo pipefail
 
 deb=$(readlink -f "${1:?usage: install-check.sh PATH/TO/donna.deb}")
 home=$(mktemp -d)
-trap 'rm -rf "$home"; [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true' EXIT
+trap 'rm -rf "$home"' EXIT
 
 say "installing $(basename "$deb") with apt-get (its dependencies from the archive)"
 as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >/dev/null
@@ -33,19 +33,7 @@ print("doctor:", ", ".join(f'{c["name"]} {c["status"]}' for c in report["checks"
 PY
 
 say "donna serve, then its health and its page"
-out="$home/serve.out"
-run donna serve --addr 127.0.0.1:0 > "$out" 2>"$home/serve.err" &
-serve_pid=$!
-for _ in $(seq 100); do grep -q '^listening on ' "$out" 2>/dev/null && break; sleep 0.1; done
-url=$(sed -n 's/^listening on //p' "$out" | head -n 1)
-[ -n "$url" ] || die "donna serve did not start: $(cat "$home/serve.err")"
-health=$(curl -fsS "$url/api/health")
-python3 -c 'import json,sys; h=json.loads(sys.argv[1]); assert h["status"] == "ok", h; print("health:", h["status"], h["backend"], h["version"], file=sys.stderr)' "$health"
-curl -fsS "$url/" | grep -q '<title>Donna</title>' || die "the UI page is not served"
-curl -fsS "$url/api/welcome" | grep -q '"name"' || die "the welcome is not served"
-kill "$serve_pid"
-wait "$serve_pid" 2>/dev/null || true
-serve_pid=
+serve_check "$home" run donna
 
 # The installed kiosk, as a front desk runs it: supervised, on a cloud stand-in, answering,
 # and healing itself from each fault of the chaos script.

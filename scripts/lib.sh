@@ -55,5 +55,25 @@ check_disk() {
   fi
 }
 
+# serve_check DIR CMD...: run `CMD serve` on a free loopback port with DIR for its output, and
+# check what a browser needs from it: healthy, the UI page and the welcome. Stops it after.
+serve_check() {
+  local dir=$1 out url health pid
+  shift
+  out="$dir/serve.out"
+  "$@" serve --addr 127.0.0.1:0 >"$out" 2>"$dir/serve.err" &
+  pid=$!
+  for _ in $(seq 100); do grep -q '^listening on ' "$out" 2>/dev/null && break; sleep 0.1; done
+  url=$(sed -n 's/^listening on //p' "$out" | head -n 1)
+  [ -n "$url" ] || { kill "$pid" 2>/dev/null; die "donna serve did not start: $(cat "$dir/serve.err")"; }
+  health=$(curl -fsS "$url/api/health") || { kill "$pid"; die "no health from $url"; }
+  python3 -c 'import json,sys; h=json.loads(sys.argv[1]); assert h["status"] == "ok", h; print("health:", h["status"], h["backend"], h["version"], file=sys.stderr)' "$health" ||
+    { kill "$pid"; die "donna serve is not healthy"; }
+  curl -fsS "$url/" | grep -q '<title>Donna</title>' || { kill "$pid"; die "the UI page is not served"; }
+  curl -fsS "$url/api/welcome" | grep -q '"name"' || { kill "$pid"; die "the welcome is not served"; }
+  kill "$pid"
+  wait "$pid" 2>/dev/null || true
+}
+
 # Run from the repository root whatever the caller's directory.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

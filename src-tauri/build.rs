@@ -1,7 +1,10 @@
-//! Reads tauri.conf.json, the icons and the capabilities at build time.
+//! Reads tauri.conf.json, the icons and the capabilities at build time (windowed builds only).
 
 fn main() {
-    let attributes =
-        tauri_build::Attributes::new().capabilities_path_pattern("./src-tauri/capabilities/**/*");
-    tauri_build::try_build(attributes).expect("tauri build step failed");
+    #[cfg(feature = "gui")]
+    {
+        let attributes =
+            tauri_build::Attributes::new().capabilities_path_pattern("./src-tauri/capabilities/**/*");
+        tauri_build::try_build(attributes).expect("tauri build step failed");
+    }
 }

@@ -14,14 +14,21 @@
 //! | `doctor` | `donna doctor`'s output and exit status |
 
 mod cli;
+#[cfg(feature = "gui")]
 mod commands;
 mod doctor;
 mod error;
+#[cfg(feature = "gui")]
 mod gui;
+#[cfg(feature = "gui")]
 mod heal;
+#[cfg(feature = "gui")]
 mod notices;
+#[cfg(feature = "gui")]
 mod settings;
+#[cfg(feature = "gui")]
 mod staff;
+#[cfg(feature = "gui")]
 mod window;
 
 use std::io::Write;
@@ -37,9 +44,13 @@ pub fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     let overrides = cli.overrides();
     let result = match &cli.command {
+        #[cfg(feature = "gui")]
         None => gui::run(&overrides),
-        Some(Command::Serve { .. }) => donna_app::serve::run(&overrides).map_err(ShellError::from),
+        #[cfg(feature = "gui")]
         Some(Command::Staff) => staff::run(&overrides),
+        #[cfg(not(feature = "gui"))]
+        None | Some(Command::Staff) => Err(ShellError::NoWindows),
+        Some(Command::Serve { .. }) => donna_app::serve::run(&overrides).map_err(ShellError::from),
         Some(Command::Token {
             command: TokenCommand::Mint { sub, role, ttl },
         }) => donna_app::token::mint(&overrides, sub, role, ttl)
