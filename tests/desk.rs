@@ -81,3 +81,91 @@ fn a_message_acknowledged_to_the_visitor_survives_kill_9() {
     );
     assert!(again.terminate());
 }
+
+/// A kiosk that never heard Donna's answer (the gateway died after storing the check-in) sends
+/// the same turn again with the same `Idempotency-Key`, to the restarted gateway, where its
+/// conversation no longer exists: the visitor is checked in once, and told so again.
+#[test]
+fn a_check_in_sent_again_after_the_gateway_died_is_stored_once() {
+    let sandbox = Sandbox::new();
+    let env = [("JWT_SECRET", JWT_SECRET)];
+    let served = Served::start(&sandbox, &[], &env);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let post = |url: &str, key: &str, message: &str| {
+        let request = http
+            .post(format!("{url}/api/chat"))
+            .header("Idempotency-Key", key)
+            .json(&json!({ "message": message }));
+        rt.block_on(async move {
+            let resp = request.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap())
+        })
+    };
+    let turn = "kiosk-lobby:7f3a9c01-5b2e-4d6f-8a1b-0c9d8e7f6a5b";
+    let (status, first) = post(&served.url, turn, "I'm Ann Lee to see Maria Chen");
+    assert_eq!(status, 200, "{first}");
+    let said = first["reply"].as_str().unwrap().to_owned();
+    assert!(said.contains("Maria"), "{said}");
+
+    let pid = served.child.id();
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    drop(served);
+    let again = Served::start(&sandbox, &[], &env);
+    let (status, retried) = post(&again.url, turn, "I'm Ann Lee to see Maria Chen");
+    assert_eq!(status, 200, "{retried}");
+    assert_eq!(
+        retried["reply"], said,
+        "the retry is told what the first attempt was"
+    );
+
+    let token = util::mint_token(&sandbox, JWT_SECRET, "maria-chen", "staff");
+    let visits = || -> Vec<Value> {
+        rt.block_on(async {
+            http.get(format!("{}/api/visits", again.url))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        })
+    };
+    let stored = visits();
+    assert_eq!(stored.len(), 1, "one visit, not two: {stored:?}");
+    assert_eq!(stored[0]["visitor_name"], "Ann Lee");
+
+    // The key is what makes it the same turn: a new turn with its own key is a new check-in
+    // (a second visit the same day), and a key sent again with other words is refused.
+    let (status, _) = post(
+        &again.url,
+        "kiosk-lobby:0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0",
+        "I'm Ann Lee to see Maria Chen",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(visits().len(), 2);
+    let (status, reused) = post(&again.url, turn, "I'm Bob Ray to see Maria Chen");
+    assert_eq!(status, 200, "{reused}");
+    assert_eq!(visits().len(), 2, "a reused key stores nothing: {reused}");
+
+    // A key that is no key is a typed error, before anything runs.
+    let (status, bad) = post(&again.url, "1", "I'm Cy Young to see Maria Chen");
+    assert_eq!(status, 422, "{bad}");
+    assert!(
+        bad["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Idempotency-Key"),
+        "{bad}"
+    );
+    assert_eq!(visits().len(), 2);
+    assert!(again.terminate());
+}

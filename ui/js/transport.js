@@ -33,13 +33,27 @@ export async function ask(message) {
       throw new DonnaError(err?.kind ?? "internal", err?.message ?? String(err));
     }
   }
+  // One key per turn, the same on every attempt: a turn the gateway stored before it died is
+  // not stored twice when it is sent again.
+  const key = turnKey();
   let body;
   try {
-    body = await postChat(message, conversationId);
+    body = await postChat(message, conversationId, key);
   } catch (err) {
-    // The conversation expired (a long pause, or the gateway restarted): start a new one.
-    if (!(err instanceof DonnaError) || err.kind !== "conversation_not_found") throw err;
-    body = await postChat(message, null);
+    if (!(err instanceof DonnaError)) throw err;
+    if (err.kind === "unreachable") {
+      // The gateway may be restarting: one more try after a breath.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      body = await postChat(message, conversationId, key).catch((again) => {
+        if (again instanceof DonnaError && again.kind === "conversation_not_found") return postChat(message, null, key);
+        throw again;
+      });
+    } else if (err.kind === "conversation_not_found") {
+      // The conversation expired (a long pause, or the gateway restarted): start a new one.
+      body = await postChat(message, null, key);
+    } else {
+      throw err;
+    }
   }
   if (body.conversation_id && body.conversation_id !== conversationId) {
     conversationId = body.conversation_id;
@@ -48,12 +62,18 @@ export async function ask(message) {
   return body.reply;
 }
 
-async function postChat(message, id) {
+/** 32 random hex digits (crypto.randomUUID needs a secure context; a LAN page may not be one). */
+function turnKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return "turn-" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function postChat(message, id, key) {
   let response;
   try {
     response = await fetch("/api/chat", {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "idempotency-key": key },
       body: JSON.stringify(id ? { message, conversation_id: id } : { message }),
     });
   } catch {

@@ -389,6 +389,7 @@ async fn local_engine_answers(settings: &Settings) -> Check {
         client: options.client.with_tools(DeskTools {
             reception,
             conversation: crate::realtime::VisitId::fixed("doctor"),
+            turn: Default::default(),
         }),
         ..options
     };

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use donna_config::{Backend, BackendSettings, VoiceSettings};
-use donna_desk::{Desk, Reception};
+use donna_desk::{Desk, Reception, Recording};
 use donna_gateway::conversations::{BoxFuture, ChatBackend, ChatError};
 use donna_realtime::protocol::SessionConfig;
 use donna_realtime::protocol::session::Tool;
@@ -59,13 +59,57 @@ fn new_visit_id() -> String {
 pub(crate) struct DeskTools {
     pub(crate) reception: Arc<Reception>,
     pub(crate) conversation: VisitId,
+    pub(crate) turn: TurnKey,
 }
 
 impl ToolHandler for DeskTools {
-    async fn call(&self, name: &str, arguments: &str) -> String {
+    async fn call(&self, call_id: &str, name: &str, arguments: &str) -> String {
         tracing::info!(tool = name, "running tool for the model");
-        self.reception
-            .run_tool(name, arguments, Some(&self.conversation.current()))
+        let conversation = self.conversation.current();
+        let key = self
+            .turn
+            .key_for(name)
+            .unwrap_or_else(|| format!("call:{call_id}"));
+        self.reception.run_tool_recorded(
+            name,
+            arguments,
+            Recording {
+                conversation_id: Some(&conversation),
+                idempotency_key: Some(&key),
+            },
+        )
+    }
+}
+
+/// The idempotency key of the turn in progress, when its client sent one (`Idempotency-Key`
+/// on `/api/chat`): the turn's check-ins and messages are keyed by it, so the same turn sent
+/// again (to this gateway after a restart, or to another) stores nothing twice. Without one,
+/// each model call's id is its key.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct TurnKey(Arc<std::sync::Mutex<Option<Turn>>>);
+
+/// The turn in progress: its key, and how many calls of each tool it has made so far.
+#[derive(Debug)]
+struct Turn {
+    key: String,
+    calls: std::collections::HashMap<String, u32>,
+}
+
+impl TurnKey {
+    fn set(&self, key: Option<&str>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = key.map(|k| Turn {
+            key: k.to_owned(),
+            calls: Default::default(),
+        });
+    }
+
+    /// The key of this call of `tool` in the turn ([`donna_desk::call_key`]).
+    fn key_for(&self, tool: &str) -> Option<String> {
+        let mut turn = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let turn = turn.as_mut()?;
+        let n = turn.calls.entry(tool.to_owned()).or_insert(0);
+        *n += 1;
+        Some(donna_desk::call_key(&turn.key, tool, *n))
     }
 }
 
@@ -116,11 +160,13 @@ async fn connect(
     targets: &[Target],
     reception: &Arc<Reception>,
     conversation: &VisitId,
+    turn: &TurnKey,
     session: SessionConfig,
 ) -> Option<RealtimeClient> {
     let tools = DeskTools {
         reception: reception.clone(),
         conversation: conversation.clone(),
+        turn: turn.clone(),
     };
     let config = ClientConfig::new(session).with_tools(tools);
     match RealtimeClient::connect_with(link::failover(targets), config).await {
@@ -137,7 +183,7 @@ async fn connect(
 pub struct RealtimeChat {
     targets: Vec<Target>,
     reception: Arc<Reception>,
-    sessions: tokio::sync::Mutex<std::collections::HashMap<String, Arc<RealtimeClient>>>,
+    sessions: tokio::sync::Mutex<std::collections::HashMap<String, (Arc<RealtimeClient>, TurnKey)>>,
 }
 
 impl std::fmt::Debug for RealtimeChat {
@@ -157,25 +203,37 @@ impl RealtimeChat {
 }
 
 impl ChatBackend for RealtimeChat {
-    fn ask<'a>(&'a self, id: &'a str, message: &'a str) -> BoxFuture<'a, Result<String, ChatError>> {
+    fn ask<'a>(
+        &'a self,
+        id: &'a str,
+        message: &'a str,
+        key: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<String, ChatError>> {
         Box::pin(async move {
-            let client = {
+            let (client, turn) = {
                 let mut sessions = self.sessions.lock().await;
                 match sessions.get(id) {
                     Some(c) => c.clone(),
                     None => {
                         let text =
                             session_config(self.reception.desk(), TurnMode::PushToTalk, Backend::Local);
-                        let client = connect(&self.targets, &self.reception, &VisitId::fixed(id), text)
-                            .await
-                            .ok_or_else(|| ChatError::Backend("no realtime backend reachable".to_owned()))?;
-                        let client = Arc::new(client);
-                        sessions.insert(id.to_owned(), client.clone());
-                        client
+                        let turn = TurnKey::default();
+                        let client =
+                            connect(&self.targets, &self.reception, &VisitId::fixed(id), &turn, text)
+                                .await
+                                .ok_or_else(|| {
+                                    ChatError::Backend("no realtime backend reachable".to_owned())
+                                })?;
+                        let entry = (Arc::new(client), turn);
+                        sessions.insert(id.to_owned(), entry.clone());
+                        entry
                     }
                 }
             };
-            match tokio::time::timeout(ANSWER_TIMEOUT, client.ask_text(message)).await {
+            turn.set(key);
+            let answer = tokio::time::timeout(ANSWER_TIMEOUT, client.ask_text(message)).await;
+            turn.set(None);
+            match answer {
                 Ok(Ok(reply)) => Ok(reply),
                 Ok(Err(e)) => Err(ChatError::Backend(e.to_string())),
                 Err(_) => Err(ChatError::Backend("timed out".to_owned())),
@@ -186,7 +244,7 @@ impl ChatBackend for RealtimeChat {
     fn end<'a>(&'a self, id: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
             let client = self.sessions.lock().await.remove(id);
-            if let Some(client) = client.and_then(|c| Arc::try_unwrap(c).ok()) {
+            if let Some(client) = client.and_then(|(c, _)| Arc::try_unwrap(c).ok()) {
                 let _ = client.close().await;
             }
         })
@@ -235,6 +293,7 @@ impl Realtime {
         let tools = DeskTools {
             reception: reception.clone(),
             conversation: visit.clone(),
+            turn: TurnKey::default(),
         };
         // One configuration for every backend: the desk's instructions, tools and voice.
         let config =

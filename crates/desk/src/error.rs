@@ -25,6 +25,10 @@ pub enum DeskError {
     #[error("no {what} with id {id}")]
     NotFound { what: &'static str, id: String },
 
+    /// An idempotency key sent again with a different request: a client's bug, never a retry.
+    #[error("idempotency key {key:?} was already used for a different {what}")]
+    KeyReused { what: &'static str, key: String },
+
     /// The database failed; details stay in logs, never in replies.
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),

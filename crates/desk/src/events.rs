@@ -47,6 +47,14 @@ impl DeskEvent {
             data,
         }
     }
+
+    /// The same event under `id`: an event that one fact (a visit, a message) makes, whose
+    /// id says which, so recording it again is recording nothing.
+    #[must_use]
+    pub fn with_id(mut self, id: String) -> Self {
+        self.id = id;
+        self
+    }
 }
 
 /// Random bytes from the standard library's hasher seeds: unique enough for ids without a

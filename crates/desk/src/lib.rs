@@ -44,7 +44,7 @@ pub use dialogue::Dialogue;
 pub use error::DeskError;
 pub use events::DeskEvent;
 pub use profile::Profile;
-pub use reception::Reception;
+pub use reception::{Reception, Recording, call_key};
 
 use std::path::Path;
 

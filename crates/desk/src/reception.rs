@@ -12,12 +12,38 @@ use crate::events::DeskEvent;
 use crate::hours_answer::hours_answer;
 use crate::profile::{AfterHours, Profile, StaffMember};
 use crate::staff_match::{matching_staff, staff_directions};
-use crate::store::{NewVisit, Store, Visit};
+use crate::store::{NewMessage, NewVisit, Store, Visit};
 use crate::text::{contains_phrase, mentions_any, words};
 use crate::time_words::{find_time, format_time};
 use crate::tool_call::ToolCall;
 use crate::tools::error;
 use crate::{Desk, DeskError};
+
+/// Under what a tool call is recorded: the visitor's conversation, and the key that makes
+/// running the same call again harmless (a client retrying a turn it never heard the answer
+/// to, a model's call id). Without a key every call is a new fact.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recording<'a> {
+    pub conversation_id: Option<&'a str>,
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// The key of a turn's `n`th call (from 1) of `tool`, from the turn's idempotency key: a turn
+/// that checks in two visitors keys each, and the same turn sent again makes the same calls in
+/// the same order, so they get the same keys.
+pub fn call_key(turn_key: &str, tool: &str, n: u32) -> String {
+    format!("{turn_key}/{tool}/{n}")
+}
+
+impl<'a> Recording<'a> {
+    /// In `conversation_id`, without a key.
+    pub fn under(conversation_id: Option<&'a str>) -> Self {
+        Self {
+            conversation_id,
+            idempotency_key: None,
+        }
+    }
+}
 
 /// How many events a slow subscriber may fall behind before it misses some (it is told so).
 const EVENT_BACKLOG: usize = 256;
@@ -83,7 +109,7 @@ impl Reception {
             field: "event",
             problem: e.to_string(),
         })?;
-        self.store.record_event(
+        let new = self.store.record_event(
             &event.id,
             &event.kind,
             event.staff_id.as_deref(),
@@ -95,7 +121,10 @@ impl Reception {
             jiff::Timestamp::now().as_millisecond(),
         )?;
         // No subscriber is not an error: the event is stored and webhooks will still get it.
-        let _ = self.events.send(event.clone());
+        // An event stored before (a retried write) was sent then.
+        if new {
+            let _ = self.events.send(event.clone());
+        }
         Ok(event)
     }
 
@@ -146,9 +175,15 @@ impl Reception {
     /// `function_call_output`. Refusals are results too (`{"error": ...}`): the model must be
     /// told, the visitor must not see a crash, and nothing is stored half-way.
     pub fn run_tool(&self, name: &str, arguments: &str, conversation_id: Option<&str>) -> String {
+        self.run_tool_recorded(name, arguments, Recording::under(conversation_id))
+    }
+
+    /// [`Reception::run_tool`], recorded as `recording` says: run again with the same
+    /// idempotency key, a check-in or a message is the one stored the first time.
+    pub fn run_tool_recorded(&self, name: &str, arguments: &str, recording: Recording<'_>) -> String {
         let args: Value = serde_json::from_str(arguments).unwrap_or(Value::Null);
         match ToolCall::parse(name, &args) {
-            Ok(call) => self.execute(&call, conversation_id),
+            Ok(call) => self.execute(&call, recording),
             Err(refusal) => error(&refusal),
         }
     }
@@ -156,14 +191,15 @@ impl Reception {
     /// Run `call`, recorded under `conversation_id`; the JSON string for
     /// `function_call_output`, refusals included. A call built in code is checked as one from a
     /// model is (names trimmed and well-formed, lengths bounded) before anything is stored.
-    pub fn run(&self, call: &ToolCall, conversation_id: Option<&str>) -> String {
+    pub fn run(&self, call: &ToolCall, recording: Recording<'_>) -> String {
         match ToolCall::parse(call.name(), &call.arguments()) {
-            Ok(checked) => self.execute(&checked, conversation_id),
+            Ok(checked) => self.execute(&checked, recording),
             Err(refusal) => error(&refusal),
         }
     }
 
-    fn execute(&self, call: &ToolCall, conversation_id: Option<&str>) -> String {
+    fn execute(&self, call: &ToolCall, recording: Recording<'_>) -> String {
+        let conversation_id = recording.conversation_id;
         let result = match call {
             ToolCall::LookupStaff { name } => self.lookup_staff(name),
             ToolCall::GetHours {
@@ -183,7 +219,7 @@ impl Reception {
                 host,
                 appointment_time.as_deref(),
                 purpose.as_deref(),
-                conversation_id,
+                recording,
             ),
             ToolCall::NotifyStaff { staff, reason } => self.notify_staff(staff, reason),
             ToolCall::TakeMessage {
@@ -191,7 +227,7 @@ impl Reception {
                 from_name,
                 message,
                 contact,
-            } => self.take_message(for_staff, from_name, message, contact.as_deref()),
+            } => self.take_message(for_staff, from_name, message, contact.as_deref(), recording),
             ToolCall::EndVisit { visit_id } => self.end_visit(*visit_id, conversation_id),
         };
         let name = call.name();
@@ -267,7 +303,7 @@ impl Reception {
         host: &str,
         time: Option<&str>,
         purpose: Option<&str>,
-        conversation_id: Option<&str>,
+        recording: Recording<'_>,
     ) -> Result<Value, ToolError> {
         let host = self.resolve_staff(host)?;
         let time = match time {
@@ -297,10 +333,18 @@ impl Reception {
                 host_staff_id: &host.id,
                 appointment_time: time.as_deref(),
                 purpose,
-                conversation_id,
+                conversation_id: recording.conversation_id,
+                idempotency_key: recording.idempotency_key,
             },
             self.desk.clock().now_ms(),
         )?;
+        if !visit.first {
+            tracing::info!(
+                visit_id = visit.row.id,
+                "a retried check-in: the visit stored the first time"
+            );
+        }
+        let visit = visit.row;
         let mut summary = match &time {
             Some(t) => format!("{visitor} is at reception to see you (appointment {t})"),
             None => format!("{visitor} is at reception to see you"),
@@ -310,13 +354,18 @@ impl Reception {
         } else {
             "."
         });
-        self.publish(DeskEvent::new(
-            "visitor.checked_in",
-            Some(host.id.clone()),
-            summary,
-            json!({ "visit_id": visit.id, "visitor_name": visitor, "appointment_time": time, "purpose": purpose, "after_hours": closed.is_some() }),
-            visit.checked_in_at,
-        ))?;
+        // One event per visit, whatever retries: a retry of a check-in whose event was lost
+        // (the gateway died between the two) records it now, and one that was not lost adds none.
+        self.publish(
+            DeskEvent::new(
+                "visitor.checked_in",
+                Some(host.id.clone()),
+                summary,
+                json!({ "visit_id": visit.id, "visitor_name": visitor, "appointment_time": time, "purpose": purpose, "after_hours": closed.is_some() }),
+                visit.checked_in_at,
+            )
+            .with_id(format!("evt_visit_{}", visit.id)),
+        )?;
         let mut out = json!({
             "status": "checked_in",
             "visit_id": visit.id,
@@ -358,18 +407,32 @@ impl Reception {
         from: &str,
         body: &str,
         contact: Option<&str>,
+        recording: Recording<'_>,
     ) -> Result<Value, ToolError> {
         let recipient = self.resolve_staff(for_staff)?;
-        let message =
-            self.store
-                .add_message(&recipient.id, from, contact, body, self.desk.clock().now_ms())?;
-        self.publish(DeskEvent::new(
-            "message.left",
-            Some(recipient.id.clone()),
-            format!("New message from {from}."),
-            json!({ "message_id": message.id, "from_name": from, "message": body, "contact": contact }),
-            message.created_at,
-        ))?;
+        let message = self
+            .store
+            .add_message(
+                &NewMessage {
+                    for_staff_id: &recipient.id,
+                    from_name: from,
+                    contact,
+                    body,
+                    idempotency_key: recording.idempotency_key,
+                },
+                self.desk.clock().now_ms(),
+            )?
+            .row;
+        self.publish(
+            DeskEvent::new(
+                "message.left",
+                Some(recipient.id.clone()),
+                format!("New message from {from}."),
+                json!({ "message_id": message.id, "from_name": from, "message": body, "contact": contact }),
+                message.created_at,
+            )
+            .with_id(format!("evt_message_{}", message.id)),
+        )?;
         Ok(json!({ "status": "stored", "message_id": message.id, "for_staff": self.staff_json(recipient) }))
     }
 
@@ -431,7 +494,10 @@ impl From<String> for ToolError {
 
 impl From<DeskError> for ToolError {
     fn from(e: DeskError) -> Self {
-        ToolError::Internal(e)
+        match e {
+            DeskError::KeyReused { .. } => ToolError::Refused(e.to_string()),
+            e => ToolError::Internal(e),
+        }
     }
 }
 

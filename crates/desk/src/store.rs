@@ -15,7 +15,8 @@ use serde::Serialize;
 use crate::DeskError;
 
 /// Schema versions, applied in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &["CREATE TABLE visits (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE visits (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         visitor_name TEXT NOT NULL,
         host_staff_id TEXT NOT NULL,
@@ -51,7 +52,14 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE visits (
         last_error TEXT,
         next_attempt_at INTEGER NOT NULL,
         PRIMARY KEY (event_id, target)
-    );"];
+    );",
+    // A client that retries a turn it never heard the answer to (the gateway died after the
+    // commit) sends the same key: the visit or message is stored once.
+    "ALTER TABLE visits ADD COLUMN idempotency_key TEXT;
+    CREATE UNIQUE INDEX visits_idempotency_key ON visits (idempotency_key);
+    ALTER TABLE messages ADD COLUMN idempotency_key TEXT;
+    CREATE UNIQUE INDEX messages_idempotency_key ON messages (idempotency_key);",
+];
 
 /// A visitor's visit, from check-in to check-out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -89,6 +97,27 @@ pub struct NewVisit<'a> {
     pub appointment_time: Option<&'a str>,
     pub purpose: Option<&'a str>,
     pub conversation_id: Option<&'a str>,
+    /// The same key twice is the same check-in: the second gets the first's visit.
+    pub idempotency_key: Option<&'a str>,
+}
+
+/// A row a write produced, or found: `first` is false when an earlier write with the same
+/// idempotency key had already stored it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded<T> {
+    pub row: T,
+    pub first: bool,
+}
+
+/// What a message records.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub for_staff_id: &'a str,
+    pub from_name: &'a str,
+    pub contact: Option<&'a str>,
+    pub body: &'a str,
+    /// The same key twice is the same message: the second gets the first's row.
+    pub idempotency_key: Option<&'a str>,
 }
 
 /// The front-desk summary for staff (all times in milliseconds since the epoch).
@@ -159,19 +188,42 @@ impl Store {
         self.conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn check_in(&self, visit: &NewVisit<'_>, now_ms: i64) -> Result<Visit, DeskError> {
+    /// Record a check-in, or find the one an earlier call with the same idempotency key made.
+    pub fn check_in(&self, visit: &NewVisit<'_>, now_ms: i64) -> Result<Recorded<Visit>, DeskError> {
         let conn = self.conn();
+        if let Some(key) = visit.idempotency_key
+            && let Some(row) = conn
+                .query_row(
+                    &format!("{VISIT_SELECT} WHERE idempotency_key = ?1"),
+                    params![key],
+                    visit_row,
+                )
+                .optional()?
+        {
+            let same = row.visitor_name == visit.visitor_name
+                && row.host_staff_id == visit.host_staff_id
+                && row.appointment_time.as_deref() == visit.appointment_time
+                && row.purpose.as_deref() == visit.purpose;
+            if !same {
+                return Err(DeskError::KeyReused {
+                    what: "check-in",
+                    key: key.to_owned(),
+                });
+            }
+            return Ok(Recorded { row, first: false });
+        }
         conn.execute(
-            "INSERT INTO visits (visitor_name, host_staff_id, appointment_time, purpose, conversation_id, checked_in_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![visit.visitor_name, visit.host_staff_id, visit.appointment_time, visit.purpose, visit.conversation_id, now_ms],
+            "INSERT INTO visits (visitor_name, host_staff_id, appointment_time, purpose, conversation_id, checked_in_at, idempotency_key)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![visit.visitor_name, visit.host_staff_id, visit.appointment_time, visit.purpose, visit.conversation_id, now_ms, visit.idempotency_key],
         )?;
         let id = conn.last_insert_rowid();
         drop(conn);
-        self.visit(id)?.ok_or(DeskError::NotFound {
+        let row = self.visit(id)?.ok_or(DeskError::NotFound {
             what: "visit",
             id: id.to_string(),
-        })
+        })?;
+        Ok(Recorded { row, first: true })
     }
 
     pub fn visit(&self, id: i64) -> Result<Option<Visit>, DeskError> {
@@ -238,27 +290,43 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    pub fn add_message(
-        &self,
-        for_staff_id: &str,
-        from_name: &str,
-        contact: Option<&str>,
-        body: &str,
-        now_ms: i64,
-    ) -> Result<Message, DeskError> {
+    /// Store a message, or find the one an earlier call with the same idempotency key stored.
+    pub fn add_message(&self, message: &NewMessage<'_>, now_ms: i64) -> Result<Recorded<Message>, DeskError> {
         let conn = self.conn();
+        if let Some(key) = message.idempotency_key
+            && let Some(row) = conn
+                .query_row(
+                    &format!("{MESSAGE_SELECT} WHERE idempotency_key = ?1"),
+                    params![key],
+                    message_row,
+                )
+                .optional()?
+        {
+            let same = row.for_staff_id == message.for_staff_id
+                && row.from_name == message.from_name
+                && row.contact.as_deref() == message.contact
+                && row.body == message.body;
+            if !same {
+                return Err(DeskError::KeyReused {
+                    what: "message",
+                    key: key.to_owned(),
+                });
+            }
+            return Ok(Recorded { row, first: false });
+        }
         conn.execute(
-            "INSERT INTO messages (for_staff_id, from_name, contact, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![for_staff_id, from_name, contact, body, now_ms],
+            "INSERT INTO messages (for_staff_id, from_name, contact, body, created_at, idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![message.for_staff_id, message.from_name, message.contact, message.body, now_ms, message.idempotency_key],
         )?;
-        Ok(Message {
+        let row = Message {
             id: conn.last_insert_rowid(),
-            for_staff_id: for_staff_id.to_owned(),
-            from_name: from_name.to_owned(),
-            contact: contact.map(str::to_owned),
-            body: body.to_owned(),
+            for_staff_id: message.for_staff_id.to_owned(),
+            from_name: message.from_name.to_owned(),
+            contact: message.contact.map(str::to_owned),
+            body: message.body.to_owned(),
             created_at: now_ms,
-        })
+        };
+        Ok(Recorded { row, first: true })
     }
 
     /// Messages created at or after `since_ms`, newest first.
@@ -269,20 +337,10 @@ impl Store {
     /// Messages created at or after `from_ms` and before `until_ms`, newest first.
     pub fn messages_between(&self, from_ms: i64, until_ms: i64) -> Result<Vec<Message>, DeskError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, for_staff_id, from_name, contact, body, created_at FROM messages \
-             WHERE created_at >= ?1 AND created_at < ?2 ORDER BY id DESC",
-        )?;
-        let rows = stmt.query_map(params![from_ms, until_ms], |r| {
-            Ok(Message {
-                id: r.get(0)?,
-                for_staff_id: r.get(1)?,
-                from_name: r.get(2)?,
-                contact: r.get(3)?,
-                body: r.get(4)?,
-                created_at: r.get(5)?,
-            })
-        })?;
+        let mut stmt = conn.prepare(&format!(
+            "{MESSAGE_SELECT} WHERE created_at >= ?1 AND created_at < ?2 ORDER BY id DESC"
+        ))?;
+        let rows = stmt.query_map(params![from_ms, until_ms], message_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -314,7 +372,7 @@ impl Store {
 
     /// Store an event (stamped `created_at_ms` by the business's clock) and queue it for each
     /// delivery target, first due at `due_at_ms` by the system clock the webhook worker runs
-    /// on, in one transaction.
+    /// on, in one transaction. An event already stored under `id` is left as it is: false.
     #[allow(clippy::too_many_arguments)] // one row's columns, named at every call
     pub fn record_event(
         &self,
@@ -325,13 +383,17 @@ impl Store {
         targets: &[String],
         created_at_ms: i64,
         due_at_ms: i64,
-    ) -> Result<(), DeskError> {
+    ) -> Result<bool, DeskError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO events (id, kind, staff_id, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        let inserted = tx.execute(
+            "INSERT INTO events (id, kind, staff_id, payload, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO NOTHING",
             params![id, kind, staff_id, payload, created_at_ms],
         )?;
+        if inserted == 0 {
+            return Ok(false);
+        }
         for target in targets {
             tx.execute(
                 "INSERT INTO deliveries (event_id, target, state, next_attempt_at) VALUES (?1, ?2, 'pending', ?3)",
@@ -339,7 +401,7 @@ impl Store {
             )?;
         }
         tx.commit()?;
-        Ok(())
+        Ok(true)
     }
 
     /// The events stored after the one with id `after`, oldest first, at most `limit` of them
@@ -419,6 +481,19 @@ pub enum DeliveryOutcome<'a> {
 
 const VISIT_SELECT: &str = "SELECT id, visitor_name, host_staff_id, appointment_time, purpose, checked_in_at, acknowledged_at, acknowledged_by, checked_out_at, conversation_id FROM visits";
 
+const MESSAGE_SELECT: &str = "SELECT id, for_staff_id, from_name, contact, body, created_at FROM messages";
+
+fn message_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Message> {
+    Ok(Message {
+        id: r.get(0)?,
+        for_staff_id: r.get(1)?,
+        from_name: r.get(2)?,
+        contact: r.get(3)?,
+        body: r.get(4)?,
+        created_at: r.get(5)?,
+    })
+}
+
 fn visit_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Visit> {
     Ok(Visit {
         id: r.get(0)?,
@@ -445,14 +520,25 @@ mod tests {
             appointment_time: Some("14:00"),
             purpose: None,
             conversation_id: Some("conv_1"),
+            idempotency_key: None,
+        }
+    }
+
+    fn message<'a>(body: &'a str, key: Option<&'a str>) -> NewMessage<'a> {
+        NewMessage {
+            for_staff_id: "tom-becker",
+            from_name: "Cara",
+            contact: None,
+            body,
+            idempotency_key: key,
         }
     }
 
     #[test]
     fn visits_flow_and_overview() {
         let s = Store::open_in_memory().unwrap();
-        let a = s.check_in(&visit("Ann Lee", "maria-chen"), 1_000).unwrap();
-        let b = s.check_in(&visit("Bob Ray", "tom-becker"), 2_000).unwrap();
+        let a = s.check_in(&visit("Ann Lee", "maria-chen"), 1_000).unwrap().row;
+        let b = s.check_in(&visit("Bob Ray", "tom-becker"), 2_000).unwrap().row;
         assert_eq!(s.open_visit_for_conversation("conv_1").unwrap().unwrap().id, b.id);
         s.acknowledge(a.id, "maria-chen", 61_000).unwrap();
         // The first acknowledgement wins.
@@ -464,8 +550,7 @@ mod tests {
             Some("maria-chen")
         );
         s.check_out(a.id, 100_000).unwrap();
-        s.add_message("tom-becker", "Cara", None, "Call me", 3_000)
-            .unwrap();
+        s.add_message(&message("Call me", None), 3_000).unwrap();
         let o = s.overview(0, i64::MAX).unwrap();
         assert_eq!((o.visits_today, o.checked_out_today, o.messages_today), (2, 1, 1));
         assert_eq!(o.waiting.iter().map(|v| v.id).collect::<Vec<_>>(), vec![b.id]);
@@ -473,10 +558,72 @@ mod tests {
     }
 
     #[test]
+    fn a_write_retried_with_its_key_is_stored_once() {
+        let s = Store::open_in_memory().unwrap();
+        let keyed = NewVisit {
+            idempotency_key: Some("turn-7f3a"),
+            ..visit("Ann Lee", "maria-chen")
+        };
+        let first = s.check_in(&keyed, 1_000).unwrap();
+        let again = s.check_in(&keyed, 5_000).unwrap();
+        assert!(first.first && !again.first);
+        assert_eq!(
+            again.row, first.row,
+            "the retry gets the first visit, time and all"
+        );
+        // Another key, or none, is another visit; the same key may also name a message.
+        let other = NewVisit {
+            idempotency_key: Some("turn-9c01"),
+            ..visit("Ann Lee", "maria-chen")
+        };
+        assert!(s.check_in(&other, 6_000).unwrap().first);
+        // The same key for a different visitor is a client's bug, refused, not a match.
+        let reused = NewVisit {
+            idempotency_key: Some("turn-7f3a"),
+            ..visit("Bob Ray", "maria-chen")
+        };
+        assert!(matches!(
+            s.check_in(&reused, 6_500),
+            Err(DeskError::KeyReused { .. })
+        ));
+        assert!(s.check_in(&visit("Ann Lee", "maria-chen"), 7_000).unwrap().first);
+        assert_eq!(s.visits_since(0).unwrap().len(), 3);
+
+        let m = s
+            .add_message(&message("Call me", Some("turn-7f3a")), 2_000)
+            .unwrap();
+        let m2 = s
+            .add_message(&message("Call me", Some("turn-7f3a")), 3_000)
+            .unwrap();
+        assert!(m.first && !m2.first);
+        assert_eq!(m2.row, m.row);
+        assert_eq!(s.messages_since(0).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_event_recorded_twice_is_stored_and_queued_once() {
+        let s = Store::open_in_memory().unwrap();
+        let record = || {
+            s.record_event(
+                "evt_visit_1",
+                "visitor.checked_in",
+                None,
+                "{}",
+                &["http://a".into()],
+                1,
+                1,
+            )
+        };
+        assert!(record().unwrap());
+        assert!(!record().unwrap());
+        assert_eq!(s.due_deliveries(10, 10).unwrap().len(), 1);
+    }
+
+    #[test]
     fn injection_attempts_are_stored_as_text() {
         let s = Store::open_in_memory().unwrap();
         let name = "Robert'); DROP TABLE visits;--";
-        let v = s.check_in(&visit(name, "maria-chen"), 1).unwrap();
+        let v = s.check_in(&visit(name, "maria-chen"), 1).unwrap().row;
         assert_eq!(s.visit(v.id).unwrap().unwrap().visitor_name, name);
         assert_eq!(s.visits_since(0).unwrap().len(), 1);
     }
@@ -521,6 +668,7 @@ mod tests {
             .unwrap()
             .check_in(&visit("Ann", "maria-chen"), 1)
             .unwrap()
+            .row
             .id;
         let again = Store::open(&path).unwrap();
         assert_eq!(again.visit(id).unwrap().unwrap().visitor_name, "Ann");

@@ -61,7 +61,7 @@ fn session(with_tools: bool) -> SessionConfig {
 struct CountingDesk(Arc<Reception>, Arc<AtomicUsize>);
 
 impl ToolHandler for CountingDesk {
-    async fn call(&self, name: &str, arguments: &str) -> String {
+    async fn call(&self, _call_id: &str, name: &str, arguments: &str) -> String {
         self.1.fetch_add(1, Ordering::SeqCst);
         self.0.run_tool(name, arguments, Some("conv_client_test"))
     }
@@ -173,7 +173,7 @@ async fn a_wrong_key_is_a_typed_unauthorised_error() {
 struct RecordingDesk(Arc<Reception>, Arc<std::sync::Mutex<Vec<String>>>);
 
 impl ToolHandler for RecordingDesk {
-    async fn call(&self, name: &str, arguments: &str) -> String {
+    async fn call(&self, _call_id: &str, name: &str, arguments: &str) -> String {
         self.1.lock().unwrap().push(name.to_owned());
         self.0.run_tool(name, arguments, Some("conv_script"))
     }

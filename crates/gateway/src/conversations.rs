@@ -11,7 +11,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use donna_desk::{Dialogue, Reception};
+use donna_desk::{Dialogue, Reception, Recording};
 
 /// A boxed future, so the backend can be a trait object.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -25,8 +25,15 @@ pub enum ChatError {
 
 /// Answers messages within conversations; tool calls run server-side.
 pub trait ChatBackend: Send + Sync + 'static {
-    /// Donna's answer to `message` in conversation `id` (created on first use).
-    fn ask<'a>(&'a self, id: &'a str, message: &'a str) -> BoxFuture<'a, Result<String, ChatError>>;
+    /// Donna's answer to `message` in conversation `id` (created on first use). With `key`
+    /// (the client's idempotency key for this turn), what the turn stores is stored once
+    /// however often the turn is sent.
+    fn ask<'a>(
+        &'a self,
+        id: &'a str,
+        message: &'a str,
+        key: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<String, ChatError>>;
     /// Forget conversation `id` (idle or evicted).
     fn end<'a>(&'a self, id: &'a str) -> BoxFuture<'a, ()>;
 }
@@ -139,8 +146,8 @@ impl Conversations {
         was_open
     }
 
-    pub async fn ask(&self, id: &str, message: &str) -> Result<String, ChatError> {
-        self.backend.ask(id, message).await
+    pub async fn ask(&self, id: &str, message: &str, key: Option<&str>) -> Result<String, ChatError> {
+        self.backend.ask(id, message, key).await
     }
 
     pub fn open_count(&self) -> usize {
@@ -182,11 +189,20 @@ impl LocalChat {
 }
 
 impl ChatBackend for LocalChat {
-    fn ask<'a>(&'a self, id: &'a str, message: &'a str) -> BoxFuture<'a, Result<String, ChatError>> {
+    fn ask<'a>(
+        &'a self,
+        id: &'a str,
+        message: &'a str,
+        key: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<String, ChatError>> {
         Box::pin(async move {
             let mut dialogues = self.dialogues.lock().unwrap_or_else(|p| p.into_inner());
             let dialogue = dialogues.entry(id.to_owned()).or_default();
-            Ok(dialogue.turn(&self.reception, message, Some(id)))
+            let recording = Recording {
+                conversation_id: Some(id),
+                idempotency_key: key,
+            };
+            Ok(dialogue.turn(&self.reception, message, recording))
         })
     }
 

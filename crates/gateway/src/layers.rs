@@ -232,6 +232,7 @@ fn cors(state: &GatewayState) -> CorsLayer {
             header::CONTENT_TYPE,
             header::ACCEPT,
             REQUEST_ID,
+            crate::routes::chat::IDEMPOTENCY_KEY,
         ])
         .expose_headers([REQUEST_ID, header::RETRY_AFTER])
         .max_age(Duration::from_secs(600))

@@ -53,7 +53,7 @@ impl LocalVoice {
         let chat = LocalChat::new(self.reception.clone());
         let id = crate::conversations::new_conversation_id();
         let reply = chat
-            .ask(&id, &transcript)
+            .ask(&id, &transcript, None)
             .await
             .map_err(|e| ApiError::Internal(format!("the desk could not answer: {e}")))?;
         chat.end(&id).await;

@@ -32,19 +32,21 @@ use crate::transport::{CloseInfo, Connector, Incoming, Transport};
 /// Runs the tools the model calls. The output string goes back to the model as is (JSON by
 /// convention); report failures inside it, the model can explain them to the user.
 pub trait ToolHandler: Send + Sync + 'static {
-    fn call(&self, name: &str, arguments: &str) -> impl Future<Output = String> + Send;
+    /// Run tool `name` for the model's call `call_id` (unique to that call: running it twice
+    /// is one call run again, which a handler with side effects can make harmless).
+    fn call(&self, call_id: &str, name: &str, arguments: &str) -> impl Future<Output = String> + Send;
 }
 
 type BoxFuture = Pin<Box<dyn Future<Output = String> + Send>>;
 
 /// [`ToolHandler`] made object-safe, so the client need not be generic over it.
 trait DynToolHandler: Send + Sync {
-    fn call_boxed(self: Arc<Self>, name: String, arguments: String) -> BoxFuture;
+    fn call_boxed(self: Arc<Self>, call_id: String, name: String, arguments: String) -> BoxFuture;
 }
 
 impl<T: ToolHandler> DynToolHandler for T {
-    fn call_boxed(self: Arc<Self>, name: String, arguments: String) -> BoxFuture {
-        Box::pin(async move { self.call(&name, &arguments).await })
+    fn call_boxed(self: Arc<Self>, call_id: String, name: String, arguments: String) -> BoxFuture {
+        Box::pin(async move { self.call(&call_id, &name, &arguments).await })
     }
 }
 
@@ -530,7 +532,9 @@ impl<C: Connector> Driver<C> {
                     let call = call.clone();
                     debug!(name = %call.name, call_id = %call.call_id, "running tool");
                     tokio::spawn(async move {
-                        let output = tools.call_boxed(call.name, call.arguments).await;
+                        let output = tools
+                            .call_boxed(call.call_id.clone(), call.name, call.arguments)
+                            .await;
                         let _ = results.send((call.call_id, output));
                     });
                 }

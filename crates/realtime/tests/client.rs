@@ -249,7 +249,7 @@ fn kinds(events: &[Value]) -> Vec<&str> {
 struct Weather;
 
 impl ToolHandler for Weather {
-    async fn call(&self, name: &str, arguments: &str) -> String {
+    async fn call(&self, _call_id: &str, name: &str, arguments: &str) -> String {
         assert_eq!((name, arguments), ("weather", "{\"city\":\"Paris\"}"));
         "{\"temp_c\":21}".to_owned()
     }
@@ -464,7 +464,7 @@ async fn the_recorded_text_turn_through_the_mock_transport() {
 struct StaffPresence;
 
 impl ToolHandler for StaffPresence {
-    async fn call(&self, name: &str, arguments: &str) -> String {
+    async fn call(&self, _call_id: &str, name: &str, arguments: &str) -> String {
         assert_eq!((name, arguments), ("staff_presence", "{\"name\":\"Dr. Lee\"}"));
         "{\"in\":true,\"until\":\"17:00\"}".to_owned()
     }

@@ -6,7 +6,6 @@
 use jiff::Zoned;
 use serde_json::Value;
 
-use crate::Reception;
 use crate::hours::Status;
 use crate::profile::{AfterHours, Profile};
 use crate::reply::{Plan, plan as plan_one};
@@ -15,6 +14,7 @@ use crate::text::{lower_first, mentions_any, words};
 use crate::time_words::{find_time, format_time};
 use crate::tool_call::ToolCall;
 use crate::tools;
+use crate::{Reception, Recording};
 
 mod choice;
 mod utterance;
@@ -165,10 +165,11 @@ impl Dialogue {
     }
 
     /// One whole turn at the desk: plan the answer to `message`, run the tool it needs through
-    /// `reception` (recorded under `conversation_id`), and say its result. Everything that
+    /// `reception` (recorded as `recording` says; its key is the turn's, and the tool's is made
+    /// from it with [`crate::call_key`]), and say its result. Everything that
     /// answers a visitor without a realtime session in between does its turn here.
-    pub fn turn(&mut self, reception: &Reception, message: &str, conversation_id: Option<&str>) -> String {
-        self.turn_at(reception, message, &reception.desk().now(), conversation_id)
+    pub fn turn(&mut self, reception: &Reception, message: &str, recording: Recording<'_>) -> String {
+        self.turn_at(reception, message, &reception.desk().now(), recording)
     }
 
     /// A turn heard at `now`: the dialogue's own patience is measured on it, while the tools
@@ -178,13 +179,20 @@ impl Dialogue {
         reception: &Reception,
         message: &str,
         now: &Zoned,
-        conversation_id: Option<&str>,
+        recording: Recording<'_>,
     ) -> String {
         let profile = reception.desk().profile();
         match self.plan(profile, message, now) {
             Plan::Say(text) => text,
             Plan::Tool(call) => {
-                let output = reception.run(&call, conversation_id);
+                let key = recording
+                    .idempotency_key
+                    .map(|k| crate::call_key(k, call.name(), 1));
+                let recording = Recording {
+                    idempotency_key: key.as_deref(),
+                    ..recording
+                };
+                let output = reception.run(&call, recording);
                 self.after_tool(profile, call.name(), &output)
             }
         }

@@ -29,8 +29,12 @@ impl Visit {
     }
 
     fn say(&mut self, text: &str) -> String {
-        self.dialogue
-            .turn_at(&self.reception, text, &self.now, Some("conv_test"))
+        self.dialogue.turn_at(
+            &self.reception,
+            text,
+            &self.now,
+            crate::Recording::under(Some("conv_test")),
+        )
     }
 
     fn visits(&self) -> Vec<crate::store::Visit> {

@@ -45,7 +45,11 @@ impl Visitor {
     }
 
     pub fn say(&mut self, text: &str) -> String {
-        self.dialogue.turn(&self.reception, text, Some("kiosk-1"))
+        self.dialogue.turn(
+            &self.reception,
+            text,
+            donna_desk::Recording::under(Some("kiosk-1")),
+        )
     }
 
     pub fn visits(&self) -> Vec<donna_desk::store::Visit> {

@@ -246,7 +246,9 @@ impl ServerSession {
                         }
                     } else {
                         // The client did not declare the tool: the engine does the work itself.
-                        let output = self.reception.run(&call, Some(&self.conversation_id));
+                        let output = self
+                            .reception
+                            .run(&call, donna_desk::Recording::under(Some(&self.conversation_id)));
                         Output::Message {
                             text: self.response.dialogue.after_tool(desk.profile(), name, &output),
                         }

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{FromRequest, Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderName, StatusCode};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -11,6 +11,34 @@ use crate::{ApiError, GatewayState};
 /// The largest `/api/chat` body: a message of the longest length the desk takes, every
 /// character escaped, with room for the conversation id.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A turn's idempotency key: the same turn sent again (the client never heard the answer, say
+/// because the gateway died after storing the check-in) stores nothing twice.
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+
+/// The key from the request, checked: 16 to 255 letters, digits, `-`, `_`, `.` or `:`, fresh
+/// for each turn (a UUID is the usual choice). A short key would be easy to reuse by accident,
+/// and a key reused for another request is refused by the store anyway.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    let Some(value) = headers.get(&IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| {
+            (16..=255).contains(&k.len())
+                && k.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':'))
+        })
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                "16 to 255 letters, digits, '-', '_', '.' or ':' (a UUID per turn)",
+            )
+        })?;
+    Ok(Some(key))
+}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -34,20 +62,25 @@ pub struct ChatResponse {
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
 
-/// One typed message to Donna.
+/// One typed message to Donna. Send an `Idempotency-Key` with each turn, and the same key when
+/// the turn is sent again (a timeout, a gateway that restarted): a check-in or message the
+/// first attempt stored is not stored again, even in a new conversation.
 #[utoipa::path(post, path = "/api/chat", tag = "chat",
     request_body = ChatRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "16 to 255 of [A-Za-z0-9-_.:], fresh per turn, the same on a retry")),
     responses(
         (status = 200, body = ChatResponse),
         (status = 400, description = "not JSON", body = crate::error::ErrorResponse),
         (status = 413, body = crate::error::ErrorResponse),
         (status = 415, body = crate::error::ErrorResponse),
-        (status = 422, description = "wrong shape or empty message", body = crate::error::ErrorResponse),
+        (status = 422, description = "wrong shape, empty message or a malformed Idempotency-Key", body = crate::error::ErrorResponse),
     ))]
 pub async fn chat(
     State(state): State<GatewayState>,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<ChatRequest>,
 ) -> Result<Json<ChatResponse>, ApiError> {
+    let key = idempotency_key(&headers)?;
     let message = state.desk().check_message(&req.message)?;
     let Some(conversations) = state.conversations() else {
         // No store in this deployment: stateless answers from the profile.
@@ -69,7 +102,7 @@ pub async fn chat(
         crate::conversations::Lookup::Ready(id) => id,
         crate::conversations::Lookup::Unknown => return Err(ApiError::ConversationNotFound),
     };
-    let reply = conversations.ask(&id, message).await.map_err(|e| {
+    let reply = conversations.ask(&id, message, key).await.map_err(|e| {
         tracing::warn!(error = %e, "conversation failed");
         ApiError::unavailable("Donna could not answer just now; please try again or ask at the front desk")
     })?;
