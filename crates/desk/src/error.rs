@@ -33,6 +33,10 @@ pub enum DeskError {
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),
 
+    /// Another store engine failed (PostgreSQL): what it said, never its credentials.
+    #[error("storage: {0}")]
+    Database(Box<dyn std::error::Error + Send + Sync>),
+
     /// The database file could not be created.
     #[error("storage {path}: {source}")]
     StorageFile {

@@ -578,9 +578,10 @@ async fn undeliverable_webhooks_end_as_failed() {
     let s = start(vec![hook.clone()], Some(policy)).await;
     s.chat("Hi, my name is Ann Lee and I'm here to see Priya Shah", None)
         .await;
-    let event_id = s.reception.store().due_deliveries(i64::MAX, 1).unwrap()[0]
-        .event_id
-        .clone();
+    // The check-in's event: one per visit, named by it (reading the queue would lease it away
+    // from the worker under test).
+    let visit = &s.reception.store().visits_since(0).unwrap()[0];
+    let event_id = format!("evt_visit_{}", visit.id);
     for _ in 0..200 {
         if let Some((state, attempts, error)) = s.reception.store().delivery(&event_id, &hook).unwrap()
             && state == "failed"
