@@ -9,9 +9,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # speaker and microphone with the ALSA plugin that routes cpal to it, and espeak-ng, whose voices
 # are the test speech for speech recognition, and libfaketime, which runs the suites that follow
 # the clock again at night, and gnome-keyring, the Secret Service the OS keyring test runs on a
-# private session bus.
+# private session bus, and PostgreSQL, the shared store's real server (started privately below).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver dbus gnome-keyring python3 python3-pip
-  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime)
+  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime postgresql)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo
@@ -46,6 +46,9 @@ say "offline speech model (donna models install)"
 say "virtual audio devices (PulseAudio null sink and source)"
 # shellcheck source=scripts/start-audio.sh
 source scripts/start-audio.sh
+say "a private PostgreSQL server (own cluster, port and socket)"
+# shellcheck source=scripts/start-postgres.sh
+source scripts/start-postgres.sh
 say "cargo test (under a virtual display)"
 xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" cargo test --locked --workspace
 # Nothing may depend on the hour the suite runs at: the suites whose answers follow the clock run

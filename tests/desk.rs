@@ -169,3 +169,124 @@ fn a_check_in_sent_again_after_the_gateway_died_is_stored_once() {
     assert_eq!(visits().len(), 2);
     assert!(again.terminate());
 }
+
+/// Two gateways on one PostgreSQL database are one front desk: a visitor checked in through
+/// one is on the other's list and acknowledged there, a message left on the second is on the
+/// first's, and a kiosk whose gateway died sends its turn again through the other without the
+/// visitor being checked in twice.
+#[test]
+fn two_gateways_on_one_database_are_one_front_desk() {
+    let database = util::postgres_database();
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("DONNA_DATABASE_URL", database.as_str()),
+    ];
+    let (sandbox_a, sandbox_b) = (Sandbox::new(), Sandbox::new());
+    let a = Served::start(&sandbox_a, &[], &env);
+    let b = Served::start(&sandbox_b, &[], &env);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let token = util::mint_token(&sandbox_a, JWT_SECRET, "maria-chen", "staff");
+    let get = |url: String| -> Value {
+        rt.block_on(async {
+            let resp = http.get(url).bearer_auth(&token).send().await.unwrap();
+            assert!(resp.status().is_success(), "{}", resp.status());
+            resp.json().await.unwrap()
+        })
+    };
+    let chat = |url: &str, key: &str, message: &str| -> Value {
+        let request = http
+            .post(format!("{url}/api/chat"))
+            .header("Idempotency-Key", key)
+            .json(&json!({ "message": message }));
+        rt.block_on(async move {
+            let resp = request.send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.json().await.unwrap()
+        })
+    };
+
+    let health = get(format!("{}/api/health", b.url));
+    assert_eq!(health["checks"]["store"]["ok"], true, "{health}");
+    assert!(
+        health["checks"]["store"]["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("postgres 127.0.0.1:"),
+        "{health}"
+    );
+    assert!(
+        !health.to_string().contains("donna@"),
+        "no user or password in health: {health}"
+    );
+
+    chat(
+        &a.url,
+        "kiosk-1:00000000-0000-4000-8000-000000000001",
+        "I'm Ann Lee to see Maria Chen",
+    );
+    let on_b = get(format!("{}/api/visits", b.url));
+    assert_eq!(on_b.as_array().unwrap().len(), 1, "{on_b}");
+    let id = on_b[0]["id"].as_i64().unwrap();
+    let acked: Value = rt.block_on(async {
+        http.post(format!("{}/api/visits/{id}/ack", b.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(acked["visit"]["acknowledged_by"], "maria-chen", "{acked}");
+    assert_eq!(
+        get(format!("{}/api/visits", a.url))[0]["acknowledged_by"],
+        "maria-chen"
+    );
+
+    // A message over several turns on B is on A's list.
+    let first = chat(
+        &b.url,
+        "kiosk-2:00000000-0000-4000-8000-000000000002",
+        "I'd like to leave a message for Maria Chen",
+    );
+    let conversation = first["conversation_id"].as_str().unwrap().to_owned();
+    for (i, words) in ["Please call me about the invoice", "Cara Diaz"]
+        .iter()
+        .enumerate()
+    {
+        let request = http
+            .post(format!("{}/api/chat", b.url))
+            .header(
+                "Idempotency-Key",
+                format!("kiosk-2:00000000-0000-4000-8000-00000000001{i}"),
+            )
+            .json(&json!({ "message": words, "conversation_id": conversation }));
+        rt.block_on(async move { assert_eq!(request.send().await.unwrap().status(), 200) });
+    }
+    let messages = get(format!("{}/api/messages", a.url));
+    assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
+    assert_eq!(messages[0]["from_name"], "Cara Diaz");
+
+    // Gateway A dies just after storing a check-in; the kiosk sends the turn again to B.
+    let turn = "kiosk-1:00000000-0000-4000-8000-000000000003";
+    let said = chat(&a.url, turn, "I'm Bob Ray to see Maria Chen")["reply"].clone();
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &a.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    drop(a);
+    assert_eq!(chat(&b.url, turn, "I'm Bob Ray to see Maria Chen")["reply"], said);
+    let visits = get(format!("{}/api/visits", b.url));
+    let names: Vec<&str> = visits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["visitor_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Bob Ray", "Ann Lee"], "one visit each: {visits}");
+    assert!(b.terminate());
+}

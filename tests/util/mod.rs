@@ -23,6 +23,7 @@ const SCRUBBED: &[&str] = &[
     "DONNA_BACKEND",
     "DONNA_PROFILE",
     "DONNA_DATA_DIR",
+    "DONNA_DATABASE_URL",
     "DONNA_CONFIG",
     "DONNA_LOG",
     "OPENAI_API_KEY",
@@ -345,4 +346,25 @@ impl Drop for PrivateKeyring {
         let _ = self.bus.kill();
         let _ = self.bus.wait();
     }
+}
+
+/// A new empty database on the private PostgreSQL server `scripts/start-postgres.sh` starts
+/// (`DONNA_TEST_POSTGRES_URL`); its URL, for `DONNA_DATABASE_URL`.
+pub fn postgres_database() -> String {
+    let server = std::env::var("DONNA_TEST_POSTGRES_URL").unwrap_or_else(|_| {
+        panic!("DONNA_TEST_POSTGRES_URL is not set: run `source scripts/start-postgres.sh` first (scripts/test.sh does)")
+    });
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let name = format!(
+        "donna_app_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let created = Command::new("psql")
+        .args([server.as_str(), "-qc", &format!("CREATE DATABASE {name}")])
+        .status()
+        .expect("psql (postgresql-client)");
+    assert!(created.success(), "cannot create a test database on {server}");
+    let (base, _) = server.rsplit_once('/').expect("a URL ending in /database");
+    format!("{base}/{name}")
 }

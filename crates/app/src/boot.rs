@@ -73,7 +73,7 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         path: settings.storage.data_dir.clone(),
         source,
     })?;
-    let store = Store::open(&settings.storage.data_dir.join("donna.sqlite3")).map_err(AppError::Desk)?;
+    let store = open_store(&settings.storage)?;
     let reception = Arc::new(Reception::new(
         (*desk).clone(),
         store,
@@ -254,4 +254,13 @@ fn local_url(listener: &TcpListener) -> Result<String, AppError> {
         source,
     })?;
     Ok(format!("http://{addr}"))
+}
+
+/// The store: PostgreSQL when `DONNA_DATABASE_URL` names one (several gateways, one front
+/// desk), else SQLite in the data dir.
+fn open_store(storage: &donna_config::StorageSettings) -> Result<Store, AppError> {
+    match &storage.database_url {
+        Some(url) => Ok(Store::new(donna_postgres::PostgresStore::connect(url.expose())?)),
+        None => Store::open(&storage.data_dir.join("donna.sqlite3")).map_err(AppError::Desk),
+    }
 }

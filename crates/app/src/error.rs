@@ -10,6 +10,8 @@ pub enum AppError {
     /// The profile, the desk's store, or the desk refusing a request.
     #[error(transparent)]
     Desk(donna_desk::DeskError),
+    #[error(transparent)]
+    Postgres(#[from] donna_postgres::PostgresError),
     /// A typed message the desk will not take (empty, too long): the visitor is told why.
     #[error("{0}")]
     InvalidMessage(String),

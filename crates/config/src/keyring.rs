@@ -19,6 +19,7 @@ pub const SECRET_NAMES: &[&str] = &[
     "DONNA_STAFF_TOKEN",
     "DONNA_WEBHOOK_SECRET",
     "ELEVENLABS_API_KEY",
+    "DONNA_DATABASE_URL",
 ];
 
 /// Where secrets are stored besides the environment: the OS keyring, or a map in tests.

@@ -140,6 +140,7 @@ impl Settings {
             &self.auth.jwt_secret,
             &self.staff.token,
             &self.webhooks.secret,
+            &self.storage.database_url,
         ]
         .into_iter()
         .flatten()

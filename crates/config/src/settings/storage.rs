@@ -1,5 +1,5 @@
-//! The section for what Donna keeps on disk: the business profile it reads, its data dir (the
-//! store, logs, keys) and the offline speech models.
+//! The section for what Donna keeps: the business profile it reads, its data dir (the store,
+//! logs, keys), the offline speech models, and the shared database when there is one.
 
 use std::path::PathBuf;
 
@@ -15,6 +15,9 @@ pub struct StorageSettings {
     /// Offline speech models (`DONNA_MODELS_DIR`, default `<data_dir>/models`), shared by
     /// several data dirs when set.
     pub models_dir: PathBuf,
+    /// `DONNA_DATABASE_URL`: PostgreSQL for visits, messages and events, shared by several
+    /// gateways; `None` keeps them in SQLite in the data dir. A secret: it holds a password.
+    pub database_url: Option<crate::Secret>,
 }
 
 impl StorageSettings {
@@ -58,10 +61,22 @@ impl StorageSettings {
             .env
             .get("DONNA_MODELS_DIR")
             .map_or_else(|| data_dir.join("models"), PathBuf::from);
+        let database_url = layers.secret("DONNA_DATABASE_URL");
+        if let Some(url) = &database_url {
+            let url = url.expose();
+            // The value is never echoed: it holds a password.
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::invalid(
+                    "DONNA_DATABASE_URL",
+                    "not a PostgreSQL URL (postgres://user:password@host:port/database)".to_owned(),
+                ));
+            }
+        }
         Ok(Self {
             profile,
             data_dir,
             models_dir,
+            database_url,
         })
     }
 }

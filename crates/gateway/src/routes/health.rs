@@ -43,6 +43,10 @@ pub struct KioskReport {
 pub struct Checks {
     pub profile: Check,
     pub data_dir: Check,
+    /// Where visits and messages are kept ("sqlite", or "postgres host:port/db"), and whether
+    /// it answers; absent in a deployment without a store.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub store: Option<Check>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -78,14 +82,48 @@ pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
             detail: e.kind().to_string(),
         },
     };
+    let store = match state.reception().cloned() {
+        // A database over the network may take its time: not on the async workers.
+        Some(reception) => Some(
+            tokio::task::spawn_blocking(move || {
+                let store = reception.store();
+                match store.ping() {
+                    Ok(()) => Check {
+                        ok: true,
+                        detail: store.describe(),
+                    },
+                    Err(e) => {
+                        tracing::warn!(error = %e, "the store does not answer");
+                        Check {
+                            ok: false,
+                            detail: format!("{}: not answering", store.describe()),
+                        }
+                    }
+                }
+            })
+            .await
+            .unwrap_or_else(|_| Check {
+                ok: false,
+                detail: "the store check failed".to_owned(),
+            }),
+        ),
+        None => None,
+    };
     let kiosk = state.kiosk_probe().map(|k| k.report());
-    let ok = profile.ok && data_dir.ok && kiosk.as_ref().is_none_or(|k| k.ok);
+    let ok = profile.ok
+        && data_dir.ok
+        && store.as_ref().is_none_or(|s| s.ok)
+        && kiosk.as_ref().is_none_or(|k| k.ok);
     Json(Health {
         status: if ok { "ok" } else { "degraded" },
         version: info.version,
         uptime_s: state.uptime_s(),
         backend: info.backend,
-        checks: Checks { profile, data_dir },
+        checks: Checks {
+            profile,
+            data_dir,
+            store,
+        },
         kiosk,
     })
 }

@@ -1,0 +1,121 @@
+//! What only a shared database has to get right: two gateways writing at once, migrating at
+//! once, and a database that is not there.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+mod util;
+
+use std::sync::{Arc, Barrier};
+
+use donna_desk::store::{NewVisit, Storage};
+use donna_postgres::{PostgresError, PostgresStore};
+
+fn visit(key: &str) -> NewVisit<'_> {
+    NewVisit {
+        visitor_name: "Ann Lee",
+        host_staff_id: "maria-chen",
+        appointment_time: None,
+        purpose: None,
+        conversation_id: None,
+        idempotency_key: Some(key),
+    }
+}
+
+/// Two gateways start together on an empty database, then the same turn reaches both at
+/// the same instant (a kiosk retried through the balancer): one visit, both told of it.
+#[test]
+fn two_gateways_migrate_together_and_store_a_retried_turn_once() {
+    let url = util::fresh_database();
+    let start = Arc::new(Barrier::new(2));
+    let gateways: Vec<PostgresStore> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                let (start, url) = (start.clone(), url.clone());
+                s.spawn(move || {
+                    start.wait();
+                    PostgresStore::connect(&url).unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for round in 0..20 {
+        let key = format!("turn-{round:04}-0123456789abcdef");
+        let barrier = Arc::new(Barrier::new(2));
+        let outcomes: Vec<_> = std::thread::scope(|s| {
+            let handles: Vec<_> = gateways
+                .iter()
+                .map(|g| {
+                    let (barrier, key) = (barrier.clone(), key.clone());
+                    s.spawn(move || {
+                        barrier.wait();
+                        g.check_in(&visit(&key), 1_000).unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            outcomes[0].row, outcomes[1].row,
+            "both gateways tell of the same visit"
+        );
+        assert_eq!(
+            outcomes.iter().filter(|o| o.first).count(),
+            1,
+            "exactly one stored it"
+        );
+    }
+    assert_eq!(gateways[1].visits_between(0, i64::MAX).unwrap().len(), 20);
+}
+
+/// Each gateway runs a webhook worker: a due delivery goes to one of them, not both.
+#[test]
+fn two_workers_never_deliver_the_same_event() {
+    let url = util::fresh_database();
+    let a = PostgresStore::connect(&url).unwrap();
+    let b = PostgresStore::connect(&url).unwrap();
+    for i in 0..50 {
+        a.record_event(
+            &format!("evt_{i}"),
+            "visitor.checked_in",
+            None,
+            "{}",
+            &["http://hook".into()],
+            1,
+            1,
+        )
+        .unwrap();
+    }
+    let (from_a, from_b): (Vec<_>, Vec<_>) = std::thread::scope(|s| {
+        let ha = s.spawn(|| (0..10).flat_map(|_| a.due_deliveries(10, 3).unwrap()).collect());
+        let hb = s.spawn(|| (0..10).flat_map(|_| b.due_deliveries(10, 3).unwrap()).collect());
+        (ha.join().unwrap(), hb.join().unwrap())
+    });
+    let mut all: Vec<String> = from_a.iter().chain(&from_b).map(|d| d.event_id.clone()).collect();
+    let claimed = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), claimed, "an event was handed to both workers");
+    assert_eq!(claimed, 50, "every due delivery was handed out");
+}
+
+#[test]
+fn a_database_that_is_not_there_is_named_without_its_password() {
+    let server = util::server_url();
+    // A port nobody listens on: the error names the place, never the password.
+    let url = "postgres://donna:hunter2-secret@127.0.0.1:9/donna";
+    let err = PostgresStore::connect(url).unwrap_err();
+    assert!(matches!(err, PostgresError::Connect { .. }), "{err}");
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("127.0.0.1:9/donna"), "{text}");
+    assert!(!text.contains("hunter2"), "the password leaked: {text}");
+
+    let err = PostgresStore::connect("postgres://donna:hunter2-secret@127.0.0.1:notaport/db").unwrap_err();
+    assert!(matches!(err, PostgresError::Url(_)), "{err}");
+    assert!(!format!("{err} {err:?}").contains("hunter2"));
+
+    // A database on the server that does not exist: the server's own words.
+    let (base, _) = server.rsplit_once('/').unwrap();
+    let err = PostgresStore::connect(&format!("{base}/no_such_database")).unwrap_err();
+    assert!(err.to_string().contains("no_such_database"), "{err}");
+}
