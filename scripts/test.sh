@@ -9,9 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # speaker and microphone with the ALSA plugin that routes cpal to it, and espeak-ng, whose voices
 # are the test speech for speech recognition, and libfaketime, which runs the suites that follow
 # the clock again at night, and gnome-keyring, the Secret Service the OS keyring test runs on a
-# private session bus, and PostgreSQL, the shared store's real server (started privately below).
+# private session bus, and PostgreSQL and Redis, the real servers of several gateways' shared
+# store and live events (started privately below).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver dbus gnome-keyring python3 python3-pip
-  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime postgresql)
+  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime postgresql redis-server)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo
@@ -49,6 +50,9 @@ source scripts/start-audio.sh
 say "a private PostgreSQL server (own cluster, port and socket)"
 # shellcheck source=scripts/start-postgres.sh
 source scripts/start-postgres.sh
+say "a private Redis server (loopback, own port, nothing saved)"
+# shellcheck source=scripts/start-redis.sh
+source scripts/start-redis.sh
 say "cargo test (under a virtual display)"
 xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" cargo test --locked --workspace
 # Nothing may depend on the hour the suite runs at: the suites whose answers follow the clock run

@@ -290,3 +290,71 @@ fn two_gateways_on_one_database_are_one_front_desk() {
     assert_eq!(names, ["Bob Ray", "Ann Lee"], "one visit each: {visits}");
     assert!(b.terminate());
 }
+
+/// Redis unreachable: the gateway says so in its health, and the front desk goes on: visitors
+/// are checked in, stored and listed, and the gateway's own desks still hear them.
+#[test]
+fn a_gateway_whose_redis_is_down_says_so_and_goes_on() {
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("redis://:hunter2@127.0.0.1:{}", l.local_addr().unwrap().port())
+    };
+    let sandbox = Sandbox::new();
+    let env = [("JWT_SECRET", JWT_SECRET), ("DONNA_REDIS_URL", dead.as_str())];
+    let served = Served::start(&sandbox, &[], &env);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let token = util::mint_token(&sandbox, JWT_SECRET, "maria-chen", "staff");
+    let health: Value = (0..50)
+        .map(|_| {
+            let h: Value = rt.block_on(async {
+                http.get(format!("{}/api/health", served.url))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap()
+            });
+            if h["checks"]["shared"]["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("down"))
+            {
+                return Some(h);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            None
+        })
+        .find_map(|h| h)
+        .expect("health never said Redis is down");
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert_eq!(health["checks"]["shared"]["ok"], false);
+    assert!(
+        !health.to_string().contains("hunter2"),
+        "the password leaked: {health}"
+    );
+
+    let reply: Value = rt.block_on(async {
+        http.post(format!("{}/api/chat", served.url))
+            .json(&json!({ "message": "I'm Ann Lee to see Maria Chen" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert!(reply["reply"].as_str().unwrap().contains("Maria"), "{reply}");
+    let visits: Value = rt.block_on(async {
+        http.get(format!("{}/api/visits", served.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(visits.as_array().unwrap().len(), 1, "{visits}");
+    assert!(served.terminate());
+}

@@ -24,6 +24,7 @@ const SCRUBBED: &[&str] = &[
     "DONNA_PROFILE",
     "DONNA_DATA_DIR",
     "DONNA_DATABASE_URL",
+    "DONNA_REDIS_URL",
     "DONNA_CONFIG",
     "DONNA_LOG",
     "OPENAI_API_KEY",
@@ -367,4 +368,11 @@ pub fn postgres_database() -> String {
     assert!(created.success(), "cannot create a test database on {server}");
     let (base, _) = server.rsplit_once('/').expect("a URL ending in /database");
     format!("{base}/{name}")
+}
+
+/// The private Redis server `scripts/start-redis.sh` starts (`DONNA_TEST_REDIS_URL`).
+pub fn redis_url() -> String {
+    std::env::var("DONNA_TEST_REDIS_URL").unwrap_or_else(|_| {
+        panic!("DONNA_TEST_REDIS_URL is not set: run `source scripts/start-redis.sh` first (scripts/test.sh does)")
+    })
 }

@@ -191,19 +191,47 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
 }
 
 impl Donna {
-    /// Background work beside the gateway (webhook delivery); call inside the async runtime.
-    pub(crate) fn start_background(&self, shutdown: tokio_util::sync::CancellationToken) {
+    /// Background work beside the gateway (webhook delivery, the relay of staff events to the
+    /// other gateways through Redis); call inside the async runtime.
+    pub(crate) fn start_background(
+        &self,
+        shutdown: tokio_util::sync::CancellationToken,
+    ) -> Result<(), AppError> {
+        if let Some(url) = &self.settings.storage.redis_url {
+            let bus = donna_redis::EventBus::spawn(url.expose(), self.reception.clone(), shutdown.clone())?;
+            self.gateway.set_shared_probe(Arc::new(SharedBus(bus)));
+        }
         donna_gateway::webhooks::spawn(
             self.reception.clone(),
             self.settings.webhooks.secret.clone(),
             donna_gateway::webhooks::DeliveryPolicy::default(),
             shutdown,
         );
+        Ok(())
     }
 
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
     pub(crate) fn router(&self) -> axum::Router {
         donna_gateway::app_with(self.gateway.clone(), self.engine.router())
+    }
+}
+
+/// The Redis relay as `/api/health` reports it.
+struct SharedBus(donna_redis::EventBus);
+
+impl donna_gateway::SharedProbe for SharedBus {
+    fn check(&self) -> (bool, String) {
+        let at = self.0.location();
+        match self.0.state() {
+            donna_redis::BusState::Live => (true, format!("redis {at}: live")),
+            donna_redis::BusState::Connecting => (false, format!("redis {at}: connecting")),
+            donna_redis::BusState::Down { reason } => (
+                false,
+                format!(
+                    "redis {at}: down ({reason}); staff events reach only this gateway's desks until it is back"
+                ),
+            ),
+        }
     }
 }
 

@@ -12,6 +12,8 @@ pub enum AppError {
     Desk(donna_desk::DeskError),
     #[error(transparent)]
     Postgres(#[from] donna_postgres::PostgresError),
+    #[error(transparent)]
+    Redis(#[from] donna_redis::RedisError),
     /// A typed message the desk will not take (empty, too long): the visitor is told why.
     #[error("{0}")]
     InvalidMessage(String),

@@ -45,7 +45,7 @@ impl Running {
     fn start(donna: Donna) -> Result<Self, AppError> {
         let router = donna.router();
         let background = CancellationToken::new();
-        donna.start_background(background.clone());
+        donna.start_background(background.clone())?;
         let Donna {
             settings,
             desk,

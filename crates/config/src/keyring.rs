@@ -20,6 +20,7 @@ pub const SECRET_NAMES: &[&str] = &[
     "DONNA_WEBHOOK_SECRET",
     "ELEVENLABS_API_KEY",
     "DONNA_DATABASE_URL",
+    "DONNA_REDIS_URL",
 ];
 
 /// Where secrets are stored besides the environment: the OS keyring, or a map in tests.

@@ -94,6 +94,12 @@ impl Reception {
         self.events.subscribe()
     }
 
+    /// An event another gateway of this front desk stored and published: to this gateway's
+    /// live subscribers only (it is in the shared store already, its webhooks queued there).
+    pub fn relay(&self, event: DeskEvent) {
+        let _ = self.events.send(event);
+    }
+
     /// Store an event with its deliveries, then publish it to live subscribers.
     pub fn publish(&self, event: DeskEvent) -> Result<DeskEvent, DeskError> {
         let mut targets = self.webhooks.clone();

@@ -62,7 +62,7 @@ pub use error::{ApiError, ErrorBody, GatewayError, UpstreamError};
 pub use routes::health::KioskReport;
 pub use routes::welcome::{KioskScreen, VisitTimings};
 pub use serve::{ServeOptions, serve, serve_with};
-pub use state::{GatewayState, HealthInfo, KioskProbe, UiAssets};
+pub use state::{GatewayState, HealthInfo, KioskProbe, SharedProbe, UiAssets};
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;

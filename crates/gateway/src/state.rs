@@ -41,6 +41,12 @@ pub trait KioskProbe: Send + Sync + 'static {
     fn report(&self) -> crate::routes::health::KioskReport;
 }
 
+/// What this gateway shares live with the other gateways of its front desk (Redis), as
+/// `/api/health` reports it: `(ok, detail)`. A gateway on its own has none.
+pub trait SharedProbe: Send + Sync + 'static {
+    fn check(&self) -> (bool, String);
+}
+
 /// Shared state; cloning is cheap (one `Arc`).
 #[derive(Clone)]
 pub struct GatewayState {
@@ -70,6 +76,7 @@ struct Inner {
     /// Cancelled when the gateway shuts down; see [`GatewayState::shutdown_token`].
     shutdown: tokio_util::sync::CancellationToken,
     kiosk: Arc<std::sync::OnceLock<Arc<dyn KioskProbe>>>,
+    shared: Arc<std::sync::OnceLock<Arc<dyn SharedProbe>>>,
 }
 
 impl GatewayState {
@@ -94,6 +101,7 @@ impl GatewayState {
                 ws_proxy: None,
                 shutdown: tokio_util::sync::CancellationToken::new(),
                 kiosk: Arc::default(),
+                shared: Arc::default(),
             }),
         }
     }
@@ -202,6 +210,18 @@ impl GatewayState {
         if self.inner.kiosk.set(probe).is_err() {
             tracing::warn!("a kiosk is already reported in health; ignoring another");
         }
+    }
+
+    /// Report what this gateway shares with the others (Redis) in `/api/health` from now on
+    /// (once; later calls are ignored).
+    pub fn set_shared_probe(&self, probe: Arc<dyn SharedProbe>) {
+        if self.inner.shared.set(probe).is_err() {
+            tracing::warn!("shared state is already reported in health; ignoring another");
+        }
+    }
+
+    pub fn shared_probe(&self) -> Option<&dyn SharedProbe> {
+        self.inner.shared.get().map(|p| p.as_ref())
     }
 
     /// The kiosk beside this gateway, if any.

@@ -141,6 +141,7 @@ impl Settings {
             &self.staff.token,
             &self.webhooks.secret,
             &self.storage.database_url,
+            &self.storage.redis_url,
         ]
         .into_iter()
         .flatten()

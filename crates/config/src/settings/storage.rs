@@ -18,6 +18,9 @@ pub struct StorageSettings {
     /// `DONNA_DATABASE_URL`: PostgreSQL for visits, messages and events, shared by several
     /// gateways; `None` keeps them in SQLite in the data dir. A secret: it holds a password.
     pub database_url: Option<crate::Secret>,
+    /// `DONNA_REDIS_URL`: Redis, which carries staff events live between the gateways of one
+    /// front desk; `None` for a gateway on its own. A secret: it may hold a password.
+    pub redis_url: Option<crate::Secret>,
 }
 
 impl StorageSettings {
@@ -72,11 +75,25 @@ impl StorageSettings {
                 ));
             }
         }
+        let redis_url = layers.secret("DONNA_REDIS_URL");
+        if let Some(url) = &redis_url {
+            let url = url.expose();
+            if !["redis://", "rediss://", "redis+unix://", "unix://"]
+                .iter()
+                .any(|scheme| url.starts_with(scheme))
+            {
+                return Err(ConfigError::invalid(
+                    "DONNA_REDIS_URL",
+                    "not a Redis URL (redis://[:password@]host:port[/db])".to_owned(),
+                ));
+            }
+        }
         Ok(Self {
             profile,
             data_dir,
             models_dir,
             database_url,
+            redis_url,
         })
     }
 }

@@ -47,6 +47,10 @@ pub struct Checks {
     /// it answers; absent in a deployment without a store.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub store: Option<Check>,
+    /// What is shared live with the other gateways (Redis): when it is down, staff events
+    /// reach only this gateway's desks (the store still has them all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared: Option<Check>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -109,10 +113,15 @@ pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
         ),
         None => None,
     };
+    let shared = state.shared_probe().map(|p| {
+        let (ok, detail) = p.check();
+        Check { ok, detail }
+    });
     let kiosk = state.kiosk_probe().map(|k| k.report());
     let ok = profile.ok
         && data_dir.ok
         && store.as_ref().is_none_or(|s| s.ok)
+        && shared.as_ref().is_none_or(|s| s.ok)
         && kiosk.as_ref().is_none_or(|k| k.ok);
     Json(Health {
         status: if ok { "ok" } else { "degraded" },
@@ -123,6 +132,7 @@ pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
             profile,
             data_dir,
             store,
+            shared,
         },
         kiosk,
     })

@@ -1,0 +1,87 @@
+//! What the gateways of one front desk share live through Redis (`DONNA_REDIS_URL`): the staff
+//! events each of them publishes, so a staff desk following gateway B hears of a check-in
+//! taken on gateway A the moment it is stored.
+//!
+//! The events themselves live in the shared store (PostgreSQL): Redis only carries them live.
+//! So when Redis is unreachable nothing is lost: each gateway still streams its own events,
+//! a desk that reconnects is replayed what it missed from the store (`Last-Event-ID`), the
+//! lists read the store, and the gateway says `degraded` in `/api/health` until Redis is back
+//! ([`BusState`]). Events published while Redis was down are not relayed afterwards.
+
+mod relay;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use donna_desk::Reception;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+/// The channel every gateway of a front desk publishes its staff events on.
+pub const CHANNEL: &str = "donna:events";
+
+/// How long connecting to Redis may take before it counts as down.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Why the bus could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisError {
+    /// The URL's text is not repeated: it may hold a password.
+    #[error("DONNA_REDIS_URL is not a Redis URL (redis://[:password@]host:port[/db])")]
+    Url,
+}
+
+/// How the bus is, for `/api/health`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BusState {
+    Connecting,
+    /// Subscribed: events cross between gateways.
+    Live,
+    /// Not connected, and why; retried every few seconds.
+    Down {
+        reason: String,
+    },
+}
+
+/// The relay between this gateway's events and the other gateways', running until shutdown.
+#[derive(Debug)]
+pub struct EventBus {
+    state: watch::Receiver<BusState>,
+    at: String,
+}
+
+impl EventBus {
+    /// Connect to `url` and relay events both ways in the background, reconnecting when the
+    /// connection drops. Returns at once; [`EventBus::state`] says how it goes.
+    pub fn spawn(
+        url: &str,
+        reception: Arc<Reception>,
+        shutdown: CancellationToken,
+    ) -> Result<Self, RedisError> {
+        let info: redis::ConnectionInfo = url.parse().map_err(|_| RedisError::Url)?;
+        let at = match &info.addr {
+            redis::ConnectionAddr::Tcp(host, port) | redis::ConnectionAddr::TcpTls { host, port, .. } => {
+                format!("{host}:{port}")
+            }
+            redis::ConnectionAddr::Unix(path) => path.display().to_string(),
+        };
+        let client = redis::Client::open(info).map_err(|_| RedisError::Url)?;
+        let (state_tx, state) = watch::channel(BusState::Connecting);
+        tokio::spawn(relay::run(client, reception, state_tx, shutdown));
+        Ok(Self { state, at })
+    }
+
+    pub fn state(&self) -> BusState {
+        self.state.borrow().clone()
+    }
+
+    /// Changes of state from now on (tests wait on it).
+    pub fn watch(&self) -> watch::Receiver<BusState> {
+        self.state.clone()
+    }
+
+    /// Where Redis is, as `host:port`: never the password.
+    pub fn location(&self) -> &str {
+        &self.at
+    }
+}

@@ -1,0 +1,107 @@
+//! Two gateways' relays on one real Redis server (`scripts/start-redis.sh`).
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use donna_desk::{DeskEvent, Reception};
+use donna_redis::{BusState, EventBus};
+use tokio_util::sync::CancellationToken;
+
+fn redis_url() -> String {
+    std::env::var("DONNA_TEST_REDIS_URL").unwrap_or_else(|_| {
+        panic!("DONNA_TEST_REDIS_URL is not set: run `source scripts/start-redis.sh` first (scripts/test.sh does)")
+    })
+}
+
+async fn live(bus: &EventBus) {
+    let mut state = bus.watch();
+    tokio::time::timeout(Duration::from_secs(10), state.wait_for(|s| *s == BusState::Live))
+        .await
+        .expect("the bus never went live")
+        .unwrap();
+}
+
+fn event(kind: &str, summary: &str) -> DeskEvent {
+    DeskEvent::new(
+        kind,
+        Some("maria-chen".to_owned()),
+        summary,
+        serde_json::json!({}),
+        1,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_published_on_one_gateway_reaches_the_others_desks_once() {
+    let url = redis_url();
+    let shutdown = CancellationToken::new();
+    let a = Arc::new(Reception::example().unwrap());
+    let b = Arc::new(Reception::example().unwrap());
+    let bus_a = EventBus::spawn(&url, a.clone(), shutdown.clone()).unwrap();
+    let bus_b = EventBus::spawn(&url, b.clone(), shutdown.clone()).unwrap();
+    live(&bus_a).await;
+    live(&bus_b).await;
+    let mut desk_on_a = a.subscribe();
+    let mut desk_on_b = b.subscribe();
+
+    let sent = a
+        .publish(event("visitor.checked_in", "Ann Lee is at reception"))
+        .unwrap();
+    let heard = tokio::time::timeout(Duration::from_secs(5), desk_on_b.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(heard, sent, "the same event, id and all, on the other gateway");
+    let back = b.publish(event("message.left", "New message from Cara")).unwrap();
+    // A's desk hears its own event, then B's, and nothing twice (no echo between the relays).
+    assert_eq!(desk_on_a.recv().await.unwrap(), sent);
+    assert_eq!(
+        tokio::time::timeout(Duration::from_secs(5), desk_on_a.recv())
+            .await
+            .unwrap()
+            .unwrap(),
+        back
+    );
+    assert_eq!(desk_on_b.recv().await.unwrap(), back);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(desk_on_a.try_recv().is_err(), "an event came back a second time");
+    assert!(desk_on_b.try_recv().is_err(), "an event came back a second time");
+    shutdown.cancel();
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_down_with_a_reason_and_the_desk_still_works() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let shutdown = CancellationToken::new();
+    let reception = Arc::new(Reception::example().unwrap());
+    let bus = EventBus::spawn(
+        &format!("redis://:hunter2@127.0.0.1:{port}"),
+        reception.clone(),
+        shutdown.clone(),
+    )
+    .unwrap();
+    let mut state = bus.watch();
+    tokio::time::timeout(
+        Duration::from_secs(10),
+        state.wait_for(|s| matches!(s, BusState::Down { .. })),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let BusState::Down { reason } = bus.state() else {
+        unreachable!()
+    };
+    assert!(!reason.contains("hunter2"), "{reason}");
+    assert_eq!(bus.location(), format!("127.0.0.1:{port}"));
+    // This gateway's own desks still hear its events.
+    let mut desk = reception.subscribe();
+    let sent = reception.publish(event("visitor.checked_in", "Ann Lee")).unwrap();
+    assert_eq!(desk.recv().await.unwrap(), sent);
+    assert!(EventBus::spawn("http://not-redis", reception, shutdown.clone()).is_err());
+    shutdown.cancel();
+}
