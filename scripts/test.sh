@@ -9,10 +9,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # speaker and microphone with the ALSA plugin that routes cpal to it, and espeak-ng, whose voices
 # are the test speech for speech recognition, and libfaketime, which runs the suites that follow
 # the clock again at night, and gnome-keyring, the Secret Service the OS keyring test runs on a
-# private session bus, and PostgreSQL and Redis, the real servers of several gateways' shared
-# store and live events (started privately below).
+# private session bus, and PostgreSQL, Redis and nginx: the store, the live events and the
+# balancer of several gateways (the servers are started privately, below and by the tests).
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver dbus gnome-keyring python3 python3-pip
-  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime postgresql redis-server)
+  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime postgresql redis-server nginx)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo

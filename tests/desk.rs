@@ -358,3 +358,138 @@ fn a_gateway_whose_redis_is_down_says_so_and_goes_on() {
     assert_eq!(visits.as_array().unwrap().len(), 1, "{visits}");
     assert!(served.terminate());
 }
+
+/// The deployment as a clinic chain runs it: two gateways on one PostgreSQL and one Redis,
+/// behind nginx. A kiosk talks through the balancer; the gateway it sticks to is killed; its
+/// next turns reach the other gateway, and a turn sent again after the kill is stored once.
+#[test]
+fn behind_nginx_a_kiosk_carries_on_when_its_gateway_dies() {
+    let database = util::postgres_database();
+    let redis = util::redis_url();
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("DONNA_DATABASE_URL", database.as_str()),
+        ("DONNA_REDIS_URL", redis.as_str()),
+    ];
+    let (sandbox_a, sandbox_b) = (Sandbox::new(), Sandbox::new());
+    let a = Served::start(&sandbox_a, &[], &env);
+    let b = Served::start(&sandbox_b, &[], &env);
+    let balancer = util::Balancer::start(&[&a.url, &b.url]);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let token = util::mint_token(&sandbox_a, JWT_SECRET, "maria-chen", "staff");
+    // The browser page's way: its conversation, a key per turn, a new conversation when the
+    // gateway no longer knows the old one.
+    let conversation = std::cell::RefCell::new(None::<String>);
+    let turn = |key: &str, message: &str| -> String {
+        rt.block_on(async {
+            for attempt in 0..2 {
+                let mut body = json!({ "message": message });
+                if let (Some(id), 0) = (conversation.borrow().as_ref(), attempt) {
+                    body["conversation_id"] = json!(id);
+                }
+                let resp = http
+                    .post(format!("{}/api/chat", balancer.url))
+                    .header("Idempotency-Key", key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let status = resp.status();
+                let reply: Value = resp.json().await.unwrap();
+                if status == 404 && reply["error"]["code"] == "conversation_not_found" {
+                    continue;
+                }
+                assert_eq!(status, 200, "{reply}");
+                *conversation.borrow_mut() = reply["conversation_id"].as_str().map(str::to_owned);
+                return reply["reply"].as_str().unwrap().to_owned();
+            }
+            panic!("no answer through the balancer")
+        })
+    };
+    let visits = |url: &str| -> Vec<String> {
+        let list: Value = rt.block_on(async {
+            http.get(format!("{url}/api/visits"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["visitor_name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    assert!(
+        turn(
+            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000001",
+            "I'm Ann Lee to see Maria Chen"
+        )
+        .contains("Maria")
+    );
+    // Which gateway holds the kiosk's conversation: only that one knows its id.
+    let id = conversation.borrow().clone().unwrap();
+    let holds = |url: &str| {
+        rt.block_on(async {
+            let resp = http
+                .get(format!("{url}/api/chat/{id}/events"))
+                .send()
+                .await
+                .unwrap();
+            resp.status() == 200
+        })
+    };
+    let (holder, survivor) = match (holds(&a.url), holds(&b.url)) {
+        (true, false) => (a, b),
+        (false, true) => (b, a),
+        other => panic!("the conversation should live on exactly one gateway: {other:?}"),
+    };
+
+    // The next visitor's turn is stored; the kiosk never hears the answer (its gateway dies)
+    // and sends the same turn again, through the balancer, to the other gateway.
+    let key = "kiosk-1:aaaaaaaa-0000-4000-8000-000000000002";
+    let first = turn(key, "I'm Bob Ray to see Maria Chen");
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &holder.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    drop(holder);
+    assert_eq!(turn(key, "I'm Bob Ray to see Maria Chen"), first);
+    // A message over two turns, on the survivor now, in the conversation Bob's retry started
+    // there (so Donna knows who it is from).
+    let said = [
+        turn(
+            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000003",
+            "I'd like to leave a message for Maria Chen",
+        ),
+        turn(
+            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000004",
+            "The parcel for room 4 has arrived",
+        ),
+    ];
+    assert!(said[1].contains("passed your message"), "{said:?}");
+
+    assert_eq!(visits(&survivor.url), ["Bob Ray", "Ann Lee"], "each visitor once");
+    assert_eq!(visits(&balancer.url), ["Bob Ray", "Ann Lee"]);
+    let messages: Value = rt.block_on(async {
+        http.get(format!("{}/api/messages", balancer.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
+    assert_eq!(messages[0]["from_name"], "Bob Ray");
+    assert!(survivor.terminate());
+}

@@ -376,3 +376,83 @@ pub fn redis_url() -> String {
         panic!("DONNA_TEST_REDIS_URL is not set: run `source scripts/start-redis.sh` first (scripts/test.sh does)")
     })
 }
+
+/// nginx from the distribution as the load balancer in front of several gateways, privately:
+/// its own config, temp files and logs in a temp dir, one process on a loopback port. Each
+/// client address sticks to one gateway (its conversations live there); requests that fail to
+/// reach it are passed to the next, POSTs included (`non_idempotent`), which `Idempotency-Key`
+/// makes safe.
+pub struct Balancer {
+    child: Child,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Balancer {
+    pub fn start(gateways: &[&str]) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let servers: String = gateways
+            .iter()
+            .map(|url| {
+                let host = url.trim_start_matches("http://");
+                format!("server {host} max_fails=1 fail_timeout=10s;\n")
+            })
+            .collect();
+        let d = dir.path().display();
+        let conf = format!(
+            "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 256; }}\n\
+             http {{\n access_log off;\n client_body_temp_path {d}/body;\n proxy_temp_path {d}/proxy;\n\
+             fastcgi_temp_path {d}/fastcgi;\n uwsgi_temp_path {d}/uwsgi;\n scgi_temp_path {d}/scgi;\n\
+             upstream donna {{\n hash $remote_addr consistent;\n{servers}}}\n\
+             map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n\
+             server {{\n listen 127.0.0.1:{port};\n location / {{\n proxy_pass http://donna;\n\
+             proxy_http_version 1.1;\n proxy_set_header Host $host;\n\
+             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n\
+             proxy_set_header Upgrade $http_upgrade;\n proxy_set_header Connection $connection_upgrade;\n\
+             proxy_buffering off;\n proxy_read_timeout 1h;\n proxy_connect_timeout 2s;\n\
+             proxy_next_upstream error timeout http_502 non_idempotent;\n }}\n }}\n}}\n"
+        );
+        let conf_path = dir.path().join("nginx.conf");
+        std::fs::write(&conf_path, conf).expect("nginx.conf");
+        let child = Command::new("nginx")
+            .args([
+                "-p",
+                &d.to_string(),
+                "-c",
+                &conf_path.display().to_string(),
+                "-e",
+                &format!("{d}/error.log"),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("nginx (apt-get install nginx)");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "nginx did not start: {}",
+                std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
