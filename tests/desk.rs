@@ -493,3 +493,49 @@ fn behind_nginx_a_kiosk_carries_on_when_its_gateway_dies() {
     assert_eq!(messages[0]["from_name"], "Bob Ray");
     assert!(survivor.terminate());
 }
+
+/// One client's flood split between two gateways that share Redis is limited as one client:
+/// with the token route at 6 a minute per address, 6 requests get through between the two,
+/// not 6 each.
+#[test]
+fn a_flood_split_between_two_gateways_is_limited_as_one_client() {
+    let redis = util::redis_url();
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("DONNA_REDIS_URL", redis.as_str()),
+        ("RATE_LIMIT_TOKEN_IP", "6/min"),
+    ];
+    let (sandbox_a, sandbox_b) = (Sandbox::new(), Sandbox::new());
+    let a = Served::start(&sandbox_a, &[], &env);
+    let b = Served::start(&sandbox_b, &[], &env);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    // Redis holds this test's keys under the client's address: start from a clean slate.
+    let flushed = Command::new("redis-cli")
+        .args(["-u", &redis, "FLUSHALL"])
+        .status()
+        .unwrap();
+    assert!(flushed.success());
+    let statuses: Vec<u16> = (0..10)
+        .map(|i| {
+            let url = if i % 2 == 0 { &a.url } else { &b.url };
+            rt.block_on(async {
+                http.post(format!("{url}/api/realtime/token"))
+                    .bearer_auth("not-a-token")
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(
+        limited, 4,
+        "6 through between the two gateways, the rest refused: {statuses:?}"
+    );
+    assert!(statuses[..6].iter().all(|s| *s == 401), "{statuses:?}");
+    assert!(a.terminate() && b.terminate());
+}

@@ -177,6 +177,12 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         Some(proxy) => gateway.with_ws_proxy(proxy),
         None => gateway,
     };
+    let gateway = match &settings.storage.redis_url {
+        Some(url) => gateway.with_shared_rate(Arc::new(SharedRate(donna_redis::SharedLimits::new(
+            url.expose(),
+        )?))),
+        None => gateway,
+    };
     Ok(Donna {
         settings,
         desk,
@@ -213,6 +219,19 @@ impl Donna {
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
     pub(crate) fn router(&self) -> axum::Router {
         donna_gateway::app_with(self.gateway.clone(), self.engine.router())
+    }
+}
+
+/// The rate limits every gateway keeps together in Redis.
+struct SharedRate(donna_redis::SharedLimits);
+
+impl donna_gateway::SharedRate for SharedRate {
+    fn check<'a>(
+        &'a self,
+        key: &'a str,
+        rate: donna_config::Rate,
+    ) -> donna_gateway::conversations::BoxFuture<'a, Result<Option<std::time::Duration>, String>> {
+        Box::pin(self.0.check(key, rate.max, rate.per_s))
     }
 }
 

@@ -452,7 +452,7 @@ where
         }
         // The route's per-identity limit, left here by the rate-limit middleware.
         if let Some(limits) = parts.extensions.get::<RouteLimits>()
-            && let Err(e) = limits.check_identity(&claims.sub)
+            && let Err(e) = limits.check_identity(&claims.sub).await
         {
             let detail = format!("per-identity limit of route class {}", limits.class);
             security::denied(parts, Some(&claims), "rate_limited_identity", &detail);

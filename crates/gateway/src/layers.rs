@@ -62,7 +62,12 @@ const COOP_HEADER: HeaderName = HeaderName::from_static("cross-origin-opener-pol
 pub fn apply(router: Router, state: &GatewayState) -> Router {
     let edge_state = Arc::new(Edge {
         state: state.clone(),
-        api_limits: RouteLimits::new("api", state.config().limits_of("api"), state.clock()),
+        api_limits: RouteLimits::new(
+            "api",
+            state.config().limits_of("api"),
+            state.clock(),
+            state.shared_rate(),
+        ),
         timeout: state.config().request_timeout,
     });
     router
@@ -103,7 +108,7 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
     let method = crate::metrics::method_label(request.method());
     request.extensions_mut().insert(metrics.clone());
 
-    let response = match refuse(&edge, request) {
+    let response = match refuse(&edge, request).await {
         Err(response) => response,
         Ok(request) => match tokio::time::timeout(edge.timeout, next.run(request)).await {
             Ok(response) => response,
@@ -122,7 +127,7 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
 /// The checks that refuse a request before it reaches its route: the head (host, size), the
 /// origin, then the `api` limit.
 #[allow(clippy::result_large_err)] // the Err is the response, built once per refusal
-fn refuse(edge: &Edge, mut request: Request) -> Result<Request, Response> {
+async fn refuse(edge: &Edge, mut request: Request) -> Result<Request, Response> {
     let headers = request.headers();
     if let Some((error, reason)) = bad_head(headers, &edge.state.config().public_hosts) {
         let (parts, _) = request.into_parts();
@@ -140,7 +145,7 @@ fn refuse(edge: &Edge, mut request: Request) -> Result<Request, Response> {
             return Err(ApiError::OriginNotAllowed.into_response());
         }
     }
-    if let Err(e) = ratelimit::check_ip(&edge.api_limits, request.extensions()) {
+    if let Err(e) = ratelimit::check_ip(&edge.api_limits, request.extensions()).await {
         let (parts, _) = request.into_parts();
         security::denied(&parts, None, "rate_limited_ip", "per-IP limit of route class api");
         return Err(e.into_response());

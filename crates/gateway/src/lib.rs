@@ -59,6 +59,7 @@ pub mod ws_proxy;
 
 pub use config::GatewayConfig;
 pub use error::{ApiError, ErrorBody, GatewayError, UpstreamError};
+pub use ratelimit::SharedRate;
 pub use routes::health::KioskReport;
 pub use routes::welcome::{KioskScreen, VisitTimings};
 pub use serve::{ServeOptions, serve, serve_with};
@@ -87,7 +88,12 @@ fn body_limit(max: usize) -> tower::layer::util::Stack<DefaultBodyLimit, Request
 /// [`app`] with `extra` routes (the local engine's) served behind the same layers.
 pub fn app_with(state: GatewayState, extra: Router) -> Router {
     let limits = |class: &'static str| {
-        let limits = RouteLimits::new(class, state.config().limits_of(class), state.clock());
+        let limits = RouteLimits::new(
+            class,
+            state.config().limits_of(class),
+            state.clock(),
+            state.shared_rate(),
+        );
         from_fn_with_state(limits, ratelimit::enforce)
     };
     let routes = Router::new()

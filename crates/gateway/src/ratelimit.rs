@@ -6,8 +6,9 @@
 //! the token is verified: the middleware leaves the route's [`RouteLimits`] in the request's
 //! extensions for it. A refusal is `429` with `Retry-After` and the JSON error.
 //!
-//! The state is in-process. A site with several gateway instances behind one balancer needs
-//! shared state (planned: Redis); until then each instance enforces its own share.
+//! The state is in-process, unless the gateways of a front desk share a store for it
+//! ([`SharedRate`], Redis): then one GCRA per key holds across every gateway, and when the store
+//! does not answer each gateway falls back to its own limiter (its own share of the flood).
 
 use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
@@ -28,6 +29,7 @@ use governor::{Quota, RateLimiter};
 
 use crate::ApiError;
 use crate::clock::GatewayClock;
+use crate::conversations::BoxFuture;
 use crate::security;
 
 /// Forget idle keys every this many checks, so a scan from many addresses cannot grow the
@@ -36,11 +38,22 @@ const SWEEP_EVERY: u64 = 4096;
 
 type Inner<K> = RateLimiter<K, DashMapStateStore<K>, GatewayClock, NoOpMiddleware<Nanos>>;
 
+/// A limit every gateway of a front desk keeps together: the same GCRA as the local limiter,
+/// atomic in a shared store.
+pub trait SharedRate: Send + Sync + 'static {
+    /// Count one request for `key` under `rate`: `Ok(None)` to go on, `Ok(Some(wait))` refused
+    /// for `wait`; `Err` when the store cannot answer now (the caller then limits locally).
+    fn check<'a>(&'a self, key: &'a str, rate: Rate) -> BoxFuture<'a, Result<Option<Duration>, String>>;
+}
+
 /// One keyed limiter.
 pub struct Limiter<K: Hash + Eq + Clone> {
     inner: Inner<K>,
     clock: GatewayClock,
     checks: AtomicU64,
+    rate: Rate,
+    /// The shared store and this limiter's name in it (`api:ip`, `token:identity`).
+    shared: Option<(Arc<dyn SharedRate>, String)>,
 }
 
 impl<K: Hash + Eq + Clone> std::fmt::Debug for Limiter<K> {
@@ -62,10 +75,34 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
             inner: RateLimiter::dashmap_with_clock(quota, clock.clone()),
             clock,
             checks: AtomicU64::new(0),
+            rate,
+            shared: None,
         }
     }
 
-    /// `Ok` when `key` may proceed; otherwise how long until it may.
+    /// Keep this limit in `shared` under `name`, with this limiter as the fallback.
+    pub fn shared(mut self, shared: Option<Arc<dyn SharedRate>>, name: String) -> Self {
+        self.shared = shared.map(|s| (s, name));
+        self
+    }
+
+    /// `Ok` when `key` may proceed, counted in the shared store when there is one; otherwise
+    /// how long until it may.
+    pub async fn check_shared(&self, key: &K) -> Result<(), Duration>
+    where
+        K: std::fmt::Display,
+    {
+        if let Some((shared, name)) = &self.shared {
+            match shared.check(&format!("{name}:{key}"), self.rate).await {
+                Ok(None) => return Ok(()),
+                Ok(Some(wait)) => return Err(wait),
+                Err(e) => tracing::debug!(error = %e, "shared rate limit unavailable; limiting locally"),
+            }
+        }
+        self.check(key)
+    }
+
+    /// `Ok` when `key` may proceed by this gateway's own count; otherwise how long until it may.
     pub fn check(&self, key: &K) -> Result<(), Duration> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == SWEEP_EVERY - 1 {
             self.inner.retain_recent();
@@ -86,20 +123,28 @@ pub struct RouteLimits {
 }
 
 impl RouteLimits {
-    pub fn new(class: &'static str, limits: RateLimits, clock: &GatewayClock) -> Self {
+    /// The limits of route class `class`, kept in `shared` when the gateways share a store.
+    pub fn new(
+        class: &'static str,
+        limits: RateLimits,
+        clock: &GatewayClock,
+        shared: Option<Arc<dyn SharedRate>>,
+    ) -> Self {
         Self {
             class,
-            per_ip: limits.per_ip.map(|r| Arc::new(Limiter::new(r, clock.clone()))),
-            per_identity: limits
-                .per_identity
-                .map(|r| Arc::new(Limiter::new(r, clock.clone()))),
+            per_ip: limits.per_ip.map(|r| {
+                Arc::new(Limiter::new(r, clock.clone()).shared(shared.clone(), format!("{class}:ip")))
+            }),
+            per_identity: limits.per_identity.map(|r| {
+                Arc::new(Limiter::new(r, clock.clone()).shared(shared.clone(), format!("{class}:identity")))
+            }),
         }
     }
 
     /// Check the per-identity limit (called by the auth extractor).
-    pub fn check_identity(&self, sub: &str) -> Result<(), ApiError> {
+    pub async fn check_identity(&self, sub: &str) -> Result<(), ApiError> {
         match &self.per_identity {
-            Some(limiter) => limiter.check(&sub.to_owned()).map_err(too_many),
+            Some(limiter) => limiter.check_shared(&sub.to_owned()).await.map_err(too_many),
             None => Ok(()),
         }
     }
@@ -114,20 +159,20 @@ fn too_many(wait: Duration) -> ApiError {
 }
 
 /// The per-IP check of `limits` for a request with these extensions.
-pub fn check_ip(limits: &RouteLimits, extensions: &axum::http::Extensions) -> Result<(), ApiError> {
+pub async fn check_ip(limits: &RouteLimits, extensions: &axum::http::Extensions) -> Result<(), ApiError> {
     let Some(limiter) = &limits.per_ip else {
         return Ok(());
     };
     // Without a peer address (in-process tests with `oneshot`) there is nothing to key on.
     match extensions.get::<ConnectInfo<SocketAddr>>() {
-        Some(ci) => limiter.check(&ci.0.ip()).map_err(too_many),
+        Some(ci) => limiter.check_shared(&ci.0.ip()).await.map_err(too_many),
         None => Ok(()),
     }
 }
 
 /// Route middleware: the per-IP check, and the route's limits handed to the auth extractor.
 pub async fn enforce(State(limits): State<RouteLimits>, mut request: Request, next: Next) -> Response {
-    if let Err(e) = check_ip(&limits, request.extensions()) {
+    if let Err(e) = check_ip(&limits, request.extensions()).await {
         let (parts, _) = request.into_parts();
         let detail = format!("per-IP limit of route class {}", limits.class);
         security::denied(&parts, None, "rate_limited_ip", &detail);

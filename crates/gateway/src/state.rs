@@ -77,6 +77,8 @@ struct Inner {
     shutdown: tokio_util::sync::CancellationToken,
     kiosk: Arc<std::sync::OnceLock<Arc<dyn KioskProbe>>>,
     shared: Arc<std::sync::OnceLock<Arc<dyn SharedProbe>>>,
+    /// Where rate limits are kept when the gateways share them.
+    shared_rate: Option<Arc<dyn crate::SharedRate>>,
 }
 
 impl GatewayState {
@@ -102,6 +104,7 @@ impl GatewayState {
                 shutdown: tokio_util::sync::CancellationToken::new(),
                 kiosk: Arc::default(),
                 shared: Arc::default(),
+                shared_rate: None,
             }),
         }
     }
@@ -210,6 +213,17 @@ impl GatewayState {
         if self.inner.kiosk.set(probe).is_err() {
             tracing::warn!("a kiosk is already reported in health; ignoring another");
         }
+    }
+
+    /// Keep the rate limits in `shared` (Redis), with every other gateway of the front desk.
+    /// Call while building, before the routes are made.
+    pub fn with_shared_rate(mut self, shared: Arc<dyn crate::SharedRate>) -> Self {
+        Arc::make_mut(&mut self.inner).shared_rate = Some(shared);
+        self
+    }
+
+    pub fn shared_rate(&self) -> Option<Arc<dyn crate::SharedRate>> {
+        self.inner.shared_rate.clone()
     }
 
     /// Report what this gateway shares with the others (Redis) in `/api/health` from now on

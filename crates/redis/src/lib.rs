@@ -1,6 +1,7 @@
 //! What the gateways of one front desk share live through Redis (`DONNA_REDIS_URL`): the staff
 //! events each of them publishes, so a staff desk following gateway B hears of a check-in
-//! taken on gateway A the moment it is stored.
+//! taken on gateway A the moment it is stored ([`EventBus`]); and their rate limits, so a
+//! client is limited once however its requests are spread ([`SharedLimits`]).
 //!
 //! The events themselves live in the shared store (PostgreSQL): Redis only carries them live.
 //! So when Redis is unreachable nothing is lost: each gateway still streams its own events,
@@ -8,7 +9,10 @@
 //! lists read the store, and the gateway says `degraded` in `/api/health` until Redis is back
 //! ([`BusState`]). Events published while Redis was down are not relayed afterwards.
 
+mod rate;
 mod relay;
+
+pub use rate::{CHECK_TIMEOUT, RETRY_AFTER, SharedLimits};
 
 use std::sync::Arc;
 use std::time::Duration;

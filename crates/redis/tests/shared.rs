@@ -1,4 +1,4 @@
-//! Two gateways' relays on one real Redis server (`scripts/start-redis.sh`).
+//! Two gateways sharing one real Redis server (`scripts/start-redis.sh`): events and limits.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -104,4 +104,54 @@ async fn an_unreachable_redis_is_down_with_a_reason_and_the_desk_still_works() {
     assert_eq!(desk.recv().await.unwrap(), sent);
     assert!(EventBus::spawn("http://not-redis", reception, shutdown.clone()).is_err());
     shutdown.cancel();
+}
+
+/// Two gateways counting one client against 6 a minute: 6 requests get through between them,
+/// however they are spread, and the next is told how long to wait.
+#[tokio::test]
+async fn two_gateways_limit_one_client_together() {
+    let url = redis_url();
+    let a = donna_redis::SharedLimits::new(&url).unwrap();
+    let b = donna_redis::SharedLimits::new(&url).unwrap();
+    let key = format!("test:ip:client-{}", std::process::id());
+    let mut allowed = 0;
+    let mut waits = Vec::new();
+    for i in 0..10 {
+        let gateway = if i % 2 == 0 { &a } else { &b };
+        match gateway.check(&key, 6, 60).await.unwrap() {
+            None => allowed += 1,
+            Some(wait) => waits.push(wait),
+        }
+    }
+    assert_eq!(allowed, 6, "the burst of 6 is shared, not 6 each");
+    assert_eq!(waits.len(), 4);
+    // One request a minute / 6 = every 10 s: the next is due within 10 s.
+    assert!(
+        waits
+            .iter()
+            .all(|w| *w > Duration::from_secs(8) && *w <= Duration::from_secs(10)),
+        "{waits:?}"
+    );
+    // Another client has its own allowance.
+    assert_eq!(a.check(&format!("{key}-other"), 6, 60).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_dead_redis_costs_a_check_nothing() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let limits = donna_redis::SharedLimits::new(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let started = std::time::Instant::now();
+    assert!(limits.check("k", 6, 60).await.is_err());
+    // Within the retry pause a check does not even try.
+    let again = std::time::Instant::now();
+    assert!(limits.check("k", 6, 60).await.is_err());
+    assert!(
+        again.elapsed() < Duration::from_millis(5),
+        "{:?}",
+        again.elapsed()
+    );
+    assert!(started.elapsed() <= donna_redis::CHECK_TIMEOUT + Duration::from_millis(100));
 }

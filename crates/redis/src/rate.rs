@@ -1,0 +1,114 @@
+//! Rate limits kept by every gateway together: GCRA (the algorithm the gateway's own limiter
+//! runs) as one Lua script, so reading and moving a key's theoretical arrival time is atomic
+//! however many gateways count the same client at once, and timed by Redis's own clock, so the
+//! gateways' clocks need not agree.
+//!
+//! A Redis that does not answer is not waited for: a check gives up after
+//! [`CHECK_TIMEOUT`], and for [`RETRY_AFTER`] after a failure no check tries it at all, so a
+//! dead Redis costs a request nothing; the gateway then limits with its own count.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+
+use crate::RedisError;
+
+/// The longest a check may wait for Redis.
+pub const CHECK_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// How long after a failure checks do not try Redis.
+pub const RETRY_AFTER: Duration = Duration::from_secs(2);
+
+/// KEYS[1]: the client's key. ARGV[1]: the emission interval (µs between requests at the
+/// rate), ARGV[2]: the burst tolerance (µs: interval × (burst − 1)). Returns 0 to let the
+/// request through, else the µs to wait.
+const GCRA: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local allow_at = tat - tolerance
+if allow_at > now then return allow_at - now end
+local next_tat = tat + interval
+redis.call('SET', KEYS[1], string.format('%d', next_tat), 'PX', math.floor((next_tat - now) / 1000) + 1)
+return 0
+";
+
+/// The shared limits' connection to Redis.
+pub struct SharedLimits {
+    client: redis::Client,
+    script: redis::Script,
+    connection: Mutex<Option<MultiplexedConnection>>,
+    down_since: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for SharedLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedLimits").finish_non_exhaustive()
+    }
+}
+
+impl SharedLimits {
+    /// Limits in the Redis at `url`; connects at the first check.
+    pub fn new(url: &str) -> Result<Self, RedisError> {
+        Ok(Self {
+            client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
+            script: redis::Script::new(GCRA),
+            connection: Mutex::new(None),
+            down_since: Mutex::new(None),
+        })
+    }
+
+    /// Count one request of `key` against `max` requests per `per_s` seconds (all at once at
+    /// most `max`): `Ok(None)` to let it through, `Ok(Some(wait))` to refuse it; `Err` when
+    /// Redis cannot answer now.
+    pub async fn check(&self, key: &str, max: u32, per_s: u32) -> Result<Option<Duration>, String> {
+        if let Some(since) = *self.down_since.lock().unwrap_or_else(|p| p.into_inner())
+            && since.elapsed() < RETRY_AFTER
+        {
+            return Err("Redis did not answer a moment ago".to_owned());
+        }
+        let outcome = tokio::time::timeout(CHECK_TIMEOUT, self.run(key, max, per_s))
+            .await
+            .unwrap_or_else(|_| Err("Redis did not answer in time".to_owned()));
+        let mut down = self.down_since.lock().unwrap_or_else(|p| p.into_inner());
+        match &outcome {
+            Ok(_) => *down = None,
+            Err(_) => {
+                *down = Some(Instant::now());
+                *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            }
+        }
+        outcome
+    }
+
+    async fn run(&self, key: &str, max: u32, per_s: u32) -> Result<Option<Duration>, String> {
+        let cached = self.connection.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let mut connection = match cached {
+            Some(c) => c,
+            None => {
+                let c = self
+                    .client
+                    .get_multiplexed_async_connection()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
+                c
+            }
+        };
+        let interval_us = u64::from(per_s.max(1)) * 1_000_000 / u64::from(max.max(1));
+        let tolerance_us = interval_us * u64::from(max.max(1) - 1);
+        let wait_us: i64 = self
+            .script
+            .key(format!("donna:rate:{key}"))
+            .arg(interval_us)
+            .arg(tolerance_us)
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((wait_us > 0).then(|| Duration::from_micros(wait_us.unsigned_abs())))
+    }
+}
