@@ -539,3 +539,73 @@ fn a_flood_split_between_two_gateways_is_limited_as_one_client() {
     assert!(statuses[..6].iter().all(|s| *s == 401), "{statuses:?}");
     assert!(a.terminate() && b.terminate());
 }
+
+/// A client secret minted on one gateway opens a session on another, and revoked on that one
+/// it opens nothing anywhere: the secrets are in the Redis they share.
+#[test]
+fn a_client_secret_minted_on_one_gateway_opens_a_session_on_the_other() {
+    use tokio_tungstenite::tungstenite;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let redis = util::redis_url();
+    let engine_key = "sk-donna-shared-test-key-0123456789abcdef";
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("DONNA_REDIS_URL", redis.as_str()),
+        ("DONNA_ENGINE_KEY", engine_key),
+    ];
+    let (sandbox_a, sandbox_b) = (Sandbox::new(), Sandbox::new());
+    let a = Served::start(&sandbox_a, &[], &env);
+    let b = Served::start(&sandbox_b, &[], &env);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let minted: Value = rt.block_on(async {
+        let body = json!({ "session": { "type": "realtime", "instructions": "Be brief.", "output_modalities": ["text"] } });
+        let resp = http
+            .post(format!("{}/v1/realtime/client_secrets", a.url))
+            .bearer_auth(engine_key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    });
+    let secret = minted["value"].as_str().unwrap().to_owned();
+    let open = |url: &str| {
+        let mut request = format!("{}/v1/realtime", url.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {secret}").parse().unwrap());
+        rt.block_on(async {
+            match tokio_tungstenite::connect_async(request).await {
+                Ok((mut ws, _)) => {
+                    use futures_util::StreamExt;
+                    let first = ws.next().await.unwrap().unwrap();
+                    let event: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+                    Ok(event)
+                }
+                Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
+                Err(e) => panic!("{e}"),
+            }
+        })
+    };
+    let created = open(&b.url).expect("the secret opens a session on the other gateway");
+    assert_eq!(created["type"], "session.created");
+    assert_eq!(created["session"]["instructions"], "Be brief.");
+
+    let revoked = rt.block_on(async {
+        http.delete(format!("{}/v1/realtime/client_secrets/{secret}", b.url))
+            .bearer_auth(engine_key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(revoked, 204);
+    assert_eq!(open(&a.url).unwrap_err(), 401, "revoked on B, refused on A");
+    assert_eq!(open(&b.url).unwrap_err(), 401);
+    assert!(a.terminate() && b.terminate());
+}

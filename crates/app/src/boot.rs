@@ -84,6 +84,13 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         &settings.storage.data_dir,
     )
     .map_err(AppError::Engine)?;
+    let keys = match &settings.storage.redis_url {
+        Some(url) => keys.with_shared(Arc::new(SharedSecrets(donna_redis::SharedValues::new(
+            url.expose(),
+            "secret",
+        )?))),
+        None => keys,
+    };
     // Before the logs open, so that a signing secret made now is among those they scrub.
     let jwt = crate::token::verifier(&mut settings)?;
     let log_guard = crate::logging::init(&settings, keys.engine_key())?;
@@ -219,6 +226,32 @@ impl Donna {
     /// Everything served on the gateway's listener: the gateway's routes and the engine's.
     pub(crate) fn router(&self) -> axum::Router {
         donna_gateway::app_with(self.gateway.clone(), self.engine.router())
+    }
+}
+
+/// The engine's client secrets, in Redis for every gateway: JSON under the secret's hash.
+struct SharedSecrets(donna_redis::SharedValues);
+
+impl donna_engine::keys::SharedSecrets for SharedSecrets {
+    fn put(&self, secret: &donna_engine::keys::ClientSecret) -> Result<(), String> {
+        let json = serde_json::to_string(secret).map_err(|e| e.to_string())?;
+        let ttl = (secret.expires_at - donna_engine::keys::unix_now()).max(1);
+        self.0.put(
+            &secret.value,
+            &json,
+            std::time::Duration::from_secs(ttl.unsigned_abs()),
+        )
+    }
+
+    fn get(&self, value: &str) -> Result<Option<donna_engine::keys::ClientSecret>, String> {
+        match self.0.get(value)? {
+            Some(json) => serde_json::from_str(&json).map(Some).map_err(|e| e.to_string()),
+            None => Ok(None),
+        }
+    }
+
+    fn remove(&self, value: &str) -> Result<bool, String> {
+        self.0.remove(value)
     }
 }
 

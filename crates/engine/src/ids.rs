@@ -17,9 +17,12 @@ pub fn new_id(prefix: &str) -> String {
 }
 
 /// A client secret: `ek_` and 32 hex digits, as the service mints them.
+/// What every client secret starts with.
+pub const CLIENT_SECRET_PREFIX: &str = "ek_";
+
 pub fn new_client_secret() -> String {
     let bytes: [u8; 16] = rand::rng().random();
-    format!("ek_{}", hex(&bytes))
+    format!("{CLIENT_SECRET_PREFIX}{}", hex(&bytes))
 }
 
 /// A fresh engine API key for a data dir that has none.

@@ -2,21 +2,24 @@
 //!
 //! The engine key is Donna's stand-in for an OpenAI API key. It comes from `DONNA_ENGINE_KEY`,
 //! or is generated once per data dir and kept in `engine.key` (mode 0600), so a restart keeps
-//! working clients working. Client secrets (`ek_...`) live in memory only: like the service's,
-//! they gate starting a session and die with their TTL (or the process).
+//! working clients working. Client secrets (`ek_...`) gate starting a session and die with their
+//! TTL, like the service's. They live in this process's memory, or, when the gateways of a front
+//! desk share a store ([`SharedSecrets`], Redis), there: minted on one gateway, a secret opens a
+//! session on any, and revoked on one it is revoked on all. A secret minted while the shared
+//! store does not answer is kept here, and works on this gateway only.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use donna_realtime::protocol::SessionConfig;
 
 use crate::error::EngineError;
-use crate::ids::{new_client_secret, new_engine_key};
+use crate::ids::{CLIENT_SECRET_PREFIX, new_client_secret, new_engine_key};
 
 /// A minted client secret.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct ClientSecret {
     pub value: String,
     pub expires_at: i64,
@@ -53,10 +56,21 @@ impl Secrets {
     }
 }
 
+/// A store of client secrets every gateway of a front desk reads. Calls are short and
+/// synchronous, like the desk's store; an `Err` means it cannot answer now.
+pub trait SharedSecrets: Send + Sync + 'static {
+    /// Keep `secret` until its expiry.
+    fn put(&self, secret: &ClientSecret) -> Result<(), String>;
+    fn get(&self, value: &str) -> Result<Option<ClientSecret>, String>;
+    /// Forget `value`; true when it was there.
+    fn remove(&self, value: &str) -> Result<bool, String>;
+}
+
 /// The engine key and the live client secrets.
 pub struct Keys {
     engine_key: String,
     secrets: Mutex<Secrets>,
+    shared: Option<Arc<dyn SharedSecrets>>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -76,7 +90,14 @@ impl Keys {
                 sweep_at: 0,
                 max_live: MAX_LIVE_SECRETS,
             }),
+            shared: None,
         }
+    }
+
+    /// Keep client secrets in `shared`, where every gateway of the front desk finds them.
+    pub fn with_shared(mut self, shared: Arc<dyn SharedSecrets>) -> Self {
+        self.shared = Some(shared);
+        self
     }
 
     /// Allow `max` live client secrets instead of [`MAX_LIVE_SECRETS`] (a load test that mints
@@ -111,15 +132,27 @@ impl Keys {
         if constant_time_eq(token.as_bytes(), self.engine_key.as_bytes()) {
             return Some(Credential::EngineKey);
         }
-        let secrets = self
+        if !token.starts_with(CLIENT_SECRET_PREFIX) {
+            return None;
+        }
+        let local = self
             .secrets
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        secrets
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
             .by_value
             .get(token)
+            .cloned();
+        let found = match (local, &self.shared) {
+            (Some(secret), _) => Some(secret),
+            (None, Some(shared)) => shared.get(token).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the shared client secrets cannot be read");
+                None
+            }),
+            (None, None) => None,
+        };
+        found
             .filter(|s| s.expires_at > unix_now())
-            .map(|s| Credential::ClientSecret(Box::new(s.clone())))
+            .map(|s| Credential::ClientSecret(Box::new(s)))
     }
 
     /// Mint a secret valid for `ttl_s` seconds that starts `session`; `None` when the most
@@ -141,6 +174,14 @@ impl Keys {
             expires_at: now + ttl_s,
             session,
         };
+        if let Some(shared) = &self.shared {
+            match shared.put(&secret) {
+                Ok(()) => return Some(secret),
+                Err(e) => {
+                    tracing::warn!(error = %e, "client secret kept on this gateway only: the shared store does not answer")
+                }
+            }
+        }
         secrets.by_value.insert(secret.value.clone(), secret.clone());
         Some(secret)
     }
@@ -154,13 +195,22 @@ impl Keys {
             .len()
     }
 
-    /// Revoke a secret before its expiry; true when it existed.
+    /// Revoke a secret before its expiry, here and in the shared store; true when it existed.
     pub fn revoke(&self, value: &str) -> bool {
-        let mut secrets = self
+        let local = self
             .secrets
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        secrets.by_value.remove(value).is_some()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .by_value
+            .remove(value)
+            .is_some();
+        let shared = self.shared.as_ref().is_some_and(|shared| {
+            shared.remove(value).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "a client secret could not be revoked in the shared store");
+                false
+            })
+        });
+        local || shared
     }
 }
 

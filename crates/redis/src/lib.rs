@@ -1,7 +1,8 @@
 //! What the gateways of one front desk share live through Redis (`DONNA_REDIS_URL`): the staff
 //! events each of them publishes, so a staff desk following gateway B hears of a check-in
-//! taken on gateway A the moment it is stored ([`EventBus`]); and their rate limits, so a
-//! client is limited once however its requests are spread ([`SharedLimits`]).
+//! taken on gateway A the moment it is stored ([`EventBus`]); their rate limits, so a client
+//! is limited once however its requests are spread ([`SharedLimits`]); and the engine's client
+//! secrets, so one minted on A opens a session on B ([`SharedValues`]).
 //!
 //! The events themselves live in the shared store (PostgreSQL): Redis only carries them live.
 //! So when Redis is unreachable nothing is lost: each gateway still streams its own events,
@@ -11,8 +12,10 @@
 
 mod rate;
 mod relay;
+mod values;
 
 pub use rate::{CHECK_TIMEOUT, RETRY_AFTER, SharedLimits};
+pub use values::{CALL_TIMEOUT, SharedValues};
 
 use std::sync::Arc;
 use std::time::Duration;

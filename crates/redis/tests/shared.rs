@@ -155,3 +155,42 @@ async fn a_dead_redis_costs_a_check_nothing() {
     );
     assert!(started.elapsed() <= donna_redis::CHECK_TIMEOUT + Duration::from_millis(100));
 }
+
+#[test]
+fn shared_values_expire_are_removed_and_keep_no_name_in_clear() {
+    let url = redis_url();
+    let values = donna_redis::SharedValues::new(&url, "test").unwrap();
+    let name = format!("ek_{}_visible", std::process::id());
+    values
+        .put(&name, "{\"a\":1}", Duration::from_millis(300))
+        .unwrap();
+    assert_eq!(values.get(&name).unwrap().as_deref(), Some("{\"a\":1}"));
+    // The name (a secret) is not a key in Redis: only its hash is.
+    let keys = std::process::Command::new("redis-cli")
+        .args(["-u", &url, "--scan", "--pattern", "donna:test:*"])
+        .output()
+        .unwrap();
+    let keys = String::from_utf8(keys.stdout).unwrap();
+    assert!(!keys.is_empty() && !keys.contains("visible"), "{keys}");
+    std::thread::sleep(Duration::from_millis(400));
+    assert_eq!(values.get(&name).unwrap(), None, "expired");
+    values.put(&name, "x", Duration::from_secs(60)).unwrap();
+    assert!(values.remove(&name).unwrap());
+    assert!(!values.remove(&name).unwrap());
+    assert_eq!(values.get(&name).unwrap(), None);
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = donna_redis::SharedValues::new(&format!("redis://127.0.0.1:{port}"), "test").unwrap();
+    let started = std::time::Instant::now();
+    assert!(dead.get("ek_x").is_err());
+    assert!(dead.get("ek_x").is_err());
+    assert!(
+        started.elapsed() < donna_redis::CALL_TIMEOUT * 2,
+        "{:?}",
+        started.elapsed()
+    );
+}

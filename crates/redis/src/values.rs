@@ -1,0 +1,110 @@
+//! Short-lived values every gateway reads (the engine's client secrets), under their SHA-256
+//! in Redis so that listing its keys shows no secret. Calls are synchronous and bounded
+//! ([`CALL_TIMEOUT`]), like the desk's store: the engine checks a credential in the middle of
+//! a request and must not hang on a dead Redis; after a failure Redis is left alone for
+//! [`crate::RETRY_AFTER`].
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+use crate::{RETRY_AFTER, RedisError};
+
+/// The longest one call may take, connecting included.
+pub const CALL_TIMEOUT: Duration = Duration::from_millis(250);
+
+/// Values under one prefix in one Redis.
+pub struct SharedValues {
+    client: redis::Client,
+    prefix: &'static str,
+    connection: Mutex<Option<redis::Connection>>,
+    down_since: Mutex<Option<Instant>>,
+}
+
+impl std::fmt::Debug for SharedValues {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedValues")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedValues {
+    /// Values under `donna:<prefix>:` in the Redis at `url`; connects at the first call.
+    pub fn new(url: &str, prefix: &'static str) -> Result<Self, RedisError> {
+        Ok(Self {
+            client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
+            prefix,
+            connection: Mutex::new(None),
+            down_since: Mutex::new(None),
+        })
+    }
+
+    /// Keep `value` under `name` for `ttl`.
+    pub fn put(&self, name: &str, value: &str, ttl: Duration) -> Result<(), String> {
+        let key = self.key(name);
+        let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.call(|c| {
+            redis::cmd("SET")
+                .arg(&key)
+                .arg(value)
+                .arg("PX")
+                .arg(ms)
+                .query::<()>(c)
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Result<Option<String>, String> {
+        let key = self.key(name);
+        self.call(|c| redis::cmd("GET").arg(&key).query::<Option<String>>(c))
+    }
+
+    /// Forget `name`; true when it was there.
+    pub fn remove(&self, name: &str) -> Result<bool, String> {
+        let key = self.key(name);
+        self.call(|c| redis::cmd("DEL").arg(&key).query::<i64>(c))
+            .map(|n| n > 0)
+    }
+
+    fn key(&self, name: &str) -> String {
+        let digest = Sha256::digest(name.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        format!("donna:{}:{hex}", self.prefix)
+    }
+
+    fn call<T>(
+        &self,
+        work: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+    ) -> Result<T, String> {
+        if let Some(since) = *self.down_since.lock().unwrap_or_else(|p| p.into_inner())
+            && since.elapsed() < RETRY_AFTER
+        {
+            return Err("Redis did not answer a moment ago".to_owned());
+        }
+        let mut slot = self.connection.lock().unwrap_or_else(|p| p.into_inner());
+        let outcome = match slot.take() {
+            Some(c) => Ok(c),
+            None => self.connect(),
+        }
+        .and_then(|mut c| work(&mut c).map(|value| (c, value)));
+        match outcome {
+            Ok((c, value)) => {
+                *slot = Some(c);
+                *self.down_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                Ok(value)
+            }
+            Err(e) => {
+                *self.down_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+                Err(e.to_string())
+            }
+        }
+    }
+
+    fn connect(&self) -> redis::RedisResult<redis::Connection> {
+        let c = self.client.get_connection_with_timeout(CALL_TIMEOUT)?;
+        c.set_read_timeout(Some(CALL_TIMEOUT))?;
+        c.set_write_timeout(Some(CALL_TIMEOUT))?;
+        Ok(c)
+    }
+}
