@@ -14,7 +14,7 @@ mod rate;
 mod relay;
 mod values;
 
-pub use rate::{CHECK_TIMEOUT, RETRY_AFTER, SharedLimits};
+pub use rate::{CHECK_TIMEOUT, SharedLimits};
 pub use values::{CALL_TIMEOUT, SharedValues};
 
 use std::sync::Arc;
@@ -26,6 +26,9 @@ use tokio_util::sync::CancellationToken;
 
 /// The channel every gateway of a front desk publishes its staff events on.
 pub const CHANNEL: &str = "donna:events";
+
+/// How long after a failed call the rate limits and shared values do not try Redis.
+pub const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// How long connecting to Redis may take before it counts as down.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -90,5 +93,27 @@ impl EventBus {
     /// Where Redis is, as `host:port`: never the password.
     pub fn location(&self) -> &str {
         &self.at
+    }
+}
+
+/// Leaves Redis alone for [`RETRY_AFTER`] after a call failed, so a dead Redis costs the calls
+/// that follow nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Breaker(std::sync::Mutex<Option<std::time::Instant>>);
+
+impl Breaker {
+    /// `Err` while Redis is being left alone.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        match *self.0.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(since) if since.elapsed() < RETRY_AFTER => {
+                Err("Redis did not answer a moment ago".to_owned())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// How the last call went.
+    pub(crate) fn record(&self, ok: bool) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = (!ok).then(std::time::Instant::now);
     }
 }

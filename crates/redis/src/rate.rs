@@ -4,21 +4,18 @@
 //! gateways' clocks need not agree.
 //!
 //! A Redis that does not answer is not waited for: a check gives up after
-//! [`CHECK_TIMEOUT`], and for [`RETRY_AFTER`] after a failure no check tries it at all, so a
+//! [`CHECK_TIMEOUT`], and for [`crate::RETRY_AFTER`] after a failure no check tries it at all, so a
 //! dead Redis costs a request nothing; the gateway then limits with its own count.
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 
-use crate::RedisError;
+use crate::{Breaker, RedisError};
 
 /// The longest a check may wait for Redis.
 pub const CHECK_TIMEOUT: Duration = Duration::from_millis(250);
-
-/// How long after a failure checks do not try Redis.
-pub const RETRY_AFTER: Duration = Duration::from_secs(2);
 
 /// KEYS[1]: the client's key. ARGV[1]: the emission interval (µs between requests at the
 /// rate), ARGV[2]: the burst tolerance (µs: interval × (burst − 1)). Returns 0 to let the
@@ -42,7 +39,7 @@ pub struct SharedLimits {
     client: redis::Client,
     script: redis::Script,
     connection: Mutex<Option<MultiplexedConnection>>,
-    down_since: Mutex<Option<Instant>>,
+    breaker: Breaker,
 }
 
 impl std::fmt::Debug for SharedLimits {
@@ -58,7 +55,7 @@ impl SharedLimits {
             client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
             script: redis::Script::new(GCRA),
             connection: Mutex::new(None),
-            down_since: Mutex::new(None),
+            breaker: Breaker::default(),
         })
     }
 
@@ -66,21 +63,13 @@ impl SharedLimits {
     /// most `max`): `Ok(None)` to let it through, `Ok(Some(wait))` to refuse it; `Err` when
     /// Redis cannot answer now.
     pub async fn check(&self, key: &str, max: u32, per_s: u32) -> Result<Option<Duration>, String> {
-        if let Some(since) = *self.down_since.lock().unwrap_or_else(|p| p.into_inner())
-            && since.elapsed() < RETRY_AFTER
-        {
-            return Err("Redis did not answer a moment ago".to_owned());
-        }
+        self.breaker.check()?;
         let outcome = tokio::time::timeout(CHECK_TIMEOUT, self.run(key, max, per_s))
             .await
             .unwrap_or_else(|_| Err("Redis did not answer in time".to_owned()));
-        let mut down = self.down_since.lock().unwrap_or_else(|p| p.into_inner());
-        match &outcome {
-            Ok(_) => *down = None,
-            Err(_) => {
-                *down = Some(Instant::now());
-                *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = None;
-            }
+        self.breaker.record(outcome.is_ok());
+        if outcome.is_err() {
+            *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = None;
         }
         outcome
     }

@@ -5,11 +5,11 @@
 //! [`crate::RETRY_AFTER`].
 
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::{RETRY_AFTER, RedisError};
+use crate::{Breaker, RedisError};
 
 /// The longest one call may take, connecting included.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(250);
@@ -19,7 +19,7 @@ pub struct SharedValues {
     client: redis::Client,
     prefix: &'static str,
     connection: Mutex<Option<redis::Connection>>,
-    down_since: Mutex<Option<Instant>>,
+    breaker: Breaker,
 }
 
 impl std::fmt::Debug for SharedValues {
@@ -37,7 +37,7 @@ impl SharedValues {
             client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
             prefix,
             connection: Mutex::new(None),
-            down_since: Mutex::new(None),
+            breaker: Breaker::default(),
         })
     }
 
@@ -77,11 +77,7 @@ impl SharedValues {
         &self,
         work: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, String> {
-        if let Some(since) = *self.down_since.lock().unwrap_or_else(|p| p.into_inner())
-            && since.elapsed() < RETRY_AFTER
-        {
-            return Err("Redis did not answer a moment ago".to_owned());
-        }
+        self.breaker.check()?;
         let mut slot = self.connection.lock().unwrap_or_else(|p| p.into_inner());
         let outcome = match slot.take() {
             Some(c) => Ok(c),
@@ -91,11 +87,11 @@ impl SharedValues {
         match outcome {
             Ok((c, value)) => {
                 *slot = Some(c);
-                *self.down_since.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                self.breaker.record(true);
                 Ok(value)
             }
             Err(e) => {
-                *self.down_since.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+                self.breaker.record(false);
                 Err(e.to_string())
             }
         }
