@@ -32,7 +32,8 @@ secret="bench-jwt-secret-0123456789abcdef0123456789"
 common=(JWT_SECRET="$secret" DONNA_ENGINE_KEY="sk-donna-bench-0123456789abcdef" DONNA_LOG=warn
   RATE_LIMIT_API_IP=100000000/s RATE_LIMIT_TOKEN_IP=100000000/s RATE_LIMIT_TOKEN_IDENTITY=100000000/s)
 
-# serve NAME [VAR=VALUE...]: start a gateway in its own data dir; prints its URL.
+# serve NAME [VAR=VALUE...]: start a gateway in its own data dir; its URL in $url. (Not in a
+# command substitution: the subshell would keep the pids, and nginx would hold its pipe open.)
 serve() {
   local name=$1
   shift
@@ -41,7 +42,8 @@ serve() {
     "$bin" serve --addr 127.0.0.1:0 >"$work/$name/out" 2>"$work/$name/err" &
   pids+=($!)
   for _ in $(seq 100); do grep -q '^listening on ' "$work/$name/out" 2>/dev/null && break; sleep 0.1; done
-  sed -n 's/^listening on //p' "$work/$name/out" | head -n 1
+  url=$(sed -n 's/^listening on //p' "$work/$name/out" | head -n 1)
+  [ -n "$url" ] || die "gateway $name did not start: $(cat "$work/$name/err")"
 }
 
 balance() {
@@ -51,7 +53,7 @@ balance() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   conf="$dir/nginx.conf"
   {
-    echo "daemon off; worker_processes 1; pid $dir/nginx.pid; error_log $dir/error.log warn;"
+    echo "daemon off; master_process off; worker_processes 1; pid $dir/nginx.pid; error_log $dir/error.log warn;"
     echo "events { worker_connections 1024; }"
     echo "http { access_log off; client_body_temp_path $dir/b; proxy_temp_path $dir/p; fastcgi_temp_path $dir/f; uwsgi_temp_path $dir/u; scgi_temp_path $dir/s;"
     echo "upstream donna { keepalive 64;"
@@ -59,10 +61,10 @@ balance() {
     echo "}"
     echo "server { listen 127.0.0.1:$port; location / { proxy_pass http://donna; proxy_http_version 1.1; proxy_set_header Connection \"\"; proxy_set_header Host \$host; } } }"
   } >"$conf"
-  nginx -p "$dir" -c "$conf" -e "$dir/error.log" &
+  nginx -p "$dir" -c "$conf" -e "$dir/error.log" </dev/null >/dev/null 2>&1 &
   pids+=($!)
   for _ in $(seq 100); do curl -s "http://127.0.0.1:$port/api/health" >/dev/null && break; sleep 0.1; done
-  echo "http://127.0.0.1:$port"
+  url="http://127.0.0.1:$port"
 }
 
 token=$(env -i PATH="$PATH" HOME="$work" JWT_SECRET="$secret" DONNA_DATA_DIR="$work/mint" \
@@ -89,11 +91,16 @@ measure() {
   printf '| %s | %s | %s | %s | %s |\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
 }
 
-local_one=$(serve alone)
-shared_a=$(serve a DONNA_DATABASE_URL="$database_url" DONNA_REDIS_URL="$DONNA_TEST_REDIS_URL")
-shared_b=$(serve b DONNA_DATABASE_URL="$database_url" DONNA_REDIS_URL="$DONNA_TEST_REDIS_URL")
-one=$(balance one "$shared_a")
-two=$(balance two "$shared_a" "$shared_b")
+serve alone
+local_one=$url
+serve a DONNA_DATABASE_URL="$database_url" DONNA_REDIS_URL="$DONNA_TEST_REDIS_URL"
+shared_a=$url
+serve b DONNA_DATABASE_URL="$database_url" DONNA_REDIS_URL="$DONNA_TEST_REDIS_URL"
+shared_b=$url
+balance one "$shared_a"
+one=$url
+balance two "$shared_a" "$shared_b"
+two=$url
 
 say "$(nproc) cores; $seconds s a row; $(basename "$bin") $("$bin" --version)"
 echo "| setup and route | requests/s | p50 | p99 | non-2xx |"

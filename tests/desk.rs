@@ -537,7 +537,8 @@ fn a_flood_split_between_two_gateways_is_limited_as_one_client() {
         "6 through between the two gateways, the rest refused: {statuses:?}"
     );
     assert!(statuses[..6].iter().all(|s| *s == 401), "{statuses:?}");
-    assert!(a.terminate() && b.terminate());
+    let (stopped_a, stopped_b) = (a.terminate(), b.terminate());
+    assert!(stopped_a && stopped_b);
 }
 
 /// A client secret minted on one gateway opens a session on another, and revoked on that one
@@ -607,5 +608,6 @@ fn a_client_secret_minted_on_one_gateway_opens_a_session_on_the_other() {
     assert_eq!(revoked, 204);
     assert_eq!(open(&a.url).unwrap_err(), 401, "revoked on B, refused on A");
     assert_eq!(open(&b.url).unwrap_err(), 401);
-    assert!(a.terminate() && b.terminate());
+    let (stopped_a, stopped_b) = (a.terminate(), b.terminate());
+    assert!(stopped_a && stopped_b);
 }
