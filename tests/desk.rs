@@ -510,9 +510,17 @@ fn a_flood_split_between_two_gateways_is_limited_as_one_client() {
     let b = Served::start(&sandbox_b, &[], &env);
     let rt = runtime();
     let http = reqwest::Client::new();
-    // Redis holds this test's keys under the client's address: start from a clean slate.
+    // Redis holds the limits under the client's address: start from a clean slate, leaving
+    // what the other tests hold there alone.
     let flushed = Command::new("redis-cli")
-        .args(["-u", &redis, "FLUSHALL"])
+        .args([
+            "-u",
+            &redis,
+            "EVAL",
+            "for _, k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end",
+            "0",
+            "donna:rate:*",
+        ])
         .status()
         .unwrap();
     assert!(flushed.success());
@@ -608,6 +616,76 @@ fn a_client_secret_minted_on_one_gateway_opens_a_session_on_the_other() {
     assert_eq!(revoked, 204);
     assert_eq!(open(&a.url).unwrap_err(), 401, "revoked on B, refused on A");
     assert_eq!(open(&b.url).unwrap_err(), 401);
+    let (stopped_a, stopped_b) = (a.terminate(), b.terminate());
+    assert!(stopped_a && stopped_b);
+}
+
+/// The realtime proxy's per-caller cap holds across two gateways sharing Redis: with one
+/// session allowed per caller, a kiosk holding a session through A is refused a second one
+/// through B, and once it closes the first, B lets it in.
+#[test]
+fn the_proxys_cap_on_a_callers_sessions_holds_across_two_gateways() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let redis = util::redis_url();
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("DONNA_REDIS_URL", redis.as_str()),
+        ("ENABLE_WS_PROXY", "true"),
+        ("WS_PROXY_MAX_SESSIONS_PER_IDENTITY", "1"),
+    ];
+    let (sandbox_a, sandbox_b) = (Sandbox::new(), Sandbox::new());
+    let a = Served::start(&sandbox_a, &[], &env);
+    let b = Served::start(&sandbox_b, &[], &env);
+    // A caller of its own, so no other test's sessions count against it.
+    let kiosk = format!("kiosk-lobby-{}", std::process::id());
+    let token = util::mint_token(&sandbox_a, JWT_SECRET, &kiosk, "kiosk");
+    let rt = runtime();
+    let open = |url: &str| {
+        let mut request = format!("{}/realtime", url.replace("http://", "ws://"))
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+        rt.block_on(async {
+            match tokio_tungstenite::connect_async(request).await {
+                Ok((mut ws, _)) => {
+                    let first = ws.next().await.unwrap().unwrap();
+                    let event: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+                    assert_eq!(event["type"], "session.created", "{event}");
+                    Ok(ws)
+                }
+                Err(tungstenite::Error::Http(response)) => Err((
+                    response.status().as_u16(),
+                    String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned(),
+                )),
+                Err(e) => panic!("{e}"),
+            }
+        })
+    };
+    let mut first = open(&a.url).expect("the first session opens through A");
+    let (status, body) = open(&b.url).map(|_| ()).unwrap_err();
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("too_many_sessions"), "{body}");
+
+    rt.block_on(async {
+        first.send(tungstenite::Message::Close(None)).await.unwrap();
+        while first.next().await.is_some() {}
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let second = loop {
+        match open(&b.url) {
+            Ok(ws) => break ws,
+            Err((429, _)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            Err(e) => panic!("the place given back on A is not free on B: {e:?}"),
+        }
+    };
+    drop(second);
     let (stopped_a, stopped_b) = (a.terminate(), b.terminate());
     assert!(stopped_a && stopped_b);
 }

@@ -180,9 +180,12 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         })
         .with_reception(reception.clone(), Some(Arc::new(chat)))
         .with_shutdown(shutdown);
-    let gateway = match ws_proxy {
-        Some(proxy) => gateway.with_ws_proxy(proxy),
-        None => gateway,
+    let gateway = match (ws_proxy, &settings.storage.redis_url) {
+        (Some(proxy), Some(url)) => gateway.with_ws_proxy(proxy.with_shared_caps(Arc::new(SharedCaps(
+            donna_redis::SharedSessions::new(url.expose(), "ws")?,
+        )))),
+        (Some(proxy), None) => gateway.with_ws_proxy(proxy),
+        (None, _) => gateway,
     };
     let gateway = match &settings.storage.redis_url {
         Some(url) => gateway.with_shared_rate(Arc::new(SharedRate(donna_redis::SharedLimits::new(
@@ -265,6 +268,40 @@ impl donna_gateway::SharedRate for SharedRate {
         rate: donna_config::Rate,
     ) -> donna_gateway::conversations::BoxFuture<'a, Result<Option<std::time::Duration>, String>> {
         Box::pin(self.0.check(key, rate.max, rate.per_s))
+    }
+}
+
+/// The realtime proxy's session caps, counted by every gateway together in Redis.
+struct SharedCaps(donna_redis::SharedSessions);
+
+impl donna_gateway::ws_proxy::caps::SharedCaps for SharedCaps {
+    fn acquire<'a>(
+        &'a self,
+        session: &'a str,
+        identity: &'a str,
+        max_total: u64,
+        max_per_identity: u64,
+    ) -> donna_gateway::conversations::BoxFuture<
+        'a,
+        Result<Option<donna_gateway::ws_proxy::caps::CapExceeded>, String>,
+    > {
+        use donna_gateway::ws_proxy::caps::CapExceeded;
+        Box::pin(async move {
+            let refused = self
+                .0
+                .acquire(session, identity, max_total, max_per_identity)
+                .await?;
+            Ok(refused.map(|cap| match cap {
+                donna_redis::SessionCap::Total => CapExceeded::Global { max: max_total },
+                donna_redis::SessionCap::Identity => CapExceeded::Identity {
+                    max: max_per_identity,
+                },
+            }))
+        })
+    }
+
+    fn release(&self, session: &str, identity: &str) {
+        self.0.release(session, identity);
     }
 }
 

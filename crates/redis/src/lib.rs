@@ -2,7 +2,8 @@
 //! events each of them publishes, so a staff desk following gateway B hears of a check-in
 //! taken on gateway A the moment it is stored ([`EventBus`]); their rate limits, so a client
 //! is limited once however its requests are spread ([`SharedLimits`]); and the engine's client
-//! secrets, so one minted on A opens a session on B ([`SharedValues`]).
+//! secrets, so one minted on A opens a session on B ([`SharedValues`]); the realtime
+//! proxy's open sessions, so its caps hold across the gateways ([`SharedSessions`]).
 //!
 //! The events themselves live in the shared store (PostgreSQL): Redis only carries them live.
 //! So when Redis is unreachable nothing is lost: each gateway still streams its own events,
@@ -12,9 +13,11 @@
 
 mod rate;
 mod relay;
+mod sessions;
 mod values;
 
 pub use rate::{CHECK_TIMEOUT, SharedLimits};
+pub use sessions::{LEASE, SessionCap, SharedSessions};
 pub use values::{CALL_TIMEOUT, SharedValues};
 
 use std::sync::Arc;

@@ -194,3 +194,79 @@ fn shared_values_expire_are_removed_and_keep_no_name_in_clear() {
         started.elapsed()
     );
 }
+
+/// The realtime proxy's caps counted by two gateways together: a caller's second session is
+/// refused on the other gateway, a place given back is free on both, open sessions outlive
+/// their lease while renewed, and a gateway that dies frees its places when their leases end.
+#[tokio::test]
+async fn two_gateways_cap_sessions_together_and_a_dead_one_frees_its_places() {
+    use donna_redis::{SessionCap, SharedSessions};
+    let url = redis_url();
+    let lease = Duration::from_millis(600);
+    let a = SharedSessions::with_lease(&url, "test-caps", lease).unwrap();
+    let b = SharedSessions::with_lease(&url, "test-caps", lease).unwrap();
+    let caller = |name: &str| format!("{name}-{}", std::process::id());
+    let (kiosk, staff, other) = (caller("kiosk"), caller("staff"), caller("other"));
+
+    assert_eq!(a.acquire("a1", &kiosk, 3, 1).await.unwrap(), None);
+    assert_eq!(
+        b.acquire("b1", &kiosk, 3, 1).await.unwrap(),
+        Some(SessionCap::Identity),
+        "the caller's cap holds across the gateways"
+    );
+    assert_eq!(b.acquire("b2", &staff, 3, 1).await.unwrap(), None);
+    assert_eq!(a.acquire("a2", &other, 3, 1).await.unwrap(), None);
+    assert_eq!(
+        b.acquire("b3", &caller("fourth"), 3, 1).await.unwrap(),
+        Some(SessionCap::Total)
+    );
+
+    a.release("a1", &kiosk);
+    let freed = async {
+        while b.acquire("b4", &kiosk, 3, 1).await.unwrap().is_some() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(2), freed)
+        .await
+        .expect("a place given back on A is free on B");
+
+    // Three leases later every open session still holds its place.
+    tokio::time::sleep(lease * 3).await;
+    assert_eq!(
+        a.acquire("a3", &caller("fifth"), 3, 1).await.unwrap(),
+        Some(SessionCap::Total),
+        "renewed sessions keep their places"
+    );
+
+    // A dies holding `other`'s session: its place is free once the lease has run out.
+    drop(a);
+    let started = std::time::Instant::now();
+    let expired = async {
+        while b.acquire("b5", &other, 3, 1).await.unwrap().is_some() {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(lease * 4, expired)
+        .await
+        .expect("a dead gateway's places are freed when their leases end");
+    assert!(started.elapsed() >= lease / 3, "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_dead_redis_leaves_session_caps_to_each_gateway_at_once() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let sessions = donna_redis::SharedSessions::new(&format!("redis://127.0.0.1:{port}"), "test").unwrap();
+    let started = std::time::Instant::now();
+    assert!(sessions.acquire("s", "kiosk", 10, 2).await.is_err());
+    assert!(sessions.acquire("s", "kiosk", 10, 2).await.is_err());
+    assert!(
+        started.elapsed() <= donna_redis::CHECK_TIMEOUT + Duration::from_millis(100),
+        "{:?}",
+        started.elapsed()
+    );
+}

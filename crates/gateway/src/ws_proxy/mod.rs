@@ -48,7 +48,7 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use crate::auth::{Authed, Role};
 use crate::security::{self, Caller};
 use crate::{ApiError, GatewayState, UpstreamError};
-use caps::{CapExceeded, SessionCaps};
+use caps::{CapExceeded, SessionCaps, SharedCaps};
 use policy::Policy;
 use relay::{RelayLimits, Session};
 
@@ -126,7 +126,13 @@ impl WsProxy {
         self
     }
 
-    /// Sessions open now.
+    /// Count sessions in `shared` too, so the caps hold across every gateway that shares it.
+    pub fn with_shared_caps(mut self, shared: Arc<dyn SharedCaps>) -> Self {
+        self.caps = self.caps.with_shared(shared);
+        self
+    }
+
+    /// Sessions open on this gateway now.
     pub fn open_sessions(&self) -> u64 {
         self.caps.open()
     }
@@ -193,7 +199,7 @@ pub async fn connect(
             ApiError::Invalid(detail.clone()),
         ));
     }
-    let permit = proxy.caps.acquire(&claims.sub).map_err(|cap| match cap {
+    let permit = proxy.caps.acquire(&claims.sub).await.map_err(|cap| match cap {
         CapExceeded::Global { max } => refuse(
             "proxy_at_capacity",
             &format!("{max} sessions open"),
