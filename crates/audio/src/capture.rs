@@ -488,16 +488,17 @@ impl Pipeline {
                 let _ = aec.capture(frame);
             }
             // While the canceller is still learning the echo path, Donna's own voice leaks
-            // through: the gate must not take it for the visitor.
-            let hold =
-                echo.is_some() && self.far_heard < AEC_WARMUP_FRAMES && self.far_quiet < ECHO_TAIL_FRAMES;
+            // through: the gate must not take it for the visitor. Once it has learnt it, the
+            // gate is only guarded while she speaks, against the bursts of a re-convergence.
+            let speaking = echo.is_some() && self.far_quiet < ECHO_TAIL_FRAMES;
+            let hold = speaking && self.far_heard < AEC_WARMUP_FRAMES;
             let (buf, len, vad, emit) = (&mut self.frame, self.frame_len, &mut self.vad, &mut emit);
             self.to_wire.push(frame, |c| {
                 for &s in c {
                     buf.push(dsp::f32_to_i16(s));
                     if buf.len() == len {
                         let rms = dsp::rms_i16(buf);
-                        let event = vad.update(if hold { 0.0 } else { rms });
+                        let event = vad.update_guarded(if hold { 0.0 } else { rms }, speaking);
                         let pcm = std::mem::replace(buf, Vec::with_capacity(len));
                         emit(pcm, rms, event, vad.speaking());
                     }

@@ -5,7 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -266,8 +266,13 @@ impl Drop for AcousticLoop {
 
 /// Plays `secs` of Donna's voice with the speaker looped into the microphone and returns the
 /// VAD starts seen on the capture side and the captured level (dBFS) during playback, overall
-/// and from half a second after the first echo (once the canceller has converged).
-fn donna_talks_into_her_own_microphone(echo: bool, secs: f32) -> (usize, f32, f32) {
+/// and from half a second after the first echo (once the canceller has converged). With a
+/// `visitor` WAV, it is played into the microphone 1.5 s into Donna's speech.
+fn donna_talks_into_her_own_microphone(
+    echo: bool,
+    secs: f32,
+    mut visitor: Option<&Path>,
+) -> (usize, f32, f32) {
     let (far_end, link) = donna_audio::far_end_link();
     let config = CaptureConfig {
         echo: echo.then(donna_audio::EchoSettings::default),
@@ -282,18 +287,33 @@ fn donna_talks_into_her_own_microphone(echo: bool, secs: f32) -> (usize, f32, f3
     player.push("item_echo", &dsp::i16_to_bytes(&clip));
     let mut starts = 0;
     let mut pcm = Vec::new();
+    let mut talking = None;
     let deadline = Instant::now() + Duration::from_secs_f32(secs + 3.0);
     while (player.is_playing() || pcm.is_empty()) && Instant::now() < deadline {
+        // 75 frames of 20 ms: 1.5 s into what the speaker played.
+        if let Some(wav) = visitor.take_if(|_| pcm.len() >= 75 * 480) {
+            let paplay = Command::new("paplay").args(["-d", "micfeed"]).arg(wav).spawn();
+            talking = Some(paplay.unwrap());
+        }
         while let Some(f) = capture.try_frame() {
             if player.played("item_echo").is_some_and(|p| p.samples > 0) {
                 starts += usize::from(f.vad == donna_audio::dsp::VadEvent::Started);
                 if std::env::var_os("DONNA_TRACE_ECHO").is_some() {
-                    eprintln!("{} {:.1}", pcm.len() / 480, dsp::dbfs(f.rms));
+                    eprintln!(
+                        "{} {:.1} {:?} {}",
+                        pcm.len() / 480,
+                        dsp::dbfs(f.rms),
+                        f.vad,
+                        f.speech
+                    );
                 }
                 pcm.extend_from_slice(&f.pcm);
             }
         }
         std::thread::sleep(Duration::from_millis(5));
+    }
+    if let Some(mut paplay) = talking {
+        paplay.wait().unwrap();
     }
     // The canceller converges within half a second of the first audible echo.
     let onset = pcm
@@ -312,8 +332,8 @@ fn donna_talks_into_her_own_microphone(echo: bool, secs: f32) -> (usize, f32, f3
 #[test]
 fn donnas_own_voice_does_not_trigger_barge_in() {
     let Some(_devices) = devices() else { return };
-    let (raw_starts, raw_level, raw_late) = donna_talks_into_her_own_microphone(false, 4.0);
-    let (starts, level, late) = donna_talks_into_her_own_microphone(true, 4.0);
+    let (raw_starts, raw_level, raw_late) = donna_talks_into_her_own_microphone(false, 4.0, None);
+    let (starts, level, late) = donna_talks_into_her_own_microphone(true, 4.0, None);
     eprintln!(
         "speaker looped into the microphone: without echo cancellation {raw_starts} VAD starts at {raw_level:.1} dBFS; \
          with it {starts} at {level:.1} dBFS (ERLE {:.1} dB overall, {:.1} dB after the first half second of echo)",
@@ -325,6 +345,24 @@ fn donnas_own_voice_does_not_trigger_barge_in() {
         "the loop must reach the microphone for this test to mean anything"
     );
     assert_eq!(starts, 0, "Donna interrupted herself");
+}
+
+/// The other half of echo cancellation: a visitor who talks over Donna (espeak-ng's voice,
+/// 1.5 s into her answer) still interrupts her, once, through the same loop, canceller and
+/// noise suppression, whose gaps between syllables the guarded gate must ride over.
+#[test]
+fn a_visitor_who_talks_over_donna_interrupts_her() {
+    let Some(_devices) = devices() else { return };
+    let path = tmp("talks-over.wav");
+    let spoken = Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "170", "-w"])
+        .arg(&path)
+        .arg("Excuse me, sorry, where is the lift?")
+        .status()
+        .unwrap();
+    assert!(spoken.success());
+    let (starts, _, _) = donna_talks_into_her_own_microphone(true, 4.0, Some(&path));
+    assert_eq!(starts, 1, "the visitor's words are speech, once");
 }
 
 fn wait_for(
