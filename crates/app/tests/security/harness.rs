@@ -12,7 +12,7 @@ use donna_desk::Desk;
 use donna_engine::{Engine, EngineConfig, Keys};
 use donna_gateway::auth::{AdminOnly, AnyRole, Authed, Authenticator, Jwt, Role, StaffOnly};
 use donna_gateway::clock::GatewayClock;
-use donna_gateway::logs::{Scrubber, Scrubbing};
+use donna_gateway::logs::{ScrubbedJson, Scrubber};
 use donna_gateway::realtime::RealtimeBackend;
 use donna_gateway::voice::VoiceBackend;
 use donna_gateway::{GatewayConfig, GatewayState, HealthInfo, UiAssets};
@@ -276,8 +276,8 @@ impl LogCapture {
                 .with(tracing_subscriber::EnvFilter::new("debug"))
                 .with(
                     tracing_subscriber::fmt::layer()
-                        .json()
-                        .with_writer(Scrubbing::json(ThreadCapture, scrubber)),
+                        .event_format(ScrubbedJson::new(scrubber))
+                        .with_writer(ThreadCapture),
                 );
             tracing::subscriber::set_global_default(subscriber).unwrap();
         });

@@ -5,10 +5,12 @@
 //! - `<dir>/security.YYYY-MM-DD.log`: JSON lines, the security log only (target
 //!   [`crate::security::TARGET`]), a separate stream for audits;
 //!
-//! Every line passes the [`Scrubber`] before it is written, in every sink. Files rotate daily
+//! Every line passes the [`Scrubber`] before it is written, in every sink: the JSON lines field
+//! by field as they are formatted ([`ScrubbedJson`]), the console's line by line. Files rotate daily
 //! and a [`retention`] thread deletes those older than the configured number of days.
 
 pub mod file;
+pub mod json;
 pub mod retention;
 pub mod scrub;
 
@@ -26,6 +28,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
+pub use json::ScrubbedJson;
 pub use scrub::Scrubber;
 
 use crate::GatewayError;
@@ -101,14 +104,14 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
         )
         .with(
             tracing_subscriber::fmt::layer()
-                .json()
-                .with_writer(Scrubbing::json(main_file.clone(), scrubber.clone()))
+                .event_format(ScrubbedJson::new(scrubber.clone()))
+                .with_writer(main_file.clone())
                 .with_filter(filter_fn(move |meta| !is_security(meta))),
         )
         .with(
             tracing_subscriber::fmt::layer()
-                .json()
-                .with_writer(Scrubbing::json(security_file.clone(), scrubber))
+                .event_format(ScrubbedJson::new(scrubber))
+                .with_writer(security_file.clone())
                 .with_filter(filter_fn(is_security)),
         )
         .try_init()
@@ -128,31 +131,18 @@ pub fn init(config: LogConfig) -> Result<LogGuard, GatewayError> {
     })
 }
 
-/// A `MakeWriter` that scrubs each formatted event before handing it to the real writer.
+/// A `MakeWriter` that scrubs each formatted human-readable line before handing it to the
+/// real writer.
 #[derive(Debug, Clone)]
 pub struct Scrubbing<M> {
     inner: M,
     scrubber: Arc<Scrubber>,
-    json: bool,
 }
 
 impl<M> Scrubbing<M> {
-    /// For JSON lines: the by-field rule on keys, then by shape on every string.
-    pub fn json(inner: M, scrubber: Arc<Scrubber>) -> Self {
-        Self {
-            inner,
-            scrubber,
-            json: true,
-        }
-    }
-
-    /// For human-readable lines.
+    /// For human-readable lines: the by-field rule on `key=value` pairs, then by shape.
     pub fn text(inner: M, scrubber: Arc<Scrubber>) -> Self {
-        Self {
-            inner,
-            scrubber,
-            json: false,
-        }
+        Self { inner, scrubber }
     }
 }
 
@@ -163,7 +153,6 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Scrubbing<M> {
         ScrubbingWriter {
             inner: self.inner.make_writer(),
             scrubber: self.scrubber.clone(),
-            json: self.json,
             buf: Vec::with_capacity(256),
         }
     }
@@ -174,7 +163,6 @@ impl<'a, M: MakeWriter<'a>> MakeWriter<'a> for Scrubbing<M> {
 pub struct ScrubbingWriter<W: Write> {
     inner: W,
     scrubber: Arc<Scrubber>,
-    json: bool,
     buf: Vec<u8>,
 }
 
@@ -194,16 +182,10 @@ impl<W: Write> Drop for ScrubbingWriter<W> {
         if self.buf.is_empty() {
             return;
         }
-        let clean = if self.json {
-            self.scrubber.json_line(&self.buf)
-        } else {
-            self.scrubber
-                .text_line(&String::from_utf8_lossy(&self.buf))
-                .into_owned()
-                .into_bytes()
-        };
+        let line = String::from_utf8_lossy(&self.buf);
+        let clean = self.scrubber.text_line(&line);
         // Nowhere to report a failed log write; the next event tries again.
-        let _ = self.inner.write_all(&clean);
+        let _ = self.inner.write_all(clean.as_bytes());
         let _ = self.inner.flush();
     }
 }

@@ -136,6 +136,23 @@ impl Scrubber {
         }
     }
 
+    /// Whether a field of this name is replaced whole.
+    pub fn redacts(&self, name: &str) -> bool {
+        REDACTED_FIELDS.contains(&name)
+    }
+
+    /// The value of field `name` as it may be written: replaced whole when the name says so,
+    /// as it is when the logger formatted it, else scrubbed by shape.
+    pub fn field<'a>(&self, name: &str, value: &'a str) -> Cow<'a, str> {
+        if self.redacts(name) {
+            Cow::Borrowed(REDACTED)
+        } else if TRUSTED_FIELDS.contains(&name) {
+            Cow::Borrowed(value)
+        } else {
+            self.text(value)
+        }
+    }
+
     /// Scrub one JSON value in place.
     pub fn json(&self, value: &mut Value) {
         match value {
@@ -147,7 +164,7 @@ impl Scrubber {
             Value::Array(items) => items.iter_mut().for_each(|v| self.json(v)),
             Value::Object(map) => {
                 for (key, v) in map.iter_mut() {
-                    if REDACTED_FIELDS.contains(&key.as_str()) {
+                    if self.redacts(key) {
                         *v = Value::String(REDACTED.to_owned());
                     } else if !(TRUSTED_FIELDS.contains(&key.as_str()) && v.is_string()) {
                         self.json(v);
