@@ -146,7 +146,7 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         WsProxy::new(
             upstream,
             settings.proxy.limits,
-            desk.instructions(),
+            desk.instructions().to_owned(),
             donna_desk::tools::definitions(),
         )
     });

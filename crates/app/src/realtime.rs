@@ -399,7 +399,7 @@ pub fn session_config(desk: &Desk, mode: TurnMode, _backend: Backend) -> Session
     SessionConfig {
         kind: Some("realtime".to_owned()),
         output_modalities: Some(vec!["audio".to_owned()]),
-        instructions: Some(desk.instructions()),
+        instructions: Some(desk.instructions().to_owned()),
         tools: Some(tools),
         audio: Some(donna_voice::session_audio(mode)),
         ..SessionConfig::default()

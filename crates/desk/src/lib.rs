@@ -61,6 +61,8 @@ pub struct Desk {
     profile: Profile,
     /// What "now" is for every answer and every stamp (see [`clock`]).
     clock: Clock,
+    /// [`Desk::instructions`], written once: every session and client secret starts with it.
+    instructions: std::sync::OnceLock<String>,
 }
 
 impl Desk {
@@ -68,6 +70,7 @@ impl Desk {
         Self {
             profile,
             clock: Clock::system(),
+            instructions: std::sync::OnceLock::new(),
         }
     }
 
@@ -86,7 +89,11 @@ impl Desk {
 
     /// The system prompt for a realtime session (the cloud model's persona; the local engine
     /// reports it in the session object). Kept here so both backends describe the same Donna.
-    pub fn instructions(&self) -> String {
+    pub fn instructions(&self) -> &str {
+        self.instructions.get_or_init(|| self.write_instructions())
+    }
+
+    fn write_instructions(&self) -> String {
         let p = &self.profile;
         let org = &p.organisation;
         let departments: Vec<String> = p

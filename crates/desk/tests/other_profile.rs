@@ -395,7 +395,7 @@ fn unknown_questions_are_handed_to_staff() {
 
 #[test]
 fn instructions_describe_this_firm_and_nothing_of_the_clinic() {
-    let text = desk().instructions();
+    let text = desk().instructions().to_owned();
     assert!(text.starts_with("You are Donna, the receptionist at Northwind Legal LLP, 350 Hudson Street"));
     for fact in [
         "Mailroom (the lower level",

@@ -126,21 +126,22 @@ impl Engine {
         seconds: i64,
         raw_session: &serde_json::Value,
     ) -> Result<keys::ClientSecret, ProtocolError> {
-        let requested: donna_realtime::protocol::SessionConfig = serde_json::from_value(raw_session.clone())
-            .map_err(|e| {
-                ProtocolError::invalid(
-                    "invalid_value",
-                    format!("Invalid 'session': {e}"),
-                    Some("session"),
-                )
-            })?;
+        let requested =
+            <donna_realtime::protocol::SessionConfig as serde::Deserialize>::deserialize(raw_session)
+                .map_err(|e| {
+                    ProtocolError::invalid(
+                        "invalid_value",
+                        format!("Invalid 'session': {e}"),
+                        Some("session"),
+                    )
+                })?;
         let config = self.config();
         let model = requested
             .model
             .clone()
             .unwrap_or_else(|| config.default_model.clone());
         let base =
-            session_config::default_session(ids::new_id("sess"), &model, &self.desk().instructions(), 0);
+            session_config::default_session(ids::new_id("sess"), &model, self.desk().instructions(), 0);
         session_config::validate(&base, raw_session, &requested, false)?;
         let mut session = session_config::merge(&base, &requested);
         session.model = Some(model);

@@ -114,7 +114,7 @@ async fn realtime(
     };
     let model = model.unwrap_or_else(|| config.default_model.clone());
     let expires_at = unix_now() + config.session_duration.as_secs() as i64;
-    let mut session = default_session(new_id("sess"), &model, &engine.desk().instructions(), expires_at);
+    let mut session = default_session(new_id("sess"), &model, engine.desk().instructions(), expires_at);
     if query.intent.as_deref() == Some("transcription") {
         session.kind = Some("transcription".to_owned());
     }

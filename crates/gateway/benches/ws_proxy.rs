@@ -89,7 +89,7 @@ fn serve_proxy(addr: &str, upstream: &str) {
                 key: Secret::new("sk-bench-upstream"),
             },
             limits,
-            desk.instructions(),
+            desk.instructions().to_owned(),
             donna_desk::tools::definitions(),
         );
         let mut config = GatewayConfig::default();

@@ -46,7 +46,7 @@ fn proxy(base: &str, key: &str, limits: WsProxyLimits) -> WsProxy {
             key: Secret::new(key),
         },
         limits,
-        desk.instructions(),
+        desk.instructions().to_owned(),
         donna_desk::tools::definitions(),
     )
 }

@@ -171,7 +171,7 @@ fn validate(
         }
     };
     let instructions = match req.instructions {
-        None => state.desk().instructions(),
+        None => state.desk().instructions().to_owned(),
         Some(_) if claims.role == Role::Kiosk => return Err(ApiError::Forbidden),
         Some(text) => {
             let chars = text.chars().count();

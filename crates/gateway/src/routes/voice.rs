@@ -72,7 +72,7 @@ pub async fn chat(
                 state.upstream(),
                 body.to_vec(),
                 format,
-                &state.desk().instructions(),
+                state.desk().instructions(),
             )
             .await?;
         let mime = turn.mime;
