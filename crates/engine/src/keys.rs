@@ -31,7 +31,8 @@ pub struct ClientSecret {
 #[derive(Debug, Clone)]
 pub enum Credential {
     EngineKey,
-    ClientSecret(Box<ClientSecret>),
+    /// Shared with the store: a secret's session is copied only when a session opens with it.
+    ClientSecret(Arc<ClientSecret>),
 }
 
 /// The most client secrets alive at once, by default. Each holds a session's settings (a few KiB with the
@@ -41,7 +42,9 @@ pub const MAX_LIVE_SECRETS: usize = 20_000;
 
 /// The live secrets, and when to next sweep out the expired ones.
 struct Secrets {
-    by_value: HashMap<String, ClientSecret>,
+    /// Behind `Arc`s, so minting copies no session and the map's growth moves pointers, not
+    /// sessions of a few KiB each.
+    by_value: HashMap<String, Arc<ClientSecret>>,
     /// Expired secrets are swept when the map reaches this size (then twice what is left), so
     /// minting costs O(1) amortised instead of a scan of every secret each time.
     sweep_at: usize,
@@ -144,7 +147,7 @@ impl Keys {
             .cloned();
         let found = match (local, &self.shared) {
             (Some(secret), _) => Some(secret),
-            (None, Some(shared)) => shared.get(token).unwrap_or_else(|e| {
+            (None, Some(shared)) => shared.get(token).map(|s| s.map(Arc::new)).unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "the shared client secrets cannot be read");
                 None
             }),
@@ -152,12 +155,12 @@ impl Keys {
         };
         found
             .filter(|s| s.expires_at > unix_now())
-            .map(|s| Credential::ClientSecret(Box::new(s)))
+            .map(Credential::ClientSecret)
     }
 
     /// Mint a secret valid for `ttl_s` seconds that starts `session`; `None` when the most
     /// allowed ([`MAX_LIVE_SECRETS`] by default) are alive already.
-    pub fn mint(&self, ttl_s: i64, session: SessionConfig) -> Option<ClientSecret> {
+    pub fn mint(&self, ttl_s: i64, session: SessionConfig) -> Option<Arc<ClientSecret>> {
         let now = unix_now();
         let mut secrets = self
             .secrets
@@ -169,11 +172,11 @@ impl Keys {
         if secrets.by_value.len() >= secrets.max_live {
             return None;
         }
-        let secret = ClientSecret {
+        let secret = Arc::new(ClientSecret {
             value: new_client_secret(),
             expires_at: now + ttl_s,
             session,
-        };
+        });
         if let Some(shared) = &self.shared {
             match shared.put(&secret) {
                 Ok(()) => return Some(secret),

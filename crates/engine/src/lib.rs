@@ -125,7 +125,7 @@ impl Engine {
         &self,
         seconds: i64,
         raw_session: &serde_json::Value,
-    ) -> Result<keys::ClientSecret, ProtocolError> {
+    ) -> Result<std::sync::Arc<keys::ClientSecret>, ProtocolError> {
         let requested =
             <donna_realtime::protocol::SessionConfig as serde::Deserialize>::deserialize(raw_session)
                 .map_err(|e| {
@@ -183,7 +183,7 @@ impl donna_realtime::InProcessServer for Engine {
     ) -> Result<donna_realtime::MintedSecret, donna_realtime::MintRefused> {
         match Engine::mint_client_secret(self, seconds, session) {
             Ok(secret) => Ok(donna_realtime::MintedSecret {
-                value: secret.value,
+                value: secret.value.clone(),
                 expires_at: secret.expires_at,
             }),
             Err(e) if e.kind == "rate_limit_error" => Err(donna_realtime::MintRefused::Busy),

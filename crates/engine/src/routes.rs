@@ -109,7 +109,7 @@ async fn realtime(
 
     let config = engine.config();
     let (model, requested) = match cred {
-        Credential::ClientSecret(secret) => (secret.session.model.clone(), Some(secret.session)),
+        Credential::ClientSecret(secret) => (secret.session.model.clone(), Some(secret.session.clone())),
         Credential::EngineKey => (query.model.clone(), None),
     };
     let model = model.unwrap_or_else(|| config.default_model.clone());
@@ -199,8 +199,7 @@ async fn mint_secret(State(engine): State<Engine>, headers: HeaderMap, body: axu
             return rest_error(status, e.code, &e.message, e.param.as_deref());
         }
     };
-    let session = secret.session;
-    Json(json!({ "value": secret.value, "expires_at": secret.expires_at, "session": session }))
+    Json(json!({ "value": secret.value, "expires_at": secret.expires_at, "session": secret.session }))
         .into_response()
 }
 

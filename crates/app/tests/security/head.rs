@@ -148,7 +148,8 @@ async fn a_declared_body_over_the_limit_is_refused_at_once() {
 #[tokio::test]
 async fn too_many_or_too_large_headers_get_the_json_error() {
     let server = start().await;
-    let many: String = (0..500).map(|i| format!("X-Filler-{i}: {i}\r\n")).collect();
+    // Over the gateway's 100, under hyper's own limit.
+    let many: String = (0..200).map(|i| format!("X-Filler-{i}: {i}\r\n")).collect();
     let big = format!("X-Big: {}\r\n", "a".repeat(500 * 1024));
     for extra in [many, big] {
         let head = format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}\r\n");
