@@ -99,6 +99,59 @@ impl EventBus {
     }
 }
 
+/// One multiplexed connection to Redis, opened at the first call and again after a failure,
+/// with the time limit and the breaker every asynchronous call shares.
+pub(crate) struct Link {
+    client: redis::Client,
+    connection: std::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    breaker: Breaker,
+}
+
+impl Link {
+    pub(crate) fn new(url: &str) -> Result<Self, RedisError> {
+        Ok(Self {
+            client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
+            connection: std::sync::Mutex::new(None),
+            breaker: Breaker::default(),
+        })
+    }
+
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// Run `work` on the connection within [`CHECK_TIMEOUT`], unless Redis is being left
+    /// alone; a failure drops the connection and leaves Redis alone for [`RETRY_AFTER`].
+    pub(crate) async fn call<T, F, Fut>(&self, work: F) -> Result<T, String>
+    where
+        F: FnOnce(redis::aio::MultiplexedConnection) -> Fut,
+        Fut: std::future::Future<Output = redis::RedisResult<T>>,
+    {
+        self.breaker.check()?;
+        let outcome = tokio::time::timeout(CHECK_TIMEOUT, async {
+            let connection = self.connected().await.map_err(|e| e.to_string())?;
+            work(connection).await.map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|_| Err("Redis did not answer in time".to_owned()));
+        self.breaker.record(outcome.is_ok());
+        if outcome.is_err() {
+            *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        }
+        outcome
+    }
+
+    async fn connected(&self) -> redis::RedisResult<redis::aio::MultiplexedConnection> {
+        let cached = self.connection.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if let Some(c) = cached {
+            return Ok(c);
+        }
+        let c = self.client.get_multiplexed_async_connection().await?;
+        *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
+        Ok(c)
+    }
+}
+
 /// Leaves Redis alone for [`RETRY_AFTER`] after a call failed, so a dead Redis costs the calls
 /// that follow nothing.
 #[derive(Debug, Default)]

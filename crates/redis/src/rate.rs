@@ -7,12 +7,9 @@
 //! [`CHECK_TIMEOUT`], and for [`crate::RETRY_AFTER`] after a failure no check tries it at all, so a
 //! dead Redis costs a request nothing; the gateway then limits with its own count.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
-
-use crate::{Breaker, RedisError};
+use crate::{Link, RedisError};
 
 /// The longest a check may wait for Redis.
 pub const CHECK_TIMEOUT: Duration = Duration::from_millis(250);
@@ -36,10 +33,8 @@ return 0
 
 /// The shared limits' connection to Redis.
 pub struct SharedLimits {
-    client: redis::Client,
+    link: Link,
     script: redis::Script,
-    connection: Mutex<Option<MultiplexedConnection>>,
-    breaker: Breaker,
 }
 
 impl std::fmt::Debug for SharedLimits {
@@ -52,10 +47,8 @@ impl SharedLimits {
     /// Limits in the Redis at `url`; connects at the first check.
     pub fn new(url: &str) -> Result<Self, RedisError> {
         Ok(Self {
-            client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
+            link: Link::new(url)?,
             script: redis::Script::new(GCRA),
-            connection: Mutex::new(None),
-            breaker: Breaker::default(),
         })
     }
 
@@ -63,41 +56,19 @@ impl SharedLimits {
     /// most `max`): `Ok(None)` to let it through, `Ok(Some(wait))` to refuse it; `Err` when
     /// Redis cannot answer now.
     pub async fn check(&self, key: &str, max: u32, per_s: u32) -> Result<Option<Duration>, String> {
-        self.breaker.check()?;
-        let outcome = tokio::time::timeout(CHECK_TIMEOUT, self.run(key, max, per_s))
-            .await
-            .unwrap_or_else(|_| Err("Redis did not answer in time".to_owned()));
-        self.breaker.record(outcome.is_ok());
-        if outcome.is_err() {
-            *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        }
-        outcome
-    }
-
-    async fn run(&self, key: &str, max: u32, per_s: u32) -> Result<Option<Duration>, String> {
-        let cached = self.connection.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let mut connection = match cached {
-            Some(c) => c,
-            None => {
-                let c = self
-                    .client
-                    .get_multiplexed_async_connection()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
-                c
-            }
-        };
         let interval_us = u64::from(per_s.max(1)) * 1_000_000 / u64::from(max.max(1));
         let tolerance_us = interval_us * u64::from(max.max(1) - 1);
         let wait_us: i64 = self
-            .script
-            .key(format!("donna:rate:{key}"))
-            .arg(interval_us)
-            .arg(tolerance_us)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|e| e.to_string())?;
+            .link
+            .call(|mut connection| async move {
+                self.script
+                    .key(format!("donna:rate:{key}"))
+                    .arg(interval_us)
+                    .arg(tolerance_us)
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await?;
         Ok((wait_us > 0).then(|| Duration::from_micros(wait_us.unsigned_abs())))
     }
 }

@@ -16,13 +16,13 @@
 //! gateway then caps with its own counts alone.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use tokio::sync::mpsc;
 
-use crate::{Breaker, CHECK_TIMEOUT, RedisError};
+use crate::{CHECK_TIMEOUT, Link, RedisError};
 
 /// How long a session keeps its place without being renewed: a gateway that dies frees its
 /// places this long after.
@@ -78,12 +78,10 @@ enum Change {
 
 /// The proxy's session counts in Redis, under `donna:<prefix>:`.
 pub struct SharedSessions {
-    client: redis::Client,
+    link: Link,
     prefix: &'static str,
     lease: Duration,
     acquire: redis::Script,
-    connection: Mutex<Option<MultiplexedConnection>>,
-    breaker: Breaker,
     /// The task that renews and releases; started with the first place taken, since it needs
     /// the runtime the gateway runs on.
     changes: OnceLock<mpsc::UnboundedSender<Change>>,
@@ -107,12 +105,10 @@ impl SharedSessions {
     /// The same with another lease (tests shorten it to see a dead gateway's places freed).
     pub fn with_lease(url: &str, prefix: &'static str, lease: Duration) -> Result<Self, RedisError> {
         Ok(Self {
-            client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
+            link: Link::new(url)?,
             prefix,
             lease: lease.max(Duration::from_millis(100)),
             acquire: redis::Script::new(ACQUIRE),
-            connection: Mutex::new(None),
-            breaker: Breaker::default(),
             changes: OnceLock::new(),
         })
     }
@@ -127,27 +123,30 @@ impl SharedSessions {
         max_total: u64,
         max_per_identity: u64,
     ) -> Result<Option<SessionCap>, String> {
-        self.breaker.check()?;
-        let outcome = tokio::time::timeout(
-            CHECK_TIMEOUT,
-            self.run_acquire(session, identity, max_total, max_per_identity),
-        )
-        .await
-        .unwrap_or_else(|_| Err("Redis did not answer in time".to_owned()));
-        self.breaker.record(outcome.is_ok());
-        match outcome {
-            Ok(None) => {
+        let verdict: i64 = self
+            .link
+            .call(|mut connection| async move {
+                self.acquire
+                    .key(self.all_key())
+                    .key(identity_key(self.prefix, identity))
+                    .arg(session)
+                    .arg(millis(self.lease))
+                    .arg(max_total)
+                    .arg(max_per_identity)
+                    .invoke_async(&mut connection)
+                    .await
+            })
+            .await?;
+        match verdict {
+            0 => {
                 self.send(Change::Held {
                     session: session.to_owned(),
                     identity: identity.to_owned(),
                 });
                 Ok(None)
             }
-            Ok(Some(cap)) => Ok(Some(cap)),
-            Err(e) => {
-                *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                Err(e)
-            }
+            1 => Ok(Some(SessionCap::Total)),
+            _ => Ok(Some(SessionCap::Identity)),
         }
     }
 
@@ -163,7 +162,7 @@ impl SharedSessions {
         let changes = self.changes.get_or_init(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let keeper = Keeper {
-                client: self.client.clone(),
+                client: self.link.client().clone(),
                 all: self.all_key(),
                 prefix: self.prefix,
                 lease: self.lease,
@@ -177,44 +176,6 @@ impl SharedSessions {
 
     fn all_key(&self) -> String {
         format!("donna:{}:all", self.prefix)
-    }
-
-    async fn run_acquire(
-        &self,
-        session: &str,
-        identity: &str,
-        max_total: u64,
-        max_per_identity: u64,
-    ) -> Result<Option<SessionCap>, String> {
-        let cached = self.connection.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let mut connection = match cached {
-            Some(c) => c,
-            None => {
-                let c = self
-                    .client
-                    .get_multiplexed_async_connection()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = Some(c.clone());
-                c
-            }
-        };
-        let verdict: i64 = self
-            .acquire
-            .key(self.all_key())
-            .key(identity_key(self.prefix, identity))
-            .arg(session)
-            .arg(millis(self.lease))
-            .arg(max_total)
-            .arg(max_per_identity)
-            .invoke_async(&mut connection)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(match verdict {
-            0 => None,
-            1 => Some(SessionCap::Total),
-            _ => Some(SessionCap::Identity),
-        })
     }
 }
 
