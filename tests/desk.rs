@@ -12,6 +12,33 @@ use util::{Sandbox, Served};
 
 const JWT_SECRET: &str = "desk-test-secret-0123456789abcdef0123";
 
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Open a WebSocket at `url` (`http://` base and path) with `bearer`: the socket and its first
+/// event, or the refusal's status and body.
+async fn open_ws(url: &str, bearer: &str) -> Result<(Ws, Value), (u16, String)> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let mut request = url.replace("http://", "ws://").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {bearer}").parse().unwrap());
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((mut ws, _)) => {
+            let first = ws.next().await.unwrap().unwrap();
+            let event: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
+            Ok((ws, event))
+        }
+        Err(tungstenite::Error::Http(response)) => Err((
+            response.status().as_u16(),
+            String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned(),
+        )),
+        Err(e) => panic!("{e}"),
+    }
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -553,9 +580,6 @@ fn a_flood_split_between_two_gateways_is_limited_as_one_client() {
 /// it opens nothing anywhere: the secrets are in the Redis they share.
 #[test]
 fn a_client_secret_minted_on_one_gateway_opens_a_session_on_the_other() {
-    use tokio_tungstenite::tungstenite;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
     let redis = util::redis_url();
     let engine_key = "sk-donna-shared-test-key-0123456789abcdef";
     let env = [
@@ -582,24 +606,9 @@ fn a_client_secret_minted_on_one_gateway_opens_a_session_on_the_other() {
     });
     let secret = minted["value"].as_str().unwrap().to_owned();
     let open = |url: &str| {
-        let mut request = format!("{}/v1/realtime", url.replace("http://", "ws://"))
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {secret}").parse().unwrap());
-        rt.block_on(async {
-            match tokio_tungstenite::connect_async(request).await {
-                Ok((mut ws, _)) => {
-                    use futures_util::StreamExt;
-                    let first = ws.next().await.unwrap().unwrap();
-                    let event: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
-                    Ok(event)
-                }
-                Err(tungstenite::Error::Http(response)) => Err(response.status().as_u16()),
-                Err(e) => panic!("{e}"),
-            }
-        })
+        rt.block_on(open_ws(&format!("{url}/v1/realtime"), &secret))
+            .map(|(_, event)| event)
+            .map_err(|(status, _)| status)
     };
     let created = open(&b.url).expect("the secret opens a session on the other gateway");
     assert_eq!(created["type"], "session.created");
@@ -627,7 +636,6 @@ fn a_client_secret_minted_on_one_gateway_opens_a_session_on_the_other() {
 fn the_proxys_cap_on_a_callers_sessions_holds_across_two_gateways() {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite;
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
     let redis = util::redis_url();
     let env = [
@@ -644,27 +652,9 @@ fn the_proxys_cap_on_a_callers_sessions_holds_across_two_gateways() {
     let token = util::mint_token(&sandbox_a, JWT_SECRET, &kiosk, "kiosk");
     let rt = runtime();
     let open = |url: &str| {
-        let mut request = format!("{}/realtime", url.replace("http://", "ws://"))
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {token}").parse().unwrap());
-        rt.block_on(async {
-            match tokio_tungstenite::connect_async(request).await {
-                Ok((mut ws, _)) => {
-                    let first = ws.next().await.unwrap().unwrap();
-                    let event: Value = serde_json::from_str(first.to_text().unwrap()).unwrap();
-                    assert_eq!(event["type"], "session.created", "{event}");
-                    Ok(ws)
-                }
-                Err(tungstenite::Error::Http(response)) => Err((
-                    response.status().as_u16(),
-                    String::from_utf8_lossy(response.body().as_deref().unwrap_or_default()).into_owned(),
-                )),
-                Err(e) => panic!("{e}"),
-            }
-        })
+        let (ws, event) = rt.block_on(open_ws(&format!("{url}/realtime"), &token))?;
+        assert_eq!(event["type"], "session.created", "{event}");
+        Ok::<_, (u16, String)>(ws)
     };
     let mut first = open(&a.url).expect("the first session opens through A");
     let (status, body) = open(&b.url).map(|_| ()).unwrap_err();
