@@ -679,3 +679,52 @@ fn the_proxys_cap_on_a_callers_sessions_holds_across_two_gateways() {
     let (stopped_a, stopped_b) = (a.terminate(), b.terminate());
     assert!(stopped_a && stopped_b);
 }
+
+/// Behind a balancer the gateway trusts (`TRUSTED_PROXIES`), each client is limited on its own
+/// address, as nginx reports it in `X-Forwarded-For`, not on the balancer's; and a client that
+/// writes the header itself cannot pass for another. The clients are 127.0.0.2 and 127.0.0.3,
+/// nginx reaches the gateway from 127.0.0.1, the one address trusted.
+#[test]
+fn behind_a_trusted_balancer_each_client_is_limited_on_its_own_address() {
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("RATE_LIMIT_TOKEN_IP", "3/min"),
+        ("TRUSTED_PROXIES", "127.0.0.1"),
+    ];
+    let sandbox = Sandbox::new();
+    let gateway = Served::start(&sandbox, &[], &env);
+    let balancer = util::Balancer::start(&[&gateway.url]);
+    let rt = runtime();
+    let client_at = |ip: &str| {
+        reqwest::Client::builder()
+            .local_address(Some(ip.parse().unwrap()))
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (client_at("127.0.0.2"), client_at("127.0.0.3"));
+    let ask = |client: &reqwest::Client, claim: Option<&str>| {
+        rt.block_on(async {
+            let mut request = client
+                .post(format!("{}/api/realtime/token", balancer.url))
+                .bearer_auth("not-a-token")
+                .json(&json!({}));
+            if let Some(claim) = claim {
+                request = request.header("x-forwarded-for", claim);
+            }
+            request.send().await.unwrap().status().as_u16()
+        })
+    };
+    let first: Vec<u16> = (0..4).map(|_| ask(&a, None)).collect();
+    assert_eq!(
+        first,
+        [401, 401, 401, 429],
+        "the fourth of a minute's three is refused"
+    );
+    assert_eq!(ask(&b, None), 401, "another client has its own allowance");
+    assert_eq!(
+        ask(&a, Some("127.0.0.4")),
+        429,
+        "a client naming another address in its own header is still itself"
+    );
+    assert!(gateway.terminate());
+}

@@ -22,6 +22,7 @@ pub struct FileConfig {
     pub allowed_origins: Option<Vec<String>>,
     pub production_domain: Option<String>,
     pub public_hosts: Option<Vec<String>>,
+    pub trusted_proxies: Option<Vec<String>>,
     pub use_ws_proxy: Option<bool>,
     pub enable_vad: Option<bool>,
     pub enable_server_vad: Option<bool>,

@@ -29,6 +29,8 @@ pub struct GatewayConfig {
     /// Host names the gateway answers for besides loopback names and IP addresses (lower case):
     /// `PRODUCTION_DOMAIN` and `PUBLIC_HOSTS`. See [`crate::layers::host_allowed`].
     pub public_hosts: Vec<String>,
+    /// The balancers in front (`TRUSTED_PROXIES`): see [`crate::client_addr`].
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub request_timeout: Duration,
     /// How long a client may take to send a request's head before its connection is closed.
     pub header_read_timeout: Duration,
@@ -70,6 +72,7 @@ impl GatewayConfig {
         Self {
             allowed_origins,
             public_hosts: Vec::new(),
+            trusted_proxies: Vec::new(),
             request_timeout: Duration::from_secs(30),
             header_read_timeout: Duration::from_secs(10),
             upstream_timeout: Duration::from_secs(20),
@@ -95,6 +98,7 @@ impl GatewayConfig {
         config.marketing_backend_url = server.marketing_backend_url.clone();
         config.marketing_allowed_paths = server.marketing_allowed_paths.clone();
         config.public_hosts = server.host_names();
+        config.trusted_proxies = server.trusted_proxies.clone();
         config
     }
 

@@ -1,7 +1,9 @@
 //! The layers every route passes through, in this order:
 //!
 //! 1. request id: a client's sane `X-Request-Id` is kept, anything else replaced by a fresh one;
-//!    it is echoed on the response and quoted in every error body;
+//!    it is echoed on the response and quoted in every error body; the client's address, the
+//!    peer's or, from a trusted balancer, the one its `X-Forwarded-For` names
+//!    ([`crate::client_addr`]), for the rate limits and the security log;
 //! 2. the request head: a `Host` that is not one of the gateway's own names is refused with
 //!    `421` (a DNS-rebinding page would otherwise be "same-origin" with the loopback gateway);
 //!    more than [`MAX_HEADERS`] headers or [`MAX_HEAD_BYTES`] of them get `431`; a declared
@@ -21,12 +23,13 @@
 //! the routes themselves. Route-specific limits (body sizes, rate classes) are set where the
 //! routes are declared.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -94,6 +97,15 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
     let id_value = HeaderValue::from_str(&id).ok();
     if let Some(value) = &id_value {
         request.headers_mut().insert(REQUEST_ID, value.clone());
+    }
+    let trusted = &edge.state.config().trusted_proxies;
+    if !trusted.is_empty()
+        && let Some(ConnectInfo(peer)) = request.extensions().get::<ConnectInfo<SocketAddr>>().copied()
+    {
+        let client = crate::client_addr::resolve(peer.ip(), request.headers(), trusted);
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::new(client, peer.port())));
     }
     // Behind a TLS-terminating proxy; browsers ignore HSTS received over plain HTTP anyway.
     let over_tls = request

@@ -36,6 +36,7 @@
 
 pub mod auth;
 pub mod claims;
+pub mod client_addr;
 pub mod clock;
 pub mod config;
 pub mod conversations;

@@ -21,6 +21,9 @@ pub struct ServerSettings {
     /// Further host names the gateway answers for (`PUBLIC_HOSTS`), besides loopback, IP
     /// addresses and `PRODUCTION_DOMAIN`: a LAN name such as `frontdesk.local`.
     pub public_hosts: Vec<String>,
+    /// The balancers in front of the gateway (`TRUSTED_PROXIES`: addresses or networks): a
+    /// request from one of them is the client's that its `X-Forwarded-For` names.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Longest a gateway request may take, in seconds.
     pub request_timeout_s: u64,
     /// Longest a call to an upstream service (OpenAI, ElevenLabs, marketing) may take.
@@ -84,6 +87,21 @@ impl ServerSettings {
                 },
             )?
             .unwrap_or_default();
+        let trusted_proxies = layers
+            .list(
+                "TRUSTED_PROXIES",
+                "trusted_proxies",
+                file.trusted_proxies.as_deref(),
+                |name, entry| {
+                    parse_network(entry)
+                        .map(|_| ())
+                        .map_err(|e| ConfigError::invalid(name, e))
+                },
+            )?
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|entry| parse_network(entry).ok())
+            .collect();
         let marketing_backend_url = layers.parsed(
             "MARKETING_BACKEND_URL",
             "marketing_backend_url",
@@ -115,6 +133,7 @@ impl ServerSettings {
             allowed_origins,
             production_domain,
             public_hosts,
+            trusted_proxies,
             request_timeout_s: layers.int("REQUEST_TIMEOUT_S", file.request_timeout_s, 1..=600, 30)?,
             upstream_timeout_s: layers.int("UPSTREAM_TIMEOUT_S", file.upstream_timeout_s, 1..=600, 20)?,
             rate_limits: rate_limits(layers)?,
@@ -189,4 +208,12 @@ fn rate_limits(layers: &Layers) -> Result<BTreeMap<String, RateLimits>, ConfigEr
         limits.insert((*class).to_owned(), class_limits);
     }
     Ok(limits)
+}
+
+/// An address (`10.0.0.5`, `::1`) or a network (`10.0.0.0/24`).
+fn parse_network(entry: &str) -> Result<ipnet::IpNet, String> {
+    entry
+        .parse::<ipnet::IpNet>()
+        .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("expected an IP address or a network such as 10.0.0.0/24, got \"{entry}\""))
 }

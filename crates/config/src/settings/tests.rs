@@ -371,6 +371,10 @@ fn values_from_the_file_are_checked_and_named_by_their_key() {
             "public_hosts (config file): expected bare host names",
         ),
         (
+            "trusted_proxies = [\"10.0.0.0/33\"]",
+            "trusted_proxies (config file): expected an IP address or a network",
+        ),
+        (
             "[rate_limits]\ntoken_ip = \"lots\"",
             "rate_limits.token_ip (config file): expected a rate",
         ),
@@ -441,4 +445,32 @@ fn kiosk_mode_and_visit_timings_from_env_file_or_flag() {
     };
     let s = Settings::from_layers(&env(&[("DONNA_MODE", "window")]), &FileConfig::default(), &flag).unwrap();
     assert_eq!(s.kiosk.mode, WindowMode::Kiosk, "the flag wins");
+}
+
+#[test]
+fn trusted_proxies_are_addresses_or_networks() {
+    let settings = Settings::from_layers(
+        &env(&[("TRUSTED_PROXIES", "10.0.0.0/24, 192.168.1.7,::1")]),
+        &FileConfig::default(),
+        &Overrides::default(),
+    )
+    .unwrap();
+    let nets: Vec<String> = settings
+        .server
+        .trusted_proxies
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(nets, ["10.0.0.0/24", "192.168.1.7/32", "::1/128"]);
+    let err = Settings::from_layers(
+        &env(&[("TRUSTED_PROXIES", "nginx.internal")]),
+        &FileConfig::default(),
+        &Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.starts_with("TRUSTED_PROXIES: expected an IP address or a network"),
+        "{err}"
+    );
 }
