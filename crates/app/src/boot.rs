@@ -236,13 +236,14 @@ impl Donna {
 struct SharedSecrets(donna_redis::SharedValues);
 
 impl donna_engine::keys::SharedSecrets for SharedSecrets {
-    fn put(&self, secret: &donna_engine::keys::ClientSecret) -> Result<(), String> {
+    fn put(&self, secret: &donna_engine::keys::ClientSecret, max_live: usize) -> Result<bool, String> {
         let json = serde_json::to_string(secret).map_err(|e| e.to_string())?;
         let ttl = (secret.expires_at - donna_engine::keys::unix_now()).max(1);
         self.0.put(
             &secret.value,
             &json,
             std::time::Duration::from_secs(ttl.unsigned_abs()),
+            max_live,
         )
     }
 

@@ -62,8 +62,9 @@ impl Secrets {
 /// A store of client secrets every gateway of a front desk reads. Calls are short and
 /// synchronous, like the desk's store; an `Err` means it cannot answer now.
 pub trait SharedSecrets: Send + Sync + 'static {
-    /// Keep `secret` until its expiry.
-    fn put(&self, secret: &ClientSecret) -> Result<(), String>;
+    /// Keep `secret` until its expiry, unless `max_live` secrets are alive in the store
+    /// already (`Ok(false)`): the cap holds for every gateway together.
+    fn put(&self, secret: &ClientSecret, max_live: usize) -> Result<bool, String>;
     fn get(&self, value: &str) -> Result<Option<ClientSecret>, String>;
     /// Forget `value`; true when it was there.
     fn remove(&self, value: &str) -> Result<bool, String>;
@@ -178,8 +179,9 @@ impl Keys {
             session,
         });
         if let Some(shared) = &self.shared {
-            match shared.put(&secret) {
-                Ok(()) => return Some(secret),
+            match shared.put(&secret, secrets.max_live) {
+                Ok(true) => return Some(secret),
+                Ok(false) => return None,
                 Err(e) => {
                     tracing::warn!(error = %e, "client secret kept on this gateway only: the shared store does not answer")
                 }

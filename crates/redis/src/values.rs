@@ -14,6 +14,21 @@ use crate::{Breaker, RedisError};
 /// The longest one call may take, connecting included.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(250);
 
+/// KEYS[1]: the value's key, KEYS[2]: the index of live values (their hashes, scored by expiry
+/// on Redis's clock). ARGV[1]: the value, ARGV[2]: its TTL (ms), ARGV[3]: the most alive at
+/// once, ARGV[4]: its hash. Returns 1 when kept, 0 when as many are alive as allowed.
+const PUT_CAPPED: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+redis.call('ZADD', KEYS[2], now + ttl, ARGV[4])
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+return 1
+";
+
 /// Values under one prefix in one Redis.
 pub struct SharedValues {
     client: redis::Client,
@@ -41,18 +56,23 @@ impl SharedValues {
         })
     }
 
-    /// Keep `value` under `name` for `ttl`.
-    pub fn put(&self, name: &str, value: &str, ttl: Duration) -> Result<(), String> {
-        let key = self.key(name);
+    /// Keep `value` under `name` for `ttl`, unless `max` values of this prefix are alive
+    /// already: `Ok(false)` then, and nothing is kept. The cap holds however many gateways
+    /// put values at once.
+    pub fn put(&self, name: &str, value: &str, ttl: Duration, max: usize) -> Result<bool, String> {
+        let hash = hash(name);
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        self.call(|c| {
-            redis::cmd("SET")
-                .arg(&key)
+        let kept: i64 = self.call(|c| {
+            redis::Script::new(PUT_CAPPED)
+                .key(self.key_of(&hash))
+                .key(format!("donna:{}:index", self.prefix))
                 .arg(value)
-                .arg("PX")
                 .arg(ms)
-                .query::<()>(c)
-        })
+                .arg(max)
+                .arg(&hash)
+                .invoke(c)
+        })?;
+        Ok(kept == 1)
     }
 
     pub fn get(&self, name: &str) -> Result<Option<String>, String> {
@@ -62,15 +82,27 @@ impl SharedValues {
 
     /// Forget `name`; true when it was there.
     pub fn remove(&self, name: &str) -> Result<bool, String> {
-        let key = self.key(name);
-        self.call(|c| redis::cmd("DEL").arg(&key).query::<i64>(c))
-            .map(|n| n > 0)
+        let hash = hash(name);
+        let (key, index) = (self.key_of(&hash), format!("donna:{}:index", self.prefix));
+        self.call(|c| {
+            redis::pipe()
+                .cmd("DEL")
+                .arg(&key)
+                .cmd("ZREM")
+                .arg(&index)
+                .arg(&hash)
+                .ignore()
+                .query::<(i64,)>(c)
+        })
+        .map(|(n,)| n > 0)
     }
 
     fn key(&self, name: &str) -> String {
-        let digest = Sha256::digest(name.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("donna:{}:{hex}", self.prefix)
+        self.key_of(&hash(name))
+    }
+
+    fn key_of(&self, hash: &str) -> String {
+        format!("donna:{}:{hash}", self.prefix)
     }
 
     fn call<T>(
@@ -103,4 +135,12 @@ impl SharedValues {
         c.set_write_timeout(Some(CALL_TIMEOUT))?;
         Ok(c)
     }
+}
+
+/// A name's SHA-256 in hex: what Redis holds instead of the name.
+fn hash(name: &str) -> String {
+    Sha256::digest(name.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

@@ -162,7 +162,7 @@ fn shared_values_expire_are_removed_and_keep_no_name_in_clear() {
     let values = donna_redis::SharedValues::new(&url, "test").unwrap();
     let name = format!("ek_{}_visible", std::process::id());
     values
-        .put(&name, "{\"a\":1}", Duration::from_millis(300))
+        .put(&name, "{\"a\":1}", Duration::from_millis(300), 1000)
         .unwrap();
     assert_eq!(values.get(&name).unwrap().as_deref(), Some("{\"a\":1}"));
     // The name (a secret) is not a key in Redis: only its hash is.
@@ -174,7 +174,7 @@ fn shared_values_expire_are_removed_and_keep_no_name_in_clear() {
     assert!(!keys.is_empty() && !keys.contains("visible"), "{keys}");
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(values.get(&name).unwrap(), None, "expired");
-    values.put(&name, "x", Duration::from_secs(60)).unwrap();
+    assert!(values.put(&name, "x", Duration::from_secs(60), 1000).unwrap());
     assert!(values.remove(&name).unwrap());
     assert!(!values.remove(&name).unwrap());
     assert_eq!(values.get(&name).unwrap(), None);
@@ -269,4 +269,36 @@ async fn a_dead_redis_leaves_session_caps_to_each_gateway_at_once() {
         "{:?}",
         started.elapsed()
     );
+}
+
+/// The cap on live values holds for every gateway together: with room for two, a third put
+/// on another gateway is refused and keeps nothing, a removal or an expiry makes room again.
+#[test]
+fn shared_values_are_capped_across_gateways() {
+    let url = redis_url();
+    let prefix: &'static str = Box::leak(format!("test-cap-{}", std::process::id()).into_boxed_str());
+    let (a, b) = (
+        donna_redis::SharedValues::new(&url, prefix).unwrap(),
+        donna_redis::SharedValues::new(&url, prefix).unwrap(),
+    );
+    let short = Duration::from_millis(400);
+    assert!(a.put("ek_one", "1", Duration::from_secs(60), 2).unwrap());
+    assert!(b.put("ek_two", "2", short, 2).unwrap());
+    assert!(
+        !a.put("ek_three", "3", Duration::from_secs(60), 2).unwrap(),
+        "full"
+    );
+    assert_eq!(b.get("ek_three").unwrap(), None, "a refused value is not kept");
+    assert!(b.remove("ek_one").unwrap());
+    assert!(
+        b.put("ek_three", "3", Duration::from_secs(60), 2).unwrap(),
+        "room after a removal"
+    );
+    assert!(!a.put("ek_four", "4", Duration::from_secs(60), 2).unwrap());
+    std::thread::sleep(short + Duration::from_millis(100));
+    assert!(
+        a.put("ek_four", "4", Duration::from_secs(60), 2).unwrap(),
+        "room after an expiry"
+    );
+    assert_eq!(a.get("ek_four").unwrap().as_deref(), Some("4"));
 }
