@@ -43,6 +43,10 @@ pub enum PostgresError {
     },
 }
 
+/// The lock that stores events one at a time across the gateways (see `record_event`); any
+/// number, the same in every gateway, other than the migrations'.
+const EVENTS_LOCK: i64 = 0x646f_6e6e_615f_6576; // "donna_ev"
+
 /// The store, on a pool of connections to one database.
 pub struct PostgresStore {
     pool: Pool,
@@ -441,6 +445,13 @@ impl Storage for PostgresStore {
         self.with(move |mut c| async move {
             let (id, kind, staff, payload, targets) = e;
             let tx = c.transaction().await.map_err(db)?;
+            // Events are replayed by their sequence number, so they must commit in its order:
+            // one gateway's event numbered before another's but committed after it would be
+            // behind a desk that already read the later one. Storing them one at a time across
+            // the gateways costs nothing at a front desk's pace.
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&EVENTS_LOCK])
+                .await
+                .map_err(db)?;
             let inserted = tx
                 .execute(
                     "INSERT INTO events (id, kind, staff_id, payload, created_at) VALUES ($1, $2, $3, $4, $5)

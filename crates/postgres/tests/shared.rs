@@ -119,3 +119,53 @@ fn a_database_that_is_not_there_is_named_without_its_password() {
     let err = PostgresStore::connect(&format!("{base}/no_such_database")).unwrap_err();
     assert!(err.to_string().contains("no_such_database"), "{err}");
 }
+
+/// A staff desk that reconnects is replayed the events after the last it saw, by their order
+/// in the store. Two gateways storing events at once must not let one commit an event behind
+/// another already read: a desk following the store while both write sees every event, once.
+#[test]
+fn a_desk_following_the_store_while_two_gateways_write_misses_nothing() {
+    let url = util::fresh_database();
+    let a = PostgresStore::connect(&url).unwrap();
+    let b = PostgresStore::connect(&url).unwrap();
+    let follower = PostgresStore::connect(&url).unwrap();
+    let record = |store: &PostgresStore, id: &str| {
+        // The payload is the id itself, so the follower knows where it got to.
+        store
+            .record_event(id, "visitor.checked_in", None, id, &[], 1, 1)
+            .unwrap();
+    };
+    record(&a, "evt_start");
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let seen: Vec<String> = std::thread::scope(|s| {
+        let writers: Vec<_> = [("a", &a), ("b", &b)]
+            .into_iter()
+            .map(|(name, store)| {
+                s.spawn(move || (0..150).for_each(|i| record(store, &format!("evt_{name}_{i}"))))
+            })
+            .collect();
+        let reader = s.spawn(|| {
+            let (mut last, mut seen) = ("evt_start".to_owned(), Vec::new());
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                for id in follower.events_after(&last, 1000).unwrap() {
+                    seen.push(id.clone());
+                    last = id;
+                }
+                if finished {
+                    return seen;
+                }
+            }
+        });
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::SeqCst);
+        reader.join().unwrap()
+    });
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), seen.len(), "an event was replayed twice");
+    assert_eq!(seen.len(), 300, "the follower missed {} events", 300 - seen.len());
+}
