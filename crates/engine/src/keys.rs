@@ -107,10 +107,7 @@ impl Keys {
     /// Allow `max` live client secrets instead of [`MAX_LIVE_SECRETS`] (a load test that mints
     /// far more than any site would).
     pub fn with_max_live(self, max: usize) -> Self {
-        self.secrets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .max_live = max;
+        self.lock().max_live = max;
         self
     }
 
@@ -139,13 +136,7 @@ impl Keys {
         if !token.starts_with(CLIENT_SECRET_PREFIX) {
             return None;
         }
-        let local = self
-            .secrets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .by_value
-            .get(token)
-            .cloned();
+        let local = self.lock().by_value.get(token).cloned();
         let found = match (local, &self.shared) {
             (Some(secret), _) => Some(secret),
             (None, Some(shared)) => shared.get(token).map(|s| s.map(Arc::new)).unwrap_or_else(|e| {
@@ -163,23 +154,15 @@ impl Keys {
     /// allowed ([`MAX_LIVE_SECRETS`] by default) are alive already.
     pub fn mint(&self, ttl_s: i64, session: SessionConfig) -> Option<Arc<ClientSecret>> {
         let now = unix_now();
-        let mut secrets = self
-            .secrets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if secrets.by_value.len() >= secrets.sweep_at {
-            secrets.sweep(now);
-        }
-        if secrets.by_value.len() >= secrets.max_live {
-            return None;
-        }
         let secret = Arc::new(ClientSecret {
             value: new_client_secret(),
             expires_at: now + ttl_s,
             session,
         });
         if let Some(shared) = &self.shared {
-            match shared.put(&secret, secrets.max_live) {
+            // Not under the lock: authentication must not wait on the shared store.
+            let max_live = self.lock().max_live;
+            match shared.put(&secret, max_live) {
                 Ok(true) => return Some(secret),
                 Ok(false) => return None,
                 Err(e) => {
@@ -187,28 +170,31 @@ impl Keys {
                 }
             }
         }
+        let mut secrets = self.lock();
+        if secrets.by_value.len() >= secrets.sweep_at {
+            secrets.sweep(now);
+        }
+        if secrets.by_value.len() >= secrets.max_live {
+            return None;
+        }
         secrets.by_value.insert(secret.value.clone(), secret.clone());
         Some(secret)
     }
 
-    /// Client secrets held now, expired ones not yet swept included.
-    pub fn held(&self) -> usize {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Secrets> {
         self.secrets
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .by_value
-            .len()
+    }
+
+    /// Client secrets held now, expired ones not yet swept included.
+    pub fn held(&self) -> usize {
+        self.lock().by_value.len()
     }
 
     /// Revoke a secret before its expiry, here and in the shared store; true when it existed.
     pub fn revoke(&self, value: &str) -> bool {
-        let local = self
-            .secrets
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .by_value
-            .remove(value)
-            .is_some();
+        let local = self.lock().by_value.remove(value).is_some();
         let shared = self.shared.as_ref().is_some_and(|shared| {
             shared.remove(value).unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "a client secret could not be revoked in the shared store");

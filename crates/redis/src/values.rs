@@ -33,6 +33,7 @@ return 1
 pub struct SharedValues {
     client: redis::Client,
     prefix: &'static str,
+    put_capped: redis::Script,
     connection: Mutex<Option<redis::Connection>>,
     breaker: Breaker,
 }
@@ -51,6 +52,7 @@ impl SharedValues {
         Ok(Self {
             client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
             prefix,
+            put_capped: redis::Script::new(PUT_CAPPED),
             connection: Mutex::new(None),
             breaker: Breaker::default(),
         })
@@ -63,7 +65,7 @@ impl SharedValues {
         let hash = hash(name);
         let ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
         let kept: i64 = self.call(|c| {
-            redis::Script::new(PUT_CAPPED)
+            self.put_capped
                 .key(self.key_of(&hash))
                 .key(format!("donna:{}:index", self.prefix))
                 .arg(value)
