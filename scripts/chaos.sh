@@ -70,11 +70,33 @@ start_kiosk() {
   KIOSK_PID=$!
 }
 
+# A process and everything it started, parents first (so the supervisor goes before it can
+# start another kiosk): the kiosk and WebKit's processes write into $WORK until they are gone.
+tree_of() {
+  local child
+  echo "$1"
+  for child in $(pgrep -P "$1" || true); do tree_of "$child"; done
+}
+
 cleanup() {
-  [[ -n $KIOSK_PID ]] && kill "$KIOSK_PID" 2>/dev/null && wait "$KIOSK_PID" 2>/dev/null
-  [[ -n $CLOUD_PID ]] && kill "$CLOUD_PID" 2>/dev/null && wait "$CLOUD_PID" 2>/dev/null
+  local pids pid alive
+  pids=$(for pid in $KIOSK_PID $CLOUD_PID; do tree_of "$pid"; done)
+  for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+  for pid in $KIOSK_PID $CLOUD_PID; do wait "$pid" 2>/dev/null || true; done
+  # Grandchildren are not ours to wait for: give them a few seconds to go.
+  for _ in $(seq 50); do
+    alive=""
+    for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [[ -z $alive ]] && break
+    sleep 0.1
+  done
   stop_audio
-  if [[ -n ${CHAOS_KEEP:-} ]]; then echo "chaos: logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
+  if [[ -n ${CHAOS_KEEP:-} ]]; then
+    echo "chaos: logs kept in $WORK" >&2
+  else
+    # Clearing up never changes the verdict.
+    rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK" 2>/dev/null; } || true
+  fi
 }
 trap cleanup EXIT
 
