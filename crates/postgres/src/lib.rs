@@ -17,8 +17,8 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use donna_desk::DeskError;
 use donna_desk::store::{
-    DELIVERY_LEASE_MS, DeliveryOutcome, Message, NewMessage, NewVisit, PendingDelivery, Recorded, Storage,
-    Visit,
+    DELIVERY_LEASE_MS, DeliveryOutcome, Message, NewMessage, NewVisit, PendingDelivery, Recorded,
+    SavedConversation, Storage, Visit,
 };
 use tokio_postgres::{NoTls, Row};
 
@@ -561,6 +561,58 @@ impl Storage for PostgresStore {
                 .await
                 .map_err(db)?;
             Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+        })
+    }
+
+    fn save_conversation(&self, id: &str, history: &str, now_ms: i64) -> Result<(), DeskError> {
+        let (id, history) = (id.to_owned(), history.to_owned());
+        self.with(move |c| async move {
+            c.execute(
+                "INSERT INTO conversations (id, history, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (id) DO UPDATE SET history = excluded.history, updated_at = excluded.updated_at",
+                &[&id, &history, &now_ms],
+            )
+            .await
+            .map_err(db)?;
+            Ok(())
+        })
+    }
+
+    fn conversation(&self, id: &str) -> Result<Option<SavedConversation>, DeskError> {
+        let id = id.to_owned();
+        self.with(move |c| async move {
+            let row = c
+                .query_opt(
+                    "SELECT history, updated_at FROM conversations WHERE id = $1",
+                    &[&id],
+                )
+                .await
+                .map_err(db)?;
+            Ok(row.map(|r| SavedConversation {
+                history: r.get(0),
+                updated_at_ms: r.get(1),
+            }))
+        })
+    }
+
+    fn forget_conversation(&self, id: &str) -> Result<bool, DeskError> {
+        let id = id.to_owned();
+        self.with(move |c| async move {
+            let n = c
+                .execute("DELETE FROM conversations WHERE id = $1", &[&id])
+                .await
+                .map_err(db)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn forget_conversations_before(&self, before_ms: i64) -> Result<usize, DeskError> {
+        self.with(move |c| async move {
+            let n = c
+                .execute("DELETE FROM conversations WHERE updated_at < $1", &[&before_ms])
+                .await
+                .map_err(db)?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
         })
     }
 }

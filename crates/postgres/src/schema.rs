@@ -9,7 +9,8 @@ use crate::{database, db};
 /// Any number, the same in every gateway: the lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x646f_6e6e_615f_7631; // "donna_v1"
 
-const MIGRATIONS: &[&str] = &["CREATE TABLE visits (
+const MIGRATIONS: &[&str] = &[
+    "CREATE TABLE visits (
         id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         visitor_name TEXT NOT NULL,
         host_staff_id TEXT NOT NULL,
@@ -51,7 +52,15 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE visits (
         next_attempt_at BIGINT NOT NULL,
         PRIMARY KEY (event_id, target)
     );
-    CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';"];
+    CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';",
+    // Conversations in progress, so another gateway carries them on.
+    "CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        history TEXT NOT NULL,
+        updated_at BIGINT NOT NULL
+    );
+    CREATE INDEX conversations_updated_at ON conversations (updated_at);",
+];
 
 /// Bring the database's schema up to date; a database from a newer Donna is refused.
 pub(crate) async fn migrate(pool: &Pool) -> Result<(), DeskError> {

@@ -188,6 +188,31 @@ pub fn injection_attempts_are_stored_as_text(s: &Store) {
     assert_eq!(s.visits_since(0).unwrap().len(), 1);
 }
 
+pub fn a_conversation_is_kept_whole_until_forgotten(s: &Store) {
+    assert_eq!(s.conversation("web_1").unwrap(), None);
+    s.save_conversation("web_1", r#"[{"visitor":"Hello"}]"#, 1_000)
+        .unwrap();
+    // Text of any kind, kept as it was given.
+    let odd = r#"[{"visitor":"'); DROP TABLE conversations; -- Zoë ☕"}]"#;
+    s.save_conversation("web_2", odd, 2_000).unwrap();
+    assert_eq!(s.conversation("web_2").unwrap().unwrap().history, odd);
+    // The last save wins, whole.
+    s.save_conversation("web_1", "[1,2]", 3_000).unwrap();
+    assert_eq!(
+        s.conversation("web_1").unwrap(),
+        Some(SavedConversation {
+            history: "[1,2]".to_owned(),
+            updated_at_ms: 3_000
+        })
+    );
+    // Idle ones go; the one saved since stays.
+    assert_eq!(s.forget_conversations_before(3_000).unwrap(), 1);
+    assert_eq!(s.conversation("web_2").unwrap(), None);
+    assert!(s.forget_conversation("web_1").unwrap());
+    assert!(!s.forget_conversation("web_1").unwrap());
+    assert_eq!(s.conversation("web_1").unwrap(), None);
+}
+
 /// One `#[test]` per contract clause, each on a fresh store from `$fresh` (an expression
 /// giving a [`Store`](crate::store::Store)).
 #[macro_export]
@@ -199,7 +224,8 @@ macro_rules! conformance_tests {
             an_event_recorded_twice_is_stored_and_queued_once,
             events_resume_after_the_last_one_seen,
             deliveries_are_queued_leased_retried_and_finished,
-            injection_attempts_are_stored_as_text);
+            injection_attempts_are_stored_as_text,
+            a_conversation_is_kept_whole_until_forgotten);
     };
     (@each $fresh:expr; $($name:ident),*) => {
         $(

@@ -10,7 +10,9 @@
 //!   with other content is refused ([`DeskError::KeyReused`]);
 //! - the first acknowledgement of a visit wins, as does the first check-out;
 //! - an event is stored once under its id, and its deliveries are handed to one worker at a
-//!   time ([`DELIVERY_LEASE_MS`]).
+//!   time ([`DELIVERY_LEASE_MS`]);
+//! - a conversation's history is kept whole under its id until it is forgotten, the last
+//!   save winning.
 //!
 //! SQL is parameterised everywhere; visitor input never becomes SQL text.
 
@@ -124,6 +126,15 @@ fn replayed<T>(same: bool, row: T, what: &'static str, key: Option<&str>) -> Res
     }
 }
 
+/// A conversation's history as kept between turns, so that another gateway can carry the
+/// conversation on when the one it began on is gone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedConversation {
+    /// What was said, as its writer encoded it: the store keeps it and does not read it.
+    pub history: String,
+    pub updated_at_ms: i64,
+}
+
 /// The front-desk summary for staff (all times in milliseconds since the epoch).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Overview {
@@ -207,6 +218,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         event_id: &str,
         target: &str,
     ) -> Result<Option<(String, i64, Option<String>)>, DeskError>;
+    /// Keep conversation `id`'s history, replacing what was kept, stamped `now_ms`.
+    fn save_conversation(&self, id: &str, history: &str, now_ms: i64) -> Result<(), DeskError>;
+    /// The history kept for conversation `id`, if any.
+    fn conversation(&self, id: &str) -> Result<Option<SavedConversation>, DeskError>;
+    /// Forget conversation `id` (the visitor left); false when none was kept.
+    fn forget_conversation(&self, id: &str) -> Result<bool, DeskError>;
+    /// Forget every conversation last saved before `before_ms` (left idle): how many.
+    fn forget_conversations_before(&self, before_ms: i64) -> Result<usize, DeskError>;
 }
 
 /// The store the desk writes to, whichever engine holds it.

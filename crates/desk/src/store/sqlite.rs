@@ -10,8 +10,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    DELIVERY_LEASE_MS, DeliveryOutcome, Message, NewMessage, NewVisit, PendingDelivery, Recorded, Storage,
-    Visit,
+    DELIVERY_LEASE_MS, DeliveryOutcome, Message, NewMessage, NewVisit, PendingDelivery, Recorded,
+    SavedConversation, Storage, Visit,
 };
 use crate::DeskError;
 
@@ -60,6 +60,13 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX visits_idempotency_key ON visits (idempotency_key);
     ALTER TABLE messages ADD COLUMN idempotency_key TEXT;
     CREATE UNIQUE INDEX messages_idempotency_key ON messages (idempotency_key);",
+    // Conversations in progress, so a restarted gateway carries them on.
+    "CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        history TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+    );
+    CREATE INDEX conversations_updated_at ON conversations (updated_at);",
 ];
 
 /// The database. Calls are short, so one connection behind a mutex serves the whole process.
@@ -364,6 +371,45 @@ impl Storage for SqliteStore {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .optional()?)
+    }
+
+    fn save_conversation(&self, id: &str, history: &str, now_ms: i64) -> Result<(), DeskError> {
+        self.conn().execute(
+            "INSERT INTO conversations (id, history, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET history = excluded.history, updated_at = excluded.updated_at",
+            params![id, history, now_ms],
+        )?;
+        Ok(())
+    }
+
+    fn conversation(&self, id: &str) -> Result<Option<SavedConversation>, DeskError> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT history, updated_at FROM conversations WHERE id = ?1",
+                params![id],
+                |r| {
+                    Ok(SavedConversation {
+                        history: r.get(0)?,
+                        updated_at_ms: r.get(1)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    fn forget_conversation(&self, id: &str) -> Result<bool, DeskError> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM conversations WHERE id = ?1", params![id])?
+            > 0)
+    }
+
+    fn forget_conversations_before(&self, before_ms: i64) -> Result<usize, DeskError> {
+        Ok(self.conn().execute(
+            "DELETE FROM conversations WHERE updated_at < ?1",
+            params![before_ms],
+        )?)
     }
 }
 
