@@ -7,6 +7,7 @@
 //! | [`dialogue`] | the offline multi-turn conversation: intents, slot filling, disambiguation |
 //! | [`reception`] | the desk at work: tools with their side effects (visits, messages, staff events) |
 //! | [`events`] | staff events |
+//! | [`history`] | a conversation's turns, kept between them so it carries on anywhere |
 //! | [`time_words`] | appointment times in words |
 //! | [`store`] | SQLite: visits, messages, staff events and their deliveries, durable on return |
 //! | [`reply`] | answering one typed or transcribed message from the profile: what to say or which tool to use |
@@ -24,6 +25,7 @@
 pub mod clock;
 pub mod dialogue;
 pub mod events;
+pub mod history;
 pub mod hours;
 mod hours_answer;
 pub mod profile;

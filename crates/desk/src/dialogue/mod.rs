@@ -6,6 +6,7 @@
 use jiff::Zoned;
 use serde_json::Value;
 
+use crate::history::Said;
 use crate::hours::Status;
 use crate::profile::{AfterHours, Profile};
 use crate::reply::{Plan, plan as plan_one};
@@ -77,6 +78,14 @@ const HELP: &[&str] = &[
     "emergency",
 ];
 const DELIVERY: &[&str] = &["delivery", "parcel", "package", "courier"];
+
+/// Donna's answer: the last of what a turn said.
+fn answer_of(said: Vec<Said>) -> String {
+    match said.into_iter().next_back() {
+        Some(Said::Donna { text }) => text,
+        _ => String::new(),
+    }
+}
 
 /// What the visitor and Donna are in the middle of.
 #[derive(Debug, Clone, PartialEq)]
@@ -169,20 +178,29 @@ impl Dialogue {
     /// from it with [`crate::call_key`]), and say its result. Everything that
     /// answers a visitor without a realtime session in between does its turn here.
     pub fn turn(&mut self, reception: &Reception, message: &str, recording: Recording<'_>) -> String {
-        self.turn_at(reception, message, &reception.desk().now(), recording)
+        answer_of(self.exchange(reception, message, recording))
+    }
+
+    /// [`Dialogue::turn`], telling everything said and done in it (the visitor's words first,
+    /// Donna's answer last): what a conversation's [`crate::history`] keeps.
+    pub fn exchange(&mut self, reception: &Reception, message: &str, recording: Recording<'_>) -> Vec<Said> {
+        self.exchange_at(reception, message, &reception.desk().now(), recording)
     }
 
     /// A turn heard at `now`: the dialogue's own patience is measured on it, while the tools
     /// read the reception's clock.
-    pub(crate) fn turn_at(
+    pub(crate) fn exchange_at(
         &mut self,
         reception: &Reception,
         message: &str,
         now: &Zoned,
         recording: Recording<'_>,
-    ) -> String {
+    ) -> Vec<Said> {
         let profile = reception.desk().profile();
-        match self.plan(profile, message, now) {
+        let mut said = vec![Said::Visitor {
+            text: message.to_owned(),
+        }];
+        let answer = match self.plan(profile, message, now) {
             Plan::Say(text) => text,
             Plan::Tool(call) => {
                 let key = recording
@@ -193,8 +211,31 @@ impl Dialogue {
                     ..recording
                 };
                 let output = reception.run(&call, recording);
-                self.after_tool(profile, call.name(), &output)
+                let answer = self.after_tool(profile, call.name(), &output);
+                said.push(Said::Tool {
+                    name: call.name().to_owned(),
+                    arguments: call.arguments().to_string(),
+                    output,
+                });
+                answer
             }
+        };
+        said.push(Said::Donna { text: answer });
+        said
+    }
+
+    /// Read something said before this dialogue took part (a conversation carried on from
+    /// another gateway, or history a client gave a new session): the state moves as if it had
+    /// been there, and nothing runs or is stored again.
+    pub fn recall(&mut self, profile: &Profile, said: &Said, now: &Zoned) {
+        match said {
+            Said::Visitor { text } => {
+                let _ = self.plan(profile, text, now);
+            }
+            Said::Tool { name, output, .. } => {
+                let _ = self.after_tool(profile, name, output);
+            }
+            Said::Donna { .. } => {}
         }
     }
 

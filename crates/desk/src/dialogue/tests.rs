@@ -29,7 +29,12 @@ impl Visit {
     }
 
     fn say(&mut self, text: &str) -> String {
-        self.dialogue.turn_at(
+        answer_of(self.exchange(text))
+    }
+
+    /// A turn, with everything said and done in it.
+    fn exchange(&mut self, text: &str) -> Vec<Said> {
+        self.dialogue.exchange_at(
             &self.reception,
             text,
             &self.now,
@@ -305,4 +310,42 @@ fn questions_in_between_still_get_answers() {
     assert_eq!(v.say("Are you open on Sunday?"), "On Sunday we're closed.");
     assert!(v.say("Where are the toilets?").contains("ground floor"));
     assert!(v.say("Where can I find Okafur?").starts_with("Dr James Okafor"));
+}
+
+/// A conversation carried on by a dialogue that was not there (another gateway's, after the
+/// first died): it reads what was said and done, and goes on as the first would have.
+#[test]
+fn a_dialogue_that_recalls_the_conversation_carries_it_on() {
+    let mut v = Visit::at(10);
+    let mut said = v.exchange("Hi, I'm here to see Maria at two");
+    said.extend(v.exchange("The one in general practice"));
+    let mut carried = Dialogue::default();
+    for s in &said {
+        carried.recall(v.reception.desk().profile(), s, &v.now);
+    }
+    v.dialogue = carried;
+    assert!(
+        v.say("It's Ann Lee")
+            .starts_with("Thank you, Ann. I've let Dr Maria Chen know you're here.")
+    );
+    let visits = v.visits();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].appointment_time.as_deref(), Some("14:00"));
+
+    // What a tool answered steers the next turn too: directions to someone, then a name.
+    let mut v = Visit::at(10);
+    let said = v.exchange("Where can I find Dr Okafor?");
+    assert!(
+        matches!(&said[1], Said::Tool { name, .. } if name == crate::tools::LOOKUP_STAFF),
+        "{said:?}"
+    );
+    let mut carried = Dialogue::default();
+    for s in &said {
+        carried.recall(v.reception.desk().profile(), s, &v.now);
+    }
+    v.dialogue = carried;
+    assert!(v.say("I'm Bob Ray").contains("Okafor"));
+    assert_eq!(v.visits()[0].host_staff_id, "james-okafor");
+    // Recalling ran nothing: one visit, the one the last turn made.
+    assert_eq!(v.visits().len(), 1);
 }
