@@ -213,6 +213,7 @@ impl ServerSession {
             // remembers of the conversation: with the conversation gone, so is it, as a
             // model's context is.
             self.response.dialogue = donna_desk::Dialogue::default();
+            self.response.read.clear();
         }
         Ok(vec![ServerEvent::ConversationItemDeleted(ItemDeleted {
             event_id: new_id("event"),

@@ -2,6 +2,7 @@
 //! client to run), its status from created to done, cancellation and usage.
 
 use super::*;
+use donna_desk::history::Said;
 
 #[derive(Debug)]
 pub(super) enum Output {
@@ -41,6 +42,9 @@ pub(super) struct Active {
 pub(super) struct Responses {
     /// The offline dialogue's state for this visitor.
     pub(super) dialogue: Dialogue,
+    /// The conversation's items the dialogue has read: those it has not (history a client
+    /// gave the session before asking) it recalls before answering, as a model reads context.
+    pub(super) read: std::collections::HashSet<String>,
     pub(super) active: Option<Active>,
     /// A response asked for while a transcript it depends on was being made.
     pub(super) deferred: Option<Option<ResponseParams>>,
@@ -94,6 +98,9 @@ impl ServerSession {
             Some(input) => input.iter().filter_map(|v| self.resolve_input(v)).collect(),
             None => self.store.items.iter().map(|s| s.item.clone()).collect(),
         };
+        if params.input.is_none() {
+            self.recall_unread(&context);
+        }
         let output = self.decide(&context, &params)?;
         let input_chars = context.iter().map(|i| i.text().len()).sum();
 
@@ -165,6 +172,43 @@ impl ServerSession {
         Ok(())
     }
 
+    /// Let the dialogue read what the conversation holds that it has not (all but the last
+    /// item, which it answers): a visitor's words, and what a tool answered, move its state
+    /// (a check-in waiting for a name, staff to choose between) as if it had been there.
+    fn recall_unread(&mut self, context: &[Item]) {
+        let Some((_, earlier)) = context.split_last() else {
+            return;
+        };
+        let desk = self.reception.desk();
+        let now = desk.now();
+        for item in earlier {
+            let Some(id) = item.id() else { continue };
+            if !self.response.read.insert(id.to_owned()) {
+                continue;
+            }
+            let said = match item {
+                Item::Message {
+                    role: Role::User,
+                    content,
+                    ..
+                } => {
+                    let text: Vec<&str> = content.iter().filter_map(ContentPart::text).collect();
+                    Said::Visitor { text: text.join(" ") }
+                }
+                Item::FunctionCallOutput { call_id, output, .. } => Said::Tool {
+                    name: function_name(context, call_id).unwrap_or_default(),
+                    arguments: String::new(),
+                    output: output.clone(),
+                },
+                _ => continue,
+            };
+            self.response.dialogue.recall(desk.profile(), &said, &now);
+        }
+        if let Some(id) = context.last().and_then(Item::id) {
+            self.response.read.insert(id.to_owned());
+        }
+    }
+
     /// What the desk says (or which tool it calls) given the conversation so far.
     pub(super) fn decide(
         &mut self,
@@ -182,10 +226,7 @@ impl ServerSession {
         });
         let text = match last {
             Some(Item::FunctionCallOutput { call_id, output, .. }) => {
-                let name = context.iter().find_map(|i| match i {
-                    Item::FunctionCall { call_id: c, name, .. } if c == call_id => Some(name.clone()),
-                    _ => None,
-                });
+                let name = function_name(context, call_id);
                 let profile = self.reception.desk().profile();
                 return Ok(Output::Message {
                     text: self
@@ -434,6 +475,14 @@ impl ServerSession {
             metadata: a.metadata.clone(),
         }
     }
+}
+
+/// The name of the function call `call_id` answers.
+fn function_name(context: &[Item], call_id: &str) -> Option<String> {
+    context.iter().find_map(|i| match i {
+        Item::FunctionCall { call_id: c, name, .. } if c == call_id => Some(name.clone()),
+        _ => None,
+    })
 }
 
 pub(super) fn output_item(a: &Active, status: ItemStatus, sent: &str) -> Item {

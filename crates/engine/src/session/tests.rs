@@ -236,3 +236,59 @@ fn interrupt_response_false_lets_the_answer_finish() {
     });
     assert_eq!(done.unwrap().response.status, ResponseStatus::Completed);
 }
+
+/// A client that gives a new session the conversation so far (another gateway carrying on a
+/// visit the first began) gets the answer the first session would have given.
+#[test]
+fn a_session_given_history_carries_the_conversation_on() {
+    // Thursday 26 November 2026, 10:00 in London: the example clinic is open.
+    let at: jiff::Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+    let reception = Arc::new(Reception::example_at(at).unwrap());
+    let mut session = default_session("sess_t".into(), "gpt-realtime", "", 0);
+    session.output_modalities = Some(vec!["text".into()]);
+    let mut c = ServerSession::new(reception.clone(), session, Limits::default());
+    let said = [
+        ("user", "input_text", "Hi, I'm here to see Maria at two"),
+        (
+            "assistant",
+            "output_text",
+            "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?",
+        ),
+        ("user", "input_text", "The one in general practice"),
+        (
+            "assistant",
+            "output_text",
+            "Thank you. May I have your name, please?",
+        ),
+        ("user", "input_text", "It's Ann Lee"),
+    ];
+    for (role, kind, text) in said {
+        let created = c.handle_frame(&frame(json!({ "type": "conversation.item.create", "item": {
+            "type": "message", "role": role, "content": [{ "type": kind, "text": text }] } })));
+        assert_eq!(kinds(&created)[0], "conversation.item.added", "{created:?}");
+    }
+    assert!(
+        c.handle_frame(&frame(json!({ "type": "response.create" })))
+            .is_empty()
+    );
+    let text: String = drain(&mut c)
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::OutputTextDelta(d) => Some(d.delta.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        text.starts_with("Thank you, Ann. I've let Dr Maria Chen know you're here."),
+        "{text}"
+    );
+    let visits = reception.store().visits_since(0).unwrap();
+    assert_eq!(visits.len(), 1, "the history ran nothing again");
+    assert_eq!(
+        (
+            visits[0].host_staff_id.as_str(),
+            visits[0].appointment_time.as_deref()
+        ),
+        ("maria-chen", Some("14:00"))
+    );
+}
