@@ -22,9 +22,9 @@ use tokio::time::Instant;
 use tracing::{debug, info, warn};
 
 use crate::RealtimeError;
-use crate::protocol::ServerEvent;
 use crate::protocol::SessionConfig;
 use crate::protocol::server::ErrorDetail;
+use crate::protocol::{Item, ServerEvent};
 use crate::session::{ClientSession, DEFAULT_HISTORY_LIMIT, Output, TurnId, UiUpdate};
 use crate::transport::websocket::{Credential, WebSocketConnector};
 use crate::transport::{CloseInfo, Connector, Incoming, Transport};
@@ -169,6 +169,7 @@ enum Command {
         call_id: String,
         output: String,
     },
+    Recall(Vec<Item>),
     Cancel,
     Truncate(u64),
     AppendAudio(Vec<u8>),
@@ -276,6 +277,13 @@ impl RealtimeClient {
             output: output.into(),
         })
         .await
+    }
+
+    /// Give the conversation what was said and done before this client took part (messages,
+    /// function calls and their outputs), before the next turn; see
+    /// [`crate::session::ClientSession::recall`].
+    pub async fn recall(&self, items: Vec<Item>) -> Result<(), RealtimeError> {
+        self.command(Command::Recall(items)).await
     }
 
     /// Stop the assistant's current response.
@@ -487,6 +495,7 @@ impl<C: Connector> Driver<C> {
                 outputs
             }
             Command::ToolResult { call_id, output } => self.session.tool_result(&call_id, output),
+            Command::Recall(items) => self.session.recall(items),
             Command::Cancel => self.session.cancel(),
             Command::Truncate(ms) => self.session.truncate(ms),
             Command::AppendAudio(pcm) => self.session.append_audio(&pcm),

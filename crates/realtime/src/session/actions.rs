@@ -29,6 +29,33 @@ impl ClientSession {
         (turn, out)
     }
 
+    /// Give the conversation what was said and done before this session took part (a
+    /// conversation carried on from another gateway): each item is created on the service, in
+    /// order and without a response, and its text is remembered to re-seed a new connection as
+    /// the session's own turns are. Items without an id are given one.
+    pub fn recall(&mut self, items: Vec<Item>) -> Vec<Output> {
+        let mut out = Vec::new();
+        for mut item in items {
+            if item.id().is_none() {
+                let turn = self.new_turn();
+                item.set_id(format!("item_donna_h{:08}", turn.0));
+            }
+            self.remember(&item);
+            if !self.restoring {
+                // While reconnecting, the re-seed sends the remembered text with the rest.
+                self.send(
+                    ClientEvent::ConversationItemCreate(ConversationItemCreate {
+                        event_id: None,
+                        previous_item_id: None,
+                        item,
+                    }),
+                    &mut out,
+                );
+            }
+        }
+        out
+    }
+
     /// Answer a tool call. The output item goes out now; the follow-up `response.create` goes
     /// once the response that made the call is done and every call of it has its output.
     /// Outputs for calls this session does not know (answered already, or from a connection
