@@ -387,8 +387,10 @@ fn a_gateway_whose_redis_is_down_says_so_and_goes_on() {
 }
 
 /// The deployment as a clinic chain runs it: two gateways on one PostgreSQL and one Redis,
-/// behind nginx. A kiosk talks through the balancer; the gateway it sticks to is killed; its
-/// next turns reach the other gateway, and a turn sent again after the kill is stored once.
+/// behind nginx. A kiosk is in the middle of a check-in through the balancer when the gateway
+/// it sticks to is killed: its next turns reach the other gateway, which carries the same
+/// conversation on (the host chosen and the time given before the kill included), answers a
+/// turn sent again from the history, and stores each thing once.
 #[test]
 fn behind_nginx_a_kiosk_carries_on_when_its_gateway_dies() {
     let database = util::postgres_database();
@@ -405,38 +407,36 @@ fn behind_nginx_a_kiosk_carries_on_when_its_gateway_dies() {
     let rt = runtime();
     let http = reqwest::Client::new();
     let token = util::mint_token(&sandbox_a, JWT_SECRET, "maria-chen", "staff");
-    // The browser page's way: its conversation, a key per turn, a new conversation when the
-    // gateway no longer knows the old one.
+    // The browser page's way: one conversation, a key per turn, the same key when a turn is
+    // sent again.
     let conversation = std::cell::RefCell::new(None::<String>);
     let turn = |key: &str, message: &str| -> String {
         rt.block_on(async {
-            for attempt in 0..2 {
-                let mut body = json!({ "message": message });
-                if let (Some(id), 0) = (conversation.borrow().as_ref(), attempt) {
-                    body["conversation_id"] = json!(id);
-                }
-                let resp = http
-                    .post(format!("{}/api/chat", balancer.url))
-                    .header("Idempotency-Key", key)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                let status = resp.status();
-                let reply: Value = resp.json().await.unwrap();
-                if status == 404 && reply["error"]["code"] == "conversation_not_found" {
-                    continue;
-                }
-                assert_eq!(status, 200, "{reply}");
-                *conversation.borrow_mut() = reply["conversation_id"].as_str().map(str::to_owned);
-                return reply["reply"].as_str().unwrap().to_owned();
+            let mut body = json!({ "message": message });
+            if let Some(id) = conversation.borrow().as_ref() {
+                body["conversation_id"] = json!(id);
             }
-            panic!("no answer through the balancer")
+            let resp = http
+                .post(format!("{}/api/chat", balancer.url))
+                .header("Idempotency-Key", key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let reply: Value = resp.json().await.unwrap();
+            assert_eq!(status, 200, "{message}: {reply}");
+            let id = reply["conversation_id"].as_str().map(str::to_owned);
+            if let Some(known) = conversation.borrow().as_ref() {
+                assert_eq!(id.as_ref(), Some(known), "the same conversation throughout");
+            }
+            *conversation.borrow_mut() = id;
+            reply["reply"].as_str().unwrap().to_owned()
         })
     };
-    let visits = |url: &str| -> Vec<String> {
-        let list: Value = rt.block_on(async {
-            http.get(format!("{url}/api/visits"))
+    let get = |url: String| -> Value {
+        rt.block_on(async {
+            http.get(url)
                 .bearer_auth(&token)
                 .send()
                 .await
@@ -444,43 +444,38 @@ fn behind_nginx_a_kiosk_carries_on_when_its_gateway_dies() {
                 .json()
                 .await
                 .unwrap()
-        });
-        list.as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v["visitor_name"].as_str().unwrap().to_owned())
-            .collect()
-    };
-
-    assert!(
-        turn(
-            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000001",
-            "I'm Ann Lee to see Maria Chen"
-        )
-        .contains("Maria")
-    );
-    // Which gateway holds the kiosk's conversation: only that one knows its id.
-    let id = conversation.borrow().clone().unwrap();
-    let holds = |url: &str| {
-        rt.block_on(async {
-            let resp = http
-                .get(format!("{url}/api/chat/{id}/events"))
-                .send()
-                .await
-                .unwrap();
-            resp.status() == 200
         })
     };
-    let (holder, survivor) = match (holds(&a.url), holds(&b.url)) {
+
+    assert_eq!(
+        turn(
+            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000001",
+            "Hi, I'm here to see Maria at two"
+        ),
+        "Do you mean Maria Lopez in Administration or Dr Maria Chen in General Practice?"
+    );
+    let key = "kiosk-1:aaaaaaaa-0000-4000-8000-000000000002";
+    let asked = turn(key, "The one in general practice");
+    assert_eq!(asked, "Thank you. May I have your name, please?");
+    // The gateway the balancer sends this kiosk to: the one that answered its chat.
+    let answered_chat = |url: &str| {
+        rt.block_on(async {
+            let metrics = http
+                .get(format!("{url}/metrics"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            metrics.contains(r#"route="/api/chat",method="POST",status="200"} 2"#)
+        })
+    };
+    let (holder, survivor) = match (answered_chat(&a.url), answered_chat(&b.url)) {
         (true, false) => (a, b),
         (false, true) => (b, a),
-        other => panic!("the conversation should live on exactly one gateway: {other:?}"),
+        other => panic!("one gateway should have answered both turns: {other:?}"),
     };
-
-    // The next visitor's turn is stored; the kiosk never hears the answer (its gateway dies)
-    // and sends the same turn again, through the balancer, to the other gateway.
-    let key = "kiosk-1:aaaaaaaa-0000-4000-8000-000000000002";
-    let first = turn(key, "I'm Bob Ray to see Maria Chen");
     assert!(
         Command::new("kill")
             .args(["-KILL", &holder.child.id().to_string()])
@@ -489,35 +484,69 @@ fn behind_nginx_a_kiosk_carries_on_when_its_gateway_dies() {
             .success()
     );
     drop(holder);
-    assert_eq!(turn(key, "I'm Bob Ray to see Maria Chen"), first);
-    // A message over two turns, on the survivor now, in the conversation Bob's retry started
-    // there (so Donna knows who it is from).
+
+    // The kiosk never heard the last answer and sends the turn again: the survivor gives the
+    // answer the dead gateway gave, from the conversation's history.
+    assert_eq!(turn(key, "The one in general practice"), asked);
+    // The check-in goes on where it was: Dr Maria Chen, at two, chosen on the dead gateway.
+    let key = "kiosk-1:aaaaaaaa-0000-4000-8000-000000000003";
+    let checked_in = turn(key, "It's Ann Lee");
+    assert!(
+        checked_in.starts_with("Thank you, Ann. I've let Dr Maria Chen know you're here."),
+        "{checked_in}"
+    );
+    assert_eq!(
+        turn(key, "It's Ann Lee"),
+        checked_in,
+        "a retried turn, answered once"
+    );
+    // And Donna still knows who she is talking to.
     let said = [
         turn(
-            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000003",
+            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000004",
             "I'd like to leave a message for Maria Chen",
         ),
         turn(
-            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000004",
+            "kiosk-1:aaaaaaaa-0000-4000-8000-000000000005",
             "The parcel for room 4 has arrived",
         ),
     ];
     assert!(said[1].contains("passed your message"), "{said:?}");
 
-    assert_eq!(visits(&survivor.url), ["Bob Ray", "Ann Lee"], "each visitor once");
-    assert_eq!(visits(&balancer.url), ["Bob Ray", "Ann Lee"]);
-    let messages: Value = rt.block_on(async {
-        http.get(format!("{}/api/messages", balancer.url))
-            .bearer_auth(&token)
+    let visits = get(format!("{}/api/visits", survivor.url));
+    let visits = visits.as_array().unwrap();
+    assert_eq!(visits.len(), 1, "{visits:?}");
+    assert_eq!(
+        (
+            &visits[0]["visitor_name"],
+            &visits[0]["host_staff_id"],
+            &visits[0]["appointment_time"]
+        ),
+        (&json!("Ann Lee"), &json!("maria-chen"), &json!("14:00"))
+    );
+    let messages = get(format!("{}/api/messages", balancer.url));
+    assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
+    assert_eq!(messages[0]["from_name"], "Ann Lee");
+
+    // The visit over, the conversation ends on every gateway: what was said is gone.
+    let id = conversation.borrow().clone().unwrap();
+    let ended = rt.block_on(async {
+        http.delete(format!("{}/api/chat/{id}", balancer.url))
             .send()
             .await
             .unwrap()
-            .json()
+            .status()
+    });
+    assert_eq!(ended, 204);
+    let after = rt.block_on(async {
+        http.post(format!("{}/api/chat", survivor.url))
+            .json(&json!({ "message": "Hello", "conversation_id": id }))
+            .send()
             .await
             .unwrap()
+            .status()
     });
-    assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
-    assert_eq!(messages[0]["from_name"], "Bob Ray");
+    assert_eq!(after, 404);
     assert!(survivor.terminate());
 }
 

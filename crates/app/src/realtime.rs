@@ -5,10 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use donna_config::{Backend, BackendSettings, VoiceSettings};
+use donna_desk::history::{History, Said};
 use donna_desk::{Desk, Reception, Recording};
 use donna_gateway::conversations::{BoxFuture, ChatBackend, ChatError};
-use donna_realtime::protocol::SessionConfig;
 use donna_realtime::protocol::session::Tool;
+use donna_realtime::protocol::{ContentPart, Item, Role, SessionConfig};
 use donna_realtime::{ClientConfig, Credential, RealtimeClient, RealtimeError, ToolHandler};
 use donna_voice::TurnMode;
 use tokio::sync::watch;
@@ -70,46 +71,106 @@ impl ToolHandler for DeskTools {
             .turn
             .key_for(name)
             .unwrap_or_else(|| format!("call:{call_id}"));
-        self.reception.run_tool_recorded(
+        let output = self.reception.run_tool_recorded(
             name,
             arguments,
             Recording {
                 conversation_id: Some(&conversation),
                 idempotency_key: Some(&key),
             },
-        )
+        );
+        self.turn.ran(name, arguments, &output);
+        output
     }
 }
 
-/// The idempotency key of the turn in progress, when its client sent one (`Idempotency-Key`
-/// on `/api/chat`): the turn's check-ins and messages are keyed by it, so the same turn sent
-/// again (to this gateway after a restart, or to another) stores nothing twice. Without one,
-/// each model call's id is its key.
+/// The turn in progress of a browser conversation: the idempotency key its client sent
+/// (`Idempotency-Key` on `/api/chat`), by which the turn's check-ins and messages are keyed, so
+/// the same turn sent again (to this gateway after a restart, or to another) stores nothing
+/// twice (without one, each model call's id is its key); and the tools it ran, for the
+/// conversation's history.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TurnKey(Arc<std::sync::Mutex<Option<Turn>>>);
 
-/// The turn in progress: its key, and how many calls of each tool it has made so far.
-#[derive(Debug)]
+/// The turn in progress: its key, how many calls of each tool it has made so far, and what
+/// they answered.
+#[derive(Debug, Default)]
 struct Turn {
-    key: String,
+    key: Option<String>,
     calls: std::collections::HashMap<String, u32>,
+    ran: Vec<Said>,
 }
 
 impl TurnKey {
-    fn set(&self, key: Option<&str>) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = key.map(|k| Turn {
-            key: k.to_owned(),
-            calls: Default::default(),
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<Turn>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A turn begins, sent with `key`.
+    fn begin(&self, key: Option<&str>) {
+        *self.lock() = Some(Turn {
+            key: key.map(str::to_owned),
+            ..Turn::default()
         });
+    }
+
+    /// The turn is over: the tools it ran.
+    fn finish(&self) -> Vec<Said> {
+        self.lock().take().map(|t| t.ran).unwrap_or_default()
     }
 
     /// The key of this call of `tool` in the turn ([`donna_desk::call_key`]).
     fn key_for(&self, tool: &str) -> Option<String> {
-        let mut turn = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let mut turn = self.lock();
         let turn = turn.as_mut()?;
+        let key = turn.key.as_deref()?;
         let n = turn.calls.entry(tool.to_owned()).or_insert(0);
         *n += 1;
-        Some(donna_desk::call_key(&turn.key, tool, *n))
+        Some(donna_desk::call_key(key, tool, *n))
+    }
+
+    /// Tool `name` ran in the turn and answered `output`.
+    fn ran(&self, name: &str, arguments: &str, output: &str) {
+        if let Some(turn) = self.lock().as_mut() {
+            turn.ran.push(Said::Tool {
+                name: name.to_owned(),
+                arguments: arguments.to_owned(),
+                output: output.to_owned(),
+            });
+        }
+    }
+}
+
+/// The conversation items that tell a new session what was said and done.
+fn items_of(said: &Said) -> Vec<Item> {
+    use rand::Rng;
+    match said {
+        Said::Visitor { text } => vec![Item::user_text(text.as_str())],
+        Said::Donna { text } => vec![Item::Message {
+            id: None,
+            object: None,
+            status: None,
+            role: Role::Assistant,
+            content: vec![ContentPart::OutputText { text: text.clone() }],
+        }],
+        Said::Tool {
+            name,
+            arguments,
+            output,
+        } => {
+            let call_id = format!("call_{:016x}", rand::rng().random::<u64>());
+            vec![
+                Item::FunctionCall {
+                    id: None,
+                    object: None,
+                    status: None,
+                    call_id: call_id.clone(),
+                    name: name.clone(),
+                    arguments: arguments.clone(),
+                },
+                Item::function_output(call_id, output.as_str()),
+            ]
+        }
     }
 }
 
@@ -183,7 +244,16 @@ async fn connect(
 pub struct RealtimeChat {
     targets: Vec<Target>,
     reception: Arc<Reception>,
-    sessions: tokio::sync::Mutex<std::collections::HashMap<String, (Arc<RealtimeClient>, TurnKey)>>,
+    sessions: tokio::sync::Mutex<std::collections::HashMap<String, ChatSession>>,
+}
+
+/// One browser conversation's session: the client, its turn in progress, and the last turn
+/// of the conversation's history it has been given.
+#[derive(Clone)]
+struct ChatSession {
+    client: Arc<RealtimeClient>,
+    turn: TurnKey,
+    seen: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for RealtimeChat {
@@ -200,41 +270,66 @@ impl RealtimeChat {
             sessions: tokio::sync::Mutex::new(std::collections::HashMap::new()),
         }
     }
+
+    /// Conversation `id`'s session, connected on first use.
+    async fn session(&self, id: &str) -> Result<ChatSession, ChatError> {
+        let mut sessions = self.sessions.lock().await;
+        if let Some(session) = sessions.get(id) {
+            return Ok(session.clone());
+        }
+        let text = session_config(self.reception.desk(), TurnMode::PushToTalk, Backend::Local);
+        let turn = TurnKey::default();
+        let client = connect(&self.targets, &self.reception, &VisitId::fixed(id), &turn, text)
+            .await
+            .ok_or_else(|| ChatError::Backend("no realtime backend reachable".to_owned()))?;
+        let session = ChatSession {
+            client: Arc::new(client),
+            turn,
+            seen: Arc::default(),
+        };
+        sessions.insert(id.to_owned(), session.clone());
+        Ok(session)
+    }
 }
 
 impl ChatBackend for RealtimeChat {
     fn ask<'a>(
         &'a self,
         id: &'a str,
+        earlier: &'a History,
         message: &'a str,
         key: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<String, ChatError>> {
+    ) -> BoxFuture<'a, Result<Vec<Said>, ChatError>> {
+        use std::sync::atomic::Ordering;
         Box::pin(async move {
-            let (client, turn) = {
-                let mut sessions = self.sessions.lock().await;
-                match sessions.get(id) {
-                    Some(c) => c.clone(),
-                    None => {
-                        let text =
-                            session_config(self.reception.desk(), TurnMode::PushToTalk, Backend::Local);
-                        let turn = TurnKey::default();
-                        let client =
-                            connect(&self.targets, &self.reception, &VisitId::fixed(id), &turn, text)
-                                .await
-                                .ok_or_else(|| {
-                                    ChatError::Backend("no realtime backend reachable".to_owned())
-                                })?;
-                        let entry = (Arc::new(client), turn);
-                        sessions.insert(id.to_owned(), entry.clone());
-                        entry
-                    }
-                }
-            };
-            turn.set(key);
-            let answer = tokio::time::timeout(ANSWER_TIMEOUT, client.ask_text(message)).await;
-            turn.set(None);
+            let session = self.session(id).await?;
+            // The turns another gateway took: the model (or the engine's dialogue) reads them
+            // as context before this one.
+            let unseen: Vec<Item> = earlier
+                .after(session.seen.load(Ordering::Acquire))
+                .flat_map(|e| e.said.iter())
+                .flat_map(items_of)
+                .collect();
+            if !unseen.is_empty() {
+                session
+                    .client
+                    .recall(unseen)
+                    .await
+                    .map_err(|e| ChatError::Backend(e.to_string()))?;
+            }
+            session.seen.store(earlier.next_turn(), Ordering::Release);
+            session.turn.begin(key);
+            let answer = tokio::time::timeout(ANSWER_TIMEOUT, session.client.ask_text(message)).await;
+            let ran = session.turn.finish();
             match answer {
-                Ok(Ok(reply)) => Ok(reply),
+                Ok(Ok(reply)) => {
+                    let mut said = vec![Said::Visitor {
+                        text: message.to_owned(),
+                    }];
+                    said.extend(ran);
+                    said.push(Said::Donna { text: reply });
+                    Ok(said)
+                }
                 Ok(Err(e)) => Err(ChatError::Backend(e.to_string())),
                 Err(_) => Err(ChatError::Backend("timed out".to_owned())),
             }
@@ -243,8 +338,8 @@ impl ChatBackend for RealtimeChat {
 
     fn end<'a>(&'a self, id: &'a str) -> BoxFuture<'a, ()> {
         Box::pin(async move {
-            let client = self.sessions.lock().await.remove(id);
-            if let Some(client) = client.and_then(|(c, _)| Arc::try_unwrap(c).ok()) {
+            let session = self.sessions.lock().await.remove(id);
+            if let Some(client) = session.and_then(|s| Arc::try_unwrap(s.client).ok()) {
                 let _ = client.close().await;
             }
         })

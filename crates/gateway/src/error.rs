@@ -152,6 +152,9 @@ impl ApiError {
                 (StatusCode::UNPROCESSABLE_ENTITY, "invalid_request")
             }
             ApiError::Desk(DeskError::NotFound { .. }) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Desk(DeskError::KeyReused { .. }) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
+            }
             ApiError::Desk(_) | ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

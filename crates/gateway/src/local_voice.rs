@@ -10,7 +10,6 @@ use donna_speech::Synthesizer;
 use donna_speech::stt::Transcriber;
 
 use crate::ApiError;
-use crate::conversations::{ChatBackend, LocalChat};
 use crate::recording::{AudioFormat, VoiceTurn};
 
 /// The wire rate recordings are converted to, and the rate of the spoken reply.
@@ -50,13 +49,12 @@ impl LocalVoice {
             ));
         }
         // Each recording is a conversation of its own, as on the cloud path.
-        let chat = LocalChat::new(self.reception.clone());
         let id = crate::conversations::new_conversation_id();
-        let reply = chat
-            .ask(&id, &transcript, None)
-            .await
-            .map_err(|e| ApiError::Internal(format!("the desk could not answer: {e}")))?;
-        chat.end(&id).await;
+        let reply = donna_desk::Dialogue::default().turn(
+            &self.reception,
+            &transcript,
+            donna_desk::Recording::under(Some(&id)),
+        );
         let tts = self.tts.clone();
         let text = reply.clone();
         let spoken = tokio::task::spawn_blocking(move || tts.synthesize(&text))

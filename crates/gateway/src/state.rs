@@ -121,7 +121,11 @@ impl GatewayState {
     pub fn with_reception(mut self, reception: Arc<Reception>, chat: Option<Arc<dyn ChatBackend>>) -> Self {
         let chat = chat.unwrap_or_else(|| Arc::new(LocalChat::new(reception.clone())));
         let inner = Arc::make_mut(&mut self.inner);
-        inner.conversations = Some(Arc::new(Conversations::new(chat, ConversationLimits::default())));
+        inner.conversations = Some(Arc::new(Conversations::new(
+            chat,
+            ConversationLimits::default(),
+            reception.clone(),
+        )));
         inner.reception = Some(reception);
         self
     }

@@ -83,8 +83,20 @@ async fn start(webhooks: Vec<String>, policy: Option<DeliveryPolicy>) -> Server 
 /// The gateway on the example clinic with its clock stopped at `at`.
 async fn start_at(at: &str, webhooks: Vec<String>, policy: Option<DeliveryPolicy>) -> Server {
     let data = tempfile::tempdir().unwrap();
+    let db = data.path().join("donna.sqlite3");
+    start_on(&db, data, at, webhooks, policy).await
+}
+
+/// A gateway on the store at `db`: two on one store are two gateways of one front desk.
+async fn start_on(
+    db: &std::path::Path,
+    data: tempfile::TempDir,
+    at: &str,
+    webhooks: Vec<String>,
+    policy: Option<DeliveryPolicy>,
+) -> Server {
     let desk = Desk::load(None).unwrap().with_fixed_time(at.parse().unwrap());
-    let store = Store::open(&data.path().join("donna.sqlite3")).unwrap();
+    let store = Store::open(db).unwrap();
     let reception = Arc::new(Reception::new(desk.clone(), store, webhooks));
     let jwt = Jwt::hs256(
         &Secret::new("a-test-secret-that-is-long-enough-1234"),
@@ -418,6 +430,97 @@ async fn a_visit_ended_at_the_kiosk_leaves_nothing_for_the_next_visitor() {
     assert_eq!(again.status(), 404);
     let body: Value = again.json().await.unwrap();
     assert_eq!(body["error"]["code"], "conversation_not_found");
+}
+
+/// A conversation begun on one gateway goes on through another of the same desk, where it
+/// left off; ended on either, it is over on both.
+#[tokio::test]
+async fn a_conversation_goes_on_through_another_gateway_of_the_desk() {
+    let a = start(vec![], None).await;
+    let db = a._data.path().join("donna.sqlite3");
+    let b = start_on(
+        &db,
+        tempfile::tempdir().unwrap(),
+        "2026-11-26T10:00:00Z",
+        vec![],
+        None,
+    )
+    .await;
+    let (_, first) = a.chat("Hi, I'm here to see Maria at two", None).await;
+    let id = first["conversation_id"].as_str().unwrap().to_owned();
+    let (status, next) = b.chat("The one in general practice", Some(&id)).await;
+    assert_eq!(status, 200, "{next}");
+    assert_eq!(next["reply"], "Thank you. May I have your name, please?");
+    assert_eq!(next["conversation_id"], id.as_str());
+    // Back on the first: it reads the turn it did not take.
+    let (_, done) = a.chat("It's Ann Lee", Some(&id)).await;
+    assert!(
+        done["reply"]
+            .as_str()
+            .unwrap()
+            .starts_with("Thank you, Ann. I've let Dr Maria Chen know you're here."),
+        "{done}"
+    );
+    let visits = b.reception.store().visits_since(0).unwrap();
+    assert_eq!(visits.len(), 1);
+    assert_eq!(visits[0].appointment_time.as_deref(), Some("14:00"));
+    // The kiosk's stream of its own acknowledgements opens on either gateway.
+    let stream = b
+        .http
+        .get(format!("{}/api/chat/{id}/events", b.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    drop(stream);
+    // Ended on B, over on A too: its history is gone from the store.
+    let ended = b
+        .http
+        .delete(format!("{}/api/chat/{id}", b.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ended.status(), 204);
+    assert_eq!(a.reception.store().conversation(&id).unwrap(), None);
+    let (status, body) = a.chat("Hello again", Some(&id)).await;
+    assert_eq!(
+        (status.as_u16(), &body["error"]["code"]),
+        (404, &json!("conversation_not_found"))
+    );
+}
+
+/// A turn sent again with its key after it was answered gets the same answer and runs once;
+/// the key sent with other words is refused.
+#[tokio::test]
+async fn a_turn_sent_again_with_its_key_is_answered_once() {
+    let s = start(vec![], None).await;
+    let send = |message: &'static str, id: Option<String>, key: &'static str| {
+        let mut body = json!({ "message": message });
+        if let Some(id) = id {
+            body["conversation_id"] = json!(id);
+        }
+        let request = s
+            .http
+            .post(format!("{}/api/chat", s.base))
+            .header("Idempotency-Key", key)
+            .json(&body);
+        async move {
+            let resp = request.send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (_, first) = send("I'm here to see Tom Becker", None, "turn-000000000001").await;
+    let id = first["conversation_id"].as_str().unwrap().to_owned();
+    let (_, done) = send("Ann Lee", Some(id.clone()), "turn-000000000002").await;
+    let (status, again) = send("Ann Lee", Some(id.clone()), "turn-000000000002").await;
+    assert_eq!((status, &again["reply"]), (200, &done["reply"]));
+    assert_eq!(s.reception.store().visits_since(0).unwrap().len(), 1);
+    let (status, refused) = send("Bob Ray", Some(id), "turn-000000000002").await;
+    assert_eq!(
+        (status, &refused["error"]["code"]),
+        (422, &json!("idempotency_key_reused")),
+        "{refused}"
+    );
 }
 
 async fn read_until(stream: &mut reqwest::Response, kind: &str) -> String {

@@ -73,7 +73,7 @@ pub struct ApiJson<T>(pub T);
         (status = 400, description = "not JSON", body = crate::error::ErrorResponse),
         (status = 413, body = crate::error::ErrorResponse),
         (status = 415, body = crate::error::ErrorResponse),
-        (status = 422, description = "wrong shape, empty message or a malformed Idempotency-Key", body = crate::error::ErrorResponse),
+        (status = 422, description = "wrong shape, empty message, a malformed Idempotency-Key, or one sent before with other words", body = crate::error::ErrorResponse),
     ))]
 pub async fn chat(
     State(state): State<GatewayState>,
@@ -98,18 +98,35 @@ pub async fn chat(
             "not a conversation id".to_owned(),
         ));
     }
-    let id = match conversations.resolve(req.conversation_id.as_deref()).await {
+    let id = match conversations
+        .resolve(req.conversation_id.as_deref())
+        .await
+        .map_err(chat_error)?
+    {
         crate::conversations::Lookup::Ready(id) => id,
         crate::conversations::Lookup::Unknown => return Err(ApiError::ConversationNotFound),
     };
-    let reply = conversations.ask(&id, message, key).await.map_err(|e| {
-        tracing::warn!(error = %e, "conversation failed");
-        ApiError::unavailable("Donna could not answer just now; please try again or ask at the front desk")
-    })?;
+    let reply = conversations.ask(&id, message, key).await.map_err(chat_error)?;
     Ok(Json(ChatResponse {
         reply,
         conversation_id: Some(id),
     }))
+}
+
+/// What a client is told when a conversation cannot answer: its own mistakes plainly, the
+/// rest as a service unavailable for now (the cause goes to the log only).
+fn chat_error(e: crate::conversations::ChatError) -> ApiError {
+    use crate::conversations::ChatError;
+    match e {
+        ChatError::Ended => ApiError::ConversationNotFound,
+        ChatError::Desk(e @ donna_desk::DeskError::KeyReused { .. }) => e.into(),
+        e => {
+            tracing::warn!(error = %e, "conversation failed");
+            ApiError::unavailable(
+                "Donna could not answer just now; please try again or ask at the front desk",
+            )
+        }
+    }
 }
 
 /// The visit is over: end the conversation now, with what the backend holds of it, rather than

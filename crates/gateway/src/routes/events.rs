@@ -122,7 +122,7 @@ pub async fn conversation_stream(
             "conversations are not running in this deployment",
         ));
     };
-    if !conversations.is_open(&conversation_id) {
+    if !conversations.is_open(&conversation_id).await {
         return Err(ApiError::ConversationNotFound);
     }
     Ok(sse(
