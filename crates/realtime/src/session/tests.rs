@@ -635,3 +635,40 @@ fn a_responses_usage_is_reported_for_the_cost_estimate() {
             .any(|u| matches!(u, UiUpdate::Usage { .. }))
     );
 }
+
+#[test]
+fn recalled_items_go_out_in_order_without_a_response_and_reseed_a_new_connection() {
+    let mut s = ready_session();
+    let items: Vec<Item> = serde_json::from_value(json!([
+        {"type":"message","role":"user","content":[{"type":"input_text","text":"Here for Maria"}]},
+        {"type":"function_call","call_id":"call_1","name":"lookup_staff","arguments":"{}"},
+        {"type":"function_call_output","call_id":"call_1","output":"{\"matches\":[]}"},
+        {"type":"message","role":"assistant","content":[{"type":"output_text","text":"Which Maria?"}]}
+    ]))
+    .unwrap();
+    let out = s.recall(items);
+    let sent = sends(&out);
+    assert_eq!(
+        sent.iter()
+            .map(|e| e["item"]["type"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        ["message", "function_call", "function_call_output", "message"]
+    );
+    assert!(sent.iter().all(|e| e["type"] == "conversation.item.create"));
+    let ids: std::collections::HashSet<&str> =
+        sent.iter().map(|e| e["item"]["id"].as_str().unwrap()).collect();
+    assert_eq!(ids.len(), 4, "each item its own id: {sent:?}");
+    assert!(s.is_quiet(), "no response is asked for");
+
+    // On a new connection the messages are given again, as the session's own turns are.
+    s.on_disconnected();
+    let out = s.handle(server(
+        json!({"type":"session.created","event_id":"e","session":{"id":"sess_2"}}),
+    ));
+    let sent = sends(&out);
+    let texts: Vec<&str> = sent
+        .iter()
+        .filter_map(|e| e["item"]["content"][0]["text"].as_str())
+        .collect();
+    assert_eq!(texts, ["Here for Maria", "Which Maria?"]);
+}
