@@ -10,9 +10,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # are the test speech for speech recognition, and libfaketime, which runs the suites that follow
 # the clock again at night, and gnome-keyring, the Secret Service the OS keyring test runs on a
 # private session bus, and PostgreSQL, Redis and nginx: the store, the live events and the
-# balancer of several gateways (the servers are started privately, below and by the tests).
+# balancer of several gateways (the servers are started privately, below and by the tests),
+# and openssl, which makes the private certificate authority they serve TLS with.
 TEST_PACKAGES=(xvfb xauth webkit2gtk-driver chromium chromium-driver dbus gnome-keyring python3 python3-pip
-  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime postgresql redis-server nginx)
+  pulseaudio pulseaudio-utils libasound2-plugins espeak-ng faketime postgresql redis-server nginx openssl)
 
 apt_install "${BUILD_PACKAGES[@]}" "${TEST_PACKAGES[@]}"
 require_cargo

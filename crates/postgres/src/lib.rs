@@ -10,6 +10,7 @@
 //! a visitor left hanging.
 
 mod schema;
+mod tls;
 
 use std::future::Future;
 use std::time::Duration;
@@ -35,6 +36,8 @@ pub enum PostgresError {
     Url(String),
     #[error("cannot start the PostgreSQL store: {0}")]
     Start(String),
+    #[error("TLS to PostgreSQL: {0}")]
+    Tls(String),
     #[error("PostgreSQL at {at}: {source}")]
     Connect {
         at: String,
@@ -68,9 +71,16 @@ impl PostgresStore {
     /// form) and bring the schema up to date. Several gateways starting at once migrate one at
     /// a time.
     pub fn connect(url: &str) -> Result<Self, PostgresError> {
-        let config: tokio_postgres::Config = url
+        Self::connect_with(url, None)
+    }
+
+    /// [`PostgresStore::connect`], over TLS when `url` says `sslmode=require`, verifying the
+    /// server against `ca_pem` (a private certificate authority, PEM) or the system's.
+    pub fn connect_with(url: &str, ca_pem: Option<&[u8]>) -> Result<Self, PostgresError> {
+        let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e: tokio_postgres::Error| PostgresError::Url(e.to_string()))?;
+        let tls = tls::connector(&mut config, ca_pem)?;
         let at = describe(&config);
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -78,13 +88,14 @@ impl PostgresStore {
             .enable_all()
             .build()
             .map_err(|e| PostgresError::Start(e.to_string()))?;
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let encrypted = tls.is_some();
+        let manager = match tls {
+            Some(tls) => Manager::from_config(config, tls, manager_config),
+            None => Manager::from_config(config, NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
@@ -104,7 +115,7 @@ impl PostgresStore {
                 at: store.at.clone(),
                 source,
             })?;
-        tracing::info!(at = %store.at, "store: PostgreSQL");
+        tracing::info!(at = %store.at, tls = encrypted, "store: PostgreSQL");
         Ok(store)
     }
 
@@ -142,7 +153,7 @@ impl PostgresStore {
     {
         let pool = self.pool.clone();
         self.block(async move {
-            let client = pool.get().await.map_err(|e| database(e.to_string()))?;
+            let client = pool.get().await.map_err(|e| database(causes(&e)))?;
             work(client).await
         })
     }
@@ -167,6 +178,21 @@ fn describe(config: &tokio_postgres::Config) -> String {
     };
     let port = config.get_ports().first().copied().unwrap_or(5432);
     format!("{host}:{port}/{}", config.get_dbname().unwrap_or("(default)"))
+}
+
+/// An error with what caused it, down to the first cause: a pool's "error performing TLS
+/// handshake" says nothing until its cause says "invalid peer certificate: UnknownIssuer".
+fn causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn database(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> DeskError {

@@ -4,7 +4,7 @@
 use deadpool_postgres::Pool;
 use donna_desk::DeskError;
 
-use crate::{database, db};
+use crate::{causes, database, db};
 
 /// Any number, the same in every gateway: the lock that serialises migrations.
 const MIGRATION_LOCK: i64 = 0x646f_6e6e_615f_7631; // "donna_v1"
@@ -64,7 +64,7 @@ const MIGRATIONS: &[&str] = &[
 
 /// Bring the database's schema up to date; a database from a newer Donna is refused.
 pub(crate) async fn migrate(pool: &Pool) -> Result<(), DeskError> {
-    let mut client = pool.get().await.map_err(|e| database(e.to_string()))?;
+    let mut client = pool.get().await.map_err(|e| database(causes(&e)))?;
     let tx = client.transaction().await.map_err(db)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await

@@ -169,3 +169,81 @@ fn a_desk_following_the_store_while_two_gateways_write_misses_nothing() {
     assert_eq!(unique.len(), seen.len(), "an event was replayed twice");
     assert_eq!(seen.len(), 300, "the follower missed {} events", 300 - seen.len());
 }
+
+/// The CA the test servers' certificates come from (scripts/test-certs.sh).
+fn test_ca() -> Vec<u8> {
+    let path = std::env::var("DONNA_TEST_TLS_CA")
+        .expect("DONNA_TEST_TLS_CA is not set: run `source scripts/start-postgres.sh` first");
+    std::fs::read(path).unwrap()
+}
+
+/// Whether the server sees the connections named `application` as encrypted, each of them.
+fn encrypted(application: &str) -> Vec<bool> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(&util::server_url(), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        tokio::spawn(connection);
+        client
+            .query(
+                "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.application_name = $1",
+                &[&application],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    })
+}
+
+/// `sslmode=require`: the store talks TLS, verifying the server's certificate against the
+/// authority it is given, and refuses a server it cannot verify; without it, plain.
+#[test]
+fn a_store_that_requires_tls_verifies_the_server_and_is_encrypted() {
+    let url = util::fresh_database();
+    let store = PostgresStore::connect_with(
+        &format!("{url}?sslmode=require&application_name=donna_tls"),
+        Some(&test_ca()),
+    )
+    .unwrap();
+    let visit = store
+        .check_in(
+            &NewVisit {
+                visitor_name: "Ann Lee",
+                host_staff_id: "maria-chen",
+                appointment_time: None,
+                purpose: None,
+                conversation_id: None,
+                idempotency_key: None,
+            },
+            1,
+        )
+        .unwrap();
+    assert_eq!(
+        store.visit(visit.row.id).unwrap().unwrap().visitor_name,
+        "Ann Lee"
+    );
+    let seen = encrypted("donna_tls");
+    assert!(!seen.is_empty() && seen.iter().all(|&ssl| ssl), "{seen:?}");
+
+    // The system's authorities do not know the test one: refused, and said so.
+    let err = PostgresStore::connect_with(&format!("{url}?sslmode=require"), None).unwrap_err();
+    assert!(err.to_string().to_lowercase().contains("certificate"), "{err}");
+    // Nor does a certificate authority file with nothing in it pass for one.
+    let err = PostgresStore::connect_with(&format!("{url}?sslmode=require"), Some(b"not a pem")).unwrap_err();
+    assert!(matches!(err, PostgresError::Tls(_)), "{err}");
+
+    // Not asked for (or only preferred): plain, as the URL says.
+    let _plain = PostgresStore::connect_with(
+        &format!("{url}?sslmode=prefer&application_name=donna_plain"),
+        Some(&test_ca()),
+    )
+    .unwrap();
+    let seen = encrypted("donna_plain");
+    assert!(!seen.is_empty() && seen.iter().all(|&ssl| !ssl), "{seen:?}");
+}
