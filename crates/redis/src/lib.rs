@@ -42,6 +42,76 @@ pub enum RedisError {
     /// The URL's text is not repeated: it may hold a password.
     #[error("DONNA_REDIS_URL is not a Redis URL (redis://[:password@]host:port[/db])")]
     Url,
+    #[error("TLS to Redis: {0}")]
+    Tls(String),
+}
+
+/// Where Redis is: its URL (`redis://`, or `rediss://` for TLS, the server's certificate
+/// verified by its name and chain), and the private certificate authority that signed that
+/// certificate when the system's do not (`DONNA_TLS_CA_FILE`).
+#[derive(Clone)]
+pub struct Address {
+    url: String,
+    ca_pem: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password.
+        f.debug_struct("Address").finish_non_exhaustive()
+    }
+}
+
+impl Address {
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.to_owned(),
+            ca_pem: None,
+        }
+    }
+
+    /// Trust the certificate authority `pem` (and only it) for a `rediss://` server.
+    pub fn with_ca(mut self, pem: Vec<u8>) -> Self {
+        self.ca_pem = Some(pem);
+        self
+    }
+
+    fn info(&self) -> Result<redis::ConnectionInfo, RedisError> {
+        self.url.parse().map_err(|_| RedisError::Url)
+    }
+
+    pub(crate) fn client(&self) -> Result<redis::Client, RedisError> {
+        let info = self.info()?;
+        if matches!(info.addr, redis::ConnectionAddr::TcpTls { .. }) {
+            // The Redis client builds its TLS with the process's default cryptography, which
+            // the features of the crates in one build may leave undecided: decide it (a second
+            // call changes nothing).
+            let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+        }
+        match (&self.ca_pem, &info.addr) {
+            (Some(pem), redis::ConnectionAddr::TcpTls { .. }) => redis::Client::build_with_tls(
+                info,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem.clone()),
+                },
+            )
+            .map_err(|e| RedisError::Tls(e.to_string())),
+            _ => redis::Client::open(info).map_err(|_| RedisError::Url),
+        }
+    }
+}
+
+impl From<&str> for Address {
+    fn from(url: &str) -> Self {
+        Self::new(url)
+    }
+}
+
+impl From<&String> for Address {
+    fn from(url: &String) -> Self {
+        Self::new(url)
+    }
 }
 
 /// How the bus is, for `/api/health`.
@@ -67,18 +137,19 @@ impl EventBus {
     /// Connect to `url` and relay events both ways in the background, reconnecting when the
     /// connection drops. Returns at once; [`EventBus::state`] says how it goes.
     pub fn spawn(
-        url: &str,
+        address: impl Into<Address>,
         reception: Arc<Reception>,
         shutdown: CancellationToken,
     ) -> Result<Self, RedisError> {
-        let info: redis::ConnectionInfo = url.parse().map_err(|_| RedisError::Url)?;
+        let address = address.into();
+        let info = address.info()?;
         let at = match &info.addr {
             redis::ConnectionAddr::Tcp(host, port) | redis::ConnectionAddr::TcpTls { host, port, .. } => {
                 format!("{host}:{port}")
             }
             redis::ConnectionAddr::Unix(path) => path.display().to_string(),
         };
-        let client = redis::Client::open(info).map_err(|_| RedisError::Url)?;
+        let client = address.client()?;
         let (state_tx, state) = watch::channel(BusState::Connecting);
         tokio::spawn(relay::run(client, reception, state_tx, shutdown));
         Ok(Self { state, at })
@@ -108,9 +179,9 @@ pub(crate) struct Link {
 }
 
 impl Link {
-    pub(crate) fn new(url: &str) -> Result<Self, RedisError> {
+    pub(crate) fn new(address: Address) -> Result<Self, RedisError> {
         Ok(Self {
-            client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
+            client: address.client()?,
             connection: std::sync::Mutex::new(None),
             breaker: Breaker::default(),
         })

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use crate::{Link, RedisError};
+use crate::{Address, Link, RedisError};
 
 /// The longest a check may wait for Redis.
 pub const CHECK_TIMEOUT: Duration = Duration::from_millis(250);
@@ -45,9 +45,9 @@ impl std::fmt::Debug for SharedLimits {
 
 impl SharedLimits {
     /// Limits in the Redis at `url`; connects at the first check.
-    pub fn new(url: &str) -> Result<Self, RedisError> {
+    pub fn new(address: impl Into<Address>) -> Result<Self, RedisError> {
         Ok(Self {
-            link: Link::new(url)?,
+            link: Link::new(address.into())?,
             script: redis::Script::new(GCRA),
         })
     }

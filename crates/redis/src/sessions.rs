@@ -22,7 +22,7 @@ use std::time::Duration;
 use redis::aio::MultiplexedConnection;
 use tokio::sync::mpsc;
 
-use crate::{CHECK_TIMEOUT, Link, RedisError};
+use crate::{Address, CHECK_TIMEOUT, Link, RedisError};
 
 /// How long a session keeps its place without being renewed: a gateway that dies frees its
 /// places this long after.
@@ -98,14 +98,18 @@ impl std::fmt::Debug for SharedSessions {
 impl SharedSessions {
     /// Counts under `donna:<prefix>:` in the Redis at `url`, with leases of [`LEASE`];
     /// connects at the first call.
-    pub fn new(url: &str, prefix: &'static str) -> Result<Self, RedisError> {
-        Self::with_lease(url, prefix, LEASE)
+    pub fn new(address: impl Into<Address>, prefix: &'static str) -> Result<Self, RedisError> {
+        Self::with_lease(address, prefix, LEASE)
     }
 
     /// The same with another lease (tests shorten it to see a dead gateway's places freed).
-    pub fn with_lease(url: &str, prefix: &'static str, lease: Duration) -> Result<Self, RedisError> {
+    pub fn with_lease(
+        address: impl Into<Address>,
+        prefix: &'static str,
+        lease: Duration,
+    ) -> Result<Self, RedisError> {
         Ok(Self {
-            link: Link::new(url)?,
+            link: Link::new(address.into())?,
             prefix,
             lease: lease.max(Duration::from_millis(100)),
             acquire: redis::Script::new(ACQUIRE),

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
-use crate::{Breaker, RedisError};
+use crate::{Address, Breaker, RedisError};
 
 /// The longest one call may take, connecting included.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(250);
@@ -48,9 +48,9 @@ impl std::fmt::Debug for SharedValues {
 
 impl SharedValues {
     /// Values under `donna:<prefix>:` in the Redis at `url`; connects at the first call.
-    pub fn new(url: &str, prefix: &'static str) -> Result<Self, RedisError> {
+    pub fn new(address: impl Into<Address>, prefix: &'static str) -> Result<Self, RedisError> {
         Ok(Self {
-            client: redis::Client::open(url).map_err(|_| RedisError::Url)?,
+            client: address.into().client()?,
             prefix,
             put_capped: redis::Script::new(PUT_CAPPED),
             connection: Mutex::new(None),

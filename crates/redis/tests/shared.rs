@@ -302,3 +302,39 @@ fn shared_values_are_capped_across_gateways() {
     );
     assert_eq!(a.get("ek_four").unwrap().as_deref(), Some("4"));
 }
+
+/// `rediss://`: the gateways talk TLS to Redis, verifying its certificate against the
+/// authority they are given, and share their counts with gateways on the plain port of the
+/// same server; a server they cannot verify is not talked to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn over_tls_redis_is_verified_and_shared_as_on_the_plain_port() {
+    let tls_url = std::env::var("DONNA_TEST_REDISS_URL")
+        .expect("DONNA_TEST_REDISS_URL is not set: run `source scripts/start-redis.sh` first");
+    let ca = std::fs::read(std::env::var("DONNA_TEST_TLS_CA").unwrap()).unwrap();
+    let secure = || donna_redis::Address::new(&tls_url).with_ca(ca.clone());
+    let over_tls = donna_redis::SharedLimits::new(secure()).unwrap();
+    let plain = donna_redis::SharedLimits::new(&redis_url()).unwrap();
+    let key = format!("test:ip:tls-{}", std::process::id());
+    assert_eq!(over_tls.check(&key, 3, 60).await.unwrap(), None);
+    assert_eq!(plain.check(&key, 3, 60).await.unwrap(), None);
+    assert_eq!(over_tls.check(&key, 3, 60).await.unwrap(), None);
+    assert!(
+        over_tls.check(&key, 3, 60).await.unwrap().is_some(),
+        "one count on one server"
+    );
+
+    // The system's authorities do not know the test one.
+    let unverified = donna_redis::SharedLimits::new(tls_url.as_str()).unwrap();
+    assert!(unverified.check(&key, 3, 60).await.is_err());
+
+    // Events go live over TLS too.
+    let shutdown = CancellationToken::new();
+    let bus = EventBus::spawn(
+        secure(),
+        Arc::new(Reception::example().unwrap()),
+        shutdown.clone(),
+    )
+    .unwrap();
+    live(&bus).await;
+    shutdown.cancel();
+}
