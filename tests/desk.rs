@@ -386,6 +386,78 @@ fn a_gateway_whose_redis_is_down_says_so_and_goes_on() {
     assert!(served.terminate());
 }
 
+/// A gateway whose PostgreSQL and Redis are across a network: TLS to both, their
+/// certificates verified against the private authority it is given, and the desk works.
+#[test]
+fn a_gateway_talks_tls_to_postgres_and_redis() {
+    let database = util::postgres_database();
+    let tls_database = format!("{database}?sslmode=require");
+    let redis =
+        std::env::var("DONNA_TEST_REDISS_URL").expect("DONNA_TEST_REDISS_URL (scripts/start-redis.sh)");
+    let ca = std::env::var("DONNA_TEST_TLS_CA").expect("DONNA_TEST_TLS_CA (scripts/test-certs.sh)");
+    let sandbox = Sandbox::new();
+    let env = [
+        ("JWT_SECRET", JWT_SECRET),
+        ("DONNA_DATABASE_URL", tls_database.as_str()),
+        ("DONNA_REDIS_URL", redis.as_str()),
+        ("DONNA_TLS_CA_FILE", ca.as_str()),
+    ];
+    let served = Served::start(&sandbox, &[], &env);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let health = (0..100)
+        .find_map(|_| {
+            let h: Value = rt.block_on(async {
+                http.get(format!("{}/api/health", served.url))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap()
+            });
+            if h["status"] == "ok" {
+                return Some(h);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            None
+        })
+        .expect("the gateway never reached Redis over TLS");
+    assert!(
+        health["checks"]["shared"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.ends_with("live")),
+        "{health}"
+    );
+    let reply: Value = rt.block_on(async {
+        http.post(format!("{}/api/chat", served.url))
+            .json(&json!({ "message": "I'm Ann Lee to see Maria Chen" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert!(reply["reply"].as_str().unwrap().contains("Maria"), "{reply}");
+    // Every connection of the gateway's to its database is encrypted, as the server sees them.
+    let (server, name) = database.rsplit_once('/').unwrap();
+    let seen = Command::new("psql")
+        .args([
+            &format!("{server}/postgres"),
+            "-Atc",
+            &format!(
+                "SELECT count(*), bool_and(s.ssl) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = '{name}'"
+            ),
+        ])
+        .output()
+        .unwrap();
+    let seen = String::from_utf8_lossy(&seen.stdout).trim().to_owned();
+    let (count, all_tls) = seen.split_once('|').unwrap();
+    assert!(count.parse::<u32>().unwrap() > 0 && all_tls == "t", "{seen}");
+    assert!(served.terminate());
+}
+
 /// The deployment as a clinic chain runs it: two gateways on one PostgreSQL and one Redis,
 /// behind nginx. A kiosk is in the middle of a check-in through the balancer when the gateway
 /// it sticks to is killed: its next turns reach the other gateway, which carries the same

@@ -379,7 +379,7 @@ pub fn redis_url() -> String {
 
 /// nginx from the distribution as the load balancer in front of several gateways, privately:
 /// its own config, temp files and logs in a temp dir, one process on a loopback port. Each
-/// client address sticks to one gateway (its conversations live there); requests that fail to
+/// client address sticks to one gateway (its realtime sessions live there); requests that fail to
 /// reach it are passed to the next, POSTs included (`non_idempotent`), which `Idempotency-Key`
 /// makes safe.
 pub struct Balancer {

@@ -84,9 +84,10 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         &settings.storage.data_dir,
     )
     .map_err(AppError::Engine)?;
-    let keys = match &settings.storage.redis_url {
-        Some(url) => keys.with_shared(Arc::new(SharedSecrets(donna_redis::SharedValues::new(
-            url.expose(),
+    let redis = redis_address(&settings.storage)?;
+    let keys = match &redis {
+        Some(redis) => keys.with_shared(Arc::new(SharedSecrets(donna_redis::SharedValues::new(
+            redis.clone(),
             "secret",
         )?))),
         None => keys,
@@ -180,16 +181,16 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         })
         .with_reception(reception.clone(), Some(Arc::new(chat)))
         .with_shutdown(shutdown);
-    let gateway = match (ws_proxy, &settings.storage.redis_url) {
-        (Some(proxy), Some(url)) => gateway.with_ws_proxy(proxy.with_shared_caps(Arc::new(SharedCaps(
-            donna_redis::SharedSessions::new(url.expose(), "ws")?,
+    let gateway = match (ws_proxy, &redis) {
+        (Some(proxy), Some(redis)) => gateway.with_ws_proxy(proxy.with_shared_caps(Arc::new(SharedCaps(
+            donna_redis::SharedSessions::new(redis.clone(), "ws")?,
         )))),
         (Some(proxy), None) => gateway.with_ws_proxy(proxy),
         (None, _) => gateway,
     };
-    let gateway = match &settings.storage.redis_url {
-        Some(url) => gateway.with_shared_rate(Arc::new(SharedRate(donna_redis::SharedLimits::new(
-            url.expose(),
+    let gateway = match &redis {
+        Some(redis) => gateway.with_shared_rate(Arc::new(SharedRate(donna_redis::SharedLimits::new(
+            redis.clone(),
         )?))),
         None => gateway,
     };
@@ -213,8 +214,8 @@ impl Donna {
         &self,
         shutdown: tokio_util::sync::CancellationToken,
     ) -> Result<(), AppError> {
-        if let Some(url) = &self.settings.storage.redis_url {
-            let bus = donna_redis::EventBus::spawn(url.expose(), self.reception.clone(), shutdown.clone())?;
+        if let Some(redis) = redis_address(&self.settings.storage)? {
+            let bus = donna_redis::EventBus::spawn(redis, self.reception.clone(), shutdown.clone())?;
             self.gateway.set_shared_probe(Arc::new(SharedBus(bus)));
         }
         donna_gateway::webhooks::spawn(
@@ -378,7 +379,37 @@ fn local_url(listener: &TcpListener) -> Result<String, AppError> {
 /// desk), else SQLite in the data dir.
 fn open_store(storage: &donna_config::StorageSettings) -> Result<Store, AppError> {
     match &storage.database_url {
-        Some(url) => Ok(Store::new(donna_postgres::PostgresStore::connect(url.expose())?)),
+        Some(url) => Ok(Store::new(donna_postgres::PostgresStore::connect_with(
+            url.expose(),
+            tls_ca(storage)?.as_deref(),
+        )?)),
         None => Store::open(&storage.data_dir.join("donna.sqlite3")).map_err(AppError::Desk),
     }
+}
+
+/// The private certificate authority PostgreSQL's and Redis's certificates are verified
+/// against (`DONNA_TLS_CA_FILE`), when there is one.
+fn tls_ca(storage: &donna_config::StorageSettings) -> Result<Option<Vec<u8>>, AppError> {
+    storage
+        .tls_ca_file
+        .as_ref()
+        .map(|path| {
+            std::fs::read(path).map_err(|source| AppError::CaFile {
+                path: path.clone(),
+                source,
+            })
+        })
+        .transpose()
+}
+
+/// Where Redis is (`DONNA_REDIS_URL`), with the certificate authority to verify it by.
+fn redis_address(storage: &donna_config::StorageSettings) -> Result<Option<donna_redis::Address>, AppError> {
+    let Some(url) = &storage.redis_url else {
+        return Ok(None);
+    };
+    let address = donna_redis::Address::new(url.expose());
+    Ok(Some(match tls_ca(storage)? {
+        Some(pem) => address.with_ca(pem),
+        None => address,
+    }))
 }

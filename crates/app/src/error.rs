@@ -26,6 +26,13 @@ pub enum AppError {
         #[source]
         source: std::io::Error,
     },
+    /// The certificate authority for PostgreSQL and Redis (`DONNA_TLS_CA_FILE`).
+    #[error("certificate authority file {path}: {source}")]
+    CaFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// The login autostart entry could not be read or written.
     #[error("autostart: {0}")]
     Autostart(String),

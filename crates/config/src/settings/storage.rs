@@ -21,6 +21,9 @@ pub struct StorageSettings {
     /// `DONNA_REDIS_URL`: Redis, which carries staff events live between the gateways of one
     /// front desk; `None` for a gateway on its own. A secret: it may hold a password.
     pub redis_url: Option<crate::Secret>,
+    /// `DONNA_TLS_CA_FILE`: the certificate authority (PEM) that signed the PostgreSQL and
+    /// Redis servers' certificates, when it is a private one; `None` trusts the system's.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl StorageSettings {
@@ -88,12 +91,23 @@ impl StorageSettings {
                 ));
             }
         }
+        let tls_ca_file = layers.parsed("DONNA_TLS_CA_FILE", "tls_ca_file", None::<&str>, |name, path| {
+            let path = PathBuf::from(path);
+            if !path.is_file() {
+                return Err(ConfigError::invalid(
+                    name,
+                    format!("no certificate file at {}", path.display()),
+                ));
+            }
+            Ok(path)
+        })?;
         Ok(Self {
             profile,
             data_dir,
             models_dir,
             database_url,
             redis_url,
+            tls_ca_file,
         })
     }
 }
