@@ -124,14 +124,24 @@ fn show(app: &tauri::AppHandle, event: &DeskEvent) {
 pub struct Snapshot {
     pub visits: Vec<VisitRow>,
     pub messages: Vec<MessageRow>,
+    /// The front desk's zone, which the page shows times in.
+    pub time_zone: String,
 }
 
 /// Today's visits and messages, for the page's first render.
 #[tauri::command]
 async fn staff_snapshot(state: tauri::State<'_, StaffState>) -> Result<Snapshot, CommandError> {
-    let (visits, messages) = tokio::try_join!(state.client.visits_today(), state.client.messages_today())
-        .map_err(CommandError::from_staff)?;
-    Ok(Snapshot { visits, messages })
+    let (visits, messages, time_zone) = tokio::try_join!(
+        state.client.visits_today(),
+        state.client.messages_today(),
+        state.client.time_zone()
+    )
+    .map_err(CommandError::from_staff)?;
+    Ok(Snapshot {
+        visits,
+        messages,
+        time_zone,
+    })
 }
 
 /// The link to the gateway as it is now (the page then follows its changes).

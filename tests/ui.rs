@@ -491,9 +491,14 @@ async fn the_staff_desktop_shows_a_check_in_and_acknowledges_it() {
     let served = Served::start(&sandbox, &[], &env);
     let token = util::mint_token(&sandbox, JWT_SECRET, "staff-priya-shah", "staff");
     let staff_home = Sandbox::new();
+    // The staff member's laptop is in Auckland; the front desk is in London.
     let driver = app_driver(
         &staff_home,
-        &[("DONNA_GATEWAY_URL", &served.url), ("DONNA_STAFF_TOKEN", &token)],
+        &[
+            ("DONNA_GATEWAY_URL", &served.url),
+            ("DONNA_STAFF_TOKEN", &token),
+            ("TZ", "Pacific/Auckland"),
+        ],
     );
     let client = driver
         .session(json!({ "tauri:options": { "application": util::donna(), "args": ["staff"] } }))
@@ -525,20 +530,23 @@ async fn the_staff_desktop_shows_a_check_in_and_acknowledges_it() {
             .await?
             .text()
             .await?;
+        let at = client.find(Locator::Css(".visit time")).await?.text().await?;
         client.find(Locator::Css(".visit .ack")).await?.click().await?;
         client
             .wait()
             .for_element(Locator::Css(".visit.acknowledged"))
             .await?;
-        Ok::<_, fantoccini::error::CmdError>(summary)
+        Ok::<_, fantoccini::error::CmdError>((summary, at))
     })
     .catch_unwind()
     .await;
     client.close().await.expect("end the session so the app exits");
-    let summary = result
+    let (summary, at) = result
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
         .expect("UI interaction");
     assert_eq!(summary, "Ann Lee is at reception to see you.");
+    // The harness's clock is stopped at 10:00 in London: the desk's time, not Auckland's.
+    assert!(at.starts_with("10:00"), "the visit shows {at:?}");
     let visits = staff_list(&served.url, "/api/visits?since=0", &token).await;
     assert_eq!(visits[0]["acknowledged_by"], "priya-shah", "{visits}");
     assert!(served.terminate());

@@ -77,14 +77,18 @@ async function invoke(command, args) {
   }
 }
 
-/** Today's visits and messages, newest first: `{visits, messages}`. */
+/**
+ * Today's visits and messages, newest first, and the front desk's time zone (the page shows
+ * times in it, wherever the computer is): `{visits, messages, time_zone}`.
+ */
 export async function today() {
   if (linkKind === "ipc") return invoke("staff_snapshot");
-  const [visits, messages] = await Promise.all([
+  const [visits, messages, clock] = await Promise.all([
     request("GET", "/api/visits"),
     request("GET", "/api/messages"),
+    request("GET", "/api/clock"),
   ]);
-  return { visits, messages };
+  return { visits, messages, time_zone: clock.time_zone };
 }
 
 /** "On my way" for visit `id`. */

@@ -24,8 +24,12 @@ const status = document.getElementById("status");
 // "Nobody is waiting" is only said when it is known: today's list has loaded and the link works.
 let loaded = false;
 
+// The front desk's time zone once known: a check-in at 10:00 in London reads 10:00 on a staff
+// laptop in Auckland too. Until then, the computer's own.
+let deskZone;
+
 function time(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return new Date(ms).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", timeZone: deskZone });
 }
 
 function refreshEmpty() {
@@ -160,6 +164,7 @@ function addEvent(summary, at) {
 async function loadToday() {
   try {
     const today = await link.today();
+    deskZone = today.time_zone || undefined;
     for (const v of today.visits.slice().reverse()) {
       addVisit({
         id: v.id,

@@ -94,6 +94,20 @@ impl StaffClient {
         resp.json().await.map_err(|e| StaffError::Decode(e.to_string()))
     }
 
+    /// The front desk's time zone (IANA, `Europe/London`): the page shows times in it, not in
+    /// the zone of the computer it runs on, which may be anywhere.
+    pub async fn time_zone(&self) -> Result<String, StaffError> {
+        #[derive(Deserialize)]
+        struct Clock {
+            time_zone: String,
+        }
+        let resp = self
+            .send(self.http.get(format!("{}/api/clock", self.base)))
+            .await?;
+        let clock: Clock = resp.json().await.map_err(|e| StaffError::Decode(e.to_string()))?;
+        Ok(clock.time_zone)
+    }
+
     /// Tell the gateway this staff member is on their way to visit `id`.
     pub async fn acknowledge(&self, id: i64) -> Result<(), StaffError> {
         self.post_visit(id, "ack").await.map(|_| ())
