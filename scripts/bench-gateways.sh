@@ -2,8 +2,9 @@
 # One gateway against two behind nginx, on a shared PostgreSQL and Redis, in one run:
 #   cargo build --release && bash scripts/bench-gateways.sh [target/release/donna] [SECONDS]
 # Each row is `wrk -t 2 -c 32 --latency` for SECONDS (default 10) after a 2 s warm-up, one row
-# after the other on this machine. The routes: `GET /api/health` (every layer, the per-IP limit
-# in Redis when it is shared, and a store ping) and `POST /api/realtime/token` with a kiosk token
+# after the other on this machine, the shared servers plain and over TLS. The routes:
+# `GET /api/health` (every layer, the per-IP limit in Redis when it is shared, and a store
+# ping) and `POST /api/realtime/token` with a kiosk token
 # (limits per IP and per token, and the minted secret in Redis when it is shared). Rate limits
 # are set far above the flood, so their bookkeeping is paid without refusals.
 
@@ -97,6 +98,10 @@ serve a DONNA_DATABASE_URL="$database_url" DONNA_REDIS_URL="$DONNA_TEST_REDIS_UR
 shared_a=$url
 serve b DONNA_DATABASE_URL="$database_url" DONNA_REDIS_URL="$DONNA_TEST_REDIS_URL"
 shared_b=$url
+# The same servers over TLS, verified against the test authority (scripts/test-certs.sh).
+serve tls DONNA_DATABASE_URL="$database_url?sslmode=require" DONNA_REDIS_URL="$DONNA_TEST_REDISS_URL" \
+  DONNA_TLS_CA_FILE="$DONNA_TEST_TLS_CA"
+shared_tls=$url
 balance one "$shared_a"
 one=$url
 balance two "$shared_a" "$shared_b"
@@ -109,6 +114,7 @@ for route in health token; do
   if [ "$route" = health ]; then path=/api/health script=; else path=/api/realtime/token script=$work/token.lua; fi
   measure "one gateway alone (SQLite, in-memory limits and secrets), \`$path\`" "$local_one$path" "$script"
   measure "one gateway on PostgreSQL and Redis, direct, \`$path\`" "$shared_a$path" "$script"
+  measure "one gateway on PostgreSQL and Redis over TLS, direct, \`$path\`" "$shared_tls$path" "$script"
   measure "one gateway on PostgreSQL and Redis behind nginx, \`$path\`" "$one$path" "$script"
   measure "two gateways on PostgreSQL and Redis behind nginx, \`$path\`" "$two$path" "$script"
 done

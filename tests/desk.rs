@@ -46,6 +46,45 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// The gateway at `url`'s health, once `ready` says it is as the test waits for it (ten
+/// seconds at most).
+fn health_when(rt: &tokio::runtime::Runtime, url: &str, ready: impl Fn(&Value) -> bool) -> Option<Value> {
+    let http = reqwest::Client::new();
+    (0..100).find_map(|_| {
+        let health = get_json(rt, &http, &format!("{url}/api/health"), None);
+        if ready(&health) {
+            return Some(health);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        None
+    })
+}
+
+/// `GET url` as JSON, with `bearer` when given.
+fn get_json(rt: &tokio::runtime::Runtime, http: &reqwest::Client, url: &str, bearer: Option<&str>) -> Value {
+    rt.block_on(async {
+        let mut request = http.get(url);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        request.send().await.unwrap().json().await.unwrap()
+    })
+}
+
+/// One message to Donna in a new conversation at the gateway at `url`: the JSON answer.
+fn chat(rt: &tokio::runtime::Runtime, http: &reqwest::Client, url: &str, message: &str) -> Value {
+    rt.block_on(async {
+        http.post(format!("{url}/api/chat"))
+            .json(&json!({ "message": message }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
+
 #[test]
 fn a_message_acknowledged_to_the_visitor_survives_kill_9() {
     let sandbox = Sandbox::new();
@@ -90,16 +129,12 @@ fn a_message_acknowledged_to_the_visitor_survives_kill_9() {
 
     let again = Served::start(&sandbox, &[], &env);
     let token = util::mint_token(&sandbox, JWT_SECRET, "tom-becker", "staff");
-    let messages: Value = rt.block_on(async {
-        http.get(format!("{}/api/messages?since=0", again.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let messages = get_json(
+        &rt,
+        &http,
+        &format!("{}/api/messages?since=0", again.url),
+        Some(&token),
+    );
     assert_eq!(messages.as_array().unwrap().len(), 1, "{messages}");
     assert_eq!(messages[0]["from_name"], "Cara Diaz");
     assert_eq!(
@@ -155,16 +190,8 @@ fn a_check_in_sent_again_after_the_gateway_died_is_stored_once() {
 
     let token = util::mint_token(&sandbox, JWT_SECRET, "maria-chen", "staff");
     let visits = || -> Vec<Value> {
-        rt.block_on(async {
-            http.get(format!("{}/api/visits", again.url))
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        })
+        let list = get_json(&rt, &http, &format!("{}/api/visits", again.url), Some(&token));
+        list.as_array().unwrap().clone()
     };
     let stored = visits();
     assert_eq!(stored.len(), 1, "one visit, not two: {stored:?}");
@@ -332,28 +359,12 @@ fn a_gateway_whose_redis_is_down_says_so_and_goes_on() {
     let rt = runtime();
     let http = reqwest::Client::new();
     let token = util::mint_token(&sandbox, JWT_SECRET, "maria-chen", "staff");
-    let health: Value = (0..50)
-        .map(|_| {
-            let h: Value = rt.block_on(async {
-                http.get(format!("{}/api/health", served.url))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap()
-            });
-            if h["checks"]["shared"]["detail"]
-                .as_str()
-                .is_some_and(|d| d.contains("down"))
-            {
-                return Some(h);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            None
-        })
-        .find_map(|h| h)
-        .expect("health never said Redis is down");
+    let health = health_when(&rt, &served.url, |h| {
+        h["checks"]["shared"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("down"))
+    })
+    .expect("health never said Redis is down");
     assert_eq!(health["status"], "degraded", "{health}");
     assert_eq!(health["checks"]["shared"]["ok"], false);
     assert!(
@@ -361,27 +372,9 @@ fn a_gateway_whose_redis_is_down_says_so_and_goes_on() {
         "the password leaked: {health}"
     );
 
-    let reply: Value = rt.block_on(async {
-        http.post(format!("{}/api/chat", served.url))
-            .json(&json!({ "message": "I'm Ann Lee to see Maria Chen" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let reply = chat(&rt, &http, &served.url, "I'm Ann Lee to see Maria Chen");
     assert!(reply["reply"].as_str().unwrap().contains("Maria"), "{reply}");
-    let visits: Value = rt.block_on(async {
-        http.get(format!("{}/api/visits", served.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let visits = get_json(&rt, &http, &format!("{}/api/visits", served.url), Some(&token));
     assert_eq!(visits.as_array().unwrap().len(), 1, "{visits}");
     assert!(served.terminate());
 }
@@ -405,23 +398,7 @@ fn a_gateway_talks_tls_to_postgres_and_redis() {
     let served = Served::start(&sandbox, &[], &env);
     let rt = runtime();
     let http = reqwest::Client::new();
-    let health = (0..100)
-        .find_map(|_| {
-            let h: Value = rt.block_on(async {
-                http.get(format!("{}/api/health", served.url))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap()
-            });
-            if h["status"] == "ok" {
-                return Some(h);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(100));
-            None
-        })
+    let health = health_when(&rt, &served.url, |h| h["status"] == "ok")
         .expect("the gateway never reached Redis over TLS");
     assert!(
         health["checks"]["shared"]["detail"]
@@ -429,16 +406,7 @@ fn a_gateway_talks_tls_to_postgres_and_redis() {
             .is_some_and(|d| d.ends_with("live")),
         "{health}"
     );
-    let reply: Value = rt.block_on(async {
-        http.post(format!("{}/api/chat", served.url))
-            .json(&json!({ "message": "I'm Ann Lee to see Maria Chen" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let reply = chat(&rt, &http, &served.url, "I'm Ann Lee to see Maria Chen");
     assert!(reply["reply"].as_str().unwrap().contains("Maria"), "{reply}");
     // Every connection of the gateway's to its database is encrypted, as the server sees them.
     let (server, name) = database.rsplit_once('/').unwrap();
@@ -506,18 +474,7 @@ fn behind_nginx_a_kiosk_carries_on_when_its_gateway_dies() {
             reply["reply"].as_str().unwrap().to_owned()
         })
     };
-    let get = |url: String| -> Value {
-        rt.block_on(async {
-            http.get(url)
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        })
-    };
+    let get = |url: String| get_json(&rt, &http, &url, Some(&token));
 
     assert_eq!(
         turn(
