@@ -139,6 +139,9 @@ pub struct Dialogue {
     /// The member of staff whose directions were just given: a visitor who then says who they
     /// are is checked in for them, as the directions offered.
     directed_to: Option<String>,
+    /// The member of staff this visitor was checked in for: asked then to let them know they
+    /// are here, Donna says she already has.
+    checked_in_with: Option<String>,
     /// When the visitor last said something, on the desk's clock and on the machine's
     /// monotonic one: after [`PATIENCE`] of silence on either, the next words are taken to be
     /// someone else's. A stopped demonstration clock never moves, yet real silences still pass.
@@ -271,6 +274,11 @@ impl Dialogue {
                 goal,
             });
         }
+        if name == tools::CHECK_IN_VISITOR
+            && let Some(host) = value["host"]["id"].as_str()
+        {
+            self.checked_in_with = Some(host.to_owned());
+        }
         self.directed_to = match (name, value["matches"].as_array().map(Vec::as_slice)) {
             (tools::LOOKUP_STAFF, Some([one])) => one["id"].as_str().map(str::to_owned),
             _ => None,
@@ -343,6 +351,11 @@ impl Dialogue {
                     say(&disambiguate(profile, many))
                 }
             };
+        }
+        if asks_to_pass_on(&w)
+            && let Some(plan) = self.pass_on(profile, message, &w, &staff)
+        {
+            return plan;
         }
         if mentions_any(&w, HELP) {
             return Plan::Tool(ToolCall::NotifyStaff {
@@ -546,6 +559,41 @@ impl Dialogue {
         }
     }
 
+    /// "Could you tell Tom Becker I'm running late", "let her know I'm here": a message asked
+    /// for as a favour, for the one member of staff named (or, said as "her", "him" or
+    /// "them", the one the visitor was checked in for). Asked to tell the host the visitor is
+    /// here, Donna says she already has. `None` when there is no one to pass it on to.
+    fn pass_on(
+        &mut self,
+        profile: &Profile,
+        message: &str,
+        w: &[String],
+        staff: &[&crate::profile::StaffMember],
+    ) -> Option<Plan> {
+        let (to, body) = match staff {
+            [one] => (one.id.clone(), words_after(message, &name_words(&one.name))),
+            [] if mentions_any(w, PRONOUNS) => (
+                self.checked_in_with.clone()?,
+                words_after(
+                    message,
+                    &PRONOUNS.iter().map(|p| (*p).to_owned()).collect::<Vec<_>>(),
+                ),
+            ),
+            _ => return None,
+        };
+        if self.checked_in_with.as_deref() == Some(to.as_str()) && body.as_deref().is_none_or(says_arrived) {
+            let name = profile
+                .staff
+                .iter()
+                .find(|s| s.id == to)
+                .map_or(to.as_str(), |s| s.name.as_str());
+            return Some(say(&format!(
+                "I already have: I let {name} know you're here when you checked in."
+            )));
+        }
+        Some(self.message_step(to, body))
+    }
+
     fn message_step(&mut self, for_staff: String, body: Option<String>) -> Plan {
         match (body, &self.visitor_name) {
             (None, _) => {
@@ -572,6 +620,85 @@ fn take_message(for_staff: &str, from: &str, body: &str) -> Plan {
         message: body.to_owned(),
         contact: None,
     })
+}
+
+/// How a visitor names the member of staff they were checked in for without naming them.
+const PRONOUNS: &[&str] = &["her", "him", "them"];
+
+/// "Tell Tom ...", "let Priya know ...", "inform the doctor ...": asking Donna to pass
+/// something on, not to tell the visitor ("tell me where", "let me know").
+fn asks_to_pass_on(w: &[String]) -> bool {
+    w.iter().enumerate().any(|(i, word)| {
+        let next = w.get(i + 1).map(String::as_str);
+        let not_visitor = !matches!(next, Some("me" | "us") | None);
+        match word.as_str() {
+            "tell" | "inform" => not_visitor,
+            "let" => not_visitor && w[i + 1..].iter().take(4).any(|x| x == "know"),
+            _ => false,
+        }
+    })
+}
+
+/// The lowercase words of a member of staff's name, titles left out.
+fn name_words(name: &str) -> Vec<String> {
+    words(name)
+        .into_iter()
+        .filter(|w| !matches!(w.as_str(), "dr" | "mr" | "mrs" | "ms" | "prof"))
+        .collect()
+}
+
+/// What follows the last of `words` in `message` ("I'm running late" after "tell Tom Becker"),
+/// without a leading "know" or "that"; `None` when nothing does.
+fn words_after(message: &str, words_of: &[String]) -> Option<String> {
+    let lower = message.to_lowercase();
+    let end = words_of
+        .iter()
+        .filter_map(|word| {
+            lower
+                .match_indices(word.as_str())
+                .filter(|(i, m)| {
+                    let before = lower[..*i].chars().next_back();
+                    let after = lower[i + m.len()..].chars().next();
+                    !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+                })
+                .map(|(i, m)| i + m.len())
+                .last()
+        })
+        .max()?;
+    // Lower case can change a text's length: then the words are passed on in lower case.
+    let text = if lower.len() == message.len() {
+        message
+    } else {
+        lower.as_str()
+    };
+    let mut rest = text.get(end..)?.trim_start_matches([',', ':', ' ']);
+    for lead in ["know", "that"] {
+        if rest
+            .get(..lead.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(lead))
+            && let Some(after) = rest.get(lead.len()..).filter(|a| a.starts_with([' ', ',']))
+        {
+            rest = after.trim_start_matches([',', ' ']);
+        }
+    }
+    let rest = rest.trim().trim_end_matches(['.', '?', '!']).trim();
+    (!rest.is_empty()).then(|| rest.to_owned())
+}
+
+/// Whether what the visitor wants passed on is only that they have arrived.
+fn says_arrived(body: &str) -> bool {
+    let w = words(body);
+    mentions_any(
+        &w,
+        &[
+            "here",
+            "arrived",
+            "waiting",
+            "in reception",
+            "at reception",
+            "downstairs",
+        ],
+    )
 }
 
 /// Whether a message starts something new rather than answering Donna's question.

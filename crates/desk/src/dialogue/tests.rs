@@ -349,3 +349,60 @@ fn a_dialogue_that_recalls_the_conversation_carries_it_on() {
     // Recalling ran nothing: one visit, the one the last turn made.
     assert_eq!(v.visits().len(), 1);
 }
+
+/// A message asked for as a favour: "tell Tom ...", "let Priya know ..." is passed on, and
+/// Donna asks only what she does not know yet.
+#[test]
+fn a_visitor_who_asks_donna_to_tell_someone_something_leaves_a_message() {
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("Could you tell Tom Becker that I'm running ten minutes late?"),
+        "Thank you. And who should I say it's from?"
+    );
+    assert!(v.say("Cara Diaz").contains("passed"), "the message is taken");
+    let stored = v.reception.store().messages_since(0).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(
+        (
+            stored[0].for_staff_id.as_str(),
+            stored[0].from_name.as_str(),
+            stored[0].body.as_str()
+        ),
+        ("tom-becker", "Cara Diaz", "I'm running ten minutes late")
+    );
+    // "Tell me ..." is a question for Donna, not a message.
+    let mut v = Visit::at(10);
+    assert!(
+        !v.say("Can you tell me where the toilets are?")
+            .contains("who should I say")
+    );
+    assert!(v.reception.store().messages_since(0).unwrap().is_empty());
+}
+
+/// Checked in, a visitor who asks Donna to let their host know hears that she already has;
+/// anything more for the host is a message.
+#[test]
+fn after_a_check_in_letting_the_host_know_is_already_done() {
+    let mut v = Visit::at(10);
+    assert!(
+        v.say("I'm Ann Lee to see Tom Becker")
+            .starts_with("Thank you, Ann.")
+    );
+    assert_eq!(
+        v.say("Could you let him know I'm here?"),
+        "I already have: I let Tom Becker know you're here when you checked in."
+    );
+    assert_eq!(
+        v.say("Please tell Tom Becker I've arrived"),
+        "I already have: I let Tom Becker know you're here when you checked in."
+    );
+    assert!(v.reception.store().messages_since(0).unwrap().is_empty());
+    // Something else for him is passed on, signed with the name she was given.
+    assert!(v.say("Can you tell him I'm parking the car").contains("passed"));
+    let stored = v.reception.store().messages_since(0).unwrap();
+    assert_eq!(
+        (stored[0].from_name.as_str(), stored[0].body.as_str()),
+        ("Ann Lee", "I'm parking the car")
+    );
+    assert_eq!(v.visits().len(), 1, "checked in once");
+}
