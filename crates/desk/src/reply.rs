@@ -131,6 +131,10 @@ pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
     {
         return format!("{} is on {}.", dept.name, dept.location);
     }
+    if is_this_the_place(profile, w) {
+        let org = &profile.organisation;
+        return format!("You're at {}, {}. How can I help you?", org.name, org.address);
+    }
     if mentions_any(w, ADDRESS_WORDS) {
         let org = &profile.organisation;
         return match &org.phone {
@@ -145,6 +149,23 @@ pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
         return profile.greeting();
     }
     "I'm not sure about that one, I'm afraid. A member of our staff at the front desk will be happy to help you.".to_owned()
+}
+
+/// A visitor unsure they have come to the right place: "Am I in the right building?",
+/// "Where am I?", "Is this Harbor Clinic?".
+fn is_this_the_place(profile: &Profile, w: &[String]) -> bool {
+    const UNSURE: &[&str] = &[
+        "right place",
+        "right building",
+        "right office",
+        "wrong place",
+        "wrong building",
+        "where am i",
+        "what is this place",
+        "what place is this",
+    ];
+    let names_us = || contains_phrase(w, &words(&profile.organisation.name));
+    mentions_any(w, UNSURE) || (w.starts_with(&["is".to_owned(), "this".to_owned()]) && names_us())
 }
 
 fn best_faq(profile: &Profile, w: &[String]) -> Option<String> {
@@ -183,6 +204,22 @@ mod tests {
     // 2026-11-26 is a Thursday: open 08:00-20:00 in the example profile.
     fn thursday(message: &str) -> String {
         ask(message, 2026, 11, 26, 10, 0)
+    }
+
+    #[test]
+    fn a_visitor_unsure_of_the_place_is_told_where_they_are() {
+        let here =
+            "You're at Harbor Street Clinic, 12 Harbor Street, Portsmouth PO1 3AX. How can I help you?";
+        for unsure in [
+            "Excuse me, am I in the right place?",
+            "Is this the right building?",
+            "Sorry, where am I?",
+            "Is this Harbor Street Clinic?",
+        ] {
+            assert_eq!(thursday(unsure), here, "{unsure}");
+        }
+        // A question about somewhere else in the building is still answered as asked.
+        assert!(!thursday("Is this the way to the toilets?").starts_with("You're at"));
     }
 
     #[test]
