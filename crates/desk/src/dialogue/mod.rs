@@ -22,8 +22,8 @@ mod utterance;
 
 use choice::choose;
 use utterance::{
-    extract_name, first_word, introduced_name, message_body, one_line_visit, self_introduction,
-    visit_purpose, wanted_name,
+    extract_name, first_word, message_body, one_line_visit, own_name, self_introduction, visit_purpose,
+    wanted_name,
 };
 
 const CANCEL: &[&str] = &[
@@ -334,7 +334,14 @@ impl Dialogue {
             }
         }
 
-        let staff = matching_staff(profile, &w);
+        let mut staff = matching_staff(profile, &w);
+        // "My name is Tom Becker and I'm here to see Priya": a visitor who shares a member of
+        // staff's name is introducing themselves, not asking for them.
+        let own = own_name(message);
+        if let Some(name) = &own {
+            let own = words(name);
+            staff.retain(|m| !name_words(&m.name).iter().all(|part| own.contains(part)));
+        }
         let ids = |s: &[&crate::profile::StaffMember]| s.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
         if mentions_any(&w, MESSAGE) {
             return match staff.as_slice() {
@@ -380,7 +387,7 @@ impl Dialogue {
         if mentions_any(&w, LEAVING) {
             return Plan::Tool(ToolCall::EndVisit { visit_id: None });
         }
-        if let Some(name) = introduced_name(message) {
+        if let Some(name) = own {
             self.visitor_name = Some(name.clone());
             if staff.is_empty() && !mentions_any(&w, VISIT) {
                 return say(&format!(

@@ -406,3 +406,39 @@ fn after_a_check_in_letting_the_host_know_is_already_done() {
     );
     assert_eq!(v.visits().len(), 1, "checked in once");
 }
+
+/// A visitor who shares a name with a member of staff is introducing themselves, not asking
+/// for them.
+#[test]
+fn a_visitor_named_like_a_member_of_staff_is_the_visitor() {
+    let mut v = Visit::at(10);
+    assert!(
+        v.say("Hi, my name is Tom Becker and I'm here to see Priya Shah")
+            .starts_with("Thank you, Tom. I've let Priya Shah know you're here.")
+    );
+    let visits = v.visits();
+    assert_eq!(
+        (visits[0].visitor_name.as_str(), visits[0].host_staff_id.as_str()),
+        ("Tom Becker", "priya-shah")
+    );
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("Hello, I'm Maria Lopez, I have an appointment"),
+        "Of course. Who is your appointment with?"
+    );
+    assert!(
+        v.say("Dr Okafor")
+            .starts_with("Thank you, Maria. I've let Dr James Okafor know")
+    );
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("My name is Priya Shah"),
+        "Nice to meet you, Priya. How can I help you today?"
+    );
+    // Asking for someone by name is still asking for them.
+    let mut v = Visit::at(10);
+    assert!(
+        v.say("I'm here to see Maria Lopez")
+            .starts_with("Thank you. May I have your name")
+    );
+}

@@ -213,6 +213,21 @@ pub(super) fn one_line_visit(message: &str) -> Option<(String, String)> {
     (plausible && !host.is_empty()).then(|| (name, host.to_owned()))
 }
 
+/// The visitor's own name when they give it in passing: "my name is Ann Lee and ...", or a
+/// clause of its own, "Hello, I'm Ann Lee, I have an appointment".
+pub(super) fn own_name(message: &str) -> Option<String> {
+    introduced_name(message).or_else(|| {
+        message
+            .split([',', '.', '!', '?', ';'])
+            .map(str::trim)
+            .filter(|clause| {
+                let lower = clause.to_lowercase();
+                NAME_PREFIXES.iter().any(|p| lower.starts_with(&format!("{p} ")))
+            })
+            .find_map(self_introduction)
+    })
+}
+
 /// A name the visitor introduced themselves with ("my name is Ann Lee, ...").
 pub(super) fn introduced_name(message: &str) -> Option<String> {
     let lower = message.to_lowercase();
