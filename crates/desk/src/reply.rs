@@ -124,11 +124,7 @@ pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
     {
         return policy.clone();
     }
-    if let Some(dept) = profile
-        .departments
-        .iter()
-        .find(|d| contains_phrase(w, &words(&d.name)))
-    {
+    if let Some(dept) = named_department(profile, w) {
         return format!("{} is on {}.", dept.name, dept.location);
     }
     if is_this_the_place(profile, w) {
@@ -149,6 +145,27 @@ pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
         return profile.greeting();
     }
     "I'm not sure about that one, I'm afraid. A member of our staff at the front desk will be happy to help you.".to_owned()
+}
+
+/// The department the words name: by its name, or as people shorten it: the start of a
+/// one-word name ("physio", "admin"), the initials of a longer one ("GP"), never an everyday
+/// word ("it" is no "Information Technology").
+fn named_department<'p>(profile: &'p Profile, w: &[String]) -> Option<&'p crate::profile::Department> {
+    let departments = &profile.departments;
+    departments
+        .iter()
+        .find(|d| contains_phrase(w, &words(&d.name)))
+        .or_else(|| {
+            departments.iter().find(|d| match words(&d.name).as_slice() {
+                [one] => w
+                    .iter()
+                    .any(|t| t.chars().count() >= 4 && t.len() < one.len() && one.starts_with(t.as_str())),
+                many => {
+                    let initials: String = many.iter().filter_map(|x| x.chars().next()).collect();
+                    !crate::staff_match::FUNCTION_WORDS.contains(&initials.as_str()) && w.contains(&initials)
+                }
+            })
+        })
 }
 
 /// A visitor unsure they have come to the right place: "Am I in the right building?",

@@ -43,18 +43,40 @@ pub(crate) fn staff_words(profile: &Profile, w: &[String]) -> String {
         })
         .filter(|n| !n.is_empty())
         .collect();
-    w.iter()
+    let named = w
+        .iter()
         .filter(|t| {
             let t = squash(t);
             known.contains(&t) || known.iter().any(|k| sounds_like(&t, k))
         })
         .cloned()
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" ");
+    if !named.is_empty() {
+        return named;
+    }
+    // Asked for by what they do: the role is the query.
+    by_role(profile, w)
+        .first()
+        .map(|m| words(&m.role).join(" "))
+        .unwrap_or_default()
+}
+
+/// Staff whose role the words name whole ("the pharmacist", "the practice manager").
+fn by_role<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember> {
+    profile
+        .staff
+        .iter()
+        .filter(|m| {
+            let role = words(&m.role);
+            !role.is_empty() && find_joined(w, &role).is_some()
+        })
+        .collect()
 }
 
 /// Staff the message names. A full name beats an alias, which beats a surname, which beats a
-/// first name, so "Maria Chen" picks one person while "Maria" asks which Maria. Names are
+/// first name, so "Maria Chen" picks one person while "Maria" asks which Maria; with no name,
+/// the staff whose role it names. Names are
 /// compared however speech splits them ("Mary Kate Smith Jones" for "Mary-Kate Smith-Jones").
 pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p StaffMember> {
     let everyday = everyday_words(profile);
@@ -64,6 +86,10 @@ pub(crate) fn matching_staff<'p>(profile: &'p Profile, w: &[String]) -> Vec<&'p 
         if score > 0 {
             best.push((member, score));
         }
+    }
+    if best.is_empty() {
+        // Nobody named: someone asked for by their role ("I need to see the pharmacist").
+        return by_role(profile, w);
     }
     let top = best.iter().map(|&(_, s)| s).max().unwrap_or(0);
     best.into_iter()

@@ -442,3 +442,28 @@ fn a_visitor_named_like_a_member_of_staff_is_the_visitor() {
             .starts_with("Thank you. May I have your name")
     );
 }
+
+/// Departments by their everyday short forms, and staff by what they do.
+#[test]
+fn places_by_their_short_names_and_staff_by_their_roles() {
+    let asked = |line: &str| Visit::at(10).say(line);
+    assert!(asked("Where's physio?").starts_with("Physiotherapy is on the ground floor"));
+    assert!(asked("Where is the GP?").starts_with("General Practice is on the first floor"));
+    assert!(asked("How do I get to admin?").starts_with("Administration is on the second floor"));
+    assert!(asked("Where can I find the practice manager?").starts_with("Maria Lopez, our Practice Manager"));
+    assert!(asked("Is the physiotherapist in today?").starts_with("Priya Shah, our Physiotherapist"));
+    // Asked for by role, checked in with them.
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("I need to see the pharmacist"),
+        "Thank you. May I have your name, please?"
+    );
+    assert!(
+        v.say("Ann Lee")
+            .starts_with("Thank you, Ann. I've let Tom Becker know")
+    );
+    // Two of a role: which one.
+    assert!(asked("I'm here to see the general practitioner").starts_with("Do you mean"));
+    // A word that is only the start of another is no department ("general" waiting area).
+    assert!(!asked("Is there a general waiting area?").starts_with("General Practice"));
+}
