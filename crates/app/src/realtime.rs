@@ -317,12 +317,17 @@ impl ChatBackend for RealtimeChat {
                     .await
                     .map_err(|e| ChatError::Backend(e.to_string()))?;
             }
-            session.seen.store(earlier.next_turn(), Ordering::Release);
+            // Read up to the last turn kept; this turn counts as seen only once it is answered,
+            // so a turn another gateway takes in its place after a failure here is read next.
+            session
+                .seen
+                .store(earlier.next_turn().saturating_sub(1), Ordering::Release);
             session.turn.begin(key);
             let answer = tokio::time::timeout(ANSWER_TIMEOUT, session.client.ask_text(message)).await;
             let ran = session.turn.finish();
             match answer {
                 Ok(Ok(reply)) => {
+                    session.seen.store(earlier.next_turn(), Ordering::Release);
                     let mut said = vec![Said::Visitor {
                         text: message.to_owned(),
                     }];
