@@ -786,3 +786,98 @@ fn behind_a_trusted_balancer_each_client_is_limited_on_its_own_address() {
     );
     assert!(gateway.terminate());
 }
+
+/// With the sentence model installed, the offline desk understands what its rules do not know,
+/// across a whole conversation, once it has read the profile (its health says when); without
+/// the model it answers by its rules and says so.
+#[test]
+fn the_desk_understands_other_words_once_it_has_read_the_profile() {
+    let Some(models) = std::env::var_os("DONNA_MODELS_DIR") else {
+        assert!(std::env::var_os("CI").is_none(), "CI installs the sentence model");
+        return;
+    };
+    let models = models.to_string_lossy().into_owned();
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    let say = |url: &str, message: &str, conversation: Option<&str>| -> Value {
+        let mut body = json!({ "message": message });
+        if let Some(c) = conversation {
+            body["conversation_id"] = json!(c);
+        }
+        rt.block_on(async {
+            let resp = http
+                .post(format!("{url}/api/chat"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.json::<Value>().await.unwrap()
+        })
+    };
+    let meaning = |health: &Value| {
+        health["checks"]["meaning"]["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+
+    let sandbox = Sandbox::new();
+    let env = [("JWT_SECRET", JWT_SECRET), ("DONNA_MODELS_DIR", models.as_str())];
+    let served = Served::start(&sandbox, &[], &env);
+    let health = util::wait_for("the sentence model", std::time::Duration::from_secs(120), || {
+        let health = get_json(&rt, &http, &format!("{}/api/health", served.url), None);
+        (meaning(&health) != "loading").then_some(health)
+    });
+    assert!(meaning(&health).starts_with("ready ("), "{health}");
+    assert_eq!(health["status"], "ok", "{health}");
+
+    let wifi = say(&served.url, "Do you have free wireless?", None);
+    assert!(wifi["reply"].as_str().unwrap().contains("HarborGuest"), "{wifi}");
+    // A message asked for in words no rule has, then carried on by the rules.
+    let first = say(&served.url, "Can you get word to Dr Okafor for me?", None);
+    let conv = first["conversation_id"].as_str().unwrap().to_owned();
+    assert_eq!(first["reply"], "Of course. What would you like me to tell them?");
+    assert_eq!(
+        say(
+            &served.url,
+            "My train is late, I'll be there by eleven",
+            Some(&conv)
+        )["reply"],
+        "Thank you. And who should I say it's from?"
+    );
+    assert_eq!(
+        say(&served.url, "Ann Lee", Some(&conv))["reply"],
+        "Thank you. I've passed your message to Dr James Okafor."
+    );
+    let token = util::mint_token(&sandbox, JWT_SECRET, "james-okafor", "staff");
+    let messages = get_json(
+        &rt,
+        &http,
+        &format!("{}/api/messages?since=0", served.url),
+        Some(&token),
+    );
+    assert_eq!(
+        messages[0]["body"], "My train is late, I'll be there by eleven",
+        "{messages}"
+    );
+    assert!(served.terminate());
+
+    // No model: the rules alone, and the health report and the log say so.
+    let bare = Sandbox::new();
+    let no_models = bare.home.path().join("no-models");
+    let served = Served::start(&bare, &[], &[("DONNA_MODELS_DIR", no_models.to_str().unwrap())]);
+    let health = health_when(&rt, &served.url, |h| meaning(h) != "loading").unwrap();
+    assert_eq!(meaning(&health), "rules only", "{health}");
+    let wifi = say(&served.url, "Do you have free wireless?", None);
+    assert!(
+        wifi["reply"].as_str().unwrap().starts_with("I'm not sure"),
+        "{wifi}"
+    );
+    let log = std::fs::read_to_string(&served.stderr_path).unwrap();
+    assert!(
+        log.contains("the offline desk answers by its rules alone"),
+        "{log}"
+    );
+    assert!(served.terminate());
+}

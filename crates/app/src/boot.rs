@@ -103,6 +103,7 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         stopped_clock = ?desk.clock().is_stopped().then(|| desk.clock().now()),
         "starting"
     );
+    read_meaning(&settings, desk.profile());
     let tts: Arc<dyn donna_speech::Synthesizer> = Arc::new(offline_voice(&settings));
     let stt = speech_recognition(&settings, desk.profile());
     // One shutdown for the gateway and the engine it serves: both close their WebSockets.
@@ -333,6 +334,47 @@ pub fn offline_voice(settings: &Settings) -> donna_speech::Tts {
         voice: donna_speech::tts::Voice::from_name(&settings.voice.offline_voice).unwrap_or_default(),
         speed: settings.voice.speed,
         lexicon: settings.voice.lexicon.clone(),
+    }
+}
+
+/// Load the sentence model and embed the profile's examples on a thread of their own (about a
+/// second of one core): the desk answers by its rules from the first moment and understands
+/// meaning once this is done (`/api/health` says which). The local engine answers with it, and
+/// so does a kiosk that falls back to the local engine when the cloud is down. Without the
+/// model (`donna models install`), the log says the desk answers by its rules alone.
+fn read_meaning(settings: &Settings, profile: &donna_desk::Profile) {
+    let models_dir = settings.storage.models_dir.clone();
+    let profile = profile.clone();
+    let understanding = profile.understanding.clone();
+    understanding.loading(true);
+    let spawned = std::thread::Builder::new()
+        .name("donna-meaning".to_owned())
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            let built = donna_models::check_sentence_model(&models_dir)
+                .map_err(|e| e.to_string())
+                .and_then(|dir| donna_meaning::Embedder::load(&dir).map_err(|e| e.to_string()))
+                .and_then(|model| {
+                    donna_desk::meaning::Meanings::build(&profile, Arc::new(model)).map_err(|e| e.to_string())
+                });
+            match built {
+                Ok(meanings) => {
+                    tracing::info!(
+                        examples = meanings.len(),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "the offline desk reads meaning with its sentence model"
+                    );
+                    profile.understanding.set(meanings);
+                }
+                Err(problem) => {
+                    profile.understanding.loading(false);
+                    tracing::warn!(%problem, "the offline desk answers by its rules alone");
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        understanding.loading(false);
+        tracing::warn!(error = %e, "the offline desk answers by its rules alone");
     }
 }
 

@@ -29,6 +29,10 @@ pub enum DeskError {
     #[error("idempotency key {key:?} was already used for a different {what}")]
     KeyReused { what: &'static str, key: String },
 
+    /// The sentence model failed on a text (see [`crate::meaning`]).
+    #[error("sentence model: {0}")]
+    Meaning(String),
+
     /// The database failed; details stay in logs, never in replies.
     #[error("storage: {0}")]
     Storage(#[from] rusqlite::Error),

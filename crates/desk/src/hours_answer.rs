@@ -19,6 +19,18 @@ pub(crate) const HOURS_WORDS: &[&str] = &[
     "time do you",
 ];
 
+/// Does the visitor ask about opening hours? "close" by or to something is a distance ("is
+/// there a garage close by?"), not a time.
+pub(crate) fn asks_hours(w: &[String]) -> bool {
+    let times: Vec<String> = w
+        .iter()
+        .enumerate()
+        .filter(|(i, t)| !(*t == "close" && w.get(i + 1).is_some_and(|n| n == "by" || n == "to")))
+        .map(|(_, t)| t.clone())
+        .collect();
+    mentions_any(&times, HOURS_WORDS)
+}
+
 /// Words that ask when the business closes rather than whether it is open ("closed" is not one:
 /// "are you closed on Sunday?" asks about the day).
 pub(crate) const CLOSING_WORDS: &[&str] = &["close", "closing", "shut"];

@@ -10,6 +10,7 @@
 //! | [`history`] | a conversation's turns, kept between them so it carries on anywhere |
 //! | [`time_words`] | appointment times in words |
 //! | [`store`] | SQLite: visits, messages, staff events and their deliveries, durable on return |
+//! | [`meaning`] | what a sentence the rules do not know means, by a sentence-embedding model |
 //! | [`reply`] | answering one typed or transcribed message from the profile: what to say or which tool to use |
 //! | `staff_match` | finding staff by what a visitor says, and the answers that name them |
 //! | `hours_answer` | answering questions about opening hours: a day, a holiday, closing, the week |
@@ -28,6 +29,7 @@ pub mod events;
 pub mod history;
 pub mod hours;
 mod hours_answer;
+pub mod meaning;
 pub mod profile;
 pub mod reception;
 pub mod reply;

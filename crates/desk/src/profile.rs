@@ -29,6 +29,9 @@ pub struct Profile {
     pub suggestions: Vec<String>,
     /// How dates are written in replies, derived from the languages and the time zone.
     pub date_style: DateStyle,
+    /// What its sentences mean, once a model has read them (empty until then, and without a
+    /// model): see [`crate::meaning`].
+    pub understanding: crate::meaning::Understanding,
 }
 
 /// How a date is written for the visitor, in the convention of the business's country.
@@ -359,6 +362,7 @@ impl Profile {
             policies: file.policies,
             suggestions,
             date_style,
+            understanding: Default::default(),
         })
     }
 

@@ -8,8 +8,9 @@
 use jiff::Zoned;
 
 use crate::hours_answer::{
-    CLOSING_WORDS, HOURS_WORDS, RELATIVE_DAYS, WEEKDAYS, asks_week, hours_answer, hours_query, named_holiday,
+    CLOSING_WORDS, RELATIVE_DAYS, WEEKDAYS, asks_hours, asks_week, hours_answer, hours_query, named_holiday,
 };
+use crate::meaning::{Intent, Sense};
 use crate::profile::Profile;
 use crate::staff_match::{disambiguate, matching_staff, staff_directions, staff_words};
 use crate::text::{contains_phrase, mentions_any, words};
@@ -80,18 +81,34 @@ pub fn answer(profile: &Profile, message: &str, now: &Zoned) -> String {
     }
 }
 
-/// Decide how to answer `message`.
+/// What Donna says when she does not know: never a guess.
+pub const UNSURE: &str = "I'm not sure about that one, I'm afraid. A member of our staff at the front desk will be happy to help you.";
+
+/// Decide how to answer `message`: by the rules, else by what it means (when the profile has a
+/// sentence model), else [`UNSURE`].
 pub fn plan(profile: &Profile, message: &str) -> Plan {
+    by_rules(profile, message)
+        .or_else(|| {
+            let sense = profile.understanding.sense(message)?;
+            for_sense(profile, sense)
+        })
+        .unwrap_or_else(|| Plan::Say(UNSURE.to_owned()))
+}
+
+/// The rules' plan, `None` when no rule knows the message.
+pub(crate) fn by_rules(profile: &Profile, message: &str) -> Option<Plan> {
     let w = words(message);
     if w.is_empty() {
-        return Plan::Say("Sorry, I didn't catch that. Could you say it again?".to_owned());
+        return Some(Plan::Say(
+            "Sorry, I didn't catch that. Could you say it again?".to_owned(),
+        ));
     }
     if !matching_staff(profile, &w).is_empty() {
-        return Plan::Tool(ToolCall::LookupStaff {
+        return Some(Plan::Tool(ToolCall::LookupStaff {
             name: staff_words(profile, &w),
-        });
+        }));
     }
-    if mentions_any(&w, HOURS_WORDS) {
+    if asks_hours(&w) {
         let day = WEEKDAYS
             .iter()
             .map(|(name, _)| *name)
@@ -99,52 +116,91 @@ pub fn plan(profile: &Profile, message: &str) -> Plan {
             .find(|name| w.iter().any(|t| t == name));
         let holiday = named_holiday(profile, &w);
         let closing = mentions_any(&w, CLOSING_WORDS);
-        return Plan::Tool(ToolCall::GetHours {
+        return Some(Plan::Tool(ToolCall::GetHours {
             day: day.map(str::to_owned),
             holiday: holiday.map(str::to_owned),
             closing,
             week: !closing && day.is_none() && holiday.is_none() && asks_week(&w),
-        });
+        }));
     }
-    Plan::Say(simple_answer(profile, &w))
+    simple_answer(profile, &w).map(Plan::Say)
 }
 
-/// Answers that need no tool: policies, FAQ, departments, address, courtesies.
-pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> String {
+/// The plan for something understood by its meaning, when one message can answer it (a
+/// check-in or a message needs the dialogue: `None`).
+pub(crate) fn for_sense(profile: &Profile, sense: Sense) -> Option<Plan> {
+    let say = |text: String| Some(Plan::Say(text));
+    match sense {
+        Sense::Faq(i) => say(profile.faq.get(i)?.answer.clone()),
+        Sense::Department(i) => {
+            let dept = profile.departments.get(i)?;
+            say(format!("{} is on {}.", dept.name, dept.location))
+        }
+        Sense::Intent(Intent::Hours) => Some(Plan::Tool(ToolCall::GetHours {
+            day: None,
+            holiday: None,
+            closing: false,
+            week: false,
+        })),
+        Sense::Intent(Intent::Place) => say(place_answer(profile)),
+        Sense::Intent(Intent::Address) => say(address_answer(profile)),
+        Sense::Intent(Intent::Badge) => say(profile.policies.visitor_badges.clone()?),
+        Sense::Intent(Intent::Greeting) => say(profile.greeting()),
+        Sense::Intent(Intent::Thanks) => say(THANKED.to_owned()),
+        Sense::Intent(Intent::Delivery) => say(profile.policies.deliveries.clone()?),
+        Sense::Intent(
+            Intent::Visit | Intent::Message | Intent::Help | Intent::Leaving | Intent::Elsewhere,
+        ) => None,
+    }
+}
+
+const THANKED: &str = "You're welcome. Have a good day!";
+
+fn place_answer(profile: &Profile) -> String {
+    let org = &profile.organisation;
+    format!("You're at {}, {}. How can I help you?", org.name, org.address)
+}
+
+fn address_answer(profile: &Profile) -> String {
+    let org = &profile.organisation;
+    match &org.phone {
+        Some(phone) => format!("We're at {}. Our phone number is {phone}.", org.address),
+        None => format!("We're at {}.", org.address),
+    }
+}
+
+/// Answers that need no tool: policies, FAQ, departments, address, courtesies; `None` when no
+/// rule knows the words.
+pub(crate) fn simple_answer(profile: &Profile, w: &[String]) -> Option<String> {
     if mentions_any(w, DELIVERY_WORDS)
         && let Some(policy) = &profile.policies.deliveries
     {
-        return policy.clone();
+        return Some(policy.clone());
     }
     if let Some(faq) = best_faq(profile, w) {
-        return faq;
+        return Some(faq);
     }
     if mentions_any(w, BADGE_WORDS)
         && let Some(policy) = &profile.policies.visitor_badges
     {
-        return policy.clone();
+        return Some(policy.clone());
     }
     if let Some(dept) = named_department(profile, w) {
-        return format!("{} is on {}.", dept.name, dept.location);
+        return Some(format!("{} is on {}.", dept.name, dept.location));
     }
     if is_this_the_place(profile, w) {
-        let org = &profile.organisation;
-        return format!("You're at {}, {}. How can I help you?", org.name, org.address);
+        return Some(place_answer(profile));
     }
     if mentions_any(w, ADDRESS_WORDS) {
-        let org = &profile.organisation;
-        return match &org.phone {
-            Some(phone) => format!("We're at {}. Our phone number is {phone}.", org.address),
-            None => format!("We're at {}.", org.address),
-        };
+        return Some(address_answer(profile));
     }
     if mentions_any(w, THANKS_WORDS) {
-        return "You're welcome. Have a good day!".to_owned();
+        return Some(THANKED.to_owned());
     }
     if mentions_any(w, GREETING_WORDS) {
-        return profile.greeting();
+        return Some(profile.greeting());
     }
-    "I'm not sure about that one, I'm afraid. A member of our staff at the front desk will be happy to help you.".to_owned()
+    None
 }
 
 /// The department the words name: by its name, or as people shorten it: the start of a
@@ -181,7 +237,15 @@ fn is_this_the_place(profile: &Profile, w: &[String]) -> bool {
         "what is this place",
         "what place is this",
     ];
-    let names_us = || contains_phrase(w, &words(&profile.organisation.name));
+    // "Is this Northwind?", "is this the Harbor Street clinic?": any word of the name that
+    // is no function word.
+    let names_us = || {
+        words(&profile.organisation.name).iter().any(|n| {
+            n.chars().count() >= 4
+                && !crate::staff_match::FUNCTION_WORDS.contains(&n.as_str())
+                && w.contains(n)
+        })
+    };
     mentions_any(w, UNSURE) || (w.starts_with(&["is".to_owned(), "this".to_owned()]) && names_us())
 }
 
@@ -232,9 +296,15 @@ mod tests {
             "Is this the right building?",
             "Sorry, where am I?",
             "Is this Harbor Street Clinic?",
+            "Is this the Harbor clinic?",
         ] {
             assert_eq!(thursday(unsure), here, "{unsure}");
         }
+        // "Close by" is a distance, not closing time.
+        assert_eq!(
+            thursday("Is there a pharmacy close by?"),
+            "Pharmacy is on the ground floor, on your right as you come in."
+        );
         // A question about somewhere else in the building is still answered as asked.
         assert!(!thursday("Is this the way to the toilets?").starts_with("You're at"));
     }

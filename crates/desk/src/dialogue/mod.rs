@@ -8,8 +8,10 @@ use serde_json::Value;
 
 use crate::history::Said;
 use crate::hours::Status;
+use crate::meaning::{Intent, Sense};
+use crate::profile::StaffMember;
 use crate::profile::{AfterHours, Profile};
-use crate::reply::{Plan, plan as plan_one};
+use crate::reply::{self, Plan};
 use crate::staff_match::{disambiguate, matching_staff};
 use crate::text::{lower_first, mentions_any, words};
 use crate::time_words::{find_time, format_time};
@@ -342,22 +344,8 @@ impl Dialogue {
             let own = words(name);
             staff.retain(|m| !name_words(&m.name).iter().all(|part| own.contains(part)));
         }
-        let ids = |s: &[&crate::profile::StaffMember]| s.iter().map(|m| m.id.clone()).collect::<Vec<_>>();
         if mentions_any(&w, MESSAGE) {
-            return match staff.as_slice() {
-                [] => {
-                    self.pending = Some(Pending::MessageRecipient);
-                    say("Of course. Who is the message for?")
-                }
-                [one] => self.message_step(one.id.clone(), message_body(message)),
-                many => {
-                    self.pending = Some(Pending::ChooseHost {
-                        candidates: ids(many),
-                        goal: Goal::Message,
-                    });
-                    say(&disambiguate(profile, many))
-                }
-            };
+            return self.take_message(profile, message, &staff);
         }
         if asks_to_pass_on(&w)
             && let Some(plan) = self.pass_on(profile, message, &w, &staff)
@@ -365,24 +353,10 @@ impl Dialogue {
             return plan;
         }
         if mentions_any(&w, HELP) {
-            return Plan::Tool(ToolCall::NotifyStaff {
-                staff: "front desk".to_owned(),
-                reason: message.trim().to_owned(),
-            });
+            return call_for_help(message);
         }
         if mentions_any(&w, DELIVERY) && !mentions_any(&w, &["where", "how", "when"]) {
-            // A courier at the desk: call over the person the parcel is for, else whoever the
-            // profile says takes deliveries, else the front desk; then tell them the policy.
-            let who = match (staff.as_slice(), profile.deliveries_contact()) {
-                ([one], _) => one.id.clone(),
-                (_, Some(contact)) => contact.id.clone(),
-                _ => "front desk".to_owned(),
-            };
-            self.then_say = profile.policies.deliveries.clone();
-            return Plan::Tool(ToolCall::NotifyStaff {
-                staff: who,
-                reason: format!("Delivery at reception: {}", message.trim()),
-            });
+            return self.delivery(profile, message, &staff);
         }
         if mentions_any(&w, LEAVING) {
             return Plan::Tool(ToolCall::EndVisit { visit_id: None });
@@ -398,39 +372,15 @@ impl Dialogue {
         }
         let time = find_time(message).map(format_time);
         if mentions_any(&w, VISIT) || (!staff.is_empty() && time.is_some()) {
-            // Closed and told to refuse: say so before asking anything. Otherwise the visit goes
-            // ahead and the check-in tells the visitor the business is closed.
-            if let Status::Closed { .. } = profile.hours.status_at(now)
-                && profile.policies.after_hours == AfterHours::Refuse
-            {
-                let hours = crate::hours_answer::hours_answer(profile, &[], now);
-                return say(&format!(
-                    "I'm sorry, {}{}",
-                    lower_first(&hours),
-                    closed_advice(profile)
-                ));
-            }
-            let purpose = visit_purpose(message);
-            return match staff.as_slice() {
-                [] => {
-                    let question = match wanted_name(message) {
-                        Some(name) => format!(
-                            "I'm sorry, I couldn't find anyone called {name} here. Could you tell me their full name or their department?"
-                        ),
-                        None => ask_host(message, purpose.as_deref()),
-                    };
-                    self.pending = Some(Pending::VisitHost { time, purpose });
-                    say(&question)
-                }
-                [one] => self.visit_step(one.id.clone(), time, purpose),
-                many => {
-                    self.pending = Some(Pending::ChooseHost {
-                        candidates: ids(many),
-                        goal: Goal::Visit { time, purpose },
-                    });
-                    say(&disambiguate(profile, many))
-                }
-            };
+            return self.visit(profile, message, &staff, time, now);
+        }
+        // Someone named and no rule for what about them ("could you get word to Dr Okafor",
+        // "I'm booked in with Priya"): the meaning of the rest decides, else directions.
+        if !staff.is_empty()
+            && let Some(sense @ Sense::Intent(Intent::Visit | Intent::Message | Intent::Delivery)) =
+                profile.understanding.sense(&without_names(message, &staff))
+        {
+            return self.act_on(profile, sense, message, &staff, time, now);
         }
         if let [_, _, ..] = staff.as_slice() {
             self.pending = Some(Pending::ChooseHost {
@@ -439,7 +389,112 @@ impl Dialogue {
             });
             return say(&disambiguate(profile, &staff));
         }
-        plan_one(profile, message)
+        if let Some(plan) = reply::by_rules(profile, message) {
+            return plan;
+        }
+        // No rule knows these words: what do they mean?
+        match profile.understanding.sense(message) {
+            Some(sense) => self.act_on(profile, sense, message, &staff, time, now),
+            None => say(reply::UNSURE),
+        }
+    }
+
+    /// Do what a message was understood to mean.
+    fn act_on(
+        &mut self,
+        profile: &Profile,
+        sense: Sense,
+        message: &str,
+        staff: &[&StaffMember],
+        time: Option<String>,
+        now: &Zoned,
+    ) -> Plan {
+        match sense {
+            Sense::Intent(Intent::Visit) => self.visit(profile, message, staff, time, now),
+            Sense::Intent(Intent::Message) => self.take_message(profile, message, staff),
+            Sense::Intent(Intent::Help) => call_for_help(message),
+            Sense::Intent(Intent::Delivery) => self.delivery(profile, message, staff),
+            Sense::Intent(Intent::Leaving) => Plan::Tool(ToolCall::EndVisit { visit_id: None }),
+            sense => reply::for_sense(profile, sense).unwrap_or_else(|| say(reply::UNSURE)),
+        }
+    }
+
+    /// A message to pass on: for whom, when the words name nobody or several.
+    fn take_message(&mut self, profile: &Profile, message: &str, staff: &[&StaffMember]) -> Plan {
+        match staff {
+            [] => {
+                self.pending = Some(Pending::MessageRecipient);
+                say("Of course. Who is the message for?")
+            }
+            [one] => self.message_step(one.id.clone(), message_body(message)),
+            many => {
+                self.pending = Some(Pending::ChooseHost {
+                    candidates: ids(many),
+                    goal: Goal::Message,
+                });
+                say(&disambiguate(profile, many))
+            }
+        }
+    }
+
+    /// A courier at the desk: call over the person the parcel is for, else whoever the profile
+    /// says takes deliveries, else the front desk; then tell them the policy.
+    fn delivery(&mut self, profile: &Profile, message: &str, staff: &[&StaffMember]) -> Plan {
+        let who = match (staff, profile.deliveries_contact()) {
+            ([one], _) => one.id.clone(),
+            (_, Some(contact)) => contact.id.clone(),
+            _ => "front desk".to_owned(),
+        };
+        self.then_say = profile.policies.deliveries.clone();
+        Plan::Tool(ToolCall::NotifyStaff {
+            staff: who,
+            reason: format!("Delivery at reception: {}", message.trim()),
+        })
+    }
+
+    /// A visitor here to see someone: check them in, asking for whom when the words name
+    /// nobody or several, unless the business is closed and refuses visitors then.
+    fn visit(
+        &mut self,
+        profile: &Profile,
+        message: &str,
+        staff: &[&StaffMember],
+        time: Option<String>,
+        now: &Zoned,
+    ) -> Plan {
+        // Closed and told to refuse: say so before asking anything. Otherwise the visit goes
+        // ahead and the check-in tells the visitor the business is closed.
+        if let Status::Closed { .. } = profile.hours.status_at(now)
+            && profile.policies.after_hours == AfterHours::Refuse
+        {
+            let hours = crate::hours_answer::hours_answer(profile, &[], now);
+            return say(&format!(
+                "I'm sorry, {}{}",
+                lower_first(&hours),
+                closed_advice(profile)
+            ));
+        }
+        let purpose = visit_purpose(message);
+        match staff {
+            [] => {
+                let question = match wanted_name(message) {
+                    Some(name) => format!(
+                        "I'm sorry, I couldn't find anyone called {name} here. Could you tell me their full name or their department?"
+                    ),
+                    None => ask_host(message, purpose.as_deref()),
+                };
+                self.pending = Some(Pending::VisitHost { time, purpose });
+                say(&question)
+            }
+            [one] => self.visit_step(one.id.clone(), time, purpose),
+            many => {
+                self.pending = Some(Pending::ChooseHost {
+                    candidates: ids(many),
+                    goal: Goal::Visit { time, purpose },
+                });
+                say(&disambiguate(profile, many))
+            }
+        }
     }
 
     /// Carry on with what was pending; `None` when the visitor moved on to something else.
@@ -710,7 +765,7 @@ fn says_arrived(body: &str) -> bool {
 
 /// Whether a message starts something new rather than answering Donna's question.
 fn is_new_request(w: &[String]) -> bool {
-    mentions_any(w, crate::hours_answer::HOURS_WORDS)
+    crate::hours_answer::asks_hours(w)
         || mentions_any(w, MESSAGE)
         || mentions_any(
             w,
@@ -736,6 +791,53 @@ fn closed_advice(profile: &Profile) -> String {
         Some(phone) => format!(" If it's urgent, please call {phone}."),
         None => String::new(),
     }
+}
+
+/// Someone needs a person: the front desk is called over with their words.
+fn call_for_help(message: &str) -> Plan {
+    Plan::Tool(ToolCall::NotifyStaff {
+        staff: "front desk".to_owned(),
+        reason: message.trim().to_owned(),
+    })
+}
+
+/// The message with the staff it names (by name or by role) said as "someone": what is asked
+/// of them reads the same whoever they are, and a model knows nothing of names.
+fn without_names(message: &str, staff: &[&StaffMember]) -> String {
+    const TITLES: &[&str] = &[
+        "dr",
+        "doctor",
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "prof",
+        "professor",
+    ];
+    let named: Vec<String> = staff
+        .iter()
+        .flat_map(|m| [&m.name, &m.role].into_iter().chain(&m.aliases))
+        .flat_map(|n| words(n))
+        .collect();
+    let mut out: Vec<&str> = Vec::new();
+    for token in message.split_whitespace() {
+        let bare = words(token);
+        let is_name = !bare.is_empty()
+            && bare
+                .iter()
+                .all(|t| named.contains(t) || TITLES.contains(&t.as_str()));
+        match (is_name, out.last()) {
+            (true, Some(&"someone")) => {}
+            (true, _) => out.push("someone"),
+            (false, _) => out.push(token),
+        }
+    }
+    out.join(" ")
+}
+
+fn ids(staff: &[&StaffMember]) -> Vec<String> {
+    staff.iter().map(|m| m.id.clone()).collect()
 }
 
 #[cfg(test)]

@@ -467,3 +467,91 @@ fn places_by_their_short_names_and_staff_by_their_roles() {
     // A word that is only the start of another is no department ("general" waiting area).
     assert!(!asked("Is there a general waiting area?").starts_with("General Practice"));
 }
+
+/// One word after "I'm" is a name only when written as one.
+#[test]
+fn how_a_visitor_is_is_not_their_name() {
+    let mut v = Visit::at(10);
+    assert_eq!(v.say("I'm thirsty"), reply::UNSURE);
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("I'm Ann"),
+        "Nice to meet you, Ann. How can I help you today?"
+    );
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("i'm ann"),
+        "Nice to meet you, Ann. How can I help you today?"
+    );
+}
+
+/// Words to vectors by the words alone (each word's hash picks a dimension): enough to drive
+/// the dialogue through meaning without the real model, which crates/meaning tests.
+#[derive(Debug)]
+struct BagOfWords;
+
+impl crate::meaning::Embed for BagOfWords {
+    fn embed(&self, text: &str) -> Result<Vec<f32>, crate::DeskError> {
+        use std::hash::{Hash, Hasher};
+        let mut v = vec![0f32; 256];
+        for w in words(text) {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            w.hash(&mut h);
+            v[(h.finish() % 256) as usize] += 1.0;
+        }
+        let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(f32::MIN_POSITIVE);
+        Ok(v.into_iter().map(|x| x / norm).collect())
+    }
+
+    fn embed_all(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, crate::DeskError> {
+        texts.iter().map(|t| self.embed(t)).collect()
+    }
+}
+
+/// What no rule knows is acted on by its meaning: a message asked for in other words goes on
+/// over the turns as any message does, the staff it names kept out of the meaning.
+#[test]
+fn what_no_rule_knows_is_understood_by_its_meaning() {
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("Get word to Dr Okafor for me"),
+        "Dr James Okafor, our General Practitioner in General Practice, is on the first floor, room 106. If you're here to see them, tell me your name and I'll let them know you've arrived."
+    );
+    let profile = v.reception.desk().profile().clone();
+    let meanings = crate::meaning::Meanings::build(&profile, std::sync::Arc::new(BagOfWords)).unwrap();
+    // Set on a clone, seen by the desk: every clone of a profile shares its understanding.
+    profile.understanding.set(meanings);
+    assert!(
+        v.reception
+            .desk()
+            .profile()
+            .understanding
+            .state()
+            .starts_with("ready (")
+    );
+    v.dialogue = Dialogue::default();
+    assert_eq!(
+        v.say("Get word to Dr Okafor for me"),
+        "Of course. What would you like me to tell them?"
+    );
+    assert_eq!(
+        v.say("I'm running late"),
+        "Thank you. And who should I say it's from?"
+    );
+    assert_eq!(
+        v.say("Ann Lee"),
+        "Thank you. I've passed your message to Dr James Okafor."
+    );
+    // Nothing near enough: not sure, never a guess.
+    assert_eq!(v.say("Quantum chromodynamics"), reply::UNSURE);
+
+    let staff: Vec<&StaffMember> = profile.staff.iter().filter(|s| s.id == "maria-chen").collect();
+    assert_eq!(
+        without_names("Could you ask Dr Maria Chen to ring me", &staff),
+        "Could you ask someone to ring me"
+    );
+    assert_eq!(
+        without_names("tell the General Practitioner", &staff),
+        "tell the someone"
+    );
+}

@@ -184,8 +184,16 @@ pub(super) fn self_introduction(message: &str) -> Option<String> {
     let plausible = !parts
         .iter()
         .any(|p| NOT_NAMES.contains(&p.as_str()) || p.ends_with("ing"))
-        && (said_who || parts.len() >= 2);
+        && (parts.len() >= 2 || (said_who && written_as_a_name(message, &name)));
     plausible.then_some(name)
+}
+
+/// One word after "I'm" is a name only as the visitor writes names: someone who capitalises
+/// ("I'm thirsty", "I'm Ann") writes a name with a capital, so "thirsty" is how they are, not
+/// who; someone who writes all in lower case ("i'm ann") is taken at their word. (`name` comes
+/// capitalised from [`extract_name`], so it is in the message only if written so.)
+fn written_as_a_name(message: &str, name: &str) -> bool {
+    !message.chars().any(char::is_uppercase) || message.contains(name)
 }
 
 /// A whole check-in in one sentence: the visitor's name and the words naming their host, from

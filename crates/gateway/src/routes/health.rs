@@ -42,6 +42,9 @@ pub struct KioskReport {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Checks {
     pub profile: Check,
+    /// Whether the offline desk reads meaning with its sentence model ("ready (N examples)",
+    /// "loading") or answers by its rules alone ("rules only"): each is a working desk.
+    pub meaning: Check,
     pub data_dir: Check,
     /// Where visits and messages are kept ("sqlite", or "postgres host:port/db"), and whether
     /// it answers; absent in a deployment without a store.
@@ -130,6 +133,10 @@ pub async fn health(State(state): State<GatewayState>) -> Json<Health> {
         backend: info.backend,
         checks: Checks {
             profile,
+            meaning: Check {
+                ok: true,
+                detail: state.desk().profile().understanding.state(),
+            },
             data_dir,
             store,
             shared,
