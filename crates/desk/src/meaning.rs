@@ -65,6 +65,12 @@ pub enum Sense {
 /// paraphrase set (crates/meaning/tests/paraphrases), checked on the held-out part.
 pub const TRUST: f32 = 0.38;
 
+/// The closeness a sentence that names a member of staff needs before its meaning turns
+/// directions into a check-in, a message or a delivery: what is left with the name taken out
+/// ("is someone in today?") is short and easily near an example, and directions are the safe
+/// answer to a name.
+pub const TRUST_NAMED: f32 = 0.55;
+
 /// The examples every business shares, in the words visitors use; the profile adds its own
 /// (FAQ topics, departments) at load.
 const INTENT_EXAMPLES: &[(Intent, &[&str])] = &[
@@ -188,10 +194,10 @@ impl Meanings {
         })
     }
 
-    /// What `message` means, with how close it came, when that is close enough to trust.
-    pub fn sense(&self, message: &str) -> Result<Option<(Sense, f32)>, DeskError> {
+    /// What `message` means, with how close it came, when that is at least `trust`.
+    pub fn sense(&self, message: &str, trust: f32) -> Result<Option<(Sense, f32)>, DeskError> {
         let ranked = self.ranked(message)?;
-        Ok(ranked.first().copied().filter(|&(_, score)| score >= TRUST))
+        Ok(ranked.first().copied().filter(|&(_, score)| score >= trust))
     }
 
     /// Every sense with its nearest example's score, the closest first.
@@ -305,11 +311,12 @@ impl Understanding {
         }
     }
 
-    /// What `message` means, when the meanings are built and one is close enough. A model that
-    /// fails on a sentence is logged and treated as not understanding it.
-    pub fn sense(&self, message: &str) -> Option<Sense> {
+    /// What `message` means, when the meanings are built and one is at least `trust` close
+    /// ([`TRUST`], or [`TRUST_NAMED`]). A model that fails on a sentence is logged and treated
+    /// as not understanding it.
+    pub fn sense(&self, message: &str, trust: f32) -> Option<Sense> {
         let meanings = self.get()?;
-        match meanings.sense(message) {
+        match meanings.sense(message, trust) {
             Ok(found) => found.map(|(sense, _)| sense),
             Err(e) => {
                 tracing::warn!(error = %e, "the sentence model failed; answering by the rules");

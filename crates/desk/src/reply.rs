@@ -89,7 +89,7 @@ pub const UNSURE: &str = "I'm not sure about that one, I'm afraid. A member of o
 pub fn plan(profile: &Profile, message: &str) -> Plan {
     by_rules(profile, message)
         .or_else(|| {
-            let sense = profile.understanding.sense(message)?;
+            let sense = profile.understanding.sense(message, crate::meaning::TRUST)?;
             for_sense(profile, sense)
         })
         .unwrap_or_else(|| Plan::Say(UNSURE.to_owned()))

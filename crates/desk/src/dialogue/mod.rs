@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::history::Said;
 use crate::hours::Status;
-use crate::meaning::{Intent, Sense};
+use crate::meaning::{Intent, Sense, TRUST, TRUST_NAMED};
 use crate::profile::StaffMember;
 use crate::profile::{AfterHours, Profile};
 use crate::reply::{self, Plan};
@@ -374,11 +374,13 @@ impl Dialogue {
         if mentions_any(&w, VISIT) || (!staff.is_empty() && time.is_some()) {
             return self.visit(profile, message, &staff, time, now);
         }
-        // Someone named and no rule for what about them ("could you get word to Dr Okafor",
-        // "I'm booked in with Priya"): the meaning of the rest decides, else directions.
+        // Someone named and no rule for what about them ("could you get word to Dr Okafor
+        // that I'm late"): the meaning of the rest decides, else directions.
+        let unnamed = without_names(message, &staff);
         if !staff.is_empty()
+            && says_what_about(&unnamed)
             && let Some(sense @ Sense::Intent(Intent::Visit | Intent::Message | Intent::Delivery)) =
-                profile.understanding.sense(&without_names(message, &staff))
+                profile.understanding.sense(&unnamed, TRUST_NAMED)
         {
             return self.act_on(profile, sense, message, &staff, time, now);
         }
@@ -393,7 +395,7 @@ impl Dialogue {
             return plan;
         }
         // No rule knows these words: what do they mean?
-        match profile.understanding.sense(message) {
+        match profile.understanding.sense(message, TRUST) {
             Some(sense) => self.act_on(profile, sense, message, &staff, time, now),
             None => say(reply::UNSURE),
         }
@@ -834,6 +836,16 @@ fn without_names(message: &str, staff: &[&StaffMember]) -> String {
         }
     }
     out.join(" ")
+}
+
+/// Does a sentence whose names are taken out still say what it wants of them? "Is someone in
+/// today?" asks where they are (directions); "get word to someone that I'm late" asks more.
+fn says_what_about(unnamed: &str) -> bool {
+    let said = words(unnamed)
+        .into_iter()
+        .filter(|w| w != "someone" && !crate::staff_match::FUNCTION_WORDS.contains(&w.as_str()))
+        .count();
+    said >= 2
 }
 
 fn ids(staff: &[&StaffMember]) -> Vec<String> {
