@@ -9,7 +9,17 @@ set -euo pipefail
 
 profile=debug
 flags=(--locked --no-default-features --bin donna)
-if [ "${1:-}" = --release ]; then profile=release; flags+=(--release); fi
+if [ "${1:-}" = --release ]; then
+  profile=release
+  flags+=(--release)
+else
+  # Without the desktop, cargo unifies the dependencies' features differently and builds most
+  # of them again. What this checks is the linking and the serving, not the sentence model's
+  # arithmetic: its crates are left unoptimised here, which halves their build.
+  for crate in candle-core candle-nn gemm gemm-common gemm-f32; do
+    flags+=(--config "profile.dev.package.$crate.opt-level=0")
+  done
+fi
 
 require_cargo
 say "building the server donna ($profile, --no-default-features)"

@@ -881,3 +881,61 @@ fn the_desk_understands_other_words_once_it_has_read_the_profile() {
     );
     assert!(served.terminate());
 }
+
+/// Spoken in other words: espeak-ng's voice through `/api/voice/chat`, recognised offline and
+/// understood by the sentence model, as a visitor at a tablet with a microphone would ask.
+#[test]
+fn spoken_questions_in_other_words_are_understood() {
+    let Some(models) = std::env::var_os("DONNA_MODELS_DIR") else {
+        assert!(std::env::var_os("CI").is_none(), "CI installs the offline models");
+        return;
+    };
+    let models = models.to_string_lossy().into_owned();
+    let sandbox = Sandbox::new();
+    let env = [("JWT_SECRET", JWT_SECRET), ("DONNA_MODELS_DIR", models.as_str())];
+    let served = Served::start(&sandbox, &[], &env);
+    let rt = runtime();
+    let http = reqwest::Client::new();
+    util::wait_for("the sentence model", std::time::Duration::from_secs(120), || {
+        let health = get_json(&rt, &http, &format!("{}/api/health", served.url), None);
+        health["checks"]["meaning"]["detail"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("ready"))
+            .then_some(())
+    });
+    let token = util::mint_token(&sandbox, JWT_SECRET, "kiosk-lobby", "kiosk");
+    for (said, expected) in [
+        ("Do you have free wireless?", "HarborGuest"),
+        ("I need to reorder my tablets.", "Repeat prescriptions"),
+        ("I'm looking for the chemist.", "on your right as you come in"),
+    ] {
+        let wav = sandbox.home.path().join("visitor.wav");
+        let spoken = Command::new("espeak-ng")
+            .args(["-v", "en-us", "-s", "150", "-w"])
+            .arg(&wav)
+            .arg(said)
+            .status()
+            .expect("espeak-ng (the README's test command installs it)");
+        assert!(spoken.success());
+        let body = std::fs::read(&wav).unwrap();
+        let answer: Value = rt.block_on(async {
+            let resp = http
+                .post(format!("{}/api/voice/chat", served.url))
+                .bearer_auth(&token)
+                .header("content-type", "audio/wav")
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200);
+            resp.json().await.unwrap()
+        });
+        let reply = answer["reply"].as_str().unwrap();
+        assert!(
+            reply.contains(expected),
+            "{said:?} heard as {}: {answer}",
+            answer["transcript"]
+        );
+    }
+    assert!(served.terminate());
+}

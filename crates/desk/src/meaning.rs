@@ -176,10 +176,19 @@ const INTENT_EXAMPLES: &[(Intent, &[&str])] = &[
 ];
 
 /// The examples and their vectors for one profile.
-#[derive(Debug)]
 pub struct Meanings {
     embedder: Arc<dyn Embed>,
     examples: Vec<(Sense, Vec<f32>)>,
+}
+
+/// A count, not 384 numbers per example, wherever a desk is printed.
+impl std::fmt::Debug for Meanings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Meanings")
+            .field("embedder", &self.embedder)
+            .field("examples", &self.examples.len())
+            .finish()
+    }
 }
 
 impl Meanings {
