@@ -168,10 +168,28 @@ const INTENT_EXAMPLES: &[(Intent, &[&str])] = &[
             "where do I get a badge",
         ],
     ),
-    (Intent::Greeting, &["hello there", "good morning"]),
+    (Intent::Greeting, &["hello there", "good morning", "hi"]),
     (
         Intent::Thanks,
-        &["thank you very much", "that's great, thanks", "goodbye"],
+        &[
+            "thank you very much",
+            "that's great, thanks",
+            "goodbye",
+            "I appreciate your help",
+            "much appreciated",
+        ],
+    ),
+    (
+        Intent::Elsewhere,
+        &[
+            "tell me a joke",
+            "what's in the news today",
+            "can you recommend somewhere to eat",
+            "who is the prime minister",
+            "what was the score in the match",
+            "can I buy something here",
+            "what is the meaning of life",
+        ],
     ),
 ];
 
