@@ -787,16 +787,25 @@ fn behind_a_trusted_balancer_each_client_is_limited_on_its_own_address() {
     assert!(gateway.terminate());
 }
 
+/// The offline models' directory the test command installed (whisper, the sentence model);
+/// `None` only outside CI, where a developer may not have installed them.
+fn installed_models() -> Option<String> {
+    let models = std::env::var_os("DONNA_MODELS_DIR");
+    assert!(
+        models.is_some() || std::env::var_os("CI").is_none(),
+        "CI installs the offline models"
+    );
+    models.map(|m| m.to_string_lossy().into_owned())
+}
+
 /// With the sentence model installed, the offline desk understands what its rules do not know,
 /// across a whole conversation, once it has read the profile (its health says when); without
 /// the model it answers by its rules and says so.
 #[test]
 fn the_desk_understands_other_words_once_it_has_read_the_profile() {
-    let Some(models) = std::env::var_os("DONNA_MODELS_DIR") else {
-        assert!(std::env::var_os("CI").is_none(), "CI installs the sentence model");
+    let Some(models) = installed_models() else {
         return;
     };
-    let models = models.to_string_lossy().into_owned();
     let rt = runtime();
     let http = reqwest::Client::new();
     let say = |url: &str, message: &str, conversation: Option<&str>| -> Value {
@@ -886,11 +895,9 @@ fn the_desk_understands_other_words_once_it_has_read_the_profile() {
 /// understood by the sentence model, as a visitor at a tablet with a microphone would ask.
 #[test]
 fn spoken_questions_in_other_words_are_understood() {
-    let Some(models) = std::env::var_os("DONNA_MODELS_DIR") else {
-        assert!(std::env::var_os("CI").is_none(), "CI installs the offline models");
+    let Some(models) = installed_models() else {
         return;
     };
-    let models = models.to_string_lossy().into_owned();
     let sandbox = Sandbox::new();
     let env = [("JWT_SECRET", JWT_SECRET), ("DONNA_MODELS_DIR", models.as_str())];
     let served = Served::start(&sandbox, &[], &env);
