@@ -393,8 +393,8 @@ fn speech_recognition(
     };
     let work_dir = settings.storage.data_dir.join("speech");
     let whisper = whisper.as_deref().map(|path| donna_engine::WhisperModel {
-        path,
         threads: settings.voice.whisper_threads,
+        ..donna_engine::WhisperModel::at(path)
     });
     match donna_engine::OfflineTranscriber::new(profile, &work_dir, whisper) {
         Ok(stt) => {

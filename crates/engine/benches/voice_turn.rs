@@ -1,7 +1,10 @@
 //! A spoken turn on the local engine, from the end of the visitor's speech to the first audio
 //! delta of Donna's answer, over a real WebSocket with server VAD: in-domain phrases (what a
-//! front desk hears every day) and free-form ones, each through the engine's recogniser (fast
-//! path, whisper when unsure) and, side by side in the same run, through whisper alone.
+//! front desk hears every day) and free-form ones. Three engines side by side in the same run:
+//! the engine's recogniser (fast path, whisper when unsure) as shipped, whose whisper reads a
+//! window fitted to each utterance; the same with whisper's full 30 s window; and whisper alone
+//! (fitted). Each turn's transcript comes back as the protocol's transcription event, and the
+//! word error rate of each set is counted from them.
 //!
 //! Run: `DONNA_MODELS_DIR=target/donna-models cargo bench -p donna-engine --bench voice_turn`
 //! (`donna models install` with the same `DONNA_MODELS_DIR` puts the model there).
@@ -19,6 +22,8 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use donna_desk::Reception;
 use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber, WhisperModel};
+use donna_speech::stt::Window;
+use donna_speech::stt::text::word_errors;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -43,6 +48,10 @@ const FREE_FORM: &[&str] = &[
     "Could you call me a taxi to the train station please?",
     "I think I left my umbrella in the waiting room yesterday.",
     "Does the number twelve bus stop outside the building?",
+    "Is there somewhere I can charge my phone while I wait?",
+    "My mother is upstairs and I have come to drive her home.",
+    "Can I leave my bicycle by the front door for an hour?",
+    "I am not feeling well and I need to sit down somewhere quiet.",
 ];
 
 fn speech(text: &str) -> Vec<i16> {
@@ -81,15 +90,16 @@ async fn next(ws: &mut Ws) -> Value {
     }
 }
 
-/// One turn: seconds from `speech_stopped` to the first audio delta.
-async fn turn(url: &str, pcm: &[i16]) -> f64 {
+/// One turn: seconds from `speech_stopped` to the first audio delta, and the transcript.
+async fn turn(url: &str, pcm: &[i16]) -> (f64, String) {
     let mut req = url.into_client_request().unwrap();
     req.headers_mut()
         .insert("authorization", format!("Bearer {KEY}").parse().unwrap());
     let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
     next(&mut ws).await;
     let update = json!({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["audio"],
-        "audio": {"input": {"turn_detection": {"type": "server_vad", "silence_duration_ms": 300}}}}});
+        "audio": {"input": {"transcription": {"model": "whisper-1"},
+            "turn_detection": {"type": "server_vad", "silence_duration_ms": 300}}}}});
     ws.send(Message::text(update.to_string())).await.unwrap();
     next(&mut ws).await;
     let mut audio = vec![0i16; 24 * 200];
@@ -110,8 +120,8 @@ async fn turn(url: &str, pcm: &[i16]) -> f64 {
         // Keep the connection open until the answer is in: the reader ends the session.
         tx
     });
-    let mut stopped = None;
-    let elapsed = loop {
+    let (mut stopped, mut elapsed, mut transcript) = (None, None, None);
+    while elapsed.is_none() || transcript.is_none() {
         let text = match rx.next().await {
             Some(Ok(Message::Text(text))) => text,
             Some(Ok(_)) => continue,
@@ -120,17 +130,20 @@ async fn turn(url: &str, pcm: &[i16]) -> f64 {
         let event: Value = serde_json::from_str(&text).unwrap();
         match event["type"].as_str().unwrap() {
             "input_audio_buffer.speech_stopped" => stopped = Some(Instant::now()),
-            "response.output_audio.delta" => {
-                break stopped.expect("speech_stopped first").elapsed().as_secs_f64();
+            "response.output_audio.delta" if elapsed.is_none() => {
+                elapsed = Some(stopped.expect("speech_stopped first").elapsed().as_secs_f64());
+            }
+            "conversation.item.input_audio_transcription.completed" => {
+                transcript = Some(event["transcript"].as_str().unwrap_or_default().to_owned());
             }
             "error" => panic!("{event}"),
             _ => {}
         }
-    };
+    }
     if let Ok(mut tx) = speaker.await {
         let _ = tx.close().await;
     }
-    elapsed
+    (elapsed.unwrap_or_default(), transcript.unwrap_or_default())
 }
 
 fn cpu_seconds() -> f64 {
@@ -156,46 +169,59 @@ fn main() {
     runtime.block_on(async {
         let profile = donna_desk::Desk::load(None).unwrap().profile().clone();
         let work = tempfile::tempdir().unwrap();
-        let both = OfflineTranscriber::new(&profile, &work.path().join("a"), Some(WhisperModel::at(&model)))
-            .unwrap();
-        let whisper =
-            OfflineTranscriber::new(&profile, &work.path().join("b"), Some(WhisperModel::at(&model)))
-                .unwrap()
-                .always_accurate();
+        let engine = |dir: &str, window: Window| {
+            let model = WhisperModel {
+                window,
+                ..WhisperModel::at(&model)
+            };
+            OfflineTranscriber::new(&profile, &work.path().join(dir), Some(model)).unwrap()
+        };
         let urls = [
-            ("recogniser", serve(both).await),
-            ("whisper only", serve(whisper).await),
+            ("recogniser", serve(engine("a", Window::Fitted)).await),
+            ("30 s window", serve(engine("b", Window::Full)).await),
+            (
+                "whisper only",
+                serve(engine("c", Window::Fitted).always_accurate()).await,
+            ),
         ];
         println!(
-            "{:<10} {:<13} {:>6} {:>9} {:>9} {:>13}",
-            "phrases", "path", "turns", "p50 ms", "p95 ms", "CPU s/audio s"
+            "{:<10} {:<13} {:>6} {:>9} {:>9} {:>13} {:>6}",
+            "phrases", "path", "turns", "p50 ms", "p95 ms", "CPU s/audio s", "WER %"
         );
         for (set, phrases) in [("in-domain", IN_DOMAIN), ("free-form", FREE_FORM)] {
             let audio: Vec<Vec<i16>> = phrases.iter().map(|p| speech(p)).collect();
             let mut p50s = Vec::new();
             for (name, url) in &urls {
                 let mut times = Vec::new();
-                let (cpu, mut seconds) = (cpu_seconds(), 0.0);
+                let (cpu, mut seconds, mut errors, mut words) = (cpu_seconds(), 0.0, 0, 0);
                 for _round in 0..2 {
-                    for pcm in &audio {
-                        times.push(turn(url, pcm).await);
+                    for (phrase, pcm) in phrases.iter().zip(&audio) {
+                        let (elapsed, transcript) = turn(url, pcm).await;
+                        times.push(elapsed);
                         seconds += pcm.len() as f64 / 24_000.0;
+                        let (e, n) = word_errors(phrase, &transcript);
+                        (errors, words) = (errors + e, words + n);
+                        if std::env::var_os("DONNA_BENCH_VERBOSE").is_some() {
+                            println!("  {name}: {phrase:?} -> {transcript:?} {:.0} ms", elapsed * 1e3);
+                        }
                     }
                 }
                 times.sort_by(f64::total_cmp);
                 let used = cpu_seconds() - cpu;
                 println!(
-                    "{set:<10} {name:<13} {:>6} {:>9.0} {:>9.0} {:>13.2}",
+                    "{set:<10} {name:<13} {:>6} {:>9.0} {:>9.0} {:>13.2} {:>6.1}",
                     times.len(),
                     pct(&times, 0.5) * 1000.0,
                     pct(&times, 0.95) * 1000.0,
-                    used / seconds
+                    used / seconds,
+                    100.0 * errors as f64 / words.max(1) as f64
                 );
                 p50s.push(pct(&times, 0.5));
             }
             println!(
-                "{set:<10} ratio p50 recogniser / whisper only: {:.2}",
-                p50s[0] / p50s[1]
+                "{set:<10} ratio of p50s, recogniser / 30 s window: {:.2}, recogniser / whisper only: {:.2}",
+                p50s[0] / p50s[1],
+                p50s[0] / p50s[2]
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }

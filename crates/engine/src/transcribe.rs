@@ -25,19 +25,22 @@ pub struct OfflineTranscriber {
     pub accurate: bool,
 }
 
-/// The installed whisper model and how many CPU threads it may use.
+/// The installed whisper model, how many CPU threads it may use and the audio window it reads.
 #[derive(Debug, Clone, Copy)]
 pub struct WhisperModel<'a> {
     pub path: &'a std::path::Path,
     pub threads: usize,
+    pub window: donna_speech::stt::Window,
 }
 
 impl<'a> WhisperModel<'a> {
-    /// The model at `path`, with whisper's default threads.
+    /// The model at `path`, with whisper's default threads and window.
     pub fn at(path: &'a std::path::Path) -> Self {
+        let defaults = donna_speech::stt::WhisperOptions::default();
         Self {
             path,
-            threads: donna_speech::stt::WhisperOptions::default().threads,
+            threads: defaults.threads,
+            window: defaults.window,
         }
     }
 }
@@ -63,6 +66,7 @@ impl OfflineTranscriber {
                     WhisperOptions {
                         prompt: domain.whisper_prompt(),
                         threads: model.threads,
+                        window: model.window,
                     },
                 )
             })

@@ -4,7 +4,9 @@
 //!
 //! Run: `DONNA_MODELS_DIR=target/donna-models cargo bench -p donna-speech --bench stt`
 //! (without the installed model only the fast path is measured). `DONNA_BENCH_VERBOSE=1` prints every
-//! utterance; `DONNA_WHISPER_THREADS=N` gives whisper N threads (default: up to two, one per core).
+//! utterance; `DONNA_WHISPER_THREADS=N` gives whisper N threads (default: up to two, one per core);
+//! `DONNA_WHISPER_WINDOW=full` has whisper read its full 30 s window instead of one fitted to
+//! each utterance.
 
 #[path = "../tests/util/mod.rs"]
 mod util;
@@ -13,7 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use donna_speech::stt::text::word_errors;
-use donna_speech::stt::{DomainModel, FAST_CONFIDENCE, FastRecognizer, FastResult, Whisper, WhisperOptions};
+use donna_speech::stt::{
+    DomainModel, FAST_CONFIDENCE, FastRecognizer, FastResult, Whisper, WhisperOptions, Window,
+};
 use util::{CONDITIONS, Condition, OUT_OF_DOMAIN, PHRASES};
 
 /// One utterance through both recognisers.
@@ -86,7 +90,7 @@ fn run(
                 result.text,
                 result.confidence,
                 result.in_domain,
-                whisper.as_ref().map(|w| (&w.0, w.1))
+                whisper.as_ref().map(|w| (&w.0, w.1, w.2))
             );
         }
         runs.push(Run {
@@ -129,7 +133,12 @@ fn main() {
         let options = WhisperOptions {
             threads,
             prompt: domain.whisper_prompt(),
+            window: match std::env::var("DONNA_WHISPER_WINDOW").as_deref() {
+                Ok("full") => Window::Full,
+                _ => Window::Fitted,
+            },
         };
+        println!("whisper's window: {:?}", options.window);
         Arc::new(Whisper::new(path, options).expect("load the whisper model"))
     });
     if whisper.is_none() {

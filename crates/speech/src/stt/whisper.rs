@@ -3,8 +3,15 @@
 //! Decoding is set for bounded latency and no surprises: greedy with one candidate, English,
 //! one segment without timestamps, no carried-over context, and no temperature fallback (which
 //! re-decodes up to five times when a decode looks poor, making the worst case several times
-//! the usual 1.5 s). The model is loaded once; one decoding state is reused under a lock, since
-//! whisper is CPU-bound and a second utterance would only compete for the same cores.
+//! the usual second). The model is loaded once; one decoding state is reused under a lock,
+//! since whisper is CPU-bound and a second utterance would only compete for the same cores.
+//!
+//! whisper's encoder reads a 30 s window whatever the utterance's length, and that encoding is
+//! most of an utterance's cost. A visitor's sentence lasts a few seconds, so by default the
+//! window is fitted to it ([`Window::Fitted`]): about a third of the time, and on the
+//! benchmark's free-form sentences fewer errors, not more (BENCHMARKS.md). Text is capped at a
+//! rate no speaker reaches, because a shortened window makes whisper tiny more prone to repeat
+//! a phrase until the cap stops it.
 //!
 //! [`Whisper::lazy`] checks the file at once but loads the model at its first utterance: a
 //! kiosk whose visitors the fast path understands never holds whisper's ~70 MiB (about 0.1 s
@@ -32,6 +39,8 @@ pub struct WhisperOptions {
     /// Initial prompt, usually [`super::Domain::whisper_prompt`]: the staff directory, so that
     /// names come out spelt as the business spells them.
     pub prompt: String,
+    /// How much audio the encoder reads for each utterance.
+    pub window: Window,
 }
 
 impl Default for WhisperOptions {
@@ -39,8 +48,47 @@ impl Default for WhisperOptions {
         Self {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             prompt: String::new(),
+            window: Window::Fitted,
         }
     }
+}
+
+/// The audio window whisper's encoder reads, in its frames of 20 ms (1,500 make 30 s).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Window {
+    /// The utterance and 1.28 s more, and at least 10.24 s. Shorter floors were measured too
+    /// (BENCHMARKS.md): below about 10 s, whisper tiny misreads short in-domain sentences and
+    /// falls into repeating them.
+    #[default]
+    Fitted,
+    /// Always the 30 s whisper was trained on.
+    Full,
+}
+
+impl Window {
+    /// The encoder frames for `samples` of 16 kHz audio.
+    pub fn frames(self, samples: usize) -> usize {
+        match self {
+            Self::Full => FULL_FRAMES,
+            Self::Fitted => (samples.div_ceil(SAMPLES_PER_FRAME) + FITTED_MARGIN_FRAMES)
+                .clamp(FITTED_FLOOR_FRAMES, FULL_FRAMES),
+        }
+    }
+}
+
+/// whisper's full window: 30 s in encoder frames of 20 ms.
+const FULL_FRAMES: usize = 1_500;
+/// One encoder frame of 16 kHz audio.
+const SAMPLES_PER_FRAME: usize = MODEL_RATE as usize / 50;
+/// Room after the utterance, for its last word's tail.
+const FITTED_MARGIN_FRAMES: usize = 64;
+/// The shortest window: 10.24 s.
+const FITTED_FLOOR_FRAMES: usize = 512;
+
+/// The most text tokens for `samples` of 16 kHz audio: ten a second, about twice a fast
+/// speaker's rate, and a few for a word of under a second.
+fn max_tokens(samples: usize) -> usize {
+    samples / (MODEL_RATE as usize / 10) + 8
 }
 
 /// A whisper model, loaded now or at first use. Shareable between threads; utterances are
@@ -50,6 +98,7 @@ pub struct Whisper {
     params: FullParams<'static, 'static>,
     path: PathBuf,
     max_threads: usize,
+    window: Window,
 }
 
 /// The model in memory and its one decoding state.
@@ -119,6 +168,7 @@ impl Whisper {
             params,
             path,
             max_threads: options.threads.clamp(1, 64),
+            window: options.window,
         })
     }
 
@@ -198,6 +248,10 @@ impl Whisper {
         let mut state = loaded.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut params = self.params.clone();
         params.set_n_threads(threads.clamp(1, self.max_threads) as i32);
+        if self.window != Window::Full {
+            params.set_audio_ctx(self.window.frames(audio.len()) as i32);
+        }
+        params.set_max_tokens(max_tokens(audio.len()) as i32);
         state.full(params, audio)?;
         let (mut text, mut probability, mut tokens) = (String::new(), 0.0f64, 0usize);
         for segment in state.as_iter() {
@@ -218,5 +272,31 @@ impl Whisper {
         }
         transcript.elapsed = started.elapsed();
         Ok(transcript)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fitted_window_follows_the_utterance_between_its_floor_and_thirty_seconds() {
+        let second = MODEL_RATE as usize;
+        // A "yes" and a three-second sentence both get the floor: 10.24 s.
+        assert_eq!(Window::Fitted.frames(second / 2), 512);
+        assert_eq!(Window::Fitted.frames(3 * second), 512);
+        // Twelve seconds: every frame of it and 1.28 s more.
+        assert_eq!(Window::Fitted.frames(12 * second), 600 + 64);
+        // Never more than whisper's own 30 s.
+        assert_eq!(Window::Fitted.frames(40 * second), 1_500);
+        assert_eq!(Window::Full.frames(second), 1_500);
+    }
+
+    #[test]
+    fn text_is_capped_well_above_any_speakers_rate() {
+        let second = MODEL_RATE as usize;
+        assert_eq!(max_tokens(0), 8);
+        // Four seconds at a brisk three words a second is about 16 tokens.
+        assert_eq!(max_tokens(4 * second), 48);
     }
 }
