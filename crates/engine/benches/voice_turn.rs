@@ -1,10 +1,10 @@
 //! A spoken turn on the local engine, from the end of the visitor's speech to the first audio
 //! delta of Donna's answer, over a real WebSocket with server VAD: in-domain phrases (what a
 //! front desk hears every day) and free-form ones. Three engines side by side in the same run:
-//! the engine's recogniser (fast path, whisper when unsure) as shipped, whose whisper reads a
-//! window fitted to each utterance; the same with whisper's full 30 s window; and whisper alone
-//! (fitted). Each turn's transcript comes back as the protocol's transcription event, and the
-//! word error rate of each set is counted from them.
+//! the engine's recogniser (fast path, whisper when unsure) as shipped, whose whisper reads its
+//! full 30 s window; the same with whisper reading a window fitted to each utterance; and
+//! whisper alone (full window). Each turn's transcript comes back as the protocol's
+//! transcription event, and the word error rate of each set is counted from them.
 //!
 //! Run: `DONNA_MODELS_DIR=target/donna-models cargo bench -p donna-engine --bench voice_turn`
 //! (`donna models install` with the same `DONNA_MODELS_DIR` puts the model there).
@@ -177,11 +177,11 @@ fn main() {
             OfflineTranscriber::new(&profile, &work.path().join(dir), Some(model)).unwrap()
         };
         let urls = [
-            ("recogniser", serve(engine("a", Window::Fitted)).await),
-            ("30 s window", serve(engine("b", Window::Full)).await),
+            ("recogniser", serve(engine("a", Window::Full)).await),
+            ("fitted window", serve(engine("b", Window::Fitted)).await),
             (
                 "whisper only",
-                serve(engine("c", Window::Fitted).always_accurate()).await,
+                serve(engine("c", Window::Full).always_accurate()).await,
             ),
         ];
         println!(
@@ -219,8 +219,8 @@ fn main() {
                 p50s.push(pct(&times, 0.5));
             }
             println!(
-                "{set:<10} ratio of p50s, recogniser / 30 s window: {:.2}, recogniser / whisper only: {:.2}",
-                p50s[0] / p50s[1],
+                "{set:<10} ratio of p50s, fitted window / recogniser: {:.2}, recogniser / whisper only: {:.2}",
+                p50s[1] / p50s[0],
                 p50s[0] / p50s[2]
             );
             tokio::time::sleep(Duration::from_millis(100)).await;

@@ -5,8 +5,8 @@
 //! Run: `DONNA_MODELS_DIR=target/donna-models cargo bench -p donna-speech --bench stt`
 //! (without the installed model only the fast path is measured). `DONNA_BENCH_VERBOSE=1` prints every
 //! utterance; `DONNA_WHISPER_THREADS=N` gives whisper N threads (default: up to two, one per core);
-//! `DONNA_WHISPER_WINDOW=full` has whisper read its full 30 s window instead of one fitted to
-//! each utterance.
+//! `DONNA_WHISPER_WINDOW=fitted` has whisper read a window fitted to each utterance instead of
+//! its full 30 s.
 
 #[path = "../tests/util/mod.rs"]
 mod util;
@@ -134,8 +134,8 @@ fn main() {
             threads,
             prompt: domain.whisper_prompt(),
             window: match std::env::var("DONNA_WHISPER_WINDOW").as_deref() {
-                Ok("full") => Window::Full,
-                _ => Window::Fitted,
+                Ok("fitted") => Window::Fitted,
+                _ => Window::Full,
             },
         };
         println!("whisper's window: {:?}", options.window);

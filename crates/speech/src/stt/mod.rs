@@ -5,7 +5,7 @@
 //! | path | engine | cost after the end of speech | good at |
 //! |---|---|---|---|
 //! | [`Path::Fast`] | pocketsphinx with a language model generated from the business's profile ([`fast`], [`domain`]) | tens of milliseconds | the short sentences a front desk hears every day |
-//! | [`Path::Accurate`] | whisper tiny.en ([`whisper`]) | about 0.4 s on two cores | anything, including what the profile did not foresee |
+//! | [`Path::Accurate`] | whisper tiny.en ([`whisper`]) | about 1 s on two cores | anything, including what the profile did not foresee |
 //!
 //! Input everywhere is the protocol's PCM16 mono 24 kHz; both models read 16 kHz, and the
 //! crate's resampler converts. Everything here blocks: the engine calls it from a blocking

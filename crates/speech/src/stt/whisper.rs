@@ -7,11 +7,13 @@
 //! since whisper is CPU-bound and a second utterance would only compete for the same cores.
 //!
 //! whisper's encoder reads a 30 s window whatever the utterance's length, and that encoding is
-//! most of an utterance's cost. A visitor's sentence lasts a few seconds, so by default the
-//! window is fitted to it ([`Window::Fitted`]): about a third of the time, and on the
-//! benchmark's free-form sentences fewer errors, not more (BENCHMARKS.md). Text is capped at a
-//! rate no speaker reaches, because a shortened window makes whisper tiny more prone to repeat
-//! a phrase until the cap stops it.
+//! most of an utterance's cost. A window fitted to the sentence ([`Window::Fitted`]) takes
+//! about a third of the time and, on the benchmark's free-form sentences, makes fewer errors;
+//! but whisper tiny was trained on 30 s windows only, and in a shortened one it mishears some
+//! short front-desk sentences ("I'm here to see Doctor Chen at two" as "... Noctor Canada
+//! too"), which are the ones that matter most. So the full window stays the default
+//! (BENCHMARKS.md). Text is capped at a rate no speaker reaches either way: whisper can repeat
+//! a phrase until something stops it.
 //!
 //! [`Whisper::lazy`] checks the file at once but loads the model at its first utterance: a
 //! kiosk whose visitors the fast path understands never holds whisper's ~70 MiB (about 0.1 s
@@ -48,7 +50,7 @@ impl Default for WhisperOptions {
         Self {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get().min(2)),
             prompt: String::new(),
-            window: Window::Fitted,
+            window: Window::Full,
         }
     }
 }
@@ -56,12 +58,11 @@ impl Default for WhisperOptions {
 /// The audio window whisper's encoder reads, in its frames of 20 ms (1,500 make 30 s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Window {
-    /// The utterance and 1.28 s more, and at least 10.24 s. Shorter floors were measured too
-    /// (BENCHMARKS.md): below about 10 s, whisper tiny misreads short in-domain sentences and
-    /// falls into repeating them.
-    #[default]
+    /// The utterance and 1.28 s more, and at least 10.24 s: below about 10 s whisper tiny
+    /// misreads most short sentences and falls into repeating them (BENCHMARKS.md).
     Fitted,
     /// Always the 30 s whisper was trained on.
+    #[default]
     Full,
 }
 
