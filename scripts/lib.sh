@@ -11,7 +11,8 @@ BUILD_PACKAGES=(build-essential pkg-config cmake libwebkit2gtk-4.1-dev libasound
   libwebrtc-audio-processing-dev libclang-dev flite1-dev
   libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us)
 
-say() { printf '==> %s\n' "$*" >&2; }
+# Each step with the minutes and seconds since its script started, so a slow step shows in a log.
+say() { printf '==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 as_root() {

@@ -1,7 +1,6 @@
 //! Errors of the shell: start-up failures for the operator, command failures for the UI.
 
 use donna_app::AppError;
-#[cfg(feature = "gui")]
 use serde::Serialize;
 
 /// Why a window could not open. Each message is the one line the operator sees.
@@ -9,25 +8,15 @@ use serde::Serialize;
 pub enum ShellError {
     #[error(transparent)]
     App(#[from] AppError),
-    #[cfg(feature = "gui")]
     #[error(
         "no display found (neither DISPLAY nor WAYLAND_DISPLAY is set): run `donna serve` and open the UI in a browser"
     )]
     NoDisplay,
-    #[cfg(feature = "gui")]
     #[error("window: {0}")]
     Window(#[from] tauri::Error),
-    #[cfg(not(feature = "gui"))]
-    #[error(
-        "this donna is the server build, without windows: run `donna serve` and open the UI in a browser"
-    )]
-    NoWindows,
-    #[error("cannot read stdin: {0}")]
-    Input(String),
 }
 
 /// A command failure as the UI receives it: `{ "kind": "...", "message": "..." }`.
-#[cfg(feature = "gui")]
 #[derive(Debug, Serialize, thiserror::Error)]
 #[error("{kind}: {message}")]
 pub struct CommandError {
@@ -35,7 +24,6 @@ pub struct CommandError {
     pub message: String,
 }
 
-#[cfg(feature = "gui")]
 impl From<AppError> for CommandError {
     fn from(e: AppError) -> Self {
         match e {
@@ -70,7 +58,6 @@ impl From<AppError> for CommandError {
     }
 }
 
-#[cfg(feature = "gui")]
 impl CommandError {
     /// A staff-desktop failure as the page shows it.
     pub fn from_staff(e: donna_staff::StaffError) -> Self {
