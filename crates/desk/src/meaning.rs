@@ -13,6 +13,8 @@ use std::sync::{Arc, OnceLock};
 
 use crate::error::DeskError;
 use crate::profile::Profile;
+use crate::staff_match::FUNCTION_WORDS;
+use crate::text::words;
 
 /// A sentence-embedding model: unit vectors, so a dot product is a cosine similarity.
 pub trait Embed: Send + Sync + std::fmt::Debug {
@@ -212,7 +214,10 @@ impl std::fmt::Debug for Meanings {
 impl Meanings {
     /// Embed every example for `profile` (see [`example_texts`]).
     pub fn build(profile: &Profile, embedder: Arc<dyn Embed>) -> Result<Self, DeskError> {
-        let (senses, texts): (Vec<Sense>, Vec<String>) = examples(profile).into_iter().unzip();
+        let (senses, texts): (Vec<Sense>, Vec<String>) = examples(profile)
+            .into_iter()
+            .map(|(sense, text)| (sense, plain(&text)))
+            .unzip();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let vectors = embedder.embed_all(&refs)?;
         Ok(Self {
@@ -222,14 +227,23 @@ impl Meanings {
     }
 
     /// What `message` means, with how close it came, when that is at least `trust`.
+    ///
+    /// A message of function words alone ("are you", "is it") means nothing yet, though the
+    /// model puts it near whichever short example it happens to resemble.
     pub fn sense(&self, message: &str, trust: f32) -> Result<Option<(Sense, f32)>, DeskError> {
+        if words(message)
+            .iter()
+            .all(|w| FUNCTION_WORDS.contains(&w.as_str()))
+        {
+            return Ok(None);
+        }
         let ranked = self.ranked(message)?;
         Ok(ranked.first().copied().filter(|&(_, score)| score >= trust))
     }
 
     /// Every sense with its nearest example's score, the closest first.
     pub fn ranked(&self, message: &str) -> Result<Vec<(Sense, f32)>, DeskError> {
-        let v = self.embedder.embed(message)?;
+        let v = self.embedder.embed(&plain(message))?;
         let mut best: Vec<(Sense, f32)> = Vec::new();
         for (sense, e) in &self.examples {
             let score = e.iter().zip(&v).map(|(a, b)| a * b).sum::<f32>();
@@ -254,7 +268,10 @@ impl Meanings {
 
 /// Every example sentence for `profile`, as [`Meanings::build`] embeds them (for benches).
 pub fn example_texts(profile: &Profile) -> Vec<String> {
-    examples(profile).into_iter().map(|(_, text)| text).collect()
+    examples(profile)
+        .into_iter()
+        .map(|(_, text)| plain(&text))
+        .collect()
 }
 
 /// The shared intents' examples, each FAQ entry's (its topic, asked for, its keywords and its
@@ -299,6 +316,18 @@ fn examples(profile: &Profile) -> Vec<(Sense, String)> {
         );
     }
     out
+}
+
+/// `text` as the model is shown it: lower case, its clauses joined by commas, without a closing
+/// mark. A recogniser writes "Please get someone. My dad has fallen over." where a visitor types
+/// "please get someone, my dad has fallen over", and the stops, capitals and question marks
+/// would otherwise move the vector, and with it whether a sentence clears [`TRUST`].
+fn plain(text: &str) -> String {
+    text.split(['.', '?', '!', ';', ',', ':'])
+        .map(|clause| words(clause).join(" "))
+        .filter(|clause| !clause.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A profile's meanings once they are built: empty at first (the desk answers by the rules
@@ -350,5 +379,27 @@ impl Understanding {
                 None
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain;
+
+    /// Typed with a comma, or written by a recogniser with capitals and a full stop: one text.
+    #[test]
+    fn punctuation_and_case_do_not_change_what_the_model_sees() {
+        let typed = plain("please get someone, my dad has fallen over");
+        assert_eq!(typed, "please get someone, my dad has fallen over");
+        for heard in [
+            "Please get someone. My dad has fallen over.",
+            "Please get someone, my dad has fallen over!",
+            "PLEASE GET SOMEONE; MY DAD HAS FALLEN OVER?",
+            "  Please get someone ...  my dad has fallen over. ",
+        ] {
+            assert_eq!(plain(heard), typed, "{heard:?}");
+        }
+        assert_eq!(plain("Where's the Wi-Fi, José?"), "where's the wi-fi, jose");
+        assert_eq!(plain("?!."), "");
     }
 }

@@ -70,3 +70,48 @@ fn held_out_phrasings_are_understood() {
         );
     }
 }
+
+/// Every case as a recogniser writes it: each clause a sentence of its own, capitalised and
+/// closed with a full stop ("Please get someone. My dad has fallen over."). A visitor who
+/// speaks must be understood as one who types the same words.
+fn as_heard(typed: &str) -> String {
+    typed
+        .trim_end_matches(['?', '!', '.'])
+        .split(", ")
+        .map(|clause| {
+            let mut chars = clause.chars();
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(". ")
+        + "."
+}
+
+#[test]
+fn spoken_punctuation_is_understood_as_typed() {
+    assert_eq!(
+        as_heard("please get someone, my dad has fallen over"),
+        "Please get someone. My dad has fallen over."
+    );
+    let embedder = set::embedder();
+    let mut differ = Vec::new();
+    for file in set::FILES {
+        let (set, text) = set::load(file);
+        let reception = reception(set::understood(&text, embedder.clone()));
+        for case in &set.case {
+            let heard = as_heard(&case.say);
+            let (typed, spoken) = (answer(&reception, &case.say), answer(&reception, &heard));
+            if typed != spoken {
+                differ.push(format!("{:?} -> {typed:?}\n  {heard:?} -> {spoken:?}", case.say));
+            }
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "answered differently when spoken:\n{}",
+        differ.join("\n")
+    );
+}

@@ -339,7 +339,7 @@ impl Dialogue {
         let mut staff = matching_staff(profile, &w);
         // "My name is Tom Becker and I'm here to see Priya": a visitor who shares a member of
         // staff's name is introducing themselves, not asking for them.
-        let own = own_name(message);
+        let own = own_name(message).filter(|name| !names_this_place(profile, name));
         if let Some(name) = &own {
             let own = words(name);
             staff.retain(|m| !name_words(&m.name).iter().all(|part| own.contains(part)));
@@ -846,6 +846,13 @@ fn says_what_about(unnamed: &str) -> bool {
         .filter(|w| w != "someone" && !crate::staff_match::FUNCTION_WORDS.contains(&w.as_str()))
         .count();
     said >= 2
+}
+
+/// Whether a "name" is the business's own ("This is Northwind" heard for "Is this
+/// Northwind?"): a visitor checking where they are, never introducing themselves.
+fn names_this_place(profile: &Profile, name: &str) -> bool {
+    let place = words(&profile.organisation.name);
+    words(name).iter().all(|w| place.contains(w))
 }
 
 fn ids(staff: &[&StaffMember]) -> Vec<String> {

@@ -555,3 +555,29 @@ fn what_no_rule_knows_is_understood_by_its_meaning() {
         "tell the someone"
     );
 }
+
+/// A visitor checking where they are, misheard as introducing themselves, is not named after the
+/// business; and a sentence of function words alone is not matched by its meaning, however near
+/// a short example it falls.
+#[test]
+fn the_place_is_no_name_and_function_words_mean_nothing() {
+    let mut v = Visit::at(10);
+    let profile = v.reception.desk().profile().clone();
+    profile
+        .understanding
+        .set(crate::meaning::Meanings::build(&profile, std::sync::Arc::new(BagOfWords)).unwrap());
+    for heard in ["This is Harbor Street Clinic.", "this is harbor street"] {
+        let said = v.say(heard);
+        assert!(!said.starts_with("Nice to meet you"), "{heard:?} -> {said:?}");
+        assert_eq!(v.dialogue.visitor_name, None, "{heard:?}");
+    }
+    assert_eq!(
+        v.say("This is Ann Lee."),
+        "Nice to meet you, Ann. How can I help you today?"
+    );
+    // "are you open at the weekend" is an example: "are you" shares two of its words.
+    let meanings = profile.understanding.get().unwrap();
+    assert!(meanings.ranked("are you").unwrap()[0].1 >= TRUST);
+    assert_eq!(v.say("are you"), reply::UNSURE);
+    assert!(v.say("Are you open at the weekend?").contains("open"));
+}
