@@ -1,8 +1,11 @@
-//! One WebSocket session: the only task that reads and writes its socket.
+//! One session: the only task that reads and writes its transport, a WebSocket or a WebRTC
+//! call's `oai-events` data channel (see [`Pipe`]).
 //!
-//! A single `select!` loop owns the socket, so frames are answered in order, a streaming
-//! response yields to incoming frames between events (a cancel or a barge-in lands between two
-//! deltas), and every way out of the loop closes the socket with a meaningful code.
+//! A single `select!` loop owns the transport, so events are answered in order, a streaming
+//! response yields to incoming events between its own (a cancel or a barge-in lands between two
+//! deltas), and every way out of the loop closes the transport with a meaningful code.
+
+use std::future::Future;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use donna_realtime::protocol::{ServerEvent, SessionConfig};
@@ -19,8 +22,49 @@ const BETA_DISABLED: u16 = 4000;
 /// How long a client's close waits for ours to be written.
 const CLOSE_ANSWER: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Serve one session until the client leaves, the session expires or the socket fails.
-pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, beta: bool) {
+/// What a session's transport delivered.
+#[derive(Debug)]
+pub enum Incoming {
+    /// One client event's JSON.
+    Event(String),
+    /// Something that is no event (a binary frame): answered with an error, the session goes on.
+    NotText,
+    /// Nothing for the session (a ping).
+    Nothing,
+    /// A message over the size limit: the session ends.
+    TooBig,
+    /// The client said it is leaving: answered (see [`Pipe::answer_close`]), then the session ends.
+    Leaving,
+    /// The client is gone, or the transport failed.
+    Closed,
+}
+
+/// A session's transport: the loop below reads events from it and writes events to it, and
+/// knows nothing else of WebSocket frames or data channels.
+pub trait Pipe: Send {
+    /// The next thing the client sent; cancel-safe, as it races the loop's other work.
+    fn recv(&mut self) -> impl Future<Output = Incoming> + Send;
+    /// Send one event; an error means the client is gone.
+    fn send(&mut self, event: ServerEvent) -> impl Future<Output = Result<(), PipeClosed>> + Send;
+    /// End the session with a WebSocket close code and reason (a call hangs up instead).
+    fn close(&mut self, code: u16, reason: &str) -> impl Future<Output = ()> + Send;
+    /// Answer the client's own close, where the transport has such a thing.
+    fn answer_close(&mut self) -> impl Future<Output = ()> + Send {
+        std::future::ready(())
+    }
+}
+
+/// The client can no longer be written to.
+#[derive(Debug, Clone, Copy)]
+pub struct PipeClosed;
+
+/// Serve one session until the client leaves, the session expires or the transport fails.
+pub async fn run(engine: Engine, socket: WebSocket, session: SessionConfig, beta: bool) {
+    serve(engine, WebSocketPipe(socket), session, beta).await;
+}
+
+/// Serve one session on any transport.
+pub async fn serve(engine: Engine, mut socket: impl Pipe, session: SessionConfig, beta: bool) {
     let _open = engine.session_opened();
     if beta {
         let error = ProtocolError::invalid(
@@ -28,8 +72,8 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
             "The beta Realtime API shape is disabled; remove the OpenAI-Beta header and use the GA events.",
             None,
         );
-        let _ = send(&mut socket, error.into_event(None)).await;
-        close(&mut socket, BETA_DISABLED, "beta_api_shape_disabled").await;
+        let _ = socket.send(error.into_event(None)).await;
+        socket.close(BETA_DISABLED, "beta_api_shape_disabled").await;
         return;
     }
     let config = engine.config().clone();
@@ -42,7 +86,7 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
     let mut live: Option<Listener> = None;
     let mut conversation = conversation.with_live_transcription(config.stt.is_some());
     let mut transcribing: Option<(String, tokio::task::JoinHandle<Result<Heard, String>>)> = None;
-    if send(&mut socket, conversation.session_created()).await.is_err() {
+    if socket.send(conversation.session_created()).await.is_err() {
         return;
     }
     let expiry = tokio::time::sleep(config.session_duration);
@@ -78,45 +122,37 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
         tokio::select! {
             biased;
             incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    for event in conversation.handle_frame(text.as_str()) {
-                        if send(&mut socket, event).await.is_err() {
+                Incoming::Event(text) => {
+                    for event in conversation.handle_frame(&text) {
+                        if socket.send(event).await.is_err() {
                             return;
                         }
                     }
                 }
-                Some(Ok(Message::Binary(_))) => {
+                Incoming::NotText => {
                     let error = ProtocolError::invalid(
                         "invalid_event",
                         "Binary frames are not supported: send each event as a JSON text frame.",
                         None,
                     );
-                    if send(&mut socket, error.into_event(None)).await.is_err() {
+                    if socket.send(error.into_event(None)).await.is_err() {
                         return;
                     }
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                // The client's close is answered with ours, echoing its code (RFC 6455 §5.5.1):
-                // the WebSocket library queued that answer, and closing sends it. Dropping the
-                // socket instead would leave the client with 1006.
-                Some(Ok(Message::Close(_))) => {
-                    let _ = tokio::time::timeout(CLOSE_ANSWER, futures_util::SinkExt::close(&mut socket)).await;
+                Incoming::Nothing => {}
+                Incoming::TooBig => {
+                    socket.close(TOO_BIG, "message too big").await;
                     return;
                 }
-                None => return,
-                Some(Err(e)) => {
-                    let message = e.to_string();
-                    if message.contains("too long") || message.contains("Space limit") {
-                        tracing::debug!(error = %message, "oversized frame");
-                        close(&mut socket, TOO_BIG, "message too big").await;
-                    } else {
-                        tracing::debug!(error = %message, "session socket failed");
-                    }
+                // Outside `recv`, so no other branch of this select can cut the answer short.
+                Incoming::Leaving => {
+                    socket.answer_close().await;
                     return;
                 }
+                Incoming::Closed => return,
             },
             () = config.shutdown.cancelled() => {
-                close(&mut socket, GOING_AWAY, "server_shutting_down").await;
+                socket.close(GOING_AWAY, "server_shutting_down").await;
                 return;
             }
             () = &mut expiry => {
@@ -126,8 +162,8 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
                     format!("Your session hit the maximum duration of {minutes} minutes."),
                     None,
                 );
-                let _ = send(&mut socket, error.into_event(None)).await;
-                close(&mut socket, GOING_AWAY, "session_expired").await;
+                let _ = socket.send(error.into_event(None)).await;
+                socket.close(GOING_AWAY, "session_expired").await;
                 return;
             }
             result = async {
@@ -157,7 +193,7 @@ pub async fn run(engine: Engine, mut socket: WebSocket, session: SessionConfig, 
             },
             () = std::future::ready(()), if streaming => {
                 if let Some(event) = conversation.next_streamed()
-                    && send(&mut socket, event).await.is_err()
+                    && socket.send(event).await.is_err()
                 {
                     return;
                 }
@@ -262,14 +298,49 @@ impl Listener {
     }
 }
 
-async fn send(socket: &mut WebSocket, event: ServerEvent) -> Result<(), axum::Error> {
-    socket.send(Message::Text(event.to_json().into())).await
-}
+/// A WebSocket session's frames: JSON text frames each way, closed with the service's codes.
+struct WebSocketPipe(WebSocket);
 
-async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
-    let frame = CloseFrame {
-        code,
-        reason: reason.to_owned().into(),
-    };
-    let _ = socket.send(Message::Close(Some(frame))).await;
+impl Pipe for WebSocketPipe {
+    async fn recv(&mut self) -> Incoming {
+        match self.0.recv().await {
+            Some(Ok(Message::Text(text))) => Incoming::Event(text.as_str().to_owned()),
+            Some(Ok(Message::Binary(_))) => Incoming::NotText,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => Incoming::Nothing,
+            Some(Ok(Message::Close(_))) => Incoming::Leaving,
+            None => Incoming::Closed,
+            Some(Err(e)) => {
+                let message = e.to_string();
+                if message.contains("too long") || message.contains("Space limit") {
+                    tracing::debug!(error = %message, "oversized frame");
+                    Incoming::TooBig
+                } else {
+                    tracing::debug!(error = %message, "session socket failed");
+                    Incoming::Closed
+                }
+            }
+        }
+    }
+
+    async fn send(&mut self, event: ServerEvent) -> Result<(), PipeClosed> {
+        self.0
+            .send(Message::Text(event.to_json().into()))
+            .await
+            .map_err(|_| PipeClosed)
+    }
+
+    /// The client's close is answered with ours, echoing its code (RFC 6455 §5.5.1): the
+    /// WebSocket library queued that answer, and closing sends it. Dropping the socket instead
+    /// would leave the client with 1006.
+    async fn answer_close(&mut self) {
+        let _ = tokio::time::timeout(CLOSE_ANSWER, futures_util::SinkExt::close(&mut self.0)).await;
+    }
+
+    async fn close(&mut self, code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code,
+            reason: reason.to_owned().into(),
+        };
+        let _ = self.0.send(Message::Close(Some(frame))).await;
+    }
 }
