@@ -14,6 +14,12 @@ pub enum EngineError {
         #[source]
         source: std::io::Error,
     },
+    /// A WebRTC offer the engine cannot answer: not SDP, or without the events channel.
+    #[error("the offer cannot be answered: {0}")]
+    Offer(String),
+    /// The WebRTC stack failed while answering a call.
+    #[error("WebRTC: {0}")]
+    Rtc(#[from] webrtc::Error),
 }
 
 /// A protocol error: what the `error` event says. The session carries on unless the caller

@@ -2,8 +2,9 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`routes`] | `GET /v1/realtime` (WebSocket) and `POST /v1/realtime/client_secrets`, with the service's auth and error shapes |
-//! | [`connection`] | one WebSocket session: frames in, events out, limits, expiry |
+//! | [`routes`] | `GET /v1/realtime` (WebSocket), `POST /v1/realtime/calls` (WebRTC) and `POST /v1/realtime/client_secrets`, with the service's auth and error shapes |
+//! | [`call`] | `POST /v1/realtime/calls`: a WebRTC call's answer, and its session on the `oai-events` data channel |
+//! | [`connection`] | one session on a WebSocket or a call: events in, events out, limits, expiry |
 //! | [`session`] | [`session::ServerSession`], the session state machine without I/O: input buffer and VAD, transcription, items, responses and tool calls, output |
 //! | [`session_config`] | session defaults, `session.update` validation and merging |
 //! | [`vad`] | the deterministic energy VAD behind `server_vad` |
@@ -12,6 +13,7 @@
 //! Replies come from the desk crate; the engine never calls the cloud. A client built for the
 //! OpenAI Realtime API works against it by pointing its base URL at `http://HOST:PORT/v1`.
 
+pub mod call;
 pub mod connection;
 pub mod keys;
 pub mod routes;

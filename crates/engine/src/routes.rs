@@ -17,10 +17,16 @@ use crate::session_config::default_session;
 
 /// The subprotocol prefix browsers use to pass a key, since they cannot set headers.
 const KEY_PROTOCOL: &str = "openai-insecure-api-key.";
+/// A browser's offer is a few kilobytes; this leaves room for many candidates and codecs.
+const MAX_OFFER_BYTES: usize = 64 * 1024;
 
 pub fn router(engine: Engine) -> Router {
     Router::new()
         .route("/v1/realtime", get(realtime))
+        .route(
+            "/v1/realtime/calls",
+            post(call).layer(axum::extract::DefaultBodyLimit::max(MAX_OFFER_BYTES)),
+        )
         .route("/v1/realtime/client_secrets", post(mint_secret))
         .route("/v1/realtime/client_secrets/{value}", delete(revoke_secret))
         .with_state(engine)
@@ -107,25 +113,99 @@ async fn realtime(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|p| p.contains("openai-beta.realtime-v1"));
 
+    let session = session_for(&engine, cred, query.model, query.intent.as_deref());
     let config = engine.config();
-    let (model, requested) = match cred {
-        Credential::ClientSecret(secret) => (secret.session.model.clone(), Some(secret.session.clone())),
-        Credential::EngineKey => (query.model.clone(), None),
-    };
-    let model = model.unwrap_or_else(|| config.default_model.clone());
-    let expires_at = unix_now() + config.session_duration.as_secs() as i64;
-    let mut session = default_session(new_id("sess"), &model, engine.desk().instructions(), expires_at);
-    if query.intent.as_deref() == Some("transcription") {
-        session.kind = Some("transcription".to_owned());
-    }
-    if let Some(requested) = requested {
-        session = crate::session_config::merge(&session, &requested);
-    }
     upgrade
         .protocols(["realtime"])
         .max_message_size(config.max_frame_bytes)
         .max_frame_size(config.max_frame_bytes)
         .on_upgrade(move |socket| crate::connection::run(engine, socket, session, beta))
+}
+
+/// The session a credential opens: a client secret's own, else the defaults for `model`.
+fn session_for(
+    engine: &Engine,
+    cred: Credential,
+    model: Option<String>,
+    intent: Option<&str>,
+) -> donna_realtime::protocol::SessionConfig {
+    let config = engine.config();
+    let (model, requested) = match cred {
+        Credential::ClientSecret(secret) => (secret.session.model.clone(), Some(secret.session.clone())),
+        Credential::EngineKey => (model, None),
+    };
+    let model = model.unwrap_or_else(|| config.default_model.clone());
+    let expires_at = unix_now() + config.session_duration.as_secs() as i64;
+    let mut session = default_session(new_id("sess"), &model, engine.desk().instructions(), expires_at);
+    if intent == Some("transcription") {
+        session.kind = Some("transcription".to_owned());
+    }
+    if let Some(requested) = requested {
+        session = crate::session_config::merge(&session, &requested);
+    }
+    session
+}
+
+/// `POST /v1/realtime/calls`: a WebRTC offer in (`application/sdp`), the answer out with
+/// `201 Created` and the call's `Location`, as the service does.
+async fn call(State(engine): State<Engine>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let Some(cred) = credential(&headers).and_then(|token| engine.keys().authenticate(&token)) else {
+        return unauthorized();
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("application/sdp")
+    {
+        return rest_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_type",
+            "Send the SDP offer as the body with Content-Type: application/sdp.",
+            None,
+        );
+    }
+    let Ok(offer) = String::from_utf8(body.to_vec()) else {
+        return rest_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_offer",
+            "The SDP offer is not UTF-8 text.",
+            None,
+        );
+    };
+    let session = session_for(&engine, cred, None, None);
+    match crate::call::answer(engine, offer, session).await {
+        Ok(answered) => (
+            StatusCode::CREATED,
+            [
+                (header::CONTENT_TYPE, "application/sdp".to_owned()),
+                (
+                    header::LOCATION,
+                    format!("/v1/realtime/calls/{}", answered.call_id),
+                ),
+            ],
+            answered.sdp,
+        )
+            .into_response(),
+        Err(crate::EngineError::Offer(why)) => rest_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_offer",
+            &format!("The SDP offer cannot be answered: {why}"),
+            None,
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "answering a call failed");
+            rest_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "call_failed",
+                "The engine could not answer the call.",
+                None,
+            )
+        }
+    }
 }
 
 async fn mint_secret(State(engine): State<Engine>, headers: HeaderMap, body: axum::body::Bytes) -> Response {

@@ -1,0 +1,220 @@
+//! WebRTC calls, as the service takes them: the client's SDP offer to `POST /v1/realtime/calls`,
+//! the engine's answer back, and then the same session as over a WebSocket, its events on the
+//! `oai-events` data channel the client opened.
+//!
+//! ICE uses host candidates only (loopback and the machine's own addresses): a kiosk and its
+//! gateway share a network, so no STUN or TURN server is needed, and none is reachable offline.
+//! The answer is sent once candidate gathering is complete, so the client needs no trickle ICE.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use donna_realtime::protocol::{ServerEvent, SessionConfig};
+use tokio::sync::{mpsc, oneshot};
+use webrtc::api::APIBuilder;
+use webrtc::api::interceptor_registry::register_default_interceptors;
+use webrtc::api::media_engine::MediaEngine;
+use webrtc::api::setting_engine::SettingEngine;
+use webrtc::data_channel::RTCDataChannel;
+use webrtc::data_channel::data_channel_message::DataChannelMessage;
+use webrtc::interceptor::registry::Registry;
+use webrtc::peer_connection::RTCPeerConnection;
+use webrtc::peer_connection::configuration::RTCConfiguration;
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
+use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+
+use crate::Engine;
+use crate::connection::{Incoming, Pipe, PipeClosed};
+use crate::error::EngineError;
+use crate::ids::new_id;
+
+/// The data channel the client opens for the protocol's events.
+pub const EVENTS_CHANNEL: &str = "oai-events";
+/// How long after the answer a client has to connect and open [`EVENTS_CHANNEL`]; a call that
+/// never does (ICE that never connects) is hung up, not left holding a session slot.
+const CONNECT_WITHIN: Duration = Duration::from_secs(20);
+/// Gathering host candidates takes milliseconds; this only bounds a broken network stack.
+const GATHER_WITHIN: Duration = Duration::from_secs(5);
+/// Client events waiting for the session loop; beyond this the data channel waits for it.
+const QUEUED_EVENTS: usize = 256;
+
+/// A call the engine answered.
+#[derive(Debug)]
+pub struct Answered {
+    /// `rtc_...`, the last segment of the `Location` the service returns.
+    pub call_id: String,
+    /// The answer SDP, with every host candidate in it.
+    pub sdp: String,
+}
+
+/// Answer `offer` and serve the call's session in the background once the client connects.
+pub async fn answer(engine: Engine, offer: String, session: SessionConfig) -> Result<Answered, EngineError> {
+    if !offer.lines().any(|line| line.starts_with("m=application")) {
+        return Err(EngineError::Offer(format!(
+            "it has no data channel: create the \"{EVENTS_CHANNEL}\" channel before createOffer()"
+        )));
+    }
+    let offer = RTCSessionDescription::offer(offer).map_err(|e| EngineError::Offer(e.to_string()))?;
+    let pc = Arc::new(peer_connection().await?);
+    let (events, incoming) = mpsc::channel(QUEUED_EVENTS);
+    let opened = watch_for_events_channel(&pc, events.clone());
+    watch_connection(&pc, events);
+
+    if let Err(e) = pc.set_remote_description(offer).await {
+        let _ = pc.close().await;
+        return Err(EngineError::Offer(e.to_string()));
+    }
+    let sdp = match local_answer(&pc).await {
+        Ok(sdp) => sdp,
+        Err(e) => {
+            let _ = pc.close().await;
+            return Err(e);
+        }
+    };
+    let call_id = new_id("rtc");
+    let id = call_id.clone();
+    tokio::spawn(async move {
+        match tokio::time::timeout(CONNECT_WITHIN, opened).await {
+            Ok(Ok(channel)) => {
+                tracing::debug!(call = %id, "call connected");
+                let pipe = CallPipe {
+                    incoming,
+                    channel,
+                    pc: pc.clone(),
+                };
+                crate::connection::serve(engine, pipe, session, false).await;
+            }
+            _ => tracing::info!(call = %id, "call never opened its events channel; hung up"),
+        }
+        let _ = pc.close().await;
+    });
+    Ok(Answered { call_id, sdp })
+}
+
+/// A peer connection with Opus and the usual interceptors, gathering host candidates
+/// (loopback included, for a kiosk whose gateway is the same machine).
+async fn peer_connection() -> Result<RTCPeerConnection, EngineError> {
+    // DTLS uses the process's default cryptography, which the features of the crates in one
+    // build may leave undecided: decide it (a second call, or another crate's, changes nothing).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut media = MediaEngine::default();
+    media.register_default_codecs()?;
+    let registry = register_default_interceptors(Registry::new(), &mut media)?;
+    let mut settings = SettingEngine::default();
+    settings.set_include_loopback_candidate(true);
+    let api = APIBuilder::new()
+        .with_media_engine(media)
+        .with_interceptor_registry(registry)
+        .with_setting_engine(settings)
+        .build();
+    Ok(api.new_peer_connection(RTCConfiguration::default()).await?)
+}
+
+/// The answer, once candidate gathering is over.
+async fn local_answer(pc: &RTCPeerConnection) -> Result<String, EngineError> {
+    let answer = pc.create_answer(None).await?;
+    let mut gathered = pc.gathering_complete_promise().await;
+    pc.set_local_description(answer).await?;
+    let _ = tokio::time::timeout(GATHER_WITHIN, gathered.recv()).await;
+    pc.local_description()
+        .await
+        .map(|d| d.sdp)
+        .ok_or_else(|| EngineError::Offer("no local description after gathering".to_owned()))
+}
+
+/// The events channel, once the client has opened it; its messages go to `events`. Channels
+/// with other labels are left alone.
+fn watch_for_events_channel(
+    pc: &RTCPeerConnection,
+    events: mpsc::Sender<Incoming>,
+) -> oneshot::Receiver<Arc<RTCDataChannel>> {
+    let (tell, opened) = oneshot::channel();
+    let tell = Arc::new(std::sync::Mutex::new(Some(tell)));
+    pc.on_data_channel(Box::new(move |channel: Arc<RTCDataChannel>| {
+        let events = events.clone();
+        let tell = tell.clone();
+        Box::pin(async move {
+            if channel.label() != EVENTS_CHANNEL {
+                tracing::debug!(label = channel.label(), "ignoring a data channel");
+                return;
+            }
+            let on_message = events.clone();
+            channel.on_message(Box::new(move |message: DataChannelMessage| {
+                let events = on_message.clone();
+                Box::pin(async move {
+                    let incoming = if message.is_string {
+                        match String::from_utf8(message.data.to_vec()) {
+                            Ok(text) => Incoming::Event(text),
+                            Err(_) => Incoming::NotText,
+                        }
+                    } else {
+                        Incoming::NotText
+                    };
+                    let _ = events.send(incoming).await;
+                })
+            }));
+            channel.on_close(Box::new(move || {
+                let events = events.clone();
+                Box::pin(async move {
+                    let _ = events.send(Incoming::Closed).await;
+                })
+            }));
+            let open = channel.clone();
+            channel.on_open(Box::new(move || {
+                Box::pin(async move {
+                    let sender = tell.lock().ok().and_then(|mut slot| slot.take());
+                    if let Some(sender) = sender {
+                        let _ = sender.send(open);
+                    }
+                })
+            }));
+        })
+    }));
+    opened
+}
+
+/// A connection that fails or closes ends the session.
+fn watch_connection(pc: &RTCPeerConnection, events: mpsc::Sender<Incoming>) {
+    pc.on_peer_connection_state_change(Box::new(move |state: RTCPeerConnectionState| {
+        let events = events.clone();
+        Box::pin(async move {
+            if matches!(
+                state,
+                RTCPeerConnectionState::Failed | RTCPeerConnectionState::Closed
+            ) {
+                tracing::debug!(?state, "call ended");
+                let _ = events.try_send(Incoming::Closed);
+            }
+        })
+    }));
+}
+
+/// A call's session transport: events in from the data channel's handlers, out on the channel.
+struct CallPipe {
+    incoming: mpsc::Receiver<Incoming>,
+    channel: Arc<RTCDataChannel>,
+    pc: Arc<RTCPeerConnection>,
+}
+
+impl Pipe for CallPipe {
+    async fn recv(&mut self) -> Incoming {
+        self.incoming.recv().await.unwrap_or(Incoming::Closed)
+    }
+
+    async fn send(&mut self, event: ServerEvent) -> Result<(), PipeClosed> {
+        // On a call, audio goes out on the media track, never as deltas on the data channel.
+        if matches!(event, ServerEvent::OutputAudioDelta(_)) {
+            return Ok(());
+        }
+        self.channel
+            .send_text(event.to_json())
+            .await
+            .map(|_| ())
+            .map_err(|_| PipeClosed)
+    }
+
+    async fn close(&mut self, _code: u16, reason: &str) {
+        tracing::debug!(reason, "hanging up a call");
+        let _ = self.pc.close().await;
+    }
+}
