@@ -27,6 +27,8 @@ const CLOSE_ANSWER: std::time::Duration = std::time::Duration::from_secs(2);
 pub enum Incoming {
     /// One client event's JSON.
     Event(String),
+    /// A call's microphone: PCM16 mono 24 kHz from its media track.
+    Audio(Vec<i16>),
     /// Something that is no event (a binary frame): answered with an error, the session goes on.
     NotText,
     /// Nothing for the session (a ping).
@@ -51,6 +53,15 @@ pub trait Pipe: Send {
     /// Answer the client's own close, where the transport has such a thing.
     fn answer_close(&mut self) -> impl Future<Output = ()> + Send {
         std::future::ready(())
+    }
+    /// Whether audio travels as media (a call's tracks) rather than in events.
+    fn carries_media(&self) -> bool {
+        false
+    }
+    /// Stop the audio being played at once: the assistant item it belonged to and how many
+    /// milliseconds of it were heard, or `None` when nothing was playing.
+    fn cut_playback(&mut self) -> impl Future<Output = Option<(String, u64)>> + Send {
+        std::future::ready(None)
     }
 }
 
@@ -77,9 +88,12 @@ pub async fn serve(engine: Engine, mut socket: impl Pipe, session: SessionConfig
         return;
     }
     let config = engine.config().clone();
-    let conversation = ServerSession::new(engine.reception().clone(), session, config.limits.clone())
+    let mut conversation = ServerSession::new(engine.reception().clone(), session, config.limits.clone())
         .with_tts(config.tts.clone())
         .with_transcription(config.stt.is_some());
+    if socket.carries_media() {
+        conversation = conversation.on_call();
+    }
     // A live recogniser follows the visitor's audio on a thread of its own, started with the
     // first audio (text-only sessions never pay for a decoder); without one, each committed
     // utterance is transcribed whole, one at a time.
@@ -123,10 +137,15 @@ pub async fn serve(engine: Engine, mut socket: impl Pipe, session: SessionConfig
             biased;
             incoming = socket.recv() => match incoming {
                 Incoming::Event(text) => {
-                    for event in conversation.handle_frame(&text) {
-                        if socket.send(event).await.is_err() {
-                            return;
-                        }
+                    let events = conversation.handle_frame(&text);
+                    if send_all(&mut socket, &mut conversation, events).await.is_err() {
+                        return;
+                    }
+                }
+                Incoming::Audio(samples) => {
+                    let events = conversation.hear(&samples);
+                    if send_all(&mut socket, &mut conversation, events).await.is_err() {
+                        return;
                     }
                 }
                 Incoming::NotText => {
@@ -200,6 +219,26 @@ pub async fn serve(engine: Engine, mut socket: impl Pipe, session: SessionConfig
             }
         }
     }
+}
+
+/// Send what the session answered; then, when it asks, stop the call's playback and keep only
+/// what was heard of the item it cut short.
+async fn send_all(
+    socket: &mut impl Pipe,
+    conversation: &mut ServerSession,
+    events: Vec<ServerEvent>,
+) -> Result<(), PipeClosed> {
+    for event in events {
+        socket.send(event).await?;
+    }
+    if conversation.take_playback_cut()
+        && let Some((item_id, heard_ms)) = socket.cut_playback().await
+    {
+        for event in conversation.cut_short(&item_id, heard_ms) {
+            socket.send(event).await?;
+        }
+    }
+    Ok(())
 }
 
 /// What the live recogniser's thread is asked to do, in order.

@@ -20,10 +20,14 @@ use webrtc::api::setting_engine::SettingEngine;
 use webrtc::data_channel::RTCDataChannel;
 use webrtc::data_channel::data_channel_message::DataChannelMessage;
 use webrtc::interceptor::registry::Registry;
+use webrtc::media::Sample;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
-use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
+use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
+use webrtc::track::track_local::TrackLocal;
+use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+use webrtc::track::track_remote::TrackRemote;
 
 const KEY: &str = "sk-test-engine-key";
 
@@ -45,10 +49,49 @@ struct Caller {
     channel: Arc<RTCDataChannel>,
     events: mpsc::UnboundedReceiver<Value>,
     opened: mpsc::UnboundedReceiver<()>,
+    /// Every sample of Donna's track, decoded from Opus at 24 kHz as it arrived.
+    heard: Arc<std::sync::Mutex<Vec<i16>>>,
+}
+
+/// The caller's microphone: Opus frames on its own track.
+struct Mic {
+    track: Arc<TrackLocalStaticSample>,
+    encoder: opus::Encoder,
+}
+
+impl Mic {
+    /// Send `pcm` (24 kHz) as 20 ms Opus frames at the pace of speech.
+    async fn say(&mut self, pcm: &[i16]) {
+        let mut clock = tokio::time::interval(Duration::from_millis(20));
+        let mut packet = vec![0u8; 4000];
+        for frame in pcm.chunks(480) {
+            let mut frame = frame.to_vec();
+            frame.resize(480, 0);
+            let size = self.encoder.encode(&frame, &mut packet).unwrap();
+            clock.tick().await;
+            let sample = Sample {
+                data: bytes::Bytes::copy_from_slice(&packet[..size]),
+                duration: Duration::from_millis(20),
+                ..Sample::default()
+            };
+            self.track.write_sample(&sample).await.unwrap();
+        }
+    }
 }
 
 impl Caller {
     async fn new() -> (Self, String) {
+        let (caller, _, offer) = Self::build(false).await;
+        (caller, offer)
+    }
+
+    /// A caller with a microphone, as a browser after `getUserMedia`.
+    async fn with_mic() -> (Self, Mic, String) {
+        let (caller, mic, offer) = Self::build(true).await;
+        (caller, mic.unwrap(), offer)
+    }
+
+    async fn build(with_mic: bool) -> (Self, Option<Mic>, String) {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let mut media = MediaEngine::default();
         media.register_default_codecs().unwrap();
@@ -65,13 +108,49 @@ impl Caller {
                 .await
                 .unwrap(),
         );
-        pc.add_transceiver_from_kind(RTPCodecType::Audio, None)
-            .await
-            .unwrap();
+        let mic = if with_mic {
+            let track = Arc::new(TrackLocalStaticSample::new(
+                RTCRtpCodecCapability {
+                    mime_type: "audio/opus".to_owned(),
+                    clock_rate: 48_000,
+                    channels: 2,
+                    ..RTCRtpCodecCapability::default()
+                },
+                "mic".to_owned(),
+                "visitor".to_owned(),
+            ));
+            pc.add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
+                .await
+                .unwrap();
+            let encoder = opus::Encoder::new(24_000, opus::Channels::Mono, opus::Application::Voip).unwrap();
+            Some(Mic { track, encoder })
+        } else {
+            pc.add_transceiver_from_kind(RTPCodecType::Audio, None)
+                .await
+                .unwrap();
+            None
+        };
+        let heard = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let into = heard.clone();
+        pc.on_track(Box::new(move |track: Arc<TrackRemote>, _, _| {
+            let into = into.clone();
+            tokio::spawn(async move {
+                let mut decoder = opus::Decoder::new(24_000, opus::Channels::Mono).unwrap();
+                let mut pcm = vec![0i16; 2880];
+                while let Ok((packet, _)) = track.read_rtp().await {
+                    let n = decoder.decode(&packet.payload, &mut pcm, false).unwrap();
+                    into.lock().unwrap().extend_from_slice(&pcm[..n]);
+                }
+            });
+            Box::pin(async {})
+        }));
         let channel = pc.create_data_channel("oai-events", None).await.unwrap();
         let (tell, events) = mpsc::unbounded_channel();
+        let so_far = heard.clone();
         channel.on_message(Box::new(move |message: DataChannelMessage| {
-            let event = serde_json::from_slice(&message.data).unwrap_or(Value::Null);
+            let mut event = serde_json::from_slice(&message.data).unwrap_or(Value::Null);
+            // How much of Donna's track had arrived when this event did.
+            event["heard_samples"] = json!(so_far.lock().unwrap().len());
             let _ = tell.send(event);
             Box::pin(async {})
         }));
@@ -91,9 +170,25 @@ impl Caller {
                 channel,
                 events,
                 opened,
+                heard,
             },
+            mic,
             sdp,
         )
+    }
+
+    /// Events up to the first of type `kind`, which is returned last.
+    async fn until(&mut self, kind: &str) -> Vec<Value> {
+        let mut seen = Vec::new();
+        loop {
+            let event = self.recv().await;
+            assert_ne!(event["type"], "error", "{event}");
+            let found = event["type"] == kind;
+            seen.push(event);
+            if found {
+                return seen;
+            }
+        }
     }
 
     async fn answered(&mut self, answer: String) {
@@ -278,4 +373,163 @@ async fn a_call_hung_up_by_the_caller_ends_its_session() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// `text` spoken by espeak-ng as PCM16 mono 24 kHz, with the silence a microphone hears
+/// around it.
+fn spoken(text: &str) -> Vec<i16> {
+    let out = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "--stdout", text])
+        .output()
+        .expect("espeak-ng is installed (scripts/test.sh installs it)");
+    assert!(out.status.success());
+    let mut pcm = vec![0i16; 24 * 300];
+    pcm.extend(donna_speech::wav::decode_at(&out.stdout, 24_000).unwrap());
+    pcm.extend(std::iter::repeat_n(0i16, 24 * 900));
+    pcm
+}
+
+/// The engine with its offline voice and recogniser (pocketsphinx on the profile's sentences).
+async fn start_spoken() -> (String, tempfile::TempDir) {
+    let thursday: jiff::Timestamp = "2026-11-26T10:00:00Z".parse().unwrap();
+    let desk = donna_desk::Desk::load(None).unwrap().with_fixed_time(thursday);
+    let work = tempfile::tempdir().unwrap();
+    let stt = donna_engine::OfflineTranscriber::new(desk.profile(), work.path(), None).unwrap();
+    let store = donna_desk::store::Store::open_in_memory().unwrap();
+    let engine = Engine::new(
+        Arc::new(Reception::new(desk, store, Vec::new())),
+        Keys::new(KEY.to_owned()),
+        EngineConfig {
+            tts: Some(Arc::new(donna_speech::Tts::default())),
+            stt: Some(Arc::new(stt)),
+            ..EngineConfig::default()
+        },
+    );
+    (util::serve(&engine).await.to_string(), work)
+}
+
+/// The first event of type `kind` in `events`.
+fn first<'a>(events: &'a [Value], kind: &str) -> &'a Value {
+    events
+        .iter()
+        .find(|e| e["type"] == kind)
+        .unwrap_or_else(|| panic!("no {kind} in {events:#?}"))
+}
+
+/// Where loud audio ends in `pcm` (24 kHz): the end of its last 20 ms window above speech level.
+fn end_of_speech_ms(pcm: &[i16]) -> u64 {
+    let loud =
+        |w: &[i16]| (w.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / w.len() as f64).sqrt() > 300.0;
+    pcm.chunks(480).rposition(loud).map_or(0, |i| (i as u64 + 1) * 20)
+}
+
+/// A visitor speaks on a call and hears Donna answer on the call's audio track; then talks over
+/// her, and the server stops her voice and keeps only what was heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_is_spoken_both_ways_and_barge_in_keeps_what_was_heard() {
+    let (addr, _work) = start_spoken().await;
+    let (mut caller, mut mic, offer) = Caller::with_mic().await;
+    let response = post_offer(&addr, Some(KEY), "application/sdp", offer).await;
+    assert_eq!(response.status(), 201);
+    let answer = response.text().await.unwrap();
+    caller.answered(answer).await;
+    assert_eq!(caller.recv().await["type"], "session.created");
+    caller
+        .send(
+            json!({ "type": "session.update", "session": { "type": "realtime", "output_modalities": ["audio"],
+            "audio": { "input": { "transcription": { "model": "whisper-1" },
+                "turn_detection": { "type": "server_vad", "silence_duration_ms": 500 } } } } }),
+        )
+        .await;
+    caller.until("session.updated").await;
+
+    // A spoken question: heard from the track, answered on the track, played to its end.
+    mic.say(&spoken("Where are the toilets?")).await;
+    let events = caller.until("output_audio_buffer.stopped").await;
+    let transcript = first(&events, "conversation.item.input_audio_transcription.completed")["transcript"]
+        .as_str()
+        .unwrap()
+        .to_lowercase();
+    assert!(transcript.contains("toilet"), "{transcript:?}");
+    let done = first(&events, "response.done");
+    let answer = done["response"]["output"][0]["content"][0]["transcript"]
+        .as_str()
+        .unwrap();
+    assert!(answer.contains("ground floor"), "{answer:?}");
+    let response_id = done["response"]["id"].as_str().unwrap();
+    assert_eq!(
+        first(&events, "output_audio_buffer.started")["response_id"],
+        response_id
+    );
+    assert_eq!(
+        first(&events, "output_audio_buffer.stopped")["response_id"],
+        response_id
+    );
+    assert!(
+        !events.iter().any(|e| e["type"] == "response.output_audio.delta"),
+        "audio travels on the track, not on the events channel"
+    );
+    let heard = caller.heard.lock().unwrap().clone();
+    assert!(
+        end_of_speech_ms(&heard) > 1000,
+        "Donna's answer is heard on the track"
+    );
+
+    // Donna answers the next question at length; the visitor talks over her a second in.
+    mic.say(&spoken("Is there parking?")).await;
+    let events = caller.until("output_audio_buffer.started").await;
+    assert!(
+        first(&events, "conversation.item.input_audio_transcription.completed")["transcript"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("park")
+    );
+    let mark = events.last().unwrap()["heard_samples"].as_u64().unwrap() as usize;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    mic.say(&spoken("Thank you.")).await;
+    let events = caller.until("conversation.item.truncated").await;
+    first(&events, "input_audio_buffer.speech_started");
+    let cleared = first(&events, "output_audio_buffer.cleared")["heard_samples"]
+        .as_u64()
+        .unwrap() as usize;
+    let truncated = events.last().unwrap();
+    let cut_ms = truncated["audio_end_ms"].as_u64().unwrap();
+    // What the server says was heard is what arrived on the track between its start and the
+    // cut, give or take the 20 ms frames in flight and the decoding not yet done on a busy
+    // machine; and it was Donna speaking.
+    let heard = caller.heard.lock().unwrap()[mark..cleared].to_vec();
+    let arrived_ms = heard.len() as u64 / 24;
+    assert!(cut_ms > 900, "cut after a second of speech, at {cut_ms} ms");
+    assert!(
+        cut_ms.abs_diff(arrived_ms) <= 250,
+        "the server cut at {cut_ms} ms; {arrived_ms} ms arrived"
+    );
+    assert!(end_of_speech_ms(&heard) > 900, "what arrived was speech");
+    // The interruption is a turn of its own, answered; the client can stop its playback too.
+    let events = caller.until("output_audio_buffer.started").await;
+    let response_id = events.last().unwrap()["response_id"].clone();
+    caller.send(json!({ "type": "output_audio_buffer.clear" })).await;
+    let events = caller.until("conversation.item.truncated").await;
+    assert_eq!(
+        first(&events, "output_audio_buffer.cleared")["response_id"],
+        response_id
+    );
+
+    // On a call the microphone is the track: audio in events is refused, and the call goes on.
+    caller
+        .send(json!({ "type": "input_audio_buffer.append", "audio": "AAAA" }))
+        .await;
+    let mut error = caller.recv().await;
+    while error["type"] != "error" {
+        error = caller.recv().await;
+    }
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("media track"),
+        "{error}"
+    );
+    caller.pc.close().await.unwrap();
 }

@@ -14,6 +14,9 @@ pub(super) struct InputBuffer {
     pub(super) vad: Option<Vad>,
     /// The item server VAD announced for the speech in progress.
     pub(super) vad_item_id: Option<String>,
+    /// The audio comes on a call's media track, not in `input_audio_buffer.append` events: a
+    /// microphone that never stops, so a full buffer forgets its oldest audio.
+    pub(super) from_track: bool,
 }
 
 impl InputBuffer {
@@ -24,6 +27,7 @@ impl InputBuffer {
             appended_bytes: 0,
             vad: None,
             vad_item_id: None,
+            from_track: false,
         }
     }
 }
@@ -33,6 +37,13 @@ impl ServerSession {
         &mut self,
         append: InputAudioBufferAppend,
     ) -> Result<Vec<ServerEvent>, ProtocolError> {
+        if self.input.from_track {
+            return Err(ProtocolError::invalid(
+                "invalid_value",
+                "input_audio_buffer.append is not supported on a WebRTC call: the audio comes on its media track.",
+                Some("type"),
+            ));
+        }
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(append.audio.as_bytes())
             .map_err(|_| {
@@ -67,23 +78,37 @@ impl ServerSession {
                 Some("audio"),
             ));
         }
-        self.input.buffer.extend_from_slice(&bytes);
-        self.input.appended_bytes += bytes.len() as u64;
-        if self.input.vad.is_none() && !self.transcription.live {
-            return Ok(Vec::new());
-        }
         let samples: Vec<i16> = bytes
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))
             .collect();
+        Ok(self.take_in(&samples))
+    }
+
+    /// Audio from a call's media track (PCM16 mono 24 kHz): into the buffer like appended
+    /// audio, past VAD and the live recogniser. It never fails: a full buffer drops its oldest
+    /// audio, since a call's microphone keeps sending while nobody commits.
+    pub fn hear(&mut self, samples: &[i16]) -> Vec<ServerEvent> {
+        let over =
+            (self.input.buffer.len() + samples.len() * 2).saturating_sub(self.input.limits.max_buffer_bytes);
+        self.input.buffer.drain(..over.min(self.input.buffer.len()));
+        self.take_in(samples)
+    }
+
+    /// Buffer `samples`, then run VAD over them.
+    fn take_in(&mut self, samples: &[i16]) -> Vec<ServerEvent> {
+        self.input
+            .buffer
+            .extend(samples.iter().flat_map(|s| s.to_le_bytes()));
+        self.input.appended_bytes += samples.len() as u64 * 2;
         if self.transcription.live {
-            self.transcription.live_audio.extend_from_slice(&samples);
+            self.transcription.live_audio.extend_from_slice(samples);
         }
         let Some(vad) = self.input.vad.as_mut() else {
-            return Ok(Vec::new());
+            return Vec::new();
         };
         let mut out = Vec::new();
-        for event in vad.feed(&samples) {
+        for event in vad.feed(samples) {
             match event {
                 VadEvent::Started { audio_start_ms } => {
                     let item_id = new_id("item");
@@ -94,11 +119,13 @@ impl ServerSession {
                         item_id,
                     }));
                     let td = turn_detection(&self.session);
-                    if self.response.active.is_some()
-                        && td.is_some_and(|t| t.interrupt_response != Some(false))
-                    {
+                    let interrupts = td.is_some_and(|t| t.interrupt_response != Some(false));
+                    if self.response.active.is_some() && interrupts {
                         self.finish(ResponseStatus::Cancelled, Some("turn_detected"));
                     }
+                    // On a call the server plays the audio, so it stops it too, even when the
+                    // response itself is long done and only its playback is left.
+                    self.playback_cut |= interrupts && self.input.from_track;
                 }
                 VadEvent::Stopped { audio_end_ms } => {
                     let item_id = self.input.vad_item_id.take().unwrap_or_else(|| new_id("item"));
@@ -119,7 +146,7 @@ impl ServerSession {
                 }
             }
         }
-        Ok(out)
+        out
     }
 
     pub(super) fn commit(&mut self, item_id: Option<String>) -> Result<Vec<ServerEvent>, ProtocolError> {

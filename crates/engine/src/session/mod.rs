@@ -100,6 +100,8 @@ pub struct ServerSession {
     response: Responses,
     /// Events waiting to be sent, in order, whichever room queued them.
     outbox: VecDeque<ServerEvent>,
+    /// On a call: the audio being played must stop now (see [`Self::take_playback_cut`]).
+    playback_cut: bool,
 }
 
 impl ServerSession {
@@ -113,6 +115,7 @@ impl ServerSession {
             store: ItemStore::default(),
             response: Responses::default(),
             outbox: VecDeque::new(),
+            playback_cut: false,
         };
         conversation.reset_vad();
         conversation
@@ -136,6 +139,33 @@ impl ServerSession {
     pub fn with_live_transcription(mut self, live: bool) -> Self {
         self.transcription.live = live && self.transcription.available;
         self
+    }
+
+    /// A WebRTC call's session: input audio comes from the media track ([`Self::hear`]), not in
+    /// events, and output audio is played by the call, which the session can cut short.
+    pub fn on_call(mut self) -> Self {
+        self.input.from_track = true;
+        self
+    }
+
+    /// Whether the call's playback must stop: the client sent `output_audio_buffer.clear`, or
+    /// server VAD heard the visitor start speaking over Donna. Asking resets it.
+    pub fn take_playback_cut(&mut self) -> bool {
+        std::mem::take(&mut self.playback_cut)
+    }
+
+    /// The call stopped playing `item_id` after `heard_ms`: the item keeps only what the
+    /// visitor heard, as a client's `conversation.item.truncate` would leave it.
+    pub fn cut_short(&mut self, item_id: &str, heard_ms: u64) -> Vec<ServerEvent> {
+        let truncate = ConversationItemTruncate {
+            event_id: None,
+            item_id: item_id.to_owned(),
+            content_index: 0,
+            audio_end_ms: heard_ms,
+        };
+        // The item may be gone (deleted by the client) or hold less audio than was played;
+        // either way nothing is left to cut.
+        self.truncate(truncate).unwrap_or_default()
     }
 
     /// The first event of every session.
@@ -222,6 +252,10 @@ impl ServerSession {
                         None,
                     )),
                 }
+            }
+            ClientEvent::OutputAudioBufferClear(_) if self.input.from_track => {
+                self.playback_cut = true;
+                Ok(Vec::new())
             }
             ClientEvent::OutputAudioBufferClear(_) => Err(ProtocolError::invalid(
                 "invalid_value",

@@ -2,15 +2,22 @@
 //! the engine's answer back, and then the same session as over a WebSocket, its events on the
 //! `oai-events` data channel the client opened.
 //!
+//! The caller's audio track is decoded into the session's input and Donna's voice is played
+//! back on the engine's own track ([`media`]); audio never travels as events on a call.
+//!
 //! ICE uses host candidates only (loopback and the machine's own addresses): a kiosk and its
 //! gateway share a network, so no STUN or TURN server is needed, and none is reachable offline.
 //! The answer is sent once candidate gathering is complete, so the client needs no trickle ICE.
 
+mod media;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
 use donna_realtime::protocol::{ServerEvent, SessionConfig};
 use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::{CancellationToken, DropGuard};
 use webrtc::api::APIBuilder;
 use webrtc::api::interceptor_registry::register_default_interceptors;
 use webrtc::api::media_engine::MediaEngine;
@@ -22,6 +29,10 @@ use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
+use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
+use webrtc::track::track_local::TrackLocal;
+use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+use webrtc::track::track_remote::TrackRemote;
 
 use crate::Engine;
 use crate::connection::{Incoming, Pipe, PipeClosed};
@@ -54,12 +65,26 @@ pub async fn answer(engine: Engine, offer: String, session: SessionConfig) -> Re
             "it has no data channel: create the \"{EVENTS_CHANNEL}\" channel before createOffer()"
         )));
     }
+    let has_audio = offer.lines().any(|line| line.starts_with("m=audio"));
     let offer = RTCSessionDescription::offer(offer).map_err(|e| EngineError::Offer(e.to_string()))?;
     let pc = Arc::new(peer_connection().await?);
     let (events, incoming) = mpsc::channel(QUEUED_EVENTS);
     let opened = watch_for_events_channel(&pc, events.clone());
+    listen_to_caller(&pc, events.clone());
     watch_connection(&pc, events);
 
+    // Donna's voice answers on the caller's audio section, if the offer has one.
+    let voice = if has_audio {
+        match add_voice(&pc).await {
+            Ok(track) => Some(track),
+            Err(e) => {
+                let _ = pc.close().await;
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
     if let Err(e) = pc.set_remote_description(offer).await {
         let _ = pc.close().await;
         return Err(EngineError::Offer(e.to_string()));
@@ -77,10 +102,20 @@ pub async fn answer(engine: Engine, offer: String, session: SessionConfig) -> Re
         match tokio::time::timeout(CONNECT_WITHIN, opened).await {
             Ok(Ok(channel)) => {
                 tracing::debug!(call = %id, "call connected");
+                let stop = CancellationToken::new();
+                let playback = voice.and_then(|track| {
+                    media::Playback::start(track, channel.clone(), stop.clone())
+                        .inspect_err(
+                            |e| tracing::warn!(call = %id, error = %e, "no Opus encoder: Donna is not heard"),
+                        )
+                        .ok()
+                });
                 let pipe = CallPipe {
                     incoming,
                     channel,
                     pc: pc.clone(),
+                    playback,
+                    _stop: stop.drop_guard(),
                 };
                 crate::connection::serve(engine, pipe, session, false).await;
             }
@@ -108,6 +143,41 @@ async fn peer_connection() -> Result<RTCPeerConnection, EngineError> {
         .with_setting_engine(settings)
         .build();
     Ok(api.new_peer_connection(RTCConfiguration::default()).await?)
+}
+
+/// The engine's outbound audio track, Opus as every browser and the service send it.
+async fn add_voice(pc: &RTCPeerConnection) -> Result<Arc<TrackLocalStaticSample>, EngineError> {
+    let track = Arc::new(TrackLocalStaticSample::new(
+        RTCRtpCodecCapability {
+            mime_type: webrtc::api::media_engine::MIME_TYPE_OPUS.to_owned(),
+            clock_rate: 48_000,
+            channels: 2,
+            ..RTCRtpCodecCapability::default()
+        },
+        "audio".to_owned(),
+        "donna".to_owned(),
+    ));
+    // Added before the offer is set, the track's transceiver is the one the offer's audio
+    // section is matched to, and the answer says sendrecv.
+    let sender = pc
+        .add_track(Arc::clone(&track) as Arc<dyn TrackLocal + Send + Sync>)
+        .await?;
+    // The caller's RTCP reports must be read for the interceptors (NACK, reports) to work.
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 1500];
+        while sender.read(&mut buf).await.is_ok() {}
+    });
+    Ok(track)
+}
+
+/// Each audio track the caller sends is heard by the session.
+fn listen_to_caller(pc: &RTCPeerConnection, events: mpsc::Sender<Incoming>) {
+    pc.on_track(Box::new(move |track: Arc<TrackRemote>, _, _| {
+        if track.kind() == RTPCodecType::Audio {
+            tokio::spawn(media::hear(track, events.clone()));
+        }
+        Box::pin(async {})
+    }));
 }
 
 /// The answer, once candidate gathering is over.
@@ -194,6 +264,10 @@ struct CallPipe {
     incoming: mpsc::Receiver<Incoming>,
     channel: Arc<RTCDataChannel>,
     pc: Arc<RTCPeerConnection>,
+    /// Donna's voice, when the caller offered audio.
+    playback: Option<media::Playback>,
+    /// Ends the playback task with the session.
+    _stop: DropGuard,
 }
 
 impl Pipe for CallPipe {
@@ -202,9 +276,19 @@ impl Pipe for CallPipe {
     }
 
     async fn send(&mut self, event: ServerEvent) -> Result<(), PipeClosed> {
-        // On a call, audio goes out on the media track, never as deltas on the data channel.
-        if matches!(event, ServerEvent::OutputAudioDelta(_)) {
-            return Ok(());
+        match (&event, &self.playback) {
+            // On a call, audio goes out on the media track, never as deltas on the channel.
+            (ServerEvent::OutputAudioDelta(delta), playback) => {
+                if let Some(playback) = playback
+                    && let Ok(pcm) = base64::engine::general_purpose::STANDARD.decode(&delta.delta)
+                {
+                    let samples = pcm.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]]));
+                    playback.queue(&delta.response_id, &delta.item_id, samples);
+                }
+                return Ok(());
+            }
+            (ServerEvent::ResponseDone(done), Some(playback)) => playback.response_done(&done.response.id),
+            _ => {}
         }
         self.channel
             .send_text(event.to_json())
@@ -216,5 +300,16 @@ impl Pipe for CallPipe {
     async fn close(&mut self, _code: u16, reason: &str) {
         tracing::debug!(reason, "hanging up a call");
         let _ = self.pc.close().await;
+    }
+
+    fn carries_media(&self) -> bool {
+        self.playback.is_some()
+    }
+
+    async fn cut_playback(&mut self) -> Option<(String, u64)> {
+        match &self.playback {
+            Some(playback) => playback.cut().await,
+            None => None,
+        }
     }
 }
