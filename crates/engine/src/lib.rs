@@ -128,6 +128,30 @@ impl Engine {
         seconds: i64,
         raw_session: &serde_json::Value,
     ) -> Result<std::sync::Arc<keys::ClientSecret>, ProtocolError> {
+        // A model that is no string is refused with the rest of the session below.
+        let model = raw_session
+            .get("model")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(|| self.config().default_model.clone(), str::to_owned);
+        let base =
+            session_config::default_session(ids::new_id("sess"), &model, self.desk().instructions(), 0);
+        let mut session = self.requested_session(&base, raw_session)?;
+        session.model = Some(model);
+        self.keys().mint(seconds, session).ok_or_else(|| {
+            ProtocolError::busy(
+                "too_many_client_secrets",
+                "Too many client secrets are alive; wait for some to expire or revoke them.",
+            )
+        })
+    }
+
+    /// `base` with a client's requested session (as `session.update` takes it) applied,
+    /// validated as the service validates it.
+    pub fn requested_session(
+        &self,
+        base: &donna_realtime::protocol::SessionConfig,
+        raw_session: &serde_json::Value,
+    ) -> Result<donna_realtime::protocol::SessionConfig, ProtocolError> {
         let requested =
             <donna_realtime::protocol::SessionConfig as serde::Deserialize>::deserialize(raw_session)
                 .map_err(|e| {
@@ -137,22 +161,8 @@ impl Engine {
                         Some("session"),
                     )
                 })?;
-        let config = self.config();
-        let model = requested
-            .model
-            .clone()
-            .unwrap_or_else(|| config.default_model.clone());
-        let base =
-            session_config::default_session(ids::new_id("sess"), &model, self.desk().instructions(), 0);
-        session_config::validate(&base, raw_session, &requested, false)?;
-        let mut session = session_config::merge(&base, &requested);
-        session.model = Some(model);
-        self.keys().mint(seconds, session).ok_or_else(|| {
-            ProtocolError::busy(
-                "too_many_client_secrets",
-                "Too many client secrets are alive; wait for some to expire or revoke them.",
-            )
-        })
+        session_config::validate(base, raw_session, &requested, false)?;
+        Ok(session_config::merge(base, &requested))
     }
 
     /// Sessions connected right now.

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::Router;
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::extract::{FromRequest, Path, Query, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -146,37 +146,49 @@ fn session_for(
     session
 }
 
-/// `POST /v1/realtime/calls`: a WebRTC offer in (`application/sdp`), the answer out with
-/// `201 Created` and the call's `Location`, as the service does.
-async fn call(State(engine): State<Engine>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+/// `POST /v1/realtime/calls`: a WebRTC offer in, the answer out with `201 Created` and the
+/// call's `Location`, as the service does. Two forms, as the service takes them: the offer as
+/// the body (`application/sdp`, the session the credential's), or a form
+/// (`multipart/form-data`) with the offer in `sdp` and the session to open in `session`.
+async fn call(State(engine): State<Engine>, request: axum::extract::Request) -> Response {
+    let headers = request.headers().clone();
     let Some(cred) = credential(&headers).and_then(|token| engine.keys().authenticate(&token)) else {
         return unauthorized();
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !content_type
+        .unwrap_or_default()
         .trim_start()
-        .to_ascii_lowercase()
-        .starts_with("application/sdp")
-    {
-        return rest_error(
+        .to_ascii_lowercase();
+    let base = session_for(&engine, cred, None, None);
+    let offer = if content_type.starts_with("application/sdp") {
+        match axum::body::to_bytes(request.into_body(), MAX_OFFER_BYTES).await {
+            Ok(body) => String::from_utf8(body.to_vec())
+                .map(|sdp| (sdp, base))
+                .map_err(|_| not_utf8()),
+            Err(_) => Err(too_big()),
+        }
+    } else if content_type.starts_with("multipart/form-data") {
+        match axum::extract::Multipart::from_request(request, &()).await {
+            Ok(form) => offer_form(&engine, form, base).await,
+            Err(e) => Err(invalid_offer(&format!(
+                "The form cannot be read: {}",
+                e.body_text()
+            ))),
+        }
+    } else {
+        Err(rest_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_content_type",
-            "Send the SDP offer as the body with Content-Type: application/sdp.",
+            "Send the SDP offer as the body with Content-Type: application/sdp, or as the 'sdp' part of a multipart/form-data form.",
             None,
-        );
-    }
-    let Ok(offer) = String::from_utf8(body.to_vec()) else {
-        return rest_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_offer",
-            "The SDP offer is not UTF-8 text.",
-            None,
-        );
+        ))
     };
-    let session = session_for(&engine, cred, None, None);
+    let (offer, session) = match offer {
+        Ok(offer) => offer,
+        Err(refused) => return refused,
+    };
     match crate::call::answer(engine, offer, session).await {
         Ok(answered) => (
             StatusCode::CREATED,
@@ -190,12 +202,9 @@ async fn call(State(engine): State<Engine>, headers: HeaderMap, body: axum::body
             answered.sdp,
         )
             .into_response(),
-        Err(crate::EngineError::Offer(why)) => rest_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_offer",
-            &format!("The SDP offer cannot be answered: {why}"),
-            None,
-        ),
+        Err(crate::EngineError::Offer(why)) => {
+            invalid_offer(&format!("The SDP offer cannot be answered: {why}"))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "answering a call failed");
             rest_error(
@@ -206,6 +215,84 @@ async fn call(State(engine): State<Engine>, headers: HeaderMap, body: axum::body
             )
         }
     }
+}
+
+/// The offer and the session from a call's form: `sdp` is required; `session`, a session
+/// configuration as `session.update` takes it, is applied over `base`.
+async fn offer_form(
+    engine: &Engine,
+    mut form: axum::extract::Multipart,
+    base: donna_realtime::protocol::SessionConfig,
+) -> Result<(String, donna_realtime::protocol::SessionConfig), Response> {
+    let (mut sdp, mut session) = (None, None);
+    loop {
+        let field = match form.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(e) => {
+                return Err(invalid_offer(&format!(
+                    "The form cannot be read: {}",
+                    e.body_text()
+                )));
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        let text = field.text().await.map_err(|_| not_utf8())?;
+        match name.as_str() {
+            "sdp" => sdp = Some(text),
+            "session" => session = Some(text),
+            other => {
+                return Err(rest_error(
+                    StatusCode::BAD_REQUEST,
+                    "unknown_parameter",
+                    &format!("Unknown parameter: '{other}'."),
+                    Some(other),
+                ));
+            }
+        }
+    }
+    let Some(sdp) = sdp else {
+        return Err(rest_error(
+            StatusCode::BAD_REQUEST,
+            "missing_required_parameter",
+            "Missing required parameter: 'sdp'.",
+            Some("sdp"),
+        ));
+    };
+    let session = match session {
+        None => base,
+        Some(raw) => {
+            let raw: Value = serde_json::from_str(&raw).map_err(|_| {
+                rest_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_json",
+                    "The 'session' part must be a JSON object.",
+                    Some("session"),
+                )
+            })?;
+            engine
+                .requested_session(&base, &raw)
+                .map_err(|e| rest_error(StatusCode::BAD_REQUEST, e.code, &e.message, e.param.as_deref()))?
+        }
+    };
+    Ok((sdp, session))
+}
+
+fn invalid_offer(message: &str) -> Response {
+    rest_error(StatusCode::BAD_REQUEST, "invalid_offer", message, None)
+}
+
+fn not_utf8() -> Response {
+    invalid_offer("The SDP offer is not UTF-8 text.")
+}
+
+fn too_big() -> Response {
+    rest_error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "offer_too_large",
+        &format!("The offer is larger than {MAX_OFFER_BYTES} bytes."),
+        None,
+    )
 }
 
 async fn mint_secret(State(engine): State<Engine>, headers: HeaderMap, body: axum::body::Bytes) -> Response {

@@ -533,3 +533,88 @@ async fn a_call_is_spoken_both_ways_and_barge_in_keeps_what_was_heard() {
     );
     caller.pc.close().await.unwrap();
 }
+
+/// A `multipart/form-data` body with these parts, as the service's backend clients send it.
+fn form(parts: &[(&str, &str, &str)]) -> (String, String) {
+    let boundary = "donna-call-form-7d3f";
+    let mut body = String::new();
+    for (name, content_type, value) in parts {
+        body.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\nContent-Type: {content_type}\r\n\r\n{value}\r\n"
+        ));
+    }
+    body.push_str(&format!("--{boundary}--\r\n"));
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// The service's other form: the offer and the session to open, posted from a backend.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_posted_as_a_form_opens_the_session_it_names() {
+    let (addr, _engine) = start().await;
+    let (mut caller, offer) = Caller::new().await;
+    let session =
+        json!({ "type": "realtime", "output_modalities": ["text"], "instructions": "Be brief." }).to_string();
+    let (content_type, body) = form(&[
+        ("sdp", "application/sdp", &offer),
+        ("session", "application/json", &session),
+    ]);
+    let response = post_offer(&addr, Some(KEY), &content_type, body).await;
+    assert_eq!(response.status(), 201);
+    assert!(
+        response.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/v1/realtime/calls/rtc_")
+    );
+    caller.answered(response.text().await.unwrap()).await;
+    let created = caller.recv().await;
+    assert_eq!(created["type"], "session.created");
+    assert_eq!(
+        created["session"]["output_modalities"],
+        json!(["text"]),
+        "{created}"
+    );
+    assert_eq!(created["session"]["instructions"], "Be brief.");
+    caller.pc.close().await.unwrap();
+
+    // Each way a form can be wrong, in the service's error shape.
+    let (_caller, offer) = Caller::new().await;
+    for (parts, code) in [
+        (
+            vec![("session", "application/json", session.as_str())],
+            "missing_required_parameter",
+        ),
+        (
+            vec![
+                ("sdp", "application/sdp", offer.as_str()),
+                ("session", "application/json", "{not json"),
+            ],
+            "invalid_json",
+        ),
+        (
+            vec![
+                ("sdp", "application/sdp", offer.as_str()),
+                (
+                    "session",
+                    "application/json",
+                    r#"{"type":"realtime","output_modalities":["smell"]}"#,
+                ),
+            ],
+            "invalid_value",
+        ),
+        (
+            vec![
+                ("sdp", "application/sdp", offer.as_str()),
+                ("voice", "text/plain", "marin"),
+            ],
+            "unknown_parameter",
+        ),
+        (vec![("sdp", "application/sdp", "hello")], "invalid_offer"),
+    ] {
+        let (content_type, body) = form(&parts);
+        let refused = post_offer(&addr, Some(KEY), &content_type, body).await;
+        assert_eq!(refused.status(), 400, "{parts:?}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{body}");
+    }
+}
