@@ -51,6 +51,7 @@ impl Modify for BearerAuth {
         crate::metrics::metrics,
         crate::ws_proxy::connect,
         engine::realtime,
+        engine::calls,
         engine::client_secrets,
         engine::revoke,
         crate::routes::ui::asset,
@@ -78,6 +79,16 @@ mod engine {
         responses((status = 101, description = "WebSocket upgrade; authenticate with the engine key or a client secret"),
                    (status = 401, description = "OpenAI-style error")))]
     pub async fn realtime() {}
+
+    /// A WebRTC call (OpenAI Realtime protocol): the SDP offer as `application/sdp`, or a
+    /// `multipart/form-data` form with `sdp` and `session`; the answer SDP back.
+    #[utoipa::path(post, path = "/v1/realtime/calls", tag = "engine",
+        responses((status = 201, description = "the answer SDP, with the call in `Location`", content_type = "application/sdp"),
+                  (status = 400, description = "OpenAI-style error"),
+                  (status = 401, description = "OpenAI-style error"),
+                  (status = 413, description = "OpenAI-style error"),
+                  (status = 415, description = "OpenAI-style error")))]
+    pub async fn calls() {}
 
     /// Mint a client secret with the engine key (OpenAI-compatible).
     #[utoipa::path(post, path = "/v1/realtime/client_secrets", tag = "engine",

@@ -32,6 +32,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/metrics"),
     ("get", "/realtime"),
     ("get", "/v1/realtime"),
+    ("post", "/v1/realtime/calls"),
     ("post", "/v1/realtime/client_secrets"),
     ("delete", "/v1/realtime/client_secrets/{value}"),
     ("get", "/{path}"),
