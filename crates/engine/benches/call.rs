@@ -1,0 +1,325 @@
+//! A WebRTC call against a WebSocket on the local engine, side by side in one run:
+//! - connecting: from the client's first step to `session.created` (a call's first step
+//!   includes creating its peer connection and gathering its candidates);
+//! - a spoken turn: from the client receiving `input_audio_buffer.speech_stopped` to Donna's
+//!   first audio: the first `response.output_audio.delta` on a WebSocket; on a call, the first
+//!   speech decoded from the engine's track (and, for reference, `output_audio_buffer.started`);
+//! - the cost of a call's audio: Opus encoding and decoding a second of speech at 24 kHz, next to
+//!   what a WebSocket pays instead (base64 of the same PCM), as a share of one core.
+//!
+//! Run: `cargo bench -p donna-engine --bench call` (espeak-ng speaks the visitor; the engine
+//! hears with its pocketsphinx recogniser and answers with flite, as shipped without whisper).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a bench that cannot set up should stop loudly
+
+#[path = "../tests/caller/mod.rs"]
+mod caller;
+#[path = "../tests/util/mod.rs"]
+mod util;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use caller::{Caller, post_offer};
+use donna_desk::Reception;
+use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const KEY: &str = "sk-bench";
+const CONNECTS: usize = 20;
+const ROUNDS: usize = 2;
+const PHRASES: &[&str] = &[
+    "Where is physiotherapy?",
+    "What time do you close today?",
+    "Where are the toilets?",
+    "Is Sarah Nguyen in today?",
+];
+/// Speech level for a 20 ms window of decoded audio.
+const LOUD_RMS: f64 = 300.0;
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn spoken(text: &str) -> Vec<i16> {
+    let wav = std::process::Command::new("espeak-ng")
+        .args(["-v", "en-us", "-s", "150", "--stdout", text])
+        .output()
+        .expect("espeak-ng")
+        .stdout;
+    let mut pcm = vec![0i16; 24 * 200];
+    pcm.extend(donna_speech::wav::decode_at(&wav, 24_000).unwrap());
+    pcm.extend(std::iter::repeat_n(0i16, 24 * 700));
+    pcm
+}
+
+async fn serve(work: &std::path::Path) -> String {
+    let desk = donna_desk::Desk::load(None).unwrap();
+    let stt = OfflineTranscriber::new(desk.profile(), work, None).unwrap();
+    let store = donna_desk::store::Store::open_in_memory().unwrap();
+    let engine = Engine::new(
+        Arc::new(Reception::new(desk, store, Vec::new())),
+        Keys::new(KEY.to_owned()),
+        EngineConfig {
+            tts: Some(Arc::new(donna_speech::Tts::default())),
+            stt: Some(Arc::new(stt)),
+            ..EngineConfig::default()
+        },
+    );
+    util::serve(&engine).await.to_string()
+}
+
+fn update() -> Value {
+    json!({"type": "session.update", "session": {"type": "realtime", "output_modalities": ["audio"],
+        "audio": {"input": {"transcription": {"model": "whisper-1"},
+            "turn_detection": {"type": "server_vad", "silence_duration_ms": 300}}}}})
+}
+
+async fn ws_connect(addr: &str) -> Ws {
+    let mut req = format!("ws://{addr}/v1/realtime?model=gpt-realtime")
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {KEY}").parse().unwrap());
+    tokio_tungstenite::connect_async(req).await.unwrap().0
+}
+
+async fn ws_next(ws: &mut Ws) -> Value {
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+            Some(Ok(_)) => {}
+            other => panic!("the session ended: {other:?}"),
+        }
+    }
+}
+
+/// A call up to its events channel being open; `session.created` is the caller's next event.
+async fn call(addr: &str, with_mic: bool) -> (Caller, Option<caller::Mic>) {
+    let (mut caller, mic, offer) = if with_mic {
+        let (caller, mic, offer) = Caller::with_mic().await;
+        (caller, Some(mic), offer)
+    } else {
+        let (caller, offer) = Caller::new().await;
+        (caller, None, offer)
+    };
+    let response = post_offer(addr, Some(KEY), "application/sdp", offer).await;
+    assert_eq!(response.status(), 201);
+    caller.answered(response.text().await.unwrap()).await;
+    (caller, mic)
+}
+
+/// Seconds from `speech_stopped` to the first audio of the answer, over a WebSocket.
+async fn ws_turn(addr: &str, pcm: Vec<i16>) -> f64 {
+    let mut ws = ws_connect(addr).await;
+    ws_next(&mut ws).await;
+    ws.send(Message::text(update().to_string())).await.unwrap();
+    ws_next(&mut ws).await;
+    let (mut tx, mut rx) = ws.split();
+    let mic = tokio::spawn(async move {
+        let mut clock = tokio::time::interval(Duration::from_millis(20));
+        for chunk in pcm.chunks(480) {
+            clock.tick().await;
+            let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
+            let event = json!({"type": "input_audio_buffer.append",
+                "audio": base64::engine::general_purpose::STANDARD.encode(bytes)});
+            if tx.send(Message::text(event.to_string())).await.is_err() {
+                break;
+            }
+        }
+        tx
+    });
+    let mut stopped = None;
+    let elapsed = loop {
+        let event = match rx.next().await {
+            Some(Ok(Message::Text(t))) => serde_json::from_str::<Value>(&t).unwrap(),
+            Some(Ok(_)) => continue,
+            other => panic!("the session ended before the answer: {other:?}"),
+        };
+        match event["type"].as_str().unwrap_or_default() {
+            "input_audio_buffer.speech_stopped" => stopped = Some(Instant::now()),
+            "response.output_audio.delta" => break stopped.expect("speech_stopped first").elapsed(),
+            "error" => panic!("{event}"),
+            _ => {}
+        }
+    };
+    if let Ok(mut tx) = mic.await {
+        let _ = tx.close().await;
+    }
+    elapsed.as_secs_f64()
+}
+
+/// Over a call: seconds from `speech_stopped` to the first speech decoded from Donna's track,
+/// and to `output_audio_buffer.started`.
+async fn call_turn(addr: &str, pcm: Vec<i16>) -> (f64, f64) {
+    let (mut caller, mic) = call(addr, true).await;
+    caller.recv().await;
+    caller.send(update()).await;
+    caller.until("session.updated").await;
+    let mut mic = mic.unwrap();
+    let speaking = tokio::spawn(async move {
+        mic.say(&pcm).await;
+        mic
+    });
+    let (at, mark) = loop {
+        let event = caller.recv().await;
+        match event["type"].as_str().unwrap_or_default() {
+            "input_audio_buffer.speech_stopped" => {
+                break (Instant::now(), caller.heard.lock().unwrap().len());
+            }
+            "error" => panic!("{event}"),
+            _ => {}
+        }
+    };
+    // The track's first loud 20 ms after the mark, watched every millisecond.
+    let heard_at = loop {
+        let loud = {
+            let heard = caller.heard.lock().unwrap();
+            heard[mark..].chunks_exact(480).any(|w| {
+                (w.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / w.len() as f64).sqrt() > LOUD_RMS
+            })
+        };
+        if loud {
+            break at.elapsed();
+        }
+        assert!(at.elapsed() < Duration::from_secs(20), "no answer on the track");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    let started = loop {
+        let event = caller.recv().await;
+        if event["type"] == "output_audio_buffer.started" {
+            break event["heard_samples"].as_u64().unwrap_or_default();
+        }
+    };
+    let _ = speaking.await;
+    caller.pc.close().await.unwrap();
+    // `started` arrived before the track's speech was found: its time is read from the samples
+    // the caller had when it arrived, 24 a millisecond after the mark.
+    let started_s = (started.saturating_sub(mark as u64)) as f64 / 24_000.0;
+    (heard_at.as_secs_f64(), started_s)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+fn summary(mut values: Vec<f64>) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    (percentile(&values, 0.5), percentile(&values, 0.95))
+}
+
+/// CPU seconds this thread has used (user and system, from `/proc`).
+fn thread_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    // After the command name: state is field 3, utime 14 and stime 15, in clock ticks (100 Hz).
+    let ticks = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+/// CPU seconds per second of speech: Opus encode and decode at 24 kHz in 20 ms frames (what a
+/// call costs the engine each way), against base64 of the same PCM both ways in 100 ms events
+/// (what a WebSocket costs instead). Measured on this thread, single-threaded work.
+fn audio_cost(speech: &[i16]) -> (f64, f64) {
+    let seconds = speech.len() as f64 / 24_000.0;
+    let mut encoder = opus::Encoder::new(24_000, opus::Channels::Mono, opus::Application::Voip).unwrap();
+    encoder.set_bitrate(opus::Bitrate::Bits(32_000)).unwrap();
+    let mut decoder = opus::Decoder::new(24_000, opus::Channels::Mono).unwrap();
+    let (mut packet, mut pcm) = (vec![0u8; 4000], vec![0i16; 2880]);
+    let repeats = 20;
+    let start = thread_cpu();
+    for _ in 0..repeats {
+        for frame in speech.chunks_exact(480) {
+            let n = encoder.encode(frame, &mut packet).unwrap();
+            decoder.decode(&packet[..n], &mut pcm, false).unwrap();
+        }
+    }
+    let opus = (thread_cpu() - start) / (seconds * f64::from(repeats));
+    let start = thread_cpu();
+    for _ in 0..repeats {
+        for frame in speech.chunks_exact(2400) {
+            let bytes: Vec<u8> = frame.iter().flat_map(|s| s.to_le_bytes()).collect();
+            let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            let back = base64::engine::general_purpose::STANDARD.decode(text).unwrap();
+            std::hint::black_box(back);
+        }
+    }
+    let base64 = (thread_cpu() - start) / (seconds * f64::from(repeats));
+    (opus, base64)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let work = tempfile::tempdir().unwrap();
+    let addr = serve(work.path()).await;
+
+    // Connecting, alternating so both see the same machine.
+    let (mut ws_times, mut call_times) = (Vec::new(), Vec::new());
+    for _ in 0..CONNECTS {
+        let start = Instant::now();
+        let mut ws = ws_connect(&addr).await;
+        assert_eq!(ws_next(&mut ws).await["type"], "session.created");
+        ws_times.push(start.elapsed().as_secs_f64());
+        let _ = ws.close(None).await;
+
+        let start = Instant::now();
+        let (mut caller, _) = call(&addr, false).await;
+        assert_eq!(caller.recv().await["type"], "session.created");
+        call_times.push(start.elapsed().as_secs_f64());
+        caller.pc.close().await.unwrap();
+    }
+    let (ws_p50, ws_p95) = summary(ws_times);
+    let (call_p50, call_p95) = summary(call_times);
+    println!("connect to session.created, {CONNECTS} each:");
+    println!(
+        "  websocket  p50 {:7.1} ms  p95 {:7.1} ms",
+        ws_p50 * 1e3,
+        ws_p95 * 1e3
+    );
+    println!(
+        "  webrtc     p50 {:7.1} ms  p95 {:7.1} ms",
+        call_p50 * 1e3,
+        call_p95 * 1e3
+    );
+    println!("  ratio webrtc/websocket p50 {:.1}", call_p50 / ws_p50);
+
+    // A spoken turn, alternating transports phrase by phrase.
+    let (mut ws_turns, mut call_turns, mut started) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        for phrase in PHRASES {
+            ws_turns.push(ws_turn(&addr, spoken(phrase)).await);
+            let (heard, told) = call_turn(&addr, spoken(phrase)).await;
+            call_turns.push(heard);
+            started.push(told);
+        }
+    }
+    let turns = ws_turns.len();
+    let (ws_p50, ws_p95) = summary(ws_turns);
+    let (call_p50, call_p95) = summary(call_turns);
+    let (started_p50, _) = summary(started);
+    println!("speech_stopped to Donna's first audio, {turns} turns each:");
+    println!(
+        "  websocket (first delta)        p50 {:6.0} ms  p95 {:6.0} ms",
+        ws_p50 * 1e3,
+        ws_p95 * 1e3
+    );
+    println!(
+        "  webrtc (first speech on track) p50 {:6.0} ms  p95 {:6.0} ms",
+        call_p50 * 1e3,
+        call_p95 * 1e3
+    );
+    println!(
+        "  webrtc output_audio_buffer.started p50 {:6.0} ms",
+        started_p50 * 1e3
+    );
+    println!("  difference p50 {:+.0} ms", (call_p50 - ws_p50) * 1e3);
+
+    let speech: Vec<i16> = PHRASES.iter().flat_map(|p| spoken(p)).collect();
+    let (opus, base64) = audio_cost(&speech);
+    println!("audio cost per second of speech, both ways:");
+    println!("  opus encode+decode  {:.3} % of a core", opus * 100.0);
+    println!("  base64 encode+decode {:.3} % of a core", base64 * 100.0);
+    println!("  ratio opus/base64 {:.1}", opus / base64);
+}
