@@ -12,6 +12,8 @@
 
 mod util;
 
+#[path = "ui/browser_voice.rs"]
+mod browser_voice;
 #[path = "ui/chaos.rs"]
 mod chaos;
 #[path = "ui/kiosk_screen.rs"]
@@ -60,6 +62,8 @@ impl Driver {
 
     async fn session(&self, capabilities: Value) -> Client {
         let caps = capabilities.as_object().expect("capabilities object").clone();
+        // As the app does at its start: rustls has two providers built in this workspace.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         ClientBuilder::rustls()
             .expect("tls roots")
             .capabilities(caps)

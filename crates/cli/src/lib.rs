@@ -30,6 +30,10 @@ pub trait Windows {
 
 /// Parse the command line and run the chosen mode. Failures print one line and exit 2.
 pub fn main(windows: Option<&dyn Windows>) -> ExitCode {
+    // rustls picks its cryptography from its crates' features only when one is built; the
+    // WebRTC stack builds ring beside everyone's aws-lc-rs, so any TLS client that leaves the
+    // choice to rustls (a library's, a WebDriver's) would panic. Choose once, for the process.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let cli = match parse(windows.is_some()) {
         Ok(cli) => cli,
         Err(e) => e.exit(),

@@ -130,13 +130,20 @@ pub async fn answer(engine: Engine, offer: String, session: SessionConfig) -> Re
 /// (loopback included, for a kiosk whose gateway is the same machine).
 async fn peer_connection() -> Result<RTCPeerConnection, EngineError> {
     // DTLS uses the process's default cryptography, which the features of the crates in one
-    // build may leave undecided: decide it (a second call, or another crate's, changes nothing).
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // build leave undecided (the WebRTC stack builds rustls with ring, everything else with
+    // aws-lc-rs): decide it as the rest of Donna does (a second call changes nothing).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let mut media = MediaEngine::default();
     media.register_default_codecs()?;
     let registry = register_default_interceptors(Registry::new(), &mut media)?;
     let mut settings = SettingEngine::default();
     settings.set_include_loopback_candidate(true);
+    // IPv6 link-local addresses need a scope the candidates cannot carry: binding them fails
+    // on every call, and no peer could reach them.
+    settings.set_ip_filter(Box::new(|ip: std::net::IpAddr| match ip {
+        std::net::IpAddr::V6(v6) => !v6.is_unicast_link_local(),
+        std::net::IpAddr::V4(_) => true,
+    }));
     let api = APIBuilder::new()
         .with_media_engine(media)
         .with_interceptor_registry(registry)

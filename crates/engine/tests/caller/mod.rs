@@ -76,7 +76,7 @@ impl Caller {
     }
 
     pub async fn build(with_mic: bool) -> (Self, Option<Mic>, String) {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let mut media = MediaEngine::default();
         media.register_default_codecs().unwrap();
         let registry = register_default_interceptors(Registry::new(), &mut media).unwrap();
