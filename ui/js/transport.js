@@ -1,6 +1,7 @@
 // The one place that knows how the UI reaches Donna: Tauri IPC inside the app window, HTTP to
 // the gateway in a plain browser. Everything else in ui/ calls these functions only.
 
+import { BrowserVoice, kioskToken } from "./browser-voice.js";
 import { KIOSK } from "./strings.js";
 
 const tauri = globalThis.__TAURI__?.core;
@@ -150,6 +151,7 @@ export async function endVisit() {
   }
   notices?.close();
   notices = null;
+  browserVoice?.newConversation().catch(() => {});
   const id = conversationId;
   conversationId = null;
   if (id) {
@@ -169,16 +171,29 @@ export async function clockReading() {
   return response.json();
 }
 
-// Voice is native: the app's Rust side owns the microphone and the speaker. A plain browser
-// has no voice path (it types instead).
+// In the app, voice is native: its Rust side owns the microphone and the speaker. A browser
+// holds its own realtime call (browser-voice.js) once it has been made a kiosk.
+let browserVoice = null;
 
 /**
  * Turn voice on; `onEvent` receives each voice event ({type: "level" | "state" | "visitor_turn"
  * | "caption" | "barge_in" | "device" | "error", ...}). Resolves to `{mode}`, or null where voice
- * is not available (a browser).
+ * is not available (a browser that is no kiosk).
  */
 export async function startVoice(onEvent) {
-  if (!tauri) return null;
+  if (!tauri) {
+    const token = kioskToken();
+    if (!token || !globalThis.RTCPeerConnection || !navigator.mediaDevices) return null;
+    const screen = await welcome();
+    const voice = { vad: Boolean(screen.voice?.vad), wsProxy: Boolean(screen.voice?.ws_proxy) };
+    browserVoice = new BrowserVoice(token, voice, onEvent);
+    try {
+      return await browserVoice.start();
+    } catch (err) {
+      browserVoice = null;
+      throw new DonnaError(err?.kind ?? "internal", err?.message ?? String(err));
+    }
+  }
   const channel = new tauri.Channel();
   channel.onmessage = onEvent;
   try {
@@ -191,9 +206,11 @@ export async function startVoice(onEvent) {
 /** The mic button went down: the visitor talks. */
 export async function pressMic() {
   if (tauri) await tauri.invoke("voice_press");
+  else await browserVoice?.press();
 }
 
 /** The mic button came up: Donna answers. */
 export async function releaseMic() {
   if (tauri) await tauri.invoke("voice_release");
+  else await browserVoice?.release();
 }

@@ -168,6 +168,10 @@ fn boot(mut settings: Settings) -> Result<Donna, AppError> {
         .with_auth(donna_gateway::auth::Authenticator::new(jwt.clone()))
         .with_config(GatewayConfig {
             kiosk: settings.kiosk,
+            page_voice: donna_gateway::config::PageVoice {
+                vad: settings.voice.enable_vad,
+                ws_proxy: settings.proxy.use_ws_proxy,
+            },
             ..GatewayConfig::from_settings(&settings.server, &settings.backend.openai_realtime_model)
         })?
         .with_realtime(realtime)

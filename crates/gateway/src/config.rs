@@ -43,6 +43,18 @@ pub struct GatewayConfig {
     pub marketing_allowed_paths: Vec<String>,
     /// The kiosk page's mode and visit timings, served to it with the welcome.
     pub kiosk: donna_config::KioskSettings,
+    /// How the kiosk page in a browser talks: served to it with the welcome.
+    pub page_voice: PageVoice,
+}
+
+/// How a browser on the kiosk page holds a voice conversation (the app window's voice is
+/// native and follows the same settings itself).
+#[derive(Debug, Clone, Copy, Default, serde::Serialize)]
+pub struct PageVoice {
+    /// Server VAD answers when the visitor stops (`ENABLE_VAD`); else hold to talk.
+    pub vad: bool,
+    /// Through the gateway's WebSocket proxy (`USE_WS_PROXY`); else WebRTC to the backend.
+    pub ws_proxy: bool,
 }
 
 impl Default for GatewayConfig {
@@ -82,6 +94,7 @@ impl GatewayConfig {
             marketing_backend_url: None,
             marketing_allowed_paths: vec!["marketing".to_owned(), "simple".to_owned()],
             kiosk: donna_config::KioskSettings::default(),
+            page_voice: PageVoice::default(),
         }
     }
 

@@ -18,6 +18,9 @@ pub struct KioskScreen {
     /// `window` or `kiosk` (full screen with an attract screen between visitors).
     pub mode: &'static str,
     pub visit: VisitTimings,
+    /// How the page talks in a browser; the app window's voice is its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub voice: Option<crate::config::PageVoice>,
 }
 
 /// When the page asks whether the visitor is still there, and when it says goodbye and wipes.
@@ -38,12 +41,15 @@ impl KioskScreen {
                 goodbye_s: kiosk.visit_goodbye_s,
                 max_s: kiosk.visit_max_s,
             },
+            voice: None,
         }
     }
 }
 
 #[utoipa::path(get, path = "/api/welcome", tag = "chat",
-    responses((status = 200, description = "`{name, greeting, suggestions, mode, visit: {idle_s, goodbye_s, max_s}}`")))]
+    responses((status = 200, description = "`{name, greeting, suggestions, mode, visit: {idle_s, goodbye_s, max_s}, voice: {vad, ws_proxy}}`")))]
 pub async fn welcome(State(state): State<GatewayState>) -> Json<KioskScreen> {
-    Json(KioskScreen::of(state.desk(), &state.config().kiosk))
+    let mut screen = KioskScreen::of(state.desk(), &state.config().kiosk);
+    screen.voice = Some(state.config().page_voice);
+    Json(screen)
 }
