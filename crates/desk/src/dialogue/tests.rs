@@ -252,6 +252,26 @@ fn restating_the_visit_is_not_a_name() {
     assert_eq!(v.visits()[0].visitor_name, "Ann Lee");
 }
 
+/// A recogniser that loses the end of "My name is Ann Walker" leaves no name to check in.
+#[test]
+fn a_name_cut_short_is_asked_again_not_checked_in() {
+    let mut v = Visit::at(10);
+    v.say("I'm here to see Maria Chen");
+    for cut in ["my name is", "My name is at.", "It's the"] {
+        assert_eq!(
+            v.say(cut),
+            "Sorry, I didn't catch your name. Could you say it again?",
+            "{cut:?}"
+        );
+    }
+    assert!(v.visits().is_empty());
+    assert!(
+        v.say("My name is Ann Walker.")
+            .contains("I've let Dr Maria Chen know")
+    );
+    assert_eq!(v.visits()[0].visitor_name, "Ann Walker");
+}
+
 #[test]
 fn visitor_names_are_capitalised_as_written() {
     assert_eq!(

@@ -69,7 +69,12 @@ pub(super) fn extract_name(message: &str) -> Option<String> {
         .unwrap_or(trimmed)
         .trim();
     let parts: Vec<&str> = rest.split_whitespace().collect();
-    let ok = (1..=4).contains(&parts.len())
+    // A name starts with a name: "my name is" heard without its end, or "at", is no one's.
+    let starts_as_name = parts
+        .first()
+        .is_some_and(|first| !NOT_NAMES.contains(&first.to_lowercase().as_str()));
+    let ok = starts_as_name
+        && (1..=4).contains(&parts.len())
         && parts.iter().all(|p| {
             p.chars()
                 .all(|c| c.is_alphabetic() || matches!(c, '-' | '\'' | '.' | '’'))
