@@ -22,8 +22,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use caller::{Caller, post_offer};
-use donna_desk::Reception;
-use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber};
+use donna_engine::OfflineTranscriber;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -31,6 +30,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const KEY: &str = "sk-bench";
 const CONNECTS: usize = 20;
+/// Passes over the speech when costing its audio, for a CPU time well above the clock's tick.
+const REPEATS: u32 = 30;
 const ROUNDS: usize = 2;
 const PHRASES: &[&str] = &[
     "Where is physiotherapy?",
@@ -58,16 +59,7 @@ fn spoken(text: &str) -> Vec<i16> {
 async fn serve(work: &std::path::Path) -> String {
     let desk = donna_desk::Desk::load(None).unwrap();
     let stt = OfflineTranscriber::new(desk.profile(), work, None).unwrap();
-    let store = donna_desk::store::Store::open_in_memory().unwrap();
-    let engine = Engine::new(
-        Arc::new(Reception::new(desk, store, Vec::new())),
-        Keys::new(KEY.to_owned()),
-        EngineConfig {
-            tts: Some(Arc::new(donna_speech::Tts::default())),
-            stt: Some(Arc::new(stt)),
-            ..EngineConfig::default()
-        },
-    );
+    let engine = util::speaking_engine(desk, Arc::new(stt), KEY);
     util::serve(&engine).await.to_string()
 }
 
@@ -131,7 +123,10 @@ async fn ws_turn(addr: &str, pcm: Vec<i16>) -> f64 {
         }
         tx
     });
-    let mut stopped = None;
+    // A WebSocket client plays the first delta as it arrives and the rest after it without a
+    // gap (they come faster than speech): Donna is first heard at the first delta's arrival
+    // plus the quiet her audio opens with.
+    let (mut stopped, mut first_delta, mut audio) = (None, None, Vec::new());
     let elapsed = loop {
         let event = match rx.next().await {
             Some(Ok(Message::Text(t))) => serde_json::from_str::<Value>(&t).unwrap(),
@@ -140,7 +135,17 @@ async fn ws_turn(addr: &str, pcm: Vec<i16>) -> f64 {
         };
         match event["type"].as_str().unwrap_or_default() {
             "input_audio_buffer.speech_stopped" => stopped = Some(Instant::now()),
-            "response.output_audio.delta" => break stopped.expect("speech_stopped first").elapsed(),
+            "response.output_audio.delta" => {
+                let at = *first_delta.get_or_insert_with(Instant::now);
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(event["delta"].as_str().unwrap_or_default())
+                    .unwrap();
+                audio.extend(bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])));
+                if let Some(quiet) = first_loud(&audio) {
+                    let heard = at + Duration::from_secs_f64(quiet as f64 / 24_000.0);
+                    break heard - stopped.expect("speech_stopped first");
+                }
+            }
             "error" => panic!("{event}"),
             _ => {}
         }
@@ -149,6 +154,15 @@ async fn ws_turn(addr: &str, pcm: Vec<i16>) -> f64 {
         let _ = tx.close().await;
     }
     elapsed.as_secs_f64()
+}
+
+/// Where the first loud 20 ms of `pcm` starts, in samples.
+fn first_loud(pcm: &[i16]) -> Option<usize> {
+    pcm.chunks_exact(480)
+        .position(|w| {
+            (w.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / w.len() as f64).sqrt() > LOUD_RMS
+        })
+        .map(|i| i * 480)
 }
 
 /// Over a call: seconds from `speech_stopped` to the first speech decoded from Donna's track,
@@ -175,12 +189,7 @@ async fn call_turn(addr: &str, pcm: Vec<i16>) -> (f64, f64) {
     };
     // The track's first loud 20 ms after the mark, watched every millisecond.
     let heard_at = loop {
-        let loud = {
-            let heard = caller.heard.lock().unwrap();
-            heard[mark..].chunks_exact(480).any(|w| {
-                (w.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / w.len() as f64).sqrt() > LOUD_RMS
-            })
-        };
+        let loud = first_loud(&caller.heard.lock().unwrap()[mark..]).is_some();
         if loud {
             break at.elapsed();
         }
@@ -219,26 +228,44 @@ fn thread_cpu() -> f64 {
     ticks / 100.0
 }
 
-/// CPU seconds per second of speech: Opus encode and decode at 24 kHz in 20 ms frames (what a
-/// call costs the engine each way), against base64 of the same PCM both ways in 100 ms events
-/// (what a WebSocket costs instead). Measured on this thread, single-threaded work.
-fn audio_cost(speech: &[i16]) -> (f64, f64) {
-    let seconds = speech.len() as f64 / 24_000.0;
-    let mut encoder = opus::Encoder::new(24_000, opus::Channels::Mono, opus::Application::Voip).unwrap();
-    encoder.set_bitrate(opus::Bitrate::Bits(32_000)).unwrap();
-    let mut decoder = opus::Decoder::new(24_000, opus::Channels::Mono).unwrap();
-    let (mut packet, mut pcm) = (vec![0u8; 4000], vec![0i16; 2880]);
-    let repeats = 20;
-    let start = thread_cpu();
-    for _ in 0..repeats {
-        for frame in speech.chunks_exact(480) {
-            let n = encoder.encode(frame, &mut packet).unwrap();
-            decoder.decode(&packet[..n], &mut pcm, false).unwrap();
+/// CPU seconds per second of speech, each on this thread: Opus encoding at 24 kHz in 20 ms
+/// frames at the engine's complexity and at Opus's default (10), decoding, and what a WebSocket
+/// pays instead (base64 of the same PCM both ways, in 100 ms events).
+struct AudioCost {
+    encode: f64,
+    encode_default: f64,
+    decode: f64,
+    base64: f64,
+}
+
+fn audio_cost(speech: &[i16]) -> AudioCost {
+    let seconds = speech.len() as f64 * f64::from(REPEATS) / 24_000.0;
+    let encode_at = |complexity: i32| {
+        let mut encoder = opus::Encoder::new(24_000, opus::Channels::Mono, opus::Application::Voip).unwrap();
+        encoder.set_bitrate(opus::Bitrate::Bits(32_000)).unwrap();
+        encoder.set_complexity(complexity).unwrap();
+        let mut packet = vec![0u8; 4000];
+        let mut packets = Vec::new();
+        let start = thread_cpu();
+        for _ in 0..REPEATS {
+            for frame in speech.chunks_exact(480) {
+                let n = encoder.encode(frame, &mut packet).unwrap();
+                packets.push(packet[..n].to_vec());
+            }
         }
-    }
-    let opus = (thread_cpu() - start) / (seconds * f64::from(repeats));
+        ((thread_cpu() - start) / seconds, packets)
+    };
+    let (encode, packets) = encode_at(donna_engine::call::OPUS_COMPLEXITY);
+    let (encode_default, _) = encode_at(10);
+    let mut decoder = opus::Decoder::new(24_000, opus::Channels::Mono).unwrap();
+    let mut pcm = vec![0i16; 2880];
     let start = thread_cpu();
-    for _ in 0..repeats {
+    for packet in &packets {
+        decoder.decode(packet, &mut pcm, false).unwrap();
+    }
+    let decode = (thread_cpu() - start) / seconds;
+    let start = thread_cpu();
+    for _ in 0..REPEATS {
         for frame in speech.chunks_exact(2400) {
             let bytes: Vec<u8> = frame.iter().flat_map(|s| s.to_le_bytes()).collect();
             let text = base64::engine::general_purpose::STANDARD.encode(&bytes);
@@ -246,8 +273,13 @@ fn audio_cost(speech: &[i16]) -> (f64, f64) {
             std::hint::black_box(back);
         }
     }
-    let base64 = (thread_cpu() - start) / (seconds * f64::from(repeats));
-    (opus, base64)
+    let base64 = (thread_cpu() - start) / seconds;
+    AudioCost {
+        encode,
+        encode_default,
+        decode,
+        base64,
+    }
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -301,12 +333,12 @@ async fn main() {
     let (started_p50, _) = summary(started);
     println!("speech_stopped to Donna's first audio, {turns} turns each:");
     println!(
-        "  websocket (first delta)        p50 {:6.0} ms  p95 {:6.0} ms",
+        "  websocket (first speech played) p50 {:6.0} ms  p95 {:6.0} ms",
         ws_p50 * 1e3,
         ws_p95 * 1e3
     );
     println!(
-        "  webrtc (first speech on track) p50 {:6.0} ms  p95 {:6.0} ms",
+        "  webrtc (first speech on track)  p50 {:6.0} ms  p95 {:6.0} ms",
         call_p50 * 1e3,
         call_p95 * 1e3
     );
@@ -317,9 +349,19 @@ async fn main() {
     println!("  difference p50 {:+.0} ms", (call_p50 - ws_p50) * 1e3);
 
     let speech: Vec<i16> = PHRASES.iter().flat_map(|p| spoken(p)).collect();
-    let (opus, base64) = audio_cost(&speech);
-    println!("audio cost per second of speech, both ways:");
-    println!("  opus encode+decode  {:.3} % of a core", opus * 100.0);
-    println!("  base64 encode+decode {:.3} % of a core", base64 * 100.0);
-    println!("  ratio opus/base64 {:.1}", opus / base64);
+    let cost = audio_cost(&speech);
+    let percent = |share: f64| share * 100.0;
+    println!("audio cost, % of one core per second of speech:");
+    println!(
+        "  opus encode (complexity {}) {:.3}  (complexity 10: {:.3})",
+        donna_engine::call::OPUS_COMPLEXITY,
+        percent(cost.encode),
+        percent(cost.encode_default)
+    );
+    println!("  opus decode {:.3}", percent(cost.decode));
+    println!(
+        "  a call's audio both ways {:.3}; a websocket's base64 both ways {:.3}",
+        percent(cost.encode + cost.decode),
+        percent(cost.base64)
+    );
 }

@@ -20,8 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use donna_desk::Reception;
-use donna_engine::{Engine, EngineConfig, Keys, OfflineTranscriber, WhisperModel};
+use donna_engine::{OfflineTranscriber, WhisperModel};
 use donna_speech::stt::Window;
 use donna_speech::stt::text::word_errors;
 use futures_util::{SinkExt, StreamExt};
@@ -65,16 +64,7 @@ fn speech(text: &str) -> Vec<i16> {
 
 async fn serve(stt: OfflineTranscriber) -> String {
     let desk = donna_desk::Desk::load(None).unwrap();
-    let store = donna_desk::store::Store::open_in_memory().unwrap();
-    let engine = Engine::new(
-        Arc::new(Reception::new(desk, store, Vec::new())),
-        Keys::new(KEY.to_owned()),
-        EngineConfig {
-            tts: Some(Arc::new(donna_speech::Tts::default())),
-            stt: Some(Arc::new(stt)),
-            ..EngineConfig::default()
-        },
-    );
+    let engine = util::speaking_engine(desk, Arc::new(stt), KEY);
     let url = format!(
         "ws://{}/v1/realtime?model=gpt-realtime",
         util::serve(&engine).await

@@ -181,16 +181,7 @@ async fn start_spoken() -> (String, tempfile::TempDir) {
     let desk = donna_desk::Desk::load(None).unwrap().with_fixed_time(thursday);
     let work = tempfile::tempdir().unwrap();
     let stt = donna_engine::OfflineTranscriber::new(desk.profile(), work.path(), None).unwrap();
-    let store = donna_desk::store::Store::open_in_memory().unwrap();
-    let engine = Engine::new(
-        Arc::new(Reception::new(desk, store, Vec::new())),
-        Keys::new(KEY.to_owned()),
-        EngineConfig {
-            tts: Some(Arc::new(donna_speech::Tts::default())),
-            stt: Some(Arc::new(stt)),
-            ..EngineConfig::default()
-        },
-    );
+    let engine = util::speaking_engine(desk, Arc::new(stt), KEY);
     (util::serve(&engine).await.to_string(), work)
 }
 

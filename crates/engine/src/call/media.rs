@@ -120,6 +120,7 @@ impl Playback {
     ) -> Result<Self, opus::Error> {
         let mut encoder = opus::Encoder::new(RATE, opus::Channels::Mono, opus::Application::Voip)?;
         encoder.set_bitrate(opus::Bitrate::Bits(BITRATE))?;
+        encoder.set_complexity(super::OPUS_COMPLEXITY)?;
         let playback = Self {
             queue: Arc::default(),
             events,

@@ -46,6 +46,10 @@ pub const EVENTS_CHANNEL: &str = "oai-events";
 const CONNECT_WITHIN: Duration = Duration::from_secs(20);
 /// Gathering host candidates takes milliseconds; this only bounds a broken network stack.
 const GATHER_WITHIN: Duration = Duration::from_secs(5);
+/// How hard Opus works on Donna's voice (0 to 10). Opus's default, 10, costs 2.4 times the CPU
+/// of this setting, which keeps a call's audio, both ways, under 1 % of a core (BENCHMARKS.md,
+/// "WebRTC calls on the local engine").
+pub const OPUS_COMPLEXITY: i32 = 3;
 /// Client events waiting for the session loop; beyond this the data channel waits for it.
 const QUEUED_EVENTS: usize = 256;
 
