@@ -3,7 +3,7 @@
 //! `oai-events` data channel the client opened.
 //!
 //! The caller's audio track is decoded into the session's input and Donna's voice is played
-//! back on the engine's own track ([`media`]); audio never travels as events on a call.
+//! back on the engine's own track (its `media` module); audio never travels as events on a call.
 //!
 //! ICE uses host candidates only (loopback and the machine's own addresses): a kiosk and its
 //! gateway share a network, so no STUN or TURN server is needed, and none is reachable offline.
