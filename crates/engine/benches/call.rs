@@ -255,7 +255,7 @@ fn audio_cost(speech: &[i16]) -> AudioCost {
         }
         ((thread_cpu() - start) / seconds, packets)
     };
-    let (encode, packets) = encode_at(donna_engine::call::OPUS_COMPLEXITY);
+    let (encode, packets) = encode_at(donna_realtime::transport::webrtc::media::COMPLEXITY);
     let (encode_default, _) = encode_at(10);
     let mut decoder = opus::Decoder::new(24_000, opus::Channels::Mono).unwrap();
     let mut pcm = vec![0i16; 2880];
@@ -354,7 +354,7 @@ async fn main() {
     println!("audio cost, % of one core per second of speech:");
     println!(
         "  opus encode (complexity {}) {:.3}  (complexity 10: {:.3})",
-        donna_engine::call::OPUS_COMPLEXITY,
+        donna_realtime::transport::webrtc::media::COMPLEXITY,
         percent(cost.encode),
         percent(cost.encode_default)
     );

@@ -30,6 +30,10 @@ pub enum RealtimeError {
     /// A WebSocket protocol failure other than the above.
     #[error("WebSocket failure: {0}")]
     WebSocket(String),
+    /// A WebRTC call could not be set up or broke (ICE found no path, DTLS failed, the
+    /// events channel closed).
+    #[error("WebRTC failure: {0}")]
+    WebRtc(String),
     /// The connection closed and will not be reopened (a close code the protocol does not
     /// retry, such as 1000, 3000 or 4000 `beta_api_shape_disabled`).
     #[error("the connection closed (code {code}): {reason}")]
@@ -57,7 +61,10 @@ impl RealtimeError {
     /// close codes. Credential and protocol errors are not retryable.
     pub fn is_retryable(&self) -> bool {
         match self {
-            RealtimeError::Connect(_) | RealtimeError::WebSocket(_) | RealtimeError::Timeout(_) => true,
+            RealtimeError::Connect(_)
+            | RealtimeError::WebSocket(_)
+            | RealtimeError::WebRtc(_)
+            | RealtimeError::Timeout(_) => true,
             RealtimeError::Http { status, .. } => *status >= 500 || *status == 429,
             RealtimeError::Closed { code, .. } => RETRYABLE_CLOSE_CODES.contains(code),
             _ => false,

@@ -11,10 +11,12 @@
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
 use donna_realtime::protocol::ServerEvent;
 use donna_realtime::protocol::server::OutputAudioBuffer;
+use donna_realtime::transport::webrtc::media::{
+    FRAME, FRAME_SAMPLES, MAX_DECODED, MAX_PACKET, RATE, encoder as speech_encoder,
+};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use webrtc::data_channel::RTCDataChannel;
@@ -24,18 +26,6 @@ use webrtc::track::track_remote::TrackRemote;
 
 use crate::connection::Incoming;
 use crate::ids::new_id;
-
-/// The protocol's audio rate, and Opus's at both ends of a call.
-pub const RATE: u32 = 24_000;
-/// One Opus frame: 20 ms, what browsers send and expect.
-const FRAME: Duration = Duration::from_millis(20);
-const FRAME_SAMPLES: usize = (RATE / 50) as usize;
-/// The largest Opus packet is 120 ms; a decode buffer that holds it never fails for size.
-const MAX_DECODED: usize = (RATE as usize / 1000) * 120;
-/// Bounds the encoder's output for one 20 ms frame (Opus's own recommended maximum).
-const MAX_PACKET: usize = 4000;
-/// Speech at a telephone-plus quality; Opus's voice mode makes it clear at this rate.
-const BITRATE: i32 = 32_000;
 
 /// The caller's microphone, decoded into the session's input until the track ends.
 pub(super) async fn hear(track: Arc<TrackRemote>, session: mpsc::Sender<Incoming>) {
@@ -118,9 +108,7 @@ impl Playback {
         events: Arc<RTCDataChannel>,
         stop: CancellationToken,
     ) -> Result<Self, opus::Error> {
-        let mut encoder = opus::Encoder::new(RATE, opus::Channels::Mono, opus::Application::Voip)?;
-        encoder.set_bitrate(opus::Bitrate::Bits(BITRATE))?;
-        encoder.set_complexity(super::OPUS_COMPLEXITY)?;
+        let mut encoder = speech_encoder()?;
         let playback = Self {
             queue: Arc::default(),
             events,
@@ -135,7 +123,12 @@ impl Playback {
                     _ = clock.tick() => {}
                 }
                 let (frame, news) = player.next_frame();
-                for event in news {
+                // A response's start is told before its first frame, its end after its last:
+                // a client reading both knows which frames are the response's.
+                let (before, after): (Vec<_>, Vec<_>) = news
+                    .into_iter()
+                    .partition(|e| matches!(e, ServerEvent::OutputAudioBufferStarted(_)));
+                for event in before {
                     player.tell(event).await;
                 }
                 let size = match encoder.encode(&frame, &mut packet) {
@@ -153,6 +146,9 @@ impl Playback {
                 if let Err(e) = track.write_sample(&sample).await {
                     tracing::debug!(error = %e, "the call's audio track is closed");
                     return;
+                }
+                for event in after {
+                    player.tell(event).await;
                 }
             }
         });

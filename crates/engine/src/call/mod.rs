@@ -16,20 +16,16 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use donna_realtime::protocol::{ServerEvent, SessionConfig};
+use donna_realtime::transport::webrtc::{EVENTS_CHANNEL, host_api, opus_track};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::{CancellationToken, DropGuard};
-use webrtc::api::APIBuilder;
-use webrtc::api::interceptor_registry::register_default_interceptors;
-use webrtc::api::media_engine::MediaEngine;
-use webrtc::api::setting_engine::SettingEngine;
 use webrtc::data_channel::RTCDataChannel;
 use webrtc::data_channel::data_channel_message::DataChannelMessage;
-use webrtc::interceptor::registry::Registry;
 use webrtc::peer_connection::RTCPeerConnection;
 use webrtc::peer_connection::configuration::RTCConfiguration;
 use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 use webrtc::peer_connection::sdp::session_description::RTCSessionDescription;
-use webrtc::rtp_transceiver::rtp_codec::{RTCRtpCodecCapability, RTPCodecType};
+use webrtc::rtp_transceiver::rtp_codec::RTPCodecType;
 use webrtc::track::track_local::TrackLocal;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
 use webrtc::track::track_remote::TrackRemote;
@@ -39,17 +35,11 @@ use crate::connection::{Incoming, Pipe, PipeClosed};
 use crate::error::EngineError;
 use crate::ids::new_id;
 
-/// The data channel the client opens for the protocol's events.
-pub const EVENTS_CHANNEL: &str = "oai-events";
 /// How long after the answer a client has to connect and open [`EVENTS_CHANNEL`]; a call that
 /// never does (ICE that never connects) is hung up, not left holding a session slot.
 const CONNECT_WITHIN: Duration = Duration::from_secs(20);
 /// Gathering host candidates takes milliseconds; this only bounds a broken network stack.
 const GATHER_WITHIN: Duration = Duration::from_secs(5);
-/// How hard Opus works on Donna's voice (0 to 10). Opus's default, 10, costs 2.4 times the CPU
-/// of this setting, which keeps a call's audio, both ways, under 1 % of a core (BENCHMARKS.md,
-/// "WebRTC calls on the local engine").
-pub const OPUS_COMPLEXITY: i32 = 3;
 /// Client events waiting for the session loop; beyond this the data channel waits for it.
 const QUEUED_EVENTS: usize = 256;
 
@@ -133,41 +123,14 @@ pub async fn answer(engine: Engine, offer: String, session: SessionConfig) -> Re
 /// A peer connection with Opus and the usual interceptors, gathering host candidates
 /// (loopback included, for a kiosk whose gateway is the same machine).
 async fn peer_connection() -> Result<RTCPeerConnection, EngineError> {
-    // DTLS uses the process's default cryptography, which the features of the crates in one
-    // build leave undecided (the WebRTC stack builds rustls with ring, everything else with
-    // aws-lc-rs): decide it as the rest of Donna does (a second call changes nothing).
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let mut media = MediaEngine::default();
-    media.register_default_codecs()?;
-    let registry = register_default_interceptors(Registry::new(), &mut media)?;
-    let mut settings = SettingEngine::default();
-    settings.set_include_loopback_candidate(true);
-    // IPv6 link-local addresses need a scope the candidates cannot carry: binding them fails
-    // on every call, and no peer could reach them.
-    settings.set_ip_filter(Box::new(|ip: std::net::IpAddr| match ip {
-        std::net::IpAddr::V6(v6) => !v6.is_unicast_link_local(),
-        std::net::IpAddr::V4(_) => true,
-    }));
-    let api = APIBuilder::new()
-        .with_media_engine(media)
-        .with_interceptor_registry(registry)
-        .with_setting_engine(settings)
-        .build();
-    Ok(api.new_peer_connection(RTCConfiguration::default()).await?)
+    Ok(host_api()?
+        .new_peer_connection(RTCConfiguration::default())
+        .await?)
 }
 
 /// The engine's outbound audio track, Opus as every browser and the service send it.
 async fn add_voice(pc: &RTCPeerConnection) -> Result<Arc<TrackLocalStaticSample>, EngineError> {
-    let track = Arc::new(TrackLocalStaticSample::new(
-        RTCRtpCodecCapability {
-            mime_type: webrtc::api::media_engine::MIME_TYPE_OPUS.to_owned(),
-            clock_rate: 48_000,
-            channels: 2,
-            ..RTCRtpCodecCapability::default()
-        },
-        "audio".to_owned(),
-        "donna".to_owned(),
-    ));
+    let track = opus_track("audio", "donna");
     // Added before the offer is set, the track's transceiver is the one the offer's audio
     // section is matched to, and the answer says sendrecv.
     let sender = pc

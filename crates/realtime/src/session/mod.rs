@@ -485,7 +485,11 @@ impl ClientSession {
                         })
                     }
                 }
-                self.set_state(AgentState::Speaking, &mut out);
+                // On a call the audio plays in real time, so most of it arrives after
+                // `response.done`: the response is over, and the state stays where it went.
+                if self.response.is_some() {
+                    self.set_state(AgentState::Speaking, &mut out);
+                }
                 match base64::engine::general_purpose::STANDARD.decode(d.delta.as_bytes()) {
                     Ok(audio) => out.push(Output::Update(UiUpdate::AssistantAudio {
                         item_id: d.item_id,

@@ -2,8 +2,8 @@
 //!
 //! A [`Transport`] carries one connection: client events out, server events in, and the way it
 //! ended. A [`Connector`] opens a new one each time the client (re)connects. The WebSocket
-//! implementation is in [`websocket`]; a WebRTC data channel (`oai-events`) carries the same
-//! JSON events and can implement the same pair of traits. [`mock`] is an in-memory transport
+//! implementation is in [`websocket`]; `webrtc` (feature `webrtc`) carries the same JSON events
+//! on a call's `oai-events` data channel and its audio on Opus tracks. [`mock`] is an in-memory transport
 //! for tests.
 //!
 //! This module owns framing and connection life; it knows nothing of turns or responses (that
@@ -11,6 +11,8 @@
 
 pub mod failover;
 pub mod mock;
+#[cfg(feature = "webrtc")]
+pub mod webrtc;
 pub mod websocket;
 
 use std::future::Future;
