@@ -698,6 +698,17 @@ fn doctor_reports_devices_and_the_backend_as_json() {
     assert_eq!(status("microphone"), "ok");
     assert_eq!(status("speaker"), "ok");
     assert_eq!(status("backend"), "ok", "the local engine answered a question");
+    let backend = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "backend")
+        .unwrap()["detail"]
+        .clone();
+    assert!(
+        backend.as_str().unwrap().contains("over WebRTC"),
+        "asked as the kiosk asks, on a call: {backend}"
+    );
     assert_eq!(status("data dir"), "ok");
     assert_eq!(
         report["audio"]["tone"]["played_ms"], 500,

@@ -12,6 +12,10 @@ use donna_audio::doctor::AudioReport;
 use donna_config::{Backend, Overrides, Settings};
 use donna_desk::Desk;
 use donna_engine::{Engine, EngineConfig, Keys};
+use donna_realtime::transport::dial::Dial;
+use donna_realtime::transport::failover::Failover;
+use donna_realtime::transport::webrtc::WebRtcConnector;
+use donna_realtime::transport::websocket::WebSocketConnector;
 use donna_realtime::{ConnectOptions, Credential, RealtimeClient};
 use serde::Serialize;
 
@@ -393,22 +397,50 @@ async fn local_engine_answers(settings: &Settings) -> Check {
         }),
         ..options
     };
+    // As the kiosk does: a call first, the WebSocket behind it.
+    let model = &settings.backend.openai_realtime_model;
+    let routes = match (
+        WebRtcConnector::new(&url, model, Credential::new(&key)),
+        WebSocketConnector::new(&url, model, Credential::new(&key)),
+    ) {
+        (Ok(call), Ok(socket)) => vec![
+            ("WebRTC".to_owned(), Dial::WebRtc(call)),
+            ("the WebSocket".to_owned(), Dial::WebSocket(socket)),
+        ],
+        (Err(e), _) | (_, Err(e)) => return check("backend", Status::Fail, format!("local engine: {e}")),
+    };
+    let failover = Failover::new(routes);
+    let live = failover.watch();
     let asked = async {
-        let client = RealtimeClient::connect(options).await?;
+        let client = RealtimeClient::connect_with(failover, options.client).await?;
         let reply = client.ask_text("What are your opening hours?").await;
         let _ = client.close().await;
         reply
     };
-    match tokio::time::timeout(Duration::from_secs(10), asked).await {
-        Ok(Ok(reply)) => check(
+    let answered = tokio::time::timeout(Duration::from_secs(15), asked).await;
+    let route = live.borrow().clone();
+    match (answered, route) {
+        (Ok(Ok(reply)), Some(route)) if !route.is_fallback() => check(
             "backend",
             Status::Ok,
-            format!("local engine answered ({} characters)", reply.len()),
+            format!("local engine answered over {} ({} characters)", route.name, reply.len()),
         ),
-        Ok(Err(e)) => check("backend", Status::Fail, format!("local engine: {e:#}")),
-        Err(_) => check("backend", Status::Fail, "local engine: no answer in 10 s"),
+        (Ok(Ok(reply)), route) => check(
+            "backend",
+            Status::Warn,
+            format!(
+                "local engine answered over the WebSocket ({} characters); no call: {}",
+                reply.len(),
+                route.map(|r| r.passed_over.join("; ")).unwrap_or_default()
+            ),
+        )
+        .hint(CALL_HINT),
+        (Ok(Err(e)), _) => check("backend", Status::Fail, format!("local engine: {e:#}")),
+        (Err(_), _) => check("backend", Status::Fail, "local engine: no answer in 15 s"),
     }
 }
+
+const CALL_HINT: &str = "a call needs UDP between the kiosk and its engine; the kiosk talks over the WebSocket meanwhile";
 
 impl Report {
     /// Whether everything a kiosk needs works (no check failed).

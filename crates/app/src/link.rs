@@ -12,7 +12,9 @@ use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use donna_realtime::protocol::response::Usage;
+use donna_realtime::transport::dial::Dial;
 use donna_realtime::transport::failover::{Failover, Live, Skip};
+use donna_realtime::transport::webrtc::WebRtcConnector;
 use donna_realtime::transport::websocket::WebSocketConnector;
 use donna_realtime::{ClientConfig, RealtimeClient, ReconnectPolicy, UiUpdate};
 use serde::Serialize;
@@ -24,6 +26,10 @@ use crate::realtime::Target;
 /// How long one backend may take to connect before the next is tried: long enough for a
 /// cloud handshake over a slow link, short enough that a visitor barely waits.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long a call may take to connect once answered: on one network ICE takes tens of
+/// milliseconds, so a call not up by then will not be, and the WebSocket takes over within
+/// the attempt's bound.
+const CALL_CONNECT_WITHIN: Duration = Duration::from_millis(2500);
 /// Waits between attempts to open the first session, doubling to the last.
 const START_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
@@ -51,8 +57,14 @@ pub struct SessionLink {
     pub state: LinkState,
     /// The backend in use ("openai", "local", "proxy"), when live.
     pub backend: Option<String>,
+    /// How the session reaches it ("webrtc" or "websocket"), when live.
+    pub transport: Option<&'static str>,
     /// True when live on a backend other than the preferred one.
     pub fallback: bool,
+    /// True when live on the preferred backend by the preferred transport: nothing better to
+    /// return to.
+    #[serde(skip)]
+    pub preferred: bool,
     /// Why: each better backend passed over, or the last failure when not live.
     pub reasons: Vec<String>,
 }
@@ -62,16 +74,21 @@ impl SessionLink {
         Self {
             state: LinkState::Connecting,
             backend: None,
+            transport: None,
             fallback: false,
+            preferred: false,
             reasons: Vec::new(),
         }
     }
 
-    fn live(live: &Live) -> Self {
+    fn live(live: &Live, routes: &Routes) -> Self {
         Self {
             state: LinkState::Live,
             backend: Some(live.name.clone()),
-            fallback: live.is_fallback(),
+            transport: routes.transports.get(live.index).copied(),
+            // The preferred backend over its WebSocket is no fallback to a visitor.
+            fallback: routes.preferred.as_deref() != Some(live.name.as_str()),
+            preferred: !live.is_fallback(),
             reasons: live.passed_over.clone(),
         }
     }
@@ -80,7 +97,9 @@ impl SessionLink {
         Self {
             state,
             backend: None,
+            transport: None,
             fallback: false,
+            preferred: false,
             reasons: vec![reason],
         }
     }
@@ -113,33 +132,72 @@ impl Guard {
     }
 }
 
-/// The routes of `targets` that can be used, in order; a target whose URL cannot be used is
-/// left out (and said so).
-fn usable(targets: &[Target]) -> Vec<&Target> {
-    targets
-        .iter()
-        .filter(
-            |t| match WebSocketConnector::new(&t.base_url, &t.model, t.credential.clone()) {
-                Ok(_) => true,
-                Err(e) => {
-                    tracing::error!(route = t.route, error = %e, "this backend cannot be used");
-                    false
-                }
-            },
-        )
-        .collect()
+/// How a session may reach its backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// A voice session: each backend that takes calls over WebRTC first (audio on Opus
+    /// tracks, as the service prefers), its WebSocket behind it.
+    Calls,
+    /// A text session: the WebSocket alone (a call would carry no audio).
+    Sockets,
 }
 
-/// One connector over `targets`, in their order.
-pub(crate) fn failover(targets: &[Target]) -> Failover<WebSocketConnector> {
-    let routes = usable(targets)
+/// One way to a backend.
+struct Route<'a> {
+    target: &'a Target,
+    dial: Dial,
+}
+
+/// The ways to `targets`, in their order; a target whose URL cannot be used is left out (and
+/// said so).
+fn routes(targets: &[Target], reach: Reach) -> Vec<Route<'_>> {
+    let mut routes = Vec::new();
+    for target in targets {
+        let socket = match WebSocketConnector::new(&target.base_url, &target.model, target.credential.clone()) {
+            Ok(socket) => socket,
+            Err(e) => {
+                tracing::error!(route = target.route, error = %e, "this backend cannot be used");
+                continue;
+            }
+        };
+        // The gateway's proxy relays a WebSocket; the backends themselves take calls.
+        if reach == Reach::Calls && target.route != "proxy" {
+            match WebRtcConnector::new(&target.base_url, &target.model, target.credential.clone()) {
+                Ok(call) => routes.push(Route {
+                    target,
+                    dial: Dial::WebRtc(call.with_connect_timeout(CALL_CONNECT_WITHIN)),
+                }),
+                Err(e) => tracing::warn!(route = target.route, error = %e, "no WebRTC to this backend"),
+            }
+        }
+        routes.push(Route {
+            target,
+            dial: Dial::WebSocket(socket),
+        });
+    }
+    routes
+}
+
+/// What a failover's routes are, for the state shown: each one's transport, and the
+/// preferred backend.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Routes {
+    transports: Vec<&'static str>,
+    preferred: Option<String>,
+}
+
+/// One connector over `targets`, in their order, and what its routes are.
+pub(crate) fn failover(targets: &[Target], reach: Reach) -> (Failover<Dial>, Routes) {
+    let routes = routes(targets, reach);
+    let shown = Routes {
+        transports: routes.iter().map(|r| r.dial.transport()).collect(),
+        preferred: routes.first().map(|r| r.target.route.to_owned()),
+    };
+    let routes = routes
         .into_iter()
-        .filter_map(|t| {
-            let connector = WebSocketConnector::new(&t.base_url, &t.model, t.credential.clone()).ok()?;
-            Some((t.route.to_owned(), connector))
-        })
+        .map(|r| (r.target.route.to_owned(), r.dial))
         .collect();
-    Failover::new(routes).with_attempt_timeout(ATTEMPT_TIMEOUT)
+    (Failover::new(routes).with_attempt_timeout(ATTEMPT_TIMEOUT), shown)
 }
 
 /// What the kiosk's session is charged for: responses on the billed routes, against the
@@ -189,29 +247,30 @@ pub(crate) async fn connect(
     guard: Guard,
 ) -> Arc<RealtimeClient> {
     let config = config.with_reconnect(policy());
-    let usable = usable(targets);
+    let routes = routes(targets, Reach::Calls);
     let charged = Charged {
-        billed: usable
+        billed: routes
             .iter()
-            .filter(|t| t.backend == donna_config::Backend::OpenAi)
-            .map(|t| t.route.to_owned())
+            .filter(|r| r.target.backend == donna_config::Backend::OpenAi)
+            .map(|r| r.target.route.to_owned())
             .collect(),
-        free_from: usable
+        free_from: routes
             .iter()
-            .position(|t| t.backend == donna_config::Backend::Local)
-            .unwrap_or(usable.len()),
+            .position(|r| r.target.backend == donna_config::Backend::Local)
+            .unwrap_or(routes.len()),
         guard,
     };
     let mut wait = START_BACKOFF;
     loop {
-        let failover = failover(targets).with_skip(charged.guard.skip.clone());
+        let (failover, shown) = failover(targets, Reach::Calls);
+        let failover = failover.with_skip(charged.guard.skip.clone());
         let live = failover.watch();
         match RealtimeClient::connect_with(failover, config.clone()).await {
             Ok(client) => {
                 let client = Arc::new(client);
                 let watched = link.subscribe();
                 let skip = charged.guard.skip.clone();
-                follow(client.subscribe(), live, link, Arc::downgrade(&client), charged);
+                follow(client.subscribe(), live, shown, link, Arc::downgrade(&client), charged);
                 return_when_back(Arc::downgrade(&client), watched, skip);
                 return client;
             }
@@ -231,14 +290,15 @@ pub(crate) async fn connect(
 fn follow(
     mut updates: broadcast::Receiver<UiUpdate>,
     live: watch::Receiver<Option<Live>>,
+    routes: Routes,
     link: watch::Sender<SessionLink>,
     client: Weak<RealtimeClient>,
     charged: Charged,
 ) {
-    let current = |live: &watch::Receiver<Option<Live>>| {
+    let current = move |live: &watch::Receiver<Option<Live>>| {
         live.borrow()
             .as_ref()
-            .map(SessionLink::live)
+            .map(|l| SessionLink::live(l, &routes))
             .unwrap_or_else(|| SessionLink::not_live(LinkState::Reconnecting, "no backend".to_owned()))
     };
     announce(&link, current(&live));
@@ -266,7 +326,8 @@ fn follow(
     });
 }
 
-/// Every [`RETURN_EVERY`] on a fallback, roll the session over: the failover tries the
+/// Every [`RETURN_EVERY`] on a fallback (another backend, or the WebSocket where a call is
+/// preferred), roll the session over: the failover tries the
 /// preferred backend first. Ends with the client.
 /// Not while the app skips the preferred backend on purpose.
 fn return_when_back(client: Weak<RealtimeClient>, link: watch::Receiver<SessionLink>, skip: Skip) {
@@ -277,7 +338,7 @@ fn return_when_back(client: Weak<RealtimeClient>, link: watch::Receiver<SessionL
             let Some(client) = client.upgrade() else { return };
             let on_fallback = {
                 let now = link.borrow();
-                now.state == LinkState::Live && now.fallback && !skip.is_set()
+                now.state == LinkState::Live && !now.preferred && !skip.is_set()
             };
             if on_fallback && let Err(e) = client.roll_over().await {
                 tracing::debug!(error = %e, "the session has ended; no return to try");
@@ -293,10 +354,10 @@ fn announce(link: &watch::Sender<SessionLink>, next: SessionLink) {
         if *now == next {
             return false;
         }
-        if now.state != next.state || now.backend != next.backend {
+        if now.state != next.state || now.backend != next.backend || now.transport != next.transport {
             match (next.state, next.fallback) {
-                (LinkState::Live, true) => tracing::warn!(backend = ?next.backend, reasons = ?next.reasons, "realtime session on a fallback backend"),
-                (LinkState::Live, false) => tracing::info!(backend = ?next.backend, "realtime session live"),
+                (LinkState::Live, true) => tracing::warn!(backend = ?next.backend, transport = ?next.transport, reasons = ?next.reasons, "realtime session on a fallback route"),
+                (LinkState::Live, false) => tracing::info!(backend = ?next.backend, transport = ?next.transport, "realtime session live"),
                 _ => tracing::warn!(state = ?next.state, reasons = ?next.reasons, "realtime session not live"),
             }
         }

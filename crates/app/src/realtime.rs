@@ -230,7 +230,7 @@ async fn connect(
         turn: turn.clone(),
     };
     let config = ClientConfig::new(session).with_tools(tools);
-    match RealtimeClient::connect_with(link::failover(targets), config).await {
+    match RealtimeClient::connect_with(link::failover(targets, link::Reach::Sockets).0, config).await {
         Ok(client) => Some(client),
         Err(e) => {
             tracing::warn!(error = %e, "no realtime backend answers");
@@ -433,8 +433,11 @@ impl Realtime {
                 tracing::warn!(error = %e, "the session could not forget the visit");
             }
             // Between visitors is the moment to try the preferred backend again.
-            if self.link.borrow().fallback
-                && let Err(e) = client.roll_over().await
+            let preferred = {
+                let link = self.link.borrow();
+                link.state != link::LinkState::Live || link.preferred
+            };
+            if !preferred && let Err(e) = client.roll_over().await
             {
                 tracing::warn!(error = %e, "the session could not roll over");
             }

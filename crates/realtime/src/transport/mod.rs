@@ -9,6 +9,8 @@
 //! This module owns framing and connection life; it knows nothing of turns or responses (that
 //! is [`crate::session`]).
 
+#[cfg(feature = "webrtc")]
+pub mod dial;
 pub mod failover;
 pub mod mock;
 #[cfg(feature = "webrtc")]
