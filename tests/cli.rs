@@ -4,6 +4,9 @@
 
 mod util;
 
+#[path = "cli/call.rs"]
+mod call;
+
 use std::time::Duration;
 
 use serde_json::Value;
@@ -652,8 +655,11 @@ fn old_log_files_are_deleted_by_the_retention_policy() {
     assert!(read_logs(&sandbox, "donna.").contains("old log files deleted"));
 }
 
-/// Whether the virtual audio devices are up (scripts/start-audio.sh); CI always starts them.
-fn audio_devices() -> bool {
+/// The virtual audio devices (scripts/start-audio.sh), one test at a time: a test that plays
+/// or records must not hear another's sound. `None` when they are not up (CI always starts
+/// them).
+fn audio_devices() -> Option<std::sync::MutexGuard<'static, ()>> {
+    static DEVICES: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let up = std::env::var_os("PULSE_SERVER").is_some();
     if !up {
         assert!(
@@ -661,15 +667,16 @@ fn audio_devices() -> bool {
             "CI must start the virtual audio devices"
         );
         eprintln!("skipped: no PulseAudio (run `source scripts/start-audio.sh` first)");
+        return None;
     }
-    up
+    Some(DEVICES.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
 }
 
 #[test]
 fn doctor_reports_devices_and_the_backend_as_json() {
-    if !audio_devices() {
+    let Some(_devices) = audio_devices() else {
         return;
-    }
+    };
     let sandbox = Sandbox::new();
     let mut cmd = sandbox.command();
     cmd.args(["doctor", "--json"]);
@@ -754,9 +761,9 @@ fn doctor_checks_the_business_profile() {
 
 #[test]
 fn doctor_fails_when_the_microphone_is_missing() {
-    if !audio_devices() {
+    let Some(_devices) = audio_devices() else {
         return;
-    }
+    };
     let sandbox = Sandbox::new();
     let mut cmd = sandbox.command();
     cmd.args(["doctor"])
@@ -775,9 +782,9 @@ fn doctor_fails_when_the_microphone_is_missing() {
 /// model checked, and a hint beside what failed.
 #[test]
 fn doctor_speaks_plainly_checks_the_speech_model_and_hints_at_fixes() {
-    if !audio_devices() {
+    let Some(_devices) = audio_devices() else {
         return;
-    }
+    };
     let sandbox = Sandbox::new();
     let mut cmd = sandbox.command();
     cmd.args(["doctor"])

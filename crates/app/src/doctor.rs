@@ -423,7 +423,11 @@ async fn local_engine_answers(settings: &Settings) -> Check {
         (Ok(Ok(reply)), Some(route)) if !route.is_fallback() => check(
             "backend",
             Status::Ok,
-            format!("local engine answered over {} ({} characters)", route.name, reply.len()),
+            format!(
+                "local engine answered over {} ({} characters)",
+                route.name,
+                reply.len()
+            ),
         ),
         (Ok(Ok(reply)), route) => check(
             "backend",
@@ -440,7 +444,8 @@ async fn local_engine_answers(settings: &Settings) -> Check {
     }
 }
 
-const CALL_HINT: &str = "a call needs UDP between the kiosk and its engine; the kiosk talks over the WebSocket meanwhile";
+const CALL_HINT: &str =
+    "a call needs UDP between the kiosk and its engine; the kiosk talks over the WebSocket meanwhile";
 
 impl Report {
     /// Whether everything a kiosk needs works (no check failed).

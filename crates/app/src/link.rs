@@ -153,7 +153,8 @@ struct Route<'a> {
 fn routes(targets: &[Target], reach: Reach) -> Vec<Route<'_>> {
     let mut routes = Vec::new();
     for target in targets {
-        let socket = match WebSocketConnector::new(&target.base_url, &target.model, target.credential.clone()) {
+        let socket = match WebSocketConnector::new(&target.base_url, &target.model, target.credential.clone())
+        {
             Ok(socket) => socket,
             Err(e) => {
                 tracing::error!(route = target.route, error = %e, "this backend cannot be used");
@@ -270,7 +271,14 @@ pub(crate) async fn connect(
                 let client = Arc::new(client);
                 let watched = link.subscribe();
                 let skip = charged.guard.skip.clone();
-                follow(client.subscribe(), live, shown, link, Arc::downgrade(&client), charged);
+                follow(
+                    client.subscribe(),
+                    live,
+                    shown,
+                    link,
+                    Arc::downgrade(&client),
+                    charged,
+                );
                 return_when_back(Arc::downgrade(&client), watched, skip);
                 return client;
             }

@@ -437,8 +437,7 @@ impl Realtime {
                 let link = self.link.borrow();
                 link.state != link::LinkState::Live || link.preferred
             };
-            if !preferred && let Err(e) = client.roll_over().await
-            {
+            if !preferred && let Err(e) = client.roll_over().await {
                 tracing::warn!(error = %e, "the session could not roll over");
             }
         }

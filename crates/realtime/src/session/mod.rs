@@ -126,6 +126,9 @@ pub enum UiUpdate {
     /// The user started speaking over the assistant: stop playback now and then call
     /// [`ClientSession::truncate`] with what was played.
     StopPlayback { item_id: String },
+    /// The server cut an assistant item's audio to `audio_end_ms`: what the conversation keeps
+    /// of it (after a barge-in, what the visitor heard).
+    Truncated { item_id: String, audio_end_ms: u64 },
     /// A piece of the transcript of the user's speech.
     UserTranscriptDelta { item_id: String, delta: String },
     /// The transcript of one user audio item.
@@ -409,6 +412,10 @@ impl ClientSession {
                 {
                     audio.truncated = true;
                 }
+                out.push(Output::Update(UiUpdate::Truncated {
+                    item_id: e.item_id,
+                    audio_end_ms: e.audio_end_ms,
+                }));
             }
             ServerEvent::ConversationItemDeleted(e) => {
                 self.order.retain(|id| *id != e.item_id);

@@ -57,9 +57,9 @@ const GATHER_WITHIN: Duration = Duration::from_secs(2);
 /// Longest wait for the service's answer to the offer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 /// No word from the peer this long: the path is disconnected (it may come back).
-const ICE_DISCONNECTED: Duration = Duration::from_secs(3);
-/// No word this long: the call has failed and ends.
-const ICE_FAILED: Duration = Duration::from_secs(6);
+const ICE_DISCONNECTED: Duration = Duration::from_secs(2);
+/// No word this much longer: the call has failed and ends.
+const ICE_FAILED: Duration = Duration::from_secs(4);
 /// How often a quiet path is checked.
 const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
 /// Events buffered between the channel and the client before the channel waits.
@@ -84,8 +84,8 @@ pub fn host_api() -> Result<API, webrtc::Error> {
         std::net::IpAddr::V4(_) => true,
     }));
     // A peer that vanished (a crashed engine, a pulled cable) is given up after 6 s of
-    // silence rather than ICE's default 25 s: on one network a path does not come back later,
-    // and the client reconnects, over the WebSocket if it must.
+    // silence, not the stack's default half minute: on one network a path does not come back
+    // later, and the client reconnects, over the WebSocket if it must.
     settings.set_ice_timeouts(Some(ICE_DISCONNECTED), Some(ICE_FAILED), Some(ICE_KEEPALIVE));
     Ok(APIBuilder::new()
         .with_media_engine(media)
