@@ -22,22 +22,11 @@ use tokio::sync::broadcast;
 
 use super::util::{Sandbox, Served};
 
-const KEY: &str = "sk-call-test-engine-key";
+#[path = "../../crates/voice/tests/listen/mod.rs"]
+mod listen;
+use listen::{caption, next_matching};
 
-/// The whisper model, which hears a visitor's name; outside CI a missing model skips.
-fn models() -> Option<String> {
-    match std::env::var("DONNA_MODELS_DIR") {
-        Ok(dir) => Some(dir),
-        Err(_) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "CI must install the speech models (scripts/test.sh sets DONNA_MODELS_DIR)"
-            );
-            eprintln!("skipped: the whisper model is not installed (set DONNA_MODELS_DIR)");
-            None
-        }
-    }
-}
+const KEY: &str = "sk-call-test-engine-key";
 
 fn voice_session() -> SessionConfig {
     SessionConfig {
@@ -45,38 +34,6 @@ fn voice_session() -> SessionConfig {
         output_modalities: Some(vec!["audio".into()]),
         audio: Some(session_audio(TurnMode::PushToTalk)),
         ..SessionConfig::default()
-    }
-}
-
-async fn next_matching(
-    events: &mut broadcast::Receiver<VoiceEvent>,
-    limit: Duration,
-    mut want: impl FnMut(&VoiceEvent) -> bool,
-) -> Option<VoiceEvent> {
-    tokio::time::timeout(limit, async {
-        loop {
-            match events.recv().await {
-                Ok(e) if want(&e) => return Some(e),
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
-    .await
-    .ok()
-    .flatten()
-}
-
-async fn caption(events: &mut broadcast::Receiver<VoiceEvent>, speaker: Speaker) -> String {
-    let found = next_matching(
-        events,
-        Duration::from_secs(60),
-        |e| matches!(e, VoiceEvent::Caption { speaker: s, done: true, .. } if *s == speaker),
-    )
-    .await;
-    match found {
-        Some(VoiceEvent::Caption { text, .. }) => text,
-        other => panic!("no final {speaker:?} caption: {other:?}"),
     }
 }
 
@@ -95,24 +52,23 @@ async fn until_quiet(events: &mut broadcast::Receiver<VoiceEvent>) {
     tokio::time::sleep(Duration::from_millis(300)).await;
 }
 
-/// The visitor says `text` into the virtual microphone (espeak-ng's voice, as a WAV).
+/// The visitor says `text` into the virtual microphone.
 async fn visitor_says(sandbox: &Sandbox, text: &str) {
-    let path = sandbox.home.path().join("visitor-says.wav");
-    let made = tokio::process::Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "150", "-w"])
-        .arg(&path)
-        .arg(text)
-        .status()
-        .await
-        .expect("espeak-ng is installed (scripts/test.sh installs it)");
-    assert!(made.success());
-    let played = tokio::process::Command::new("paplay")
-        .args(["-d", "micfeed"])
-        .arg(&path)
-        .status()
-        .await
-        .expect("paplay");
-    assert!(played.success());
+    listen::say(&sandbox.home.path().join("visitor-says.wav"), text).await;
+}
+
+/// Donna starts speaking.
+async fn until_speaking(events: &mut broadcast::Receiver<VoiceEvent>) {
+    next_matching(events, Duration::from_secs(20), |e| {
+        matches!(
+            e,
+            VoiceEvent::State {
+                state: VoiceState::Speaking
+            }
+        )
+    })
+    .await
+    .expect("Donna speaks");
 }
 
 /// Milliseconds from the first to the last loud sample of a 48 kHz recording.
@@ -132,7 +88,9 @@ async fn the_kiosk_voice_checks_in_and_is_interrupted_on_a_call_to_an_engine_in_
     let Some(_devices) = super::audio_devices() else {
         return;
     };
-    let Some(models) = models() else { return };
+    let Some(models) = super::util::speech_models() else {
+        return;
+    };
     let sandbox = Sandbox::new();
     let mut engine = Served::start(
         &sandbox,
@@ -204,16 +162,7 @@ async fn the_kiosk_voice_checks_in_and_is_interrupted_on_a_call_to_an_engine_in_
     let speaker = SinkRecorder::start(&sandbox.home.path().join("barge-in.raw"), 48_000).unwrap();
     let asking = client.clone();
     let asked = tokio::spawn(async move { asking.ask_text("Where are the toilets?").await });
-    next_matching(&mut events, Duration::from_secs(20), |e| {
-        matches!(
-            e,
-            VoiceEvent::State {
-                state: VoiceState::Speaking
-            }
-        )
-    })
-    .await
-    .expect("Donna speaks");
+    until_speaking(&mut events).await;
     tokio::time::sleep(Duration::from_millis(800)).await;
     voice.interrupt().await.unwrap();
     let Some(VoiceEvent::BargeIn {
@@ -264,16 +213,7 @@ async fn the_kiosk_voice_checks_in_and_is_interrupted_on_a_call_to_an_engine_in_
     let mut updates = client.subscribe();
     let asking = client.clone();
     let asked = tokio::spawn(async move { asking.ask_text("What are your opening hours?").await });
-    next_matching(&mut events, Duration::from_secs(20), |e| {
-        matches!(
-            e,
-            VoiceEvent::State {
-                state: VoiceState::Speaking
-            }
-        )
-    })
-    .await
-    .expect("Donna speaks");
+    until_speaking(&mut events).await;
     let killed = Instant::now();
     engine.child.kill().unwrap();
     engine.child.wait().unwrap();

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod listen;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,8 +21,8 @@ use donna_realtime::protocol::SessionConfig;
 use donna_realtime::{ConnectOptions, Credential, RealtimeClient};
 use donna_voice::{BargeInTrigger, Speaker, TurnMode, Voice, VoiceConfig, VoiceEvent, session_audio};
 use futures_util::{SinkExt, StreamExt};
+use listen::{caption, next_matching};
 use serde_json::{Value, json};
-use tokio::sync::broadcast;
 use tokio_tungstenite::tungstenite::Message;
 
 /// The virtual devices are shared: one test at a time (an async lock: it is held across awaits).
@@ -42,25 +44,6 @@ fn tmp(name: &str) -> PathBuf {
 /// Records the virtual speaker at 48 kHz into this test's temp dir.
 fn record_speaker(name: &str) -> SinkRecorder {
     SinkRecorder::start(&tmp(name), 48_000).unwrap()
-}
-
-async fn next_matching(
-    events: &mut broadcast::Receiver<VoiceEvent>,
-    limit: Duration,
-    mut want: impl FnMut(&VoiceEvent) -> bool,
-) -> Option<VoiceEvent> {
-    tokio::time::timeout(limit, async {
-        loop {
-            match events.recv().await {
-                Ok(e) if want(&e) => return Some(e),
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    })
-    .await
-    .ok()
-    .flatten()
 }
 
 fn voice_session(mode: TurnMode) -> SessionConfig {
@@ -301,39 +284,9 @@ async fn engine_client(mode: TurnMode, work: &std::path::Path) -> Arc<RealtimeCl
     Arc::new(RealtimeClient::connect(options).await.unwrap())
 }
 
-/// The visitor says `text` (espeak-ng's voice, as a WAV file) into the virtual microphone;
-/// returns when it has been played.
+/// The visitor says `text` into the virtual microphone; returns when it has been played.
 async fn visitor_says(text: &str) {
-    let path = tmp("visitor-says.wav");
-    let made = tokio::process::Command::new("espeak-ng")
-        .args(["-v", "en-us", "-s", "150", "-w"])
-        .arg(&path)
-        .arg(text)
-        .status()
-        .await
-        .expect("espeak-ng is installed (scripts/test.sh installs it)");
-    assert!(made.success());
-    let played = tokio::process::Command::new("paplay")
-        .args(["-d", "micfeed"])
-        .arg(&path)
-        .status()
-        .await
-        .unwrap();
-    assert!(played.success());
-}
-
-/// The final caption of `speaker`'s next item.
-async fn caption(events: &mut broadcast::Receiver<VoiceEvent>, speaker: Speaker) -> String {
-    let found = next_matching(
-        events,
-        Duration::from_secs(60),
-        |e| matches!(e, VoiceEvent::Caption { speaker: s, done: true, .. } if *s == speaker),
-    )
-    .await;
-    match found {
-        Some(VoiceEvent::Caption { text, .. }) => text,
-        other => panic!("no final {speaker:?} caption: {other:?}"),
-    }
+    listen::say(&tmp("visitor-says.wav"), text).await;
 }
 
 /// Seconds of audible sound (20 ms windows above -40 dBFS) in a 48 kHz recording.

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use donna_realtime::protocol::ServerEvent;
 use donna_realtime::protocol::server::OutputAudioBuffer;
 use donna_realtime::transport::webrtc::media::{
-    FRAME, FRAME_SAMPLES, MAX_DECODED, MAX_PACKET, RATE, encoder as speech_encoder,
+    FRAME, FRAME_SAMPLES, MAX_PACKET, RATE, TrackDecoder, encoder as speech_encoder,
 };
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -29,42 +29,16 @@ use crate::ids::new_id;
 
 /// The caller's microphone, decoded into the session's input until the track ends.
 pub(super) async fn hear(track: Arc<TrackRemote>, session: mpsc::Sender<Incoming>) {
-    let mut decoder = match opus::Decoder::new(RATE, opus::Channels::Mono) {
+    let mut decoder = match TrackDecoder::new(track) {
         Ok(decoder) => decoder,
         Err(e) => {
             tracing::warn!(error = %e, "no Opus decoder: the caller's audio is not heard");
             return;
         }
     };
-    let mut pcm = vec![0i16; MAX_DECODED];
-    let mut warned = false;
-    loop {
-        let packet = match track.read_rtp().await {
-            Ok((packet, _)) => packet,
-            Err(e) => {
-                tracing::debug!(error = %e, "the caller's audio track ended");
-                return;
-            }
-        };
-        if packet.payload.is_empty() {
-            continue;
-        }
-        match decoder.decode(&packet.payload, &mut pcm, false) {
-            Ok(samples) => {
-                if session
-                    .send(Incoming::Audio(pcm[..samples].to_vec()))
-                    .await
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            // One bad packet is lost audio, not a lost call.
-            Err(e) if !warned => {
-                warned = true;
-                tracing::warn!(error = %e, "an Opus packet from the caller could not be decoded");
-            }
-            Err(_) => {}
+    while let Some(pcm) = decoder.next().await {
+        if session.send(Incoming::Audio(pcm.to_vec())).await.is_err() {
+            return;
         }
     }
 }

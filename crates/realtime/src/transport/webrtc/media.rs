@@ -20,6 +20,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use webrtc::media::Sample;
 use webrtc::track::track_local::track_local_static_sample::TrackLocalStaticSample;
+use webrtc::track::track_remote::TrackRemote;
 
 use crate::RealtimeError;
 use crate::protocol::ServerEvent;
@@ -50,6 +51,58 @@ pub fn encoder() -> Result<opus::Encoder, opus::Error> {
     encoder.set_bitrate(opus::Bitrate::Bits(BITRATE))?;
     encoder.set_complexity(COMPLEXITY)?;
     Ok(encoder)
+}
+
+/// A remote Opus track, decoded at the call's rate packet by packet.
+pub struct TrackDecoder {
+    track: Arc<TrackRemote>,
+    decoder: opus::Decoder,
+    pcm: Vec<i16>,
+    warned: bool,
+}
+
+impl std::fmt::Debug for TrackDecoder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrackDecoder")
+            .field("track", &self.track.id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl TrackDecoder {
+    pub fn new(track: Arc<TrackRemote>) -> Result<Self, opus::Error> {
+        Ok(Self {
+            track,
+            decoder: opus::Decoder::new(RATE, opus::Channels::Mono)?,
+            pcm: vec![0; MAX_DECODED],
+            warned: false,
+        })
+    }
+
+    /// The next packet's audio; `None` once the track has ended. A packet that cannot be
+    /// decoded is a moment of lost audio, not a lost call: it is skipped, and logged once.
+    pub async fn next(&mut self) -> Option<&[i16]> {
+        loop {
+            let packet = match self.track.read_rtp().await {
+                Ok((packet, _)) => packet,
+                Err(e) => {
+                    tracing::debug!(error = %e, track = self.track.id(), "the audio track ended");
+                    return None;
+                }
+            };
+            if packet.payload.is_empty() {
+                continue;
+            }
+            match self.decoder.decode(&packet.payload, &mut self.pcm, false) {
+                Ok(samples) => return Some(&self.pcm[..samples]),
+                Err(e) if !self.warned => {
+                    self.warned = true;
+                    tracing::warn!(error = %e, track = self.track.id(), "an Opus packet could not be decoded");
+                }
+                Err(_) => {}
+            }
+        }
+    }
 }
 
 /// The kiosk's microphone on the call: PCM16 in, 20 ms Opus frames out on `track`.
@@ -177,22 +230,21 @@ impl Playout {
                     });
                 }
             }
+            // The first audio part of a response names its audio item for certain.
             ServerEvent::ContentPartAdded(e)
                 if matches!(
                     e.part,
                     ContentPart::OutputAudio { .. } | ContentPart::Audio { .. }
-                ) =>
+                ) && self.item_of(&e.response_id).is_none_or(|i| !i.confirmed) =>
             {
-                if self.item_of(&e.response_id).is_none_or(|i| !i.confirmed) {
-                    self.items.retain(|i| i.response_id != e.response_id);
-                    self.remember(AudioItem {
-                        response_id: e.response_id.clone(),
-                        item_id: e.item_id.clone(),
-                        output_index: e.output_index,
-                        content_index: e.content_index,
-                        confirmed: true,
-                    });
-                }
+                self.items.retain(|i| i.response_id != e.response_id);
+                self.remember(AudioItem {
+                    response_id: e.response_id.clone(),
+                    item_id: e.item_id.clone(),
+                    output_index: e.output_index,
+                    content_index: e.content_index,
+                    confirmed: true,
+                });
             }
             ServerEvent::OutputAudioBufferStarted(e) => match self.item_of(&e.response_id).cloned() {
                 Some(item) => {

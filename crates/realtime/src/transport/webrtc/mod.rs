@@ -327,13 +327,15 @@ impl Transport for WebRtcTransport {
             ClientEvent::InputAudioBufferCommit(_) => {
                 // The last packet travels on the media path, the commit on the channel: give
                 // the packet one frame's head start so the turn is committed whole.
-                if self.mic.flush().await? {
+                let tail_sent = self.mic.flush().await?;
+                if tail_sent {
                     tokio::time::sleep(media::FRAME).await;
                 }
             }
             ClientEvent::InputAudioBufferClear(_) => self.mic.clear(),
             ClientEvent::ConversationItemTruncate(truncate) => {
-                if self.playout.lock().cut(&truncate.item_id) {
+                let still_playing = self.playout.lock().cut(&truncate.item_id);
+                if still_playing {
                     send_on(
                         &self.channel,
                         &ClientEvent::OutputAudioBufferClear(Bare::default()),
@@ -463,47 +465,24 @@ fn listen_to_server(pc: &RTCPeerConnection, playout: Shared, inbox: mpsc::Sender
 }
 
 async fn hear(track: Arc<TrackRemote>, playout: Shared, inbox: mpsc::Sender<Incoming>) {
-    let mut decoder = match opus::Decoder::new(media::RATE, opus::Channels::Mono) {
+    let mut decoder = match media::TrackDecoder::new(track) {
         Ok(decoder) => decoder,
         Err(e) => {
             tracing::error!(error = %e, "no Opus decoder: Donna cannot be heard on this call");
             return;
         }
     };
-    let mut pcm = vec![0i16; media::MAX_DECODED];
-    let mut warned = false;
-    loop {
-        let packet = match track.read_rtp().await {
-            Ok((packet, _)) => packet,
-            Err(e) => {
-                tracing::debug!(error = %e, "Donna's audio track ended");
-                let _ = inbox
-                    .send(Incoming::Closed(CloseInfo::abnormal("Donna's audio track ended")))
-                    .await;
-                return;
-            }
-        };
-        if packet.payload.is_empty() {
-            continue;
-        }
-        let samples = match decoder.decode(&packet.payload, &mut pcm, false) {
-            Ok(samples) => samples,
-            // One bad packet is a moment of lost audio, not a lost call.
-            Err(e) => {
-                if !warned {
-                    warned = true;
-                    tracing::warn!(error = %e, "an Opus packet of Donna's voice could not be decoded");
-                }
-                continue;
-            }
-        };
-        let delta = playout.lock().on_audio(&pcm[..samples]);
+    while let Some(pcm) = decoder.next().await {
+        let delta = playout.lock().on_audio(pcm);
         if let Some(delta) = delta
             && inbox.send(Incoming::Event(delta)).await.is_err()
         {
             return;
         }
     }
+    let _ = inbox
+        .send(Incoming::Closed(CloseInfo::abnormal("Donna's audio track ended")))
+        .await;
 }
 
 async fn send_on(channel: &RTCDataChannel, event: &ClientEvent) -> Result<(), RealtimeError> {
