@@ -4,6 +4,9 @@
 //! - a spoken turn: from the client receiving `input_audio_buffer.speech_stopped` to Donna's
 //!   first audio: the first `response.output_audio.delta` on a WebSocket; on a call, the first
 //!   speech decoded from the engine's track (and, for reference, `output_audio_buffer.started`);
+//! - the same turn through the kiosk's own client (`RealtimeClient` over its WebRTC and its
+//!   WebSocket transports), from the client seeing the visitor's turn end to Donna's first
+//!   speech it can play, and its connect time to a configured session;
 //! - the cost of a call's audio: Opus encoding and decoding a second of speech at 24 kHz, next to
 //!   what a WebSocket pays instead (base64 of the same PCM), as a share of one core.
 //!
@@ -23,6 +26,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use caller::{Caller, post_offer};
 use donna_engine::OfflineTranscriber;
+use donna_realtime::protocol::SessionConfig;
+use donna_realtime::transport::webrtc::WebRtcConnector;
+use donna_realtime::transport::websocket::WebSocketConnector;
+use donna_realtime::{AgentState, ClientConfig, Credential, RealtimeClient, UiUpdate};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
@@ -210,6 +217,69 @@ async fn call_turn(addr: &str, pcm: Vec<i16>) -> (f64, f64) {
     (heard_at.as_secs_f64(), started_s)
 }
 
+/// The kiosk's client, over either transport, configured for server VAD.
+async fn kiosk_client(addr: &str, webrtc: bool) -> RealtimeClient {
+    let base = format!("http://{addr}/v1");
+    let session: SessionConfig = serde_json::from_value(update()["session"].clone()).unwrap();
+    let config = ClientConfig::new(session);
+    let credential = Credential::new(KEY);
+    if webrtc {
+        let connector = WebRtcConnector::new(&base, "gpt-realtime", credential).unwrap();
+        RealtimeClient::connect_with(connector, config).await.unwrap()
+    } else {
+        let connector = WebSocketConnector::new(&base, "gpt-realtime", credential).unwrap();
+        RealtimeClient::connect_with(connector, config).await.unwrap()
+    }
+}
+
+/// Through the kiosk's client: seconds from the visitor's turn ending (the session going to
+/// "thinking" on `speech_stopped`) to the first loud 20 ms of Donna's audio it can play. A
+/// sample can be played neither before it arrives nor before the samples ahead of it have
+/// played from the first one's arrival: that is the moment counted, on either transport.
+async fn client_turn(addr: &str, webrtc: bool, pcm: Vec<i16>) -> f64 {
+    let client = Arc::new(kiosk_client(addr, webrtc).await);
+    let mut updates = client.subscribe();
+    let mic = client.clone();
+    let speaking = tokio::spawn(async move {
+        let mut clock = tokio::time::interval(Duration::from_millis(20));
+        for chunk in pcm.chunks(480) {
+            clock.tick().await;
+            let bytes: Vec<u8> = chunk.iter().flat_map(|s| s.to_le_bytes()).collect();
+            if mic.append_audio(bytes).await.is_err() {
+                break;
+            }
+        }
+    });
+    let (mut ended, mut first, mut audio) = (None, None, Vec::new());
+    let elapsed = loop {
+        match updates.recv().await.expect("the session goes on") {
+            UiUpdate::State {
+                state: AgentState::Thinking,
+            } if ended.is_none() => ended = Some(Instant::now()),
+            UiUpdate::AssistantAudio { audio: bytes, .. } if ended.is_some() => {
+                let now = Instant::now();
+                let first = *first.get_or_insert(now);
+                audio.extend(bytes.chunks_exact(2).map(|b| i16::from_le_bytes([b[0], b[1]])));
+                if let Some(quiet) = first_loud(&audio) {
+                    let paced = first + Duration::from_secs_f64(quiet as f64 / 24_000.0);
+                    break paced.max(now) - ended.expect("the turn ended first");
+                }
+            }
+            UiUpdate::Error {
+                message,
+                benign: false,
+                ..
+            } => panic!("{message}"),
+            _ => {}
+        }
+    };
+    let _ = speaking.await;
+    if let Ok(client) = Arc::try_unwrap(client) {
+        let _ = client.close().await;
+    }
+    elapsed.as_secs_f64()
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -345,6 +415,52 @@ async fn main() {
     println!(
         "  webrtc output_audio_buffer.started p50 {:6.0} ms",
         started_p50 * 1e3
+    );
+    println!("  difference p50 {:+.0} ms", (call_p50 - ws_p50) * 1e3);
+
+    // The kiosk's own client: connecting to a configured session, then the same turns.
+    let (mut ws_times, mut call_times) = (Vec::new(), Vec::new());
+    for _ in 0..CONNECTS {
+        for (webrtc, times) in [(false, &mut ws_times), (true, &mut call_times)] {
+            let start = Instant::now();
+            let client = kiosk_client(&addr, webrtc).await;
+            times.push(start.elapsed().as_secs_f64());
+            let _ = client.close().await;
+        }
+    }
+    let (ws_p50, ws_p95) = summary(ws_times);
+    let (call_p50, call_p95) = summary(call_times);
+    println!("the kiosk's client, connect to a configured session, {CONNECTS} each:");
+    println!(
+        "  websocket  p50 {:7.1} ms  p95 {:7.1} ms",
+        ws_p50 * 1e3,
+        ws_p95 * 1e3
+    );
+    println!(
+        "  webrtc     p50 {:7.1} ms  p95 {:7.1} ms",
+        call_p50 * 1e3,
+        call_p95 * 1e3
+    );
+    let (mut ws_turns, mut call_turns) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        for phrase in PHRASES {
+            ws_turns.push(client_turn(&addr, false, spoken(phrase)).await);
+            call_turns.push(client_turn(&addr, true, spoken(phrase)).await);
+        }
+    }
+    let turns = ws_turns.len();
+    let (ws_p50, ws_p95) = summary(ws_turns);
+    let (call_p50, call_p95) = summary(call_turns);
+    println!("the kiosk's client, end of the visitor's turn to Donna's first speech, {turns} turns each:");
+    println!(
+        "  websocket  p50 {:6.0} ms  p95 {:6.0} ms",
+        ws_p50 * 1e3,
+        ws_p95 * 1e3
+    );
+    println!(
+        "  webrtc     p50 {:6.0} ms  p95 {:6.0} ms",
+        call_p50 * 1e3,
+        call_p95 * 1e3
     );
     println!("  difference p50 {:+.0} ms", (call_p50 - ws_p50) * 1e3);
 

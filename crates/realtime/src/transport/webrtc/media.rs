@@ -11,11 +11,17 @@
 //!   `response.output_audio.delta`s, so the speaker and barge-in work exactly as on a
 //!   WebSocket: what the speaker played of an item is what a truncation reports.
 //!
+//! A response's `response.done` comes long before its audio has played out on a call (the
+//! server paces it in real time); on a WebSocket it comes after the last delta. [`Playout`]
+//! holds it back until the response's audio has stopped, so the client's session sees a call
+//! as it sees a socket: Donna is speaking until she has finished, and a turn is answered when
+//! it has been heard.
+//!
 //! Between responses the server's track carries silence (or nothing); it is never played.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use webrtc::media::Sample;
@@ -25,6 +31,7 @@ use webrtc::track::track_remote::TrackRemote;
 use crate::RealtimeError;
 use crate::protocol::ServerEvent;
 use crate::protocol::item::{ContentPart, Item, Role};
+use crate::protocol::response::ResponseStatus;
 use crate::protocol::server::Delta;
 
 /// The protocol's audio rate. Opus encodes and decodes it natively, so a call needs no
@@ -181,6 +188,12 @@ const TAIL_FRAMES: u8 = 3;
 const LEAD_FRAMES: usize = 3;
 /// Responses whose audio item is remembered.
 const REMEMBERED: usize = 8;
+/// A held `response.done` whose audio has not started within this is let go (a response whose
+/// audio never plays must still end).
+const START_WITHIN: Duration = Duration::from_secs(2);
+/// A held `response.done` is let go when its audio has been silent this long (a server that
+/// never says the audio stopped).
+const STALL_WITHIN: Duration = Duration::from_millis(500);
 
 /// The assistant item a response's audio belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +204,8 @@ struct AudioItem {
     content_index: u32,
     /// Its audio part was seen (rather than guessed from the item).
     confirmed: bool,
+    /// Its audio has played to its end or was cut.
+    finished: bool,
 }
 
 #[derive(Debug)]
@@ -200,19 +215,51 @@ struct Playing {
     tail: Option<u8>,
 }
 
+/// A `response.done` waiting for its response's audio to play out.
+#[derive(Debug)]
+struct Held {
+    response_id: String,
+    done: ServerEvent,
+    since: Instant,
+}
+
 /// Which response's audio the server's track is carrying; see the module docs.
 #[derive(Debug, Default)]
 pub(super) struct Playout {
     items: VecDeque<AudioItem>,
     playing: Option<Playing>,
     lead: VecDeque<Vec<i16>>,
+    held: Option<Held>,
+    /// When the playing response's last frame arrived.
+    last_audio: Option<Instant>,
 }
 
 impl Playout {
-    /// Learn from an event of the events channel; returns audio deltas to deliver after it
-    /// (sound that arrived just before the server said it started).
-    pub(super) fn on_event(&mut self, event: &ServerEvent) -> Vec<ServerEvent> {
-        match event {
+    /// Learn from an event of the events channel; returns what to deliver for it, in order:
+    /// the event itself (unless it is a `response.done` held for its audio), then any audio
+    /// that arrived just before the server said it started, or a `response.done` its audio
+    /// has now ended.
+    pub(super) fn on_event(&mut self, event: ServerEvent) -> Vec<ServerEvent> {
+        let mut out = Vec::new();
+        match &event {
+            ServerEvent::ResponseDone(e)
+                if e.response.status == ResponseStatus::Completed
+                    && self
+                        .item_of(&e.response.id)
+                        .is_some_and(|i| i.confirmed && !i.finished) =>
+            {
+                let released = self.held.take().map(|h| h.done);
+                self.held = Some(Held {
+                    response_id: e.response.id.clone(),
+                    done: event,
+                    since: Instant::now(),
+                });
+                return released.into_iter().collect();
+            }
+            _ => {}
+        }
+        let mut after = Vec::new();
+        match &event {
             ServerEvent::OutputItemAdded(e) => {
                 if let Item::Message {
                     role: Role::Assistant,
@@ -227,6 +274,7 @@ impl Playout {
                         output_index: e.output_index,
                         content_index: 0,
                         confirmed: false,
+                        finished: false,
                     });
                 }
             }
@@ -244,14 +292,15 @@ impl Playout {
                     output_index: e.output_index,
                     content_index: e.content_index,
                     confirmed: true,
+                    finished: false,
                 });
             }
             ServerEvent::OutputAudioBufferStarted(e) => match self.item_of(&e.response_id).cloned() {
                 Some(item) => {
                     let lead: Vec<_> = self.lead.drain(..).collect();
-                    let deltas = lead.iter().map(|pcm| delta(&item, pcm)).collect();
+                    after.extend(lead.iter().map(|pcm| delta(&item, pcm)));
+                    self.last_audio = Some(Instant::now());
                     self.playing = Some(Playing { item, tail: None });
-                    return deltas;
                 }
                 None => tracing::warn!(
                     response_id = %e.response_id,
@@ -265,17 +314,66 @@ impl Playout {
                     playing.tail = Some(TAIL_FRAMES);
                 }
             }
-            ServerEvent::OutputAudioBufferCleared(_) => {
-                self.playing = None;
+            ServerEvent::OutputAudioBufferCleared(e) => {
                 self.lead.clear();
+                let response_id = e.response_id.clone();
+                self.finish(&response_id, &mut after);
             }
             _ => {}
         }
-        Vec::new()
+        out.push(event);
+        out.extend(after);
+        out
     }
 
-    /// One decoded frame of the server's track: the delta to deliver, if it is a response's.
-    pub(super) fn on_audio(&mut self, pcm: &[i16]) -> Option<ServerEvent> {
+    /// `response_id`'s audio is over: nothing more of it is played, and its held
+    /// `response.done` goes out.
+    fn finish(&mut self, response_id: &str, out: &mut Vec<ServerEvent>) {
+        if self
+            .playing
+            .as_ref()
+            .is_some_and(|p| p.item.response_id == response_id)
+        {
+            self.playing = None;
+        }
+        if let Some(item) = self.items.iter_mut().find(|i| i.response_id == response_id) {
+            item.finished = true;
+        }
+        if self.held.as_ref().is_some_and(|h| h.response_id == response_id)
+            && let Some(held) = self.held.take()
+        {
+            out.push(held.done);
+        }
+    }
+
+    /// When a held `response.done` is due to be let go though its audio has not ended.
+    pub(super) fn held_until(&self) -> Option<Instant> {
+        let held = self.held.as_ref()?;
+        let playing = self
+            .playing
+            .as_ref()
+            .is_some_and(|p| p.item.response_id == held.response_id);
+        Some(match (playing, self.last_audio) {
+            (true, Some(last)) => last + STALL_WITHIN,
+            _ => held.since + START_WITHIN,
+        })
+    }
+
+    /// The held `response.done`, if it is overdue ([`Self::held_until`]).
+    pub(super) fn overdue(&mut self) -> Option<ServerEvent> {
+        if self.held_until()? > Instant::now() {
+            return None;
+        }
+        let held = self.held.take()?;
+        tracing::debug!(response_id = %held.response_id, "the response's audio did not end in time; it is over");
+        let mut out = Vec::new();
+        self.finish(&held.response_id, &mut out);
+        Some(held.done)
+    }
+
+    /// One decoded frame of the server's track: what to deliver for it (the playing response's
+    /// delta; or, when its audio has ended, its held `response.done`).
+    pub(super) fn on_audio(&mut self, pcm: &[i16]) -> Vec<ServerEvent> {
         let silent = pcm.iter().all(|s| s.unsigned_abs() < SILENT_PEAK.unsigned_abs());
         let Some(playing) = &mut self.playing else {
             if silent {
@@ -286,21 +384,25 @@ impl Playout {
                     self.lead.pop_front();
                 }
             }
-            return None;
+            return Vec::new();
         };
-        match &mut playing.tail {
-            Some(0) => {
-                self.playing = None;
-                return None;
+        let ended = match &mut playing.tail {
+            Some(0) => true,
+            Some(_) if silent => true,
+            Some(left) => {
+                *left -= 1;
+                false
             }
-            Some(_) if silent => {
-                self.playing = None;
-                return None;
-            }
-            Some(left) => *left -= 1,
-            None => {}
+            None => false,
+        };
+        if ended {
+            let response_id = playing.item.response_id.clone();
+            let mut out = Vec::new();
+            self.finish(&response_id, &mut out);
+            return out;
         }
-        Some(delta(&playing.item, pcm))
+        self.last_audio = Some(Instant::now());
+        vec![delta(&playing.item, pcm)]
     }
 
     /// The client stopped playing `item_id` (a barge-in): the rest of its audio is dropped.
@@ -357,19 +459,30 @@ mod tests {
     }
 
     fn answer_started(playout: &mut Playout) -> Vec<ServerEvent> {
-        playout.on_event(&event(
+        playout.on_event(event(
             serde_json::json!({"type":"response.output_item.added","response_id":"resp_1",
             "output_index":0,"item":{"id":"item_1","type":"message","role":"assistant","content":[]}}),
         ));
-        playout.on_event(&event(serde_json::json!({"type":"response.content_part.added","response_id":"resp_1",
+        playout.on_event(event(serde_json::json!({"type":"response.content_part.added","response_id":"resp_1",
             "item_id":"item_1","output_index":0,"content_index":0,"part":{"type":"output_audio","transcript":""}})));
-        playout.on_event(&event(
+        playout.on_event(event(
             serde_json::json!({"type":"output_audio_buffer.started","response_id":"resp_1"}),
         ))
     }
 
-    fn delta_of(event: Option<ServerEvent>) -> Delta {
-        match event {
+    fn done() -> ServerEvent {
+        event(
+            serde_json::json!({"type":"response.done","response":{"id":"resp_1","object":"realtime.response",
+            "status":"completed","output":[]}}),
+        )
+    }
+
+    fn kinds(events: &[ServerEvent]) -> Vec<&str> {
+        events.iter().map(ServerEvent::kind).collect()
+    }
+
+    fn delta_of(events: Vec<ServerEvent>) -> Delta {
+        match events.into_iter().next() {
             Some(ServerEvent::OutputAudioDelta(d)) => d,
             other => panic!("not a delta: {other:?}"),
         }
@@ -379,10 +492,13 @@ mod tests {
     fn only_a_playing_responses_sound_becomes_its_audio() {
         let mut playout = Playout::default();
         assert!(
-            playout.on_audio(&silence()).is_none(),
+            playout.on_audio(&silence()).is_empty(),
             "silence between responses"
         );
-        assert!(answer_started(&mut playout).is_empty());
+        assert_eq!(
+            kinds(&answer_started(&mut playout)),
+            ["output_audio_buffer.started"]
+        );
         let d = delta_of(playout.on_audio(&speech()));
         assert_eq!((d.response_id.as_str(), d.item_id.as_str()), ("resp_1", "item_1"));
         let pcm = base64::engine::general_purpose::STANDARD.decode(d.delta).unwrap();
@@ -393,28 +509,76 @@ mod tests {
     fn the_tail_after_stopped_is_kept_until_silence() {
         let mut playout = Playout::default();
         answer_started(&mut playout);
-        playout.on_event(&event(
+        playout.on_event(event(
             serde_json::json!({"type":"output_audio_buffer.stopped","response_id":"resp_1"}),
         ));
-        assert!(playout.on_audio(&speech()).is_some(), "the last frame, read late");
-        assert!(playout.on_audio(&silence()).is_none());
-        assert!(playout.on_audio(&speech()).is_none(), "over: the next response's");
+        assert_eq!(playout.on_audio(&speech()).len(), 1, "the last frame, read late");
+        assert!(playout.on_audio(&silence()).is_empty());
+        assert!(
+            playout.on_audio(&speech()).is_empty(),
+            "over: the next response's"
+        );
     }
 
     #[test]
     fn sound_just_before_started_is_not_lost() {
         let mut playout = Playout::default();
-        assert!(playout.on_audio(&speech()).is_none());
+        assert!(playout.on_audio(&speech()).is_empty());
         let early = answer_started(&mut playout);
-        assert_eq!(early.len(), 1);
+        assert_eq!(
+            kinds(&early),
+            ["output_audio_buffer.started", "response.output_audio.delta"]
+        );
     }
 
     #[test]
-    fn a_cut_item_is_heard_no_more_and_the_server_is_told_once() {
+    fn a_responses_done_waits_until_its_audio_has_played() {
         let mut playout = Playout::default();
         answer_started(&mut playout);
+        assert!(playout.on_event(done()).is_empty(), "held while Donna speaks");
+        assert!(playout.overdue().is_none(), "not overdue while audio arrives");
+        assert_eq!(
+            kinds(&playout.on_audio(&speech())),
+            ["response.output_audio.delta"]
+        );
+        let stopped = playout.on_event(event(
+            serde_json::json!({"type":"output_audio_buffer.stopped","response_id":"resp_1"}),
+        ));
+        assert_eq!(kinds(&stopped), ["output_audio_buffer.stopped"]);
+        assert_eq!(kinds(&playout.on_audio(&silence())), ["response.done"]);
+    }
+
+    #[test]
+    fn a_cut_answers_done_goes_out_with_the_cleared_buffer() {
+        let mut playout = Playout::default();
+        answer_started(&mut playout);
+        playout.on_event(done());
         assert!(playout.cut("item_1"));
-        assert!(playout.on_audio(&speech()).is_none());
+        assert!(playout.on_audio(&speech()).is_empty());
         assert!(!playout.cut("item_1"));
+        let cleared = playout.on_event(event(
+            serde_json::json!({"type":"output_audio_buffer.cleared","response_id":"resp_1"}),
+        ));
+        assert_eq!(kinds(&cleared), ["output_audio_buffer.cleared", "response.done"]);
+    }
+
+    #[test]
+    fn a_done_whose_audio_never_starts_is_let_go() {
+        let mut playout = Playout::default();
+        answer_started(&mut playout);
+        playout.on_event(event(
+            serde_json::json!({"type":"output_audio_buffer.cleared","response_id":"resp_1"}),
+        ));
+        // A second response whose audio part is announced but never plays.
+        playout.on_event(event(serde_json::json!({"type":"response.content_part.added","response_id":"resp_2",
+            "item_id":"item_2","output_index":0,"content_index":0,"part":{"type":"output_audio","transcript":""}})));
+        let done = event(
+            serde_json::json!({"type":"response.done","response":{"id":"resp_2",
+            "object":"realtime.response","status":"completed","output":[]}}),
+        );
+        assert!(playout.on_event(done).is_empty());
+        let due = playout.held_until().unwrap();
+        assert!(due > Instant::now() + START_WITHIN - Duration::from_millis(100));
+        assert!(due <= Instant::now() + START_WITHIN);
     }
 }

@@ -209,7 +209,8 @@ impl WebRtcConnector {
         }
     }
 
-    async fn dial(&self, pc: &Arc<RTCPeerConnection>) -> Result<WebRtcTransport, RealtimeError> {
+    /// Offer, answer and connect; the call's events channel, microphone, playout and inbox.
+    async fn dial(&self, pc: &Arc<RTCPeerConnection>) -> Result<Dialled, RealtimeError> {
         let mic = opus_track("microphone", "kiosk");
         let sender = pc
             .add_track(Arc::clone(&mic) as Arc<dyn TrackLocal + Send + Sync>)
@@ -263,14 +264,7 @@ impl WebRtcConnector {
                 )));
             }
         }
-        Ok(WebRtcTransport {
-            pc: pc.clone(),
-            channel,
-            mic: Mic::new(mic)?,
-            playout,
-            inbox,
-            closed: None,
-        })
+        Ok((channel, Mic::new(mic)?, playout, inbox))
     }
 }
 
@@ -278,26 +272,48 @@ impl Connector for WebRtcConnector {
     type Transport = WebRtcTransport;
 
     async fn connect(&self) -> Result<WebRtcTransport, RealtimeError> {
-        let pc = Arc::new(
+        let pc = Peer(Arc::new(
             host_api()
                 .map_err(stack)?
                 .new_peer_connection(RTCConfiguration::default())
                 .await
                 .map_err(stack)?,
-        );
-        match self.dial(&pc).await {
-            Ok(transport) => Ok(transport),
-            Err(e) => {
+        ));
+        // A failed dial, or one given up midway (a failover's bound), closes the peer as the
+        // guard is dropped.
+        let (channel, mic, playout, inbox) = self.dial(&pc.0).await?;
+        Ok(WebRtcTransport {
+            pc,
+            channel,
+            mic,
+            playout,
+            inbox,
+            closed: None,
+        })
+    }
+}
+
+/// A peer connection that is closed when dropped: its ICE agent and DTLS tasks outlive every
+/// handle otherwise.
+struct Peer(Arc<RTCPeerConnection>);
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let pc = self.0.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
                 let _ = pc.close().await;
-                Err(e)
-            }
+            });
         }
     }
 }
 
+/// What a connected call is made of.
+type Dialled = (Arc<RTCDataChannel>, Mic, Shared, mpsc::Receiver<Incoming>);
+
 /// One call; see the module docs.
 pub struct WebRtcTransport {
-    pc: Arc<RTCPeerConnection>,
+    pc: Peer,
     channel: Arc<RTCDataChannel>,
     mic: Mic,
     playout: Shared,
@@ -352,11 +368,27 @@ impl Transport for WebRtcTransport {
         if let Some(closed) = &self.closed {
             return Incoming::Closed(closed.clone());
         }
-        let next = self
-            .inbox
-            .recv()
-            .await
-            .unwrap_or_else(|| Incoming::Closed(CloseInfo::abnormal("the call ended")));
+        // A `response.done` held for its audio is let go when the audio cannot be waited for
+        // any longer, even when nothing else arrives.
+        let next = loop {
+            let due = self.playout.lock().held_until();
+            let overdue = async {
+                match due {
+                    Some(due) => tokio::time::sleep_until(due.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                next = self.inbox.recv() => {
+                    break next.unwrap_or_else(|| Incoming::Closed(CloseInfo::abnormal("the call ended")));
+                }
+                () = overdue => {
+                    if let Some(done) = self.playout.lock().overdue() {
+                        break Incoming::Event(done);
+                    }
+                }
+            }
+        };
         if let Incoming::Closed(info) = &next {
             self.closed = Some(info.clone());
         }
@@ -365,7 +397,7 @@ impl Transport for WebRtcTransport {
 
     async fn close(self) {
         let _ = self.channel.close().await;
-        let _ = self.pc.close().await;
+        let _ = self.pc.0.close().await;
     }
 }
 
@@ -414,10 +446,9 @@ fn watch_events(
                     return;
                 }
             };
-            let released = playout.lock().on_event(&event);
-            let _ = inbox.send(Incoming::Event(event)).await;
-            for delta in released {
-                let _ = inbox.send(Incoming::Event(delta)).await;
+            let deliver = playout.lock().on_event(event);
+            for event in deliver {
+                let _ = inbox.send(Incoming::Event(event)).await;
             }
         })
     }));
@@ -473,11 +504,11 @@ async fn hear(track: Arc<TrackRemote>, playout: Shared, inbox: mpsc::Sender<Inco
         }
     };
     while let Some(pcm) = decoder.next().await {
-        let delta = playout.lock().on_audio(pcm);
-        if let Some(delta) = delta
-            && inbox.send(Incoming::Event(delta)).await.is_err()
-        {
-            return;
+        let deliver = playout.lock().on_audio(pcm);
+        for event in deliver {
+            if inbox.send(Incoming::Event(event)).await.is_err() {
+                return;
+            }
         }
     }
     let _ = inbox
