@@ -147,6 +147,10 @@ async fn a_cloud_outage_mid_visit_moves_donna_offline_and_the_visitor_is_told() 
             (Some("local"), Some(true)),
             "{health:#}"
         );
+        assert_eq!(
+            session["transport"], "webrtc",
+            "the kiosk calls the local engine as it called the cloud: {health:#}"
+        );
         assert!(
             session["reasons"][0]
                 .as_str()
