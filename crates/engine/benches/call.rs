@@ -280,6 +280,17 @@ async fn client_turn(addr: &str, webrtc: bool, pcm: Vec<i16>) -> f64 {
     elapsed.as_secs_f64()
 }
 
+/// One line per transport, p50 and p95 in milliseconds; returns the two p50s.
+fn report(title: &str, ws: Vec<f64>, call: Vec<f64>) -> (f64, f64) {
+    let (ws_p50, ws_p95) = summary(ws);
+    let (call_p50, call_p95) = summary(call);
+    println!("{title}:");
+    for (name, p50, p95) in [("websocket", ws_p50, ws_p95), ("webrtc", call_p50, call_p95)] {
+        println!("  {name:<10} p50 {:7.1} ms  p95 {:7.1} ms", p50 * 1e3, p95 * 1e3);
+    }
+    (ws_p50, call_p50)
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
@@ -372,18 +383,10 @@ async fn main() {
         call_times.push(start.elapsed().as_secs_f64());
         caller.pc.close().await.unwrap();
     }
-    let (ws_p50, ws_p95) = summary(ws_times);
-    let (call_p50, call_p95) = summary(call_times);
-    println!("connect to session.created, {CONNECTS} each:");
-    println!(
-        "  websocket  p50 {:7.1} ms  p95 {:7.1} ms",
-        ws_p50 * 1e3,
-        ws_p95 * 1e3
-    );
-    println!(
-        "  webrtc     p50 {:7.1} ms  p95 {:7.1} ms",
-        call_p50 * 1e3,
-        call_p95 * 1e3
+    let (ws_p50, call_p50) = report(
+        &format!("connect to session.created, {CONNECTS} each"),
+        ws_times,
+        call_times,
     );
     println!("  ratio webrtc/websocket p50 {:.1}", call_p50 / ws_p50);
 
@@ -398,19 +401,13 @@ async fn main() {
         }
     }
     let turns = ws_turns.len();
-    let (ws_p50, ws_p95) = summary(ws_turns);
-    let (call_p50, call_p95) = summary(call_turns);
     let (started_p50, _) = summary(started);
-    println!("speech_stopped to Donna's first audio, {turns} turns each:");
-    println!(
-        "  websocket (first speech played) p50 {:6.0} ms  p95 {:6.0} ms",
-        ws_p50 * 1e3,
-        ws_p95 * 1e3
-    );
-    println!(
-        "  webrtc (first speech on track)  p50 {:6.0} ms  p95 {:6.0} ms",
-        call_p50 * 1e3,
-        call_p95 * 1e3
+    let (ws_p50, call_p50) = report(
+        &format!(
+            "speech_stopped to Donna's first audio (websocket: first speech played; webrtc: first speech on the track), {turns} turns each"
+        ),
+        ws_turns,
+        call_turns,
     );
     println!(
         "  webrtc output_audio_buffer.started p50 {:6.0} ms",
@@ -428,18 +425,10 @@ async fn main() {
             let _ = client.close().await;
         }
     }
-    let (ws_p50, ws_p95) = summary(ws_times);
-    let (call_p50, call_p95) = summary(call_times);
-    println!("the kiosk's client, connect to a configured session, {CONNECTS} each:");
-    println!(
-        "  websocket  p50 {:7.1} ms  p95 {:7.1} ms",
-        ws_p50 * 1e3,
-        ws_p95 * 1e3
-    );
-    println!(
-        "  webrtc     p50 {:7.1} ms  p95 {:7.1} ms",
-        call_p50 * 1e3,
-        call_p95 * 1e3
+    report(
+        &format!("the kiosk's client, connect to a configured session, {CONNECTS} each"),
+        ws_times,
+        call_times,
     );
     let (mut ws_turns, mut call_turns) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
@@ -449,18 +438,10 @@ async fn main() {
         }
     }
     let turns = ws_turns.len();
-    let (ws_p50, ws_p95) = summary(ws_turns);
-    let (call_p50, call_p95) = summary(call_turns);
-    println!("the kiosk's client, end of the visitor's turn to Donna's first speech, {turns} turns each:");
-    println!(
-        "  websocket  p50 {:6.0} ms  p95 {:6.0} ms",
-        ws_p50 * 1e3,
-        ws_p95 * 1e3
-    );
-    println!(
-        "  webrtc     p50 {:6.0} ms  p95 {:6.0} ms",
-        call_p50 * 1e3,
-        call_p95 * 1e3
+    let (ws_p50, call_p50) = report(
+        &format!("the kiosk's client, end of the visitor's turn to Donna's first speech, {turns} turns each"),
+        ws_turns,
+        call_turns,
     );
     println!("  difference p50 {:+.0} ms", (call_p50 - ws_p50) * 1e3);
 

@@ -4,15 +4,15 @@
 //! and Donna's voice comes back on the server's track. The rest of the client speaks in
 //! events, so this module translates at the edge:
 //!
-//! - [`Mic`]: the PCM16 of each `input_audio_buffer.append` is cut into 20 ms frames and sent
+//! - `Mic`: the PCM16 of each `input_audio_buffer.append` is cut into 20 ms frames and sent
 //!   as Opus;
-//! - [`Playout`]: Donna's track is decoded and, while the server says a response's audio is
+//! - `Playout`: Donna's track is decoded and, while the server says a response's audio is
 //!   playing (`output_audio_buffer.started` to `.stopped`), handed on as that response's
 //!   `response.output_audio.delta`s, so the speaker and barge-in work exactly as on a
 //!   WebSocket: what the speaker played of an item is what a truncation reports.
 //!
 //! A response's `response.done` comes long before its audio has played out on a call (the
-//! server paces it in real time); on a WebSocket it comes after the last delta. [`Playout`]
+//! server paces it in real time); on a WebSocket it comes after the last delta. `Playout`
 //! holds it back until the response's audio has stopped, so the client's session sees a call
 //! as it sees a socket: Donna is speaking until she has finished, and a turn is answered when
 //! it has been heard.
