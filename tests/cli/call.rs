@@ -10,11 +10,12 @@ use std::time::{Duration, Instant};
 
 use donna_audio::virtual_devices::SinkRecorder;
 use donna_realtime::protocol::SessionConfig;
+use donna_realtime::transport::Connector;
 use donna_realtime::transport::dial::Dial;
 use donna_realtime::transport::failover::Failover;
 use donna_realtime::transport::webrtc::WebRtcConnector;
 use donna_realtime::transport::websocket::WebSocketConnector;
-use donna_realtime::{ClientConfig, Credential, RealtimeClient, UiUpdate};
+use donna_realtime::{ClientConfig, Credential, RealtimeClient, RealtimeError, UiUpdate};
 use donna_voice::{
     BargeInTrigger, Speaker, TurnMode, Voice, VoiceConfig, VoiceEvent, VoiceState, session_audio,
 };
@@ -126,7 +127,8 @@ async fn the_kiosk_voice_checks_in_and_is_interrupted_on_a_call_to_an_engine_in_
     let speaker = SinkRecorder::start(&sandbox.home.path().join("answer.raw"), 48_000).unwrap();
     voice.press().await.unwrap();
     visitor_says(&sandbox, "Hello, I'm here to see Maria Chen.").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A visitor lets go a moment after the last word, which is still crossing the devices.
+    tokio::time::sleep(Duration::from_millis(600)).await;
     voice.release().await.unwrap();
     let heard = caption(&mut events, Speaker::Visitor).await.to_lowercase();
     assert!(
@@ -149,10 +151,11 @@ async fn the_kiosk_voice_checks_in_and_is_interrupted_on_a_call_to_an_engine_in_
     // The visitor gives their name by voice: the check-in is done on the call.
     voice.press().await.unwrap();
     visitor_says(&sandbox, "My name is Ann Walker.").await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A visitor lets go a moment after the last word, which is still crossing the devices.
+    tokio::time::sleep(Duration::from_millis(600)).await;
     voice.release().await.unwrap();
     let name = caption(&mut events, Speaker::Visitor).await.to_lowercase();
-    assert!(name.contains("walker"), "{name:?}");
+    assert!(name.contains("walker"), "the visitor's name was heard: {name:?}");
     let checked_in = caption(&mut events, Speaker::Donna).await;
     assert!(checked_in.contains("know you're here"), "{checked_in:?}");
     until_quiet(&mut events).await;
@@ -298,6 +301,25 @@ async fn black_hole(engine: String) -> (String, std::net::UdpSocket) {
 async fn a_call_whose_ice_never_connects_falls_back_to_the_websocket_within_the_bound() {
     let sandbox = Sandbox::new();
     let engine = Served::start(&sandbox, &[], &[("DONNA_ENGINE_KEY", KEY)]);
+    // A call with the wrong key is refused as the service refuses it, typed.
+    let refused = WebRtcConnector::new(
+        &format!("{}/v1", engine.url),
+        "gpt-realtime",
+        Credential::new("sk-wrong"),
+    )
+    .unwrap()
+    .connect()
+    .await;
+    assert!(
+        matches!(
+            refused,
+            Err(RealtimeError::Unauthorized {
+                status: Some(401),
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
     let (calls, _silent) = black_hole(engine.url.clone()).await;
     let call = WebRtcConnector::new(&calls, "gpt-realtime", Credential::new(KEY))
         .unwrap()

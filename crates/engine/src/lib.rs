@@ -2,7 +2,7 @@
 //!
 //! | module | owns |
 //! |---|---|
-//! | [`routes`] | `GET /v1/realtime` (WebSocket), `POST /v1/realtime/calls` (WebRTC) and `POST /v1/realtime/client_secrets`, with the service's auth and error shapes |
+//! | [`routes`] | `GET /v1/realtime` (WebSocket), `POST /v1/realtime/calls` (WebRTC) and its `/hangup`, and `POST /v1/realtime/client_secrets`, with the service's auth and error shapes |
 //! | [`call`] | `POST /v1/realtime/calls`: a WebRTC call's answer, and its session on the `oai-events` data channel |
 //! | [`connection`] | one session on a WebSocket or a call: events in, events out, limits, expiry |
 //! | [`session`] | [`session::ServerSession`], the session state machine without I/O: input buffer and VAD, transcription, items, responses and tool calls, output |
@@ -85,6 +85,7 @@ struct Inner {
     keys: Keys,
     config: EngineConfig,
     open_sessions: AtomicUsize,
+    calls: call::Calls,
 }
 
 impl Engine {
@@ -95,6 +96,7 @@ impl Engine {
                 keys,
                 config,
                 open_sessions: AtomicUsize::new(0),
+                calls: call::Calls::default(),
             }),
         }
     }
@@ -168,6 +170,11 @@ impl Engine {
     /// Sessions connected right now.
     pub fn open_sessions(&self) -> usize {
         self.inner.open_sessions.load(Ordering::Relaxed)
+    }
+
+    /// The WebRTC calls in progress.
+    pub fn calls(&self) -> &call::Calls {
+        &self.inner.calls
     }
 
     pub(crate) fn session_opened(&self) -> SessionGuard {

@@ -27,6 +27,7 @@ pub fn router(engine: Engine) -> Router {
             "/v1/realtime/calls",
             post(call).layer(axum::extract::DefaultBodyLimit::max(MAX_OFFER_BYTES)),
         )
+        .route("/v1/realtime/calls/{call_id}/hangup", post(hang_up))
         .route("/v1/realtime/client_secrets", post(mint_secret))
         .route("/v1/realtime/client_secrets/{value}", delete(revoke_secret))
         .with_state(engine)
@@ -214,6 +215,34 @@ async fn call(State(engine): State<Engine>, request: axum::extract::Request) -> 
                 None,
             )
         }
+    }
+}
+
+/// `POST /v1/realtime/calls/{call_id}/hangup`: end a call from outside it, as the service
+/// does, with the engine key (a client secret is the caller's, which hangs up by closing its
+/// connection).
+async fn hang_up(State(engine): State<Engine>, Path(call_id): Path<String>, headers: HeaderMap) -> Response {
+    match credential(&headers).and_then(|token| engine.keys().authenticate(&token)) {
+        Some(Credential::EngineKey) => {}
+        Some(Credential::ClientSecret(_)) => {
+            return rest_error(
+                StatusCode::UNAUTHORIZED,
+                "invalid_api_key",
+                "Hanging up a call takes the engine key, not a client secret.",
+                None,
+            );
+        }
+        None => return unauthorized(),
+    }
+    if engine.calls().hang_up(&call_id).await {
+        (StatusCode::OK, Json(json!({}))).into_response()
+    } else {
+        rest_error(
+            StatusCode::NOT_FOUND,
+            "call_not_found",
+            &format!("No call in progress with id '{call_id}'."),
+            Some("call_id"),
+        )
     }
 }
 

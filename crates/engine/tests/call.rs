@@ -14,6 +14,7 @@ use caller::{Caller, post_offer};
 use donna_desk::Reception;
 use donna_engine::{Engine, EngineConfig, Keys};
 use serde_json::{Value, json};
+use webrtc::peer_connection::peer_connection_state::RTCPeerConnectionState;
 
 const KEY: &str = "sk-test-engine-key";
 
@@ -159,6 +160,63 @@ async fn a_call_hung_up_by_the_caller_ends_its_session() {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A call hung up from outside, with the engine key, ends for its caller and frees its session;
+/// a call that is not in progress, or a client secret, is refused in the service's shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_is_hung_up_from_outside_with_the_engine_key() {
+    let (addr, engine) = start().await;
+    let (mut caller, offer) = Caller::new().await;
+    let response = post_offer(&addr, Some(KEY), "application/sdp", offer).await;
+    let call_id = response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    caller.answered(response.text().await.unwrap()).await;
+    assert_eq!(caller.recv().await["type"], "session.created");
+    let hang_up = |key: Option<&str>, id: &str| {
+        let mut request = reqwest::Client::new().post(format!("http://{addr}/v1/realtime/calls/{id}/hangup"));
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        request.send()
+    };
+    assert_eq!(hang_up(None, &call_id).await.unwrap().status(), 401);
+    let secret = engine
+        .mint_client_secret(60, &json!({"type": "realtime"}))
+        .unwrap();
+    let refused = hang_up(Some(&secret.value), &call_id).await.unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(engine.open_sessions(), 1, "refused hang-ups leave the call up");
+
+    let done = hang_up(Some(KEY), &call_id).await.unwrap();
+    assert_eq!(done.status(), 200);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let ended = |state| {
+        matches!(
+            state,
+            RTCPeerConnectionState::Closed
+                | RTCPeerConnectionState::Failed
+                | RTCPeerConnectionState::Disconnected
+        )
+    };
+    while engine.open_sessions() > 0 || !ended(caller.pc.connection_state()) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the call outlived its hang-up: {:?}, {} sessions",
+            caller.pc.connection_state(),
+            engine.open_sessions()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let again = hang_up(Some(KEY), &call_id).await.unwrap();
+    assert_eq!(again.status(), 404);
+    let error: Value = again.json().await.unwrap();
+    assert_eq!(error["error"]["code"], "call_not_found");
 }
 
 /// `text` spoken by espeak-ng as PCM16 mono 24 kHz, with the silence a microphone hears

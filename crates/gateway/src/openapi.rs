@@ -52,6 +52,7 @@ impl Modify for BearerAuth {
         crate::ws_proxy::connect,
         engine::realtime,
         engine::calls,
+        engine::hangup,
         engine::client_secrets,
         engine::revoke,
         crate::routes::ui::asset,
@@ -89,6 +90,14 @@ mod engine {
                   (status = 413, description = "OpenAI-style error"),
                   (status = 415, description = "OpenAI-style error")))]
     pub async fn calls() {}
+
+    /// End a WebRTC call from outside it, with the engine key.
+    #[utoipa::path(post, path = "/v1/realtime/calls/{call_id}/hangup", tag = "engine",
+        params(("call_id" = String, Path, description = "the call's id, the last segment of its `Location`")),
+        responses((status = 200, description = "`{}`: the call has ended"),
+                  (status = 401, description = "OpenAI-style error"),
+                  (status = 404, description = "OpenAI-style error")))]
+    pub async fn hangup() {}
 
     /// Mint a client secret with the engine key (OpenAI-compatible).
     #[utoipa::path(post, path = "/v1/realtime/client_secrets", tag = "engine",

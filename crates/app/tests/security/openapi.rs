@@ -33,6 +33,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/realtime"),
     ("get", "/v1/realtime"),
     ("post", "/v1/realtime/calls"),
+    ("post", "/v1/realtime/calls/{call_id}/hangup"),
     ("post", "/v1/realtime/client_secrets"),
     ("delete", "/v1/realtime/client_secrets/{value}"),
     ("get", "/{path}"),

@@ -11,7 +11,8 @@
 
 mod media;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -92,6 +93,8 @@ pub async fn answer(engine: Engine, offer: String, session: SessionConfig) -> Re
     };
     let call_id = new_id("rtc");
     let id = call_id.clone();
+    engine.calls().add(&call_id, pc.clone());
+    let calls = engine.clone();
     tokio::spawn(async move {
         match tokio::time::timeout(CONNECT_WITHIN, opened).await {
             Ok(Ok(channel)) => {
@@ -115,9 +118,52 @@ pub async fn answer(engine: Engine, offer: String, session: SessionConfig) -> Re
             }
             _ => tracing::info!(call = %id, "call never opened its events channel; hung up"),
         }
+        calls.calls().remove(&id);
         let _ = pc.close().await;
     });
     Ok(Answered { call_id, sdp })
+}
+
+/// The calls in progress, by id, so that one can be hung up from outside it
+/// (`POST /v1/realtime/calls/{call_id}/hangup`).
+#[derive(Default)]
+pub struct Calls(Mutex<HashMap<String, Arc<RTCPeerConnection>>>);
+
+impl std::fmt::Debug for Calls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Calls")
+            .field("in_progress", &self.lock().len())
+            .finish()
+    }
+}
+
+impl Calls {
+    fn add(&self, id: &str, pc: Arc<RTCPeerConnection>) {
+        self.lock().insert(id.to_owned(), pc);
+    }
+
+    fn remove(&self, id: &str) {
+        self.lock().remove(id);
+    }
+
+    /// End call `id` as if its caller had hung up: its session ends with it. False when no
+    /// such call is in progress.
+    pub async fn hang_up(&self, id: &str) -> bool {
+        let pc = self.lock().remove(id);
+        match pc {
+            Some(pc) => {
+                tracing::info!(call = %id, "call hung up");
+                let _ = pc.close().await;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The map is only inserted into and removed from, so a poisoned lock is still sound.
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<RTCPeerConnection>>> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// A peer connection with Opus and the usual interceptors, gathering host candidates

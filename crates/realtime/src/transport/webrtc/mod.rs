@@ -62,6 +62,8 @@ const ICE_DISCONNECTED: Duration = Duration::from_secs(2);
 const ICE_FAILED: Duration = Duration::from_secs(4);
 /// How often a quiet path is checked.
 const ICE_KEEPALIVE: Duration = Duration::from_secs(1);
+/// How long a commit follows the turn's last audio frame.
+const COMMIT_AFTER: Duration = Duration::from_millis(40);
 /// Events buffered between the channel and the client before the channel waits.
 const INBOX: usize = 1024;
 
@@ -341,11 +343,12 @@ impl Transport for WebRtcTransport {
                 return self.mic.send(&pcm).await;
             }
             ClientEvent::InputAudioBufferCommit(_) => {
-                // The last packet travels on the media path, the commit on the channel: give
-                // the packet one frame's head start so the turn is committed whole.
+                // The last packets travel on the media path, the commit on the channel, and
+                // the server reads the two apart: give the packets a head start of two frames
+                // so the turn is committed whole.
                 let tail_sent = self.mic.flush().await?;
                 if tail_sent {
-                    tokio::time::sleep(media::FRAME).await;
+                    tokio::time::sleep(COMMIT_AFTER).await;
                 }
             }
             ClientEvent::InputAudioBufferClear(_) => self.mic.clear(),
