@@ -1,22 +1,26 @@
-//! A daily log file written in the logging thread itself: each event is one `write` to the file
-//! under a short lock.
+//! A daily log file written in the logging thread itself: each event is one `write` to the file.
 //!
 //! This replaces a channel to a writer thread, which woke that thread once per event: under a
 //! flood of requests that wake-up cost more than the request itself. A direct write costs one
 //! system call and leaves the line in the kernel at once, so nothing is lost when the process is
 //! killed (a buffer flushed by a timer lost the last lines of a GUI session that way).
+//!
+//! Threads write side by side, with no lock of Donna's around the system call: the file is
+//! opened for appending, and the kernel appends each `write` whole. A lock held across the call
+//! made every other thread that logged wait, and sleep, for it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
-use tracing_appender::rolling::RollingFileAppender;
+use tracing_appender::rolling::{RollingFileAppender, RollingWriter};
 use tracing_subscriber::fmt::MakeWriter;
 
 /// A rolling file shared by every thread that logs; clones write to the same file.
 #[derive(Clone)]
 pub struct SharedFile {
-    inner: Arc<Mutex<Daily>>,
+    inner: Arc<Daily>,
 }
 
 /// The appender and what it takes to keep its files private: the appender creates each day's
@@ -26,15 +30,21 @@ struct Daily {
     dir: PathBuf,
     prefix: String,
     /// The UTC day (days since the epoch, the appender's calendar) whose files exist.
-    prepared_day: i64,
+    prepared_day: AtomicI64,
 }
 
 impl Daily {
-    /// Make the files of a new day private before the appender opens them.
-    fn prepare(&mut self) {
+    /// Make the files of a new day private before the appender opens them. Of threads that see
+    /// the new day at once, one creates the files; creating them twice would be harmless too.
+    fn prepare(&self) {
         let day = jiff::Timestamp::now().as_second().div_euclid(86_400);
-        if day != self.prepared_day {
-            self.prepared_day = day;
+        let seen = self.prepared_day.load(Ordering::Relaxed);
+        if day != seen
+            && self
+                .prepared_day
+                .compare_exchange(seen, day, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
             prepare(&self.dir, &self.prefix);
         }
     }
@@ -62,46 +72,31 @@ impl std::fmt::Debug for SharedFile {
 impl SharedFile {
     /// `appender` writes `<prefix>.<date>.log` files in `dir`.
     pub fn new(appender: RollingFileAppender, dir: &Path, prefix: &str) -> Self {
-        let mut daily = Daily {
+        let daily = Daily {
             appender,
             dir: dir.to_owned(),
             prefix: prefix.to_owned(),
-            prepared_day: i64::MIN,
+            prepared_day: AtomicI64::new(i64::MIN),
         };
         daily.prepare();
         Self {
-            inner: Arc::new(Mutex::new(daily)),
+            inner: Arc::new(daily),
         }
     }
 
     /// Ask the file to flush (the appender does not buffer; this is for completeness at exit).
     pub fn flush(&self) {
-        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = inner.appender.flush();
-    }
-}
-
-/// One event's bytes, written in one piece.
-#[derive(Debug)]
-pub struct SharedFileWriter(SharedFile);
-
-impl Write for SharedFileWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        let mut inner = self.0.inner.lock().unwrap_or_else(|p| p.into_inner());
-        inner.prepare();
-        inner.appender.write_all(data)?;
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        let _ = self.inner.appender.make_writer().flush();
     }
 }
 
 impl<'a> MakeWriter<'a> for SharedFile {
-    type Writer = SharedFileWriter;
+    type Writer = RollingWriter<'a>;
 
-    fn make_writer(&'a self) -> SharedFileWriter {
-        SharedFileWriter(self.clone())
+    /// The day's file, made private first when the day is new. The formatter writes each event
+    /// with one `write_all`, which is one `write` to a file.
+    fn make_writer(&'a self) -> RollingWriter<'a> {
+        self.inner.prepare();
+        self.inner.appender.make_writer()
     }
 }
