@@ -128,22 +128,31 @@ impl Visit for Fields<'_> {
     }
 }
 
-/// `text` as a JSON string.
+/// `text` as a JSON string. Runs of characters that need no escape are copied whole: most
+/// values have none to escape.
 fn quote(line: &mut String, text: &str) {
     line.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => line.push_str("\\\""),
-            '\\' => line.push_str("\\\\"),
-            '\n' => line.push_str("\\n"),
-            '\r' => line.push_str("\\r"),
-            '\t' => line.push_str("\\t"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(line, "\\u{:04x}", u32::from(c));
-            }
-            c => line.push(c),
+    let mut plain = 0;
+    for (i, b) in text.bytes().enumerate() {
+        // Only ASCII bytes are escaped, so `i` is always on a character boundary.
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..0x20 => "",
+            _ => continue,
+        };
+        line.push_str(&text[plain..i]);
+        if escape.is_empty() {
+            let _ = write!(line, "\\u{b:04x}");
+        } else {
+            line.push_str(escape);
         }
+        plain = i + 1;
     }
+    line.push_str(&text[plain..]);
     line.push('"');
 }
 
@@ -181,6 +190,18 @@ mod tests {
         tracing::subscriber::with_default(subscriber, log);
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+
+    #[test]
+    fn strings_are_escaped_only_where_json_needs_it() {
+        let text = "plain \"quoted\" back\\slash\nline\r\ttab \u{1}bell é \u{7f}";
+        let mut line = String::new();
+        quote(&mut line, text);
+        assert_eq!(
+            line,
+            "\"plain \\\"quoted\\\" back\\\\slash\\nline\\r\\ttab \\u0001bell é \u{7f}\""
+        );
+        assert_eq!(serde_json::from_str::<String>(&line).unwrap(), text);
     }
 
     #[test]
