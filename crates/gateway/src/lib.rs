@@ -54,6 +54,7 @@ pub mod security;
 mod serve;
 mod state;
 pub mod upstream;
+mod verified;
 pub mod voice;
 pub mod webhooks;
 pub mod ws_proxy;
