@@ -22,17 +22,13 @@ pub const CLIENT_SECRET_PREFIX: &str = "ek_";
 
 pub fn new_client_secret() -> String {
     let bytes: [u8; 16] = rand::rng().random();
-    format!("{CLIENT_SECRET_PREFIX}{}", hex(&bytes))
+    format!("{CLIENT_SECRET_PREFIX}{}", hex::encode(bytes))
 }
 
 /// A fresh engine API key for a data dir that has none.
 pub fn new_engine_key() -> String {
     let bytes: [u8; 24] = rand::rng().random();
-    format!("sk-donna-{}", hex(&bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    format!("sk-donna-{}", hex::encode(bytes))
 }
 
 #[cfg(test)]

@@ -141,8 +141,5 @@ impl SharedValues {
 
 /// A name's SHA-256 in hex: what Redis holds instead of the name.
 fn hash(name: &str) -> String {
-    Sha256::digest(name.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(name.as_bytes()))
 }
