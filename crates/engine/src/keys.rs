@@ -23,7 +23,10 @@ use crate::ids::{CLIENT_SECRET_PREFIX, new_client_secret, new_engine_key};
 pub struct ClientSecret {
     pub value: String,
     pub expires_at: i64,
-    /// The session the secret starts, as requested when minting.
+    /// The session the secret starts, as requested when minting (validated, with its model):
+    /// only what the request set. The defaults and the desk's instructions are filled in when a
+    /// session opens with the secret, so a secret stays a few hundred bytes, in this process and
+    /// in a shared store.
     pub session: SessionConfig,
 }
 
@@ -35,9 +38,9 @@ pub enum Credential {
     ClientSecret(Arc<ClientSecret>),
 }
 
-/// The most client secrets alive at once, by default. Each holds a session's settings (a few KiB with the
-/// desk's instructions), so this bounds their memory to tens of MiB whatever floods the mint
-/// route; the gateway's rate limits keep real use far below it.
+/// The most client secrets alive at once, by default. Each holds the settings its request asked
+/// for (a few KiB when they replace the instructions), so this bounds their memory to tens of
+/// MiB whatever floods the mint route; the gateway's rate limits keep real use far below it.
 pub const MAX_LIVE_SECRETS: usize = 20_000;
 
 /// The live secrets, and when to next sweep out the expired ones.

@@ -125,6 +125,7 @@ impl Engine {
 
     /// Mint a client secret valid for `seconds` that starts the session `raw_session` asks for
     /// (the `session` of a `POST /v1/realtime/client_secrets` body), validated as the service does.
+    /// The secret keeps only what was asked for; [`Engine::secret_session`] is the whole session.
     pub fn mint_client_secret(
         &self,
         seconds: i64,
@@ -135,11 +136,16 @@ impl Engine {
             .get("model")
             .and_then(serde_json::Value::as_str)
             .map_or_else(|| self.config().default_model.clone(), str::to_owned);
-        let base =
-            session_config::default_session(ids::new_id("sess"), &model, self.desk().instructions(), 0);
-        let mut session = self.requested_session(&base, raw_session)?;
-        session.model = Some(model);
-        self.keys().mint(seconds, session).ok_or_else(|| {
+        let mut requested = self.parse_session(raw_session)?;
+        // A new session's model is whatever the request names: nothing else in it depends on
+        // the defaults it will be merged into.
+        let base = donna_realtime::protocol::SessionConfig {
+            model: Some(model.clone()),
+            ..Default::default()
+        };
+        session_config::validate(&base, raw_session, &requested, false)?;
+        requested.model = Some(model);
+        self.keys().mint(seconds, requested).ok_or_else(|| {
             ProtocolError::busy(
                 "too_many_client_secrets",
                 "Too many client secrets are alive; wait for some to expire or revoke them.",
@@ -154,17 +160,45 @@ impl Engine {
         base: &donna_realtime::protocol::SessionConfig,
         raw_session: &serde_json::Value,
     ) -> Result<donna_realtime::protocol::SessionConfig, ProtocolError> {
-        let requested =
-            <donna_realtime::protocol::SessionConfig as serde::Deserialize>::deserialize(raw_session)
-                .map_err(|e| {
-                    ProtocolError::invalid(
-                        "invalid_value",
-                        format!("Invalid 'session': {e}"),
-                        Some("session"),
-                    )
-                })?;
+        let requested = self.parse_session(raw_session)?;
         session_config::validate(base, raw_session, &requested, false)?;
         Ok(session_config::merge(base, &requested))
+    }
+
+    /// The whole session `secret` starts: the defaults with the desk's instructions, and what
+    /// the secret's request set over them (as `POST /v1/realtime/client_secrets` echoes it).
+    pub fn secret_session(
+        &self,
+        secret: &keys::ClientSecret,
+        expires_at: i64,
+    ) -> donna_realtime::protocol::SessionConfig {
+        let model = secret
+            .session
+            .model
+            .as_deref()
+            .unwrap_or(&self.config().default_model);
+        let base = session_config::default_session(
+            ids::new_id("sess"),
+            model,
+            self.desk().instructions(),
+            expires_at,
+        );
+        session_config::merge(&base, &secret.session)
+    }
+
+    fn parse_session(
+        &self,
+        raw_session: &serde_json::Value,
+    ) -> Result<donna_realtime::protocol::SessionConfig, ProtocolError> {
+        <donna_realtime::protocol::SessionConfig as serde::Deserialize>::deserialize(raw_session).map_err(
+            |e| {
+                ProtocolError::invalid(
+                    "invalid_value",
+                    format!("Invalid 'session': {e}"),
+                    Some("session"),
+                )
+            },
+        )
     }
 
     /// Sessions connected right now.

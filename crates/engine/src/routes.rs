@@ -395,7 +395,8 @@ async fn mint_secret(State(engine): State<Engine>, headers: HeaderMap, body: axu
             return rest_error(status, e.code, &e.message, e.param.as_deref());
         }
     };
-    Json(json!({ "value": secret.value, "expires_at": secret.expires_at, "session": secret.session }))
+    let session = engine.secret_session(&secret, 0);
+    Json(json!({ "value": secret.value, "expires_at": secret.expires_at, "session": session }))
         .into_response()
 }
 

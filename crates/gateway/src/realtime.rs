@@ -18,7 +18,9 @@ use crate::{ApiError, UpstreamError};
 pub struct MintRequest {
     pub model: String,
     pub voice: String,
-    pub instructions: String,
+    /// Instructions that replace Donna's own for this session (staff only); `None` for Donna's
+    /// own, the desk's, which the local engine has already and the cloud is sent.
+    pub instructions: Option<String>,
     pub expires_after_s: i64,
 }
 
@@ -72,19 +74,26 @@ impl RealtimeBackend {
         }
     }
 
-    fn session(req: &MintRequest) -> Value {
-        json!({
+    /// The session to ask for; instructions only when they are not the backend's own already.
+    fn session(req: &MintRequest, instructions: Option<&str>) -> Value {
+        let mut session = json!({
             "type": "realtime",
             "model": req.model,
-            "instructions": req.instructions,
             "audio": { "output": { "voice": req.voice } },
-        })
+        });
+        if let Some(instructions) = req.instructions.as_deref().or(instructions) {
+            session["instructions"] = Value::from(instructions);
+        }
+        session
     }
 
+    /// A client secret for `req`; `own_instructions` are the desk's, for a backend that does
+    /// not hold them.
     pub async fn mint(
         &self,
         upstream: Result<&Upstream, ApiError>,
         req: &MintRequest,
+        own_instructions: &str,
     ) -> Result<Minted, ApiError> {
         match self {
             RealtimeBackend::Unavailable => Err(ApiError::Unavailable {
@@ -93,7 +102,7 @@ impl RealtimeBackend {
             }),
             RealtimeBackend::Local(engine) => {
                 let secret = engine
-                    .mint_client_secret(req.expires_after_s, &Self::session(req))
+                    .mint_client_secret(req.expires_after_s, &Self::session(req, None))
                     // The gateway validated the request already: the engine refuses only when
                     // it holds as many live secrets as it may, which passes as they expire.
                     .map_err(|e| match e {
@@ -114,7 +123,7 @@ impl RealtimeBackend {
             RealtimeBackend::Cloud { base_url, api_key } => {
                 let body = json!({
                     "expires_after": { "anchor": "created_at", "seconds": req.expires_after_s },
-                    "session": Self::session(req),
+                    "session": Self::session(req, Some(own_instructions)),
                 });
                 let upstream = upstream?;
                 let request = upstream

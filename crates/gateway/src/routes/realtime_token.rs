@@ -101,7 +101,11 @@ pub async fn issue(
             return e.into_response();
         }
     };
-    match state.realtime().mint(state.upstream(), &request).await {
+    match state
+        .realtime()
+        .mint(state.upstream(), &request, state.desk().instructions())
+        .await
+    {
         Ok(minted) => {
             security::issued(
                 &caller,
@@ -171,7 +175,7 @@ fn validate(
         }
     };
     let instructions = match req.instructions {
-        None => state.desk().instructions().to_owned(),
+        None => None,
         Some(_) if claims.role == Role::Kiosk => return Err(ApiError::Forbidden),
         Some(text) => {
             let chars = text.chars().count();
@@ -180,7 +184,7 @@ fn validate(
                     "instructions: must be 1 to {MAX_INSTRUCTIONS_CHARS} characters, got {chars}"
                 )));
             }
-            text
+            Some(text)
         }
     };
     let expires_after_s = match req.expires_after {
