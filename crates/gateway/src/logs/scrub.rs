@@ -194,15 +194,35 @@ impl Scrubber {
 
 /// A cheap pre-check that lets most strings skip the regexes: anything the shape rules can
 /// match has an `@`, a credential prefix, or at least 7 digits (the shortest phone number).
+/// One pass over the bytes, since every string of every log line goes through it.
 fn may_hold_pii(text: &str) -> bool {
     let bytes = text.as_bytes();
-    let digits = bytes.iter().filter(|b| b.is_ascii_digit()).count();
-    digits >= 7
-        || bytes.contains(&b'@')
-        || bytes
-            .windows(3)
-            .any(|w| matches!(w, b"sk-" | b"ek_" | b"xi-" | b"eyJ"))
-        || bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"bearer"))
+    let mut digits = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let rest = &bytes[i..];
+        let found = match b {
+            b'0'..=b'9' => {
+                digits += 1;
+                digits >= 7
+            }
+            b'@' => true,
+            // These prefixes count only where a word starts, as in the credential pattern:
+            // `kiosk-lobby`, a device id in most lines, has no key in it.
+            b's' | b'e' | b'x' => {
+                let word_starts = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+                word_starts
+                    && [b"sk-", b"ek_", b"xi-", b"eyJ"]
+                        .iter()
+                        .any(|p| rest.starts_with(*p))
+            }
+            b'b' | b'B' => rest.get(..6).is_some_and(|w| w.eq_ignore_ascii_case(b"bearer")),
+            _ => false,
+        };
+        if found {
+            return true;
+        }
+    }
+    false
 }
 
 /// What a run of digits is: a card number, a phone number, or harmless.
@@ -262,6 +282,40 @@ mod tests {
         ];
         for (input, expected) in cases {
             assert_eq!(s.text(input), expected, "{input}");
+        }
+    }
+
+    #[test]
+    fn the_pre_check_lets_through_only_what_no_rule_can_match() {
+        for may in [
+            "a@b",
+            "1234567",
+            "12-34-56-7",
+            "sk-x",
+            "ek_x",
+            "xi-x",
+            "eyJx",
+            "BeArEr x",
+            "x bearer",
+            "a sk-x",
+            "a,ek_x",
+            "é sk-x",
+            "ésk-x",
+        ] {
+            assert!(may_hold_pii(may), "{may}");
+        }
+        for plain in [
+            "",
+            "123456",
+            "sk_x",
+            "ek-x",
+            "eyj",
+            "bear",
+            "kiosk-lobby",
+            "gpt-realtime",
+            "é",
+        ] {
+            assert!(!may_hold_pii(plain), "{plain}");
         }
     }
 

@@ -263,24 +263,29 @@ const KNOWN_KEYS: &[(&str, &[&str])] = &[
 /// The first key in a raw session object (at path `session`) that the GA protocol does not
 /// define, as a full path such as `session.modalities`.
 pub fn unknown_session_fields(session: &Value) -> Option<String> {
-    fn walk(value: &Value, path: &str) -> Option<String> {
+    /// `path` grows by a key on the way down and shrinks on the way back: one buffer for the
+    /// whole walk, since every session a client sends is walked.
+    fn walk(value: &Value, path: &mut String) -> Option<String> {
         let obj = value.as_object()?;
         let known = KNOWN_KEYS
             .iter()
-            .find(|(p, _)| *p == path)
+            .find(|(p, _)| *p == path.as_str())
             .map(|(_, keys)| *keys)?;
         for (key, child) in obj {
-            let child_path = format!("{path}.{key}");
+            let parent = path.len();
+            path.push('.');
+            path.push_str(key);
             if !known.contains(&key.as_str()) {
-                return Some(child_path);
+                return Some(path.clone());
             }
-            if let Some(found) = walk(child, &child_path) {
+            if let Some(found) = walk(child, path) {
                 return Some(found);
             }
+            path.truncate(parent);
         }
         None
     }
-    walk(session, "session")
+    walk(session, &mut String::from("session"))
 }
 
 #[cfg(test)]
