@@ -121,6 +121,23 @@ async fn every_kind_of_bad_token_is_401() {
     }
 }
 
+/// The gateway remembers tokens it has verified, so that a kiosk's next request skips the
+/// signature; a remembered token must still expire on time.
+#[tokio::test]
+async fn a_token_accepted_before_is_refused_once_it_has_expired() {
+    let s = start().await;
+    let hs = json!({ "alg": "HS256" });
+    let token = forge(&hs, &claims("kiosk", 1), SECRET.as_bytes());
+    for _ in 0..3 {
+        let resp = s.get_with_token("/api/auth/me", &token).await;
+        assert_eq!(resp.status(), 200);
+    }
+    // Past `exp` and the gateway's leeway of five seconds.
+    tokio::time::sleep(std::time::Duration::from_millis(7_500)).await;
+    let resp = s.get_with_token("/api/auth/me", &token).await;
+    assert_eq!(error_of(resp).await, (401, "unauthorized".into()));
+}
+
 #[tokio::test]
 async fn roles_are_enforced_per_route() {
     let s = start().await;
