@@ -241,7 +241,7 @@ impl Jwt {
     }
 
     /// Check a token's signature and claims; a token that passed before is checked against the
-    /// clock alone ([`crate::verified`]).
+    /// clock alone (see the `verified` module).
     pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         if token.len() > MAX_TOKEN_BYTES || token.split('.').count() != 3 {
             return Err(AuthError::Malformed);
