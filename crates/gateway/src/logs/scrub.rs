@@ -312,6 +312,7 @@ mod tests {
             "eyj",
             "bear",
             "kiosk-lobby",
+            "a_sk-x",
             "gpt-realtime",
             "é",
         ] {
