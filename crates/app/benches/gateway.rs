@@ -7,6 +7,12 @@
 //! scrubbed JSON log files (in a temp dir), the local engine as realtime backend. Rate limits
 //! stay on but high enough never to refuse one client's flood, so their bookkeeping is paid
 //! without 429s skewing the figures.
+//!
+//! `wrk` shares the machine's cores with the servers, so requests/s mixes the servers' cost with
+//! the load generator's. Each case also reports the servers' own CPU time per request (the
+//! process's user and system time, which excludes `wrk`'s), the figure a change to the gateway
+//! moves directly. `GET /api/clock`, a route that reads the clock and nothing else, is the floor
+//! every route pays for the gateway's layers.
 
 #![allow(clippy::unwrap_used)] // a benchmark that cannot set itself up should stop loudly
 
@@ -40,6 +46,8 @@ impl UiAssets for NoUi {
 struct Result {
     name: &'static str,
     rps: f64,
+    /// The servers' CPU time per request, in microseconds.
+    cpu_us: f64,
     p50: String,
     p99: String,
     non_2xx: u64,
@@ -85,6 +93,11 @@ fn main() {
     let results = [
         measure("bare axum hello-world `GET /`", &format!("{bare}/"), None),
         measure(
+            "gateway `GET /api/clock` (the layers alone)",
+            &format!("{gateway}/api/clock"),
+            None,
+        ),
+        measure(
             "gateway `GET /api/health`",
             &format!("{gateway}/api/health"),
             None,
@@ -96,17 +109,22 @@ fn main() {
         ),
     ];
     let bare_rps = results[0].rps;
-    println!("| case | requests/s | p50 | p99 | non-2xx | ratio to bare |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    let bare_cpu = results[0].cpu_us;
+    println!(
+        "| case | requests/s | p50 | p99 | non-2xx | ratio to bare | server CPU per request | CPU ratio to bare |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     for r in &results {
         println!(
-            "| {} | {:.0} | {} | {} | {} | {:.2}× |",
+            "| {} | {:.0} | {} | {} | {} | {:.2}× | {:.1} µs | {:.2}× |",
             r.name,
             r.rps,
             r.p50,
             r.p99,
             r.non_2xx,
-            r.rps / bare_rps
+            r.rps / bare_rps,
+            r.cpu_us,
+            r.cpu_us / bare_cpu,
         );
     }
 }
@@ -174,8 +192,22 @@ fn wrk(url: &str, script: Option<&str>, duration: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// This process's user and system CPU time so far, in seconds: every server thread's, none of
+/// `wrk`'s.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    // The fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the whole line, in ticks of 100 a second (the
+    // kernel's USER_HZ on Linux).
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
 fn measure(name: &'static str, url: &str, script: Option<&str>) -> Result {
+    let cpu_before = cpu_seconds();
     let text = wrk(url, script, DURATION);
+    let cpu = cpu_seconds() - cpu_before;
     let field = |prefix: &str| {
         text.lines()
             .map(str::trim)
@@ -191,9 +223,16 @@ fn measure(name: &'static str, url: &str, script: Option<&str>) -> Result {
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
+    let requests: f64 = text
+        .lines()
+        .find(|l| l.contains("requests in"))
+        .and_then(|l| l.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0.0);
     Result {
         name,
         rps,
+        cpu_us: cpu * 1e6 / requests,
         p50: field("50%"),
         p99: field("99%"),
         non_2xx,
