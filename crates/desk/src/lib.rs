@@ -26,6 +26,7 @@
 pub mod clock;
 pub mod dialogue;
 pub mod events;
+mod everyday;
 pub mod history;
 pub mod hours;
 mod hours_answer;

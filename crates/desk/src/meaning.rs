@@ -274,8 +274,8 @@ pub fn example_texts(profile: &Profile) -> Vec<String> {
         .collect()
 }
 
-/// The shared intents' examples, each FAQ entry's (its topic, asked for, its keywords and its
-/// answer) and each department's (its name, asking the way to it, and the roles of the people
+/// The shared intents' examples, each FAQ entry's (its topic, asked for, its keywords, its
+/// answer and the everyday phrasings of its kind, see [`crate::everyday`]) and each department's (its name, asking the way to it, and the roles of the people
 /// who work there: a visitor may know what they need done, not what the department is called).
 fn examples(profile: &Profile) -> Vec<(Sense, String)> {
     let mut out: Vec<(Sense, String)> = Vec::new();
@@ -298,6 +298,7 @@ fn examples(profile: &Profile) -> Vec<(Sense, String)> {
             asked
                 .into_iter()
                 .chain(faq.keywords.iter().cloned())
+                .chain(crate::everyday::asked_for(faq).map(str::to_owned))
                 .map(|text| (Sense::Faq(i), text)),
         );
     }
