@@ -635,7 +635,12 @@ impl Dialogue {
         staff: &[&crate::profile::StaffMember],
     ) -> Option<Plan> {
         let (to, body) = match staff {
-            [one] => (one.id.clone(), words_after(message, &name_words(&one.name))),
+            // Named, or asked for by role ("let the pharmacist know I'm late").
+            [one] => (
+                one.id.clone(),
+                words_after(message, &name_words(&one.name))
+                    .or_else(|| words_after(message, &words(&one.role))),
+            ),
             [] if mentions_any(w, PRONOUNS) => (
                 self.checked_in_with.clone()?,
                 words_after(
@@ -689,15 +694,16 @@ fn take_message(for_staff: &str, from: &str, body: &str) -> Plan {
 /// How a visitor names the member of staff they were checked in for without naming them.
 const PRONOUNS: &[&str] = &["her", "him", "them"];
 
-/// "Tell Tom ...", "let Priya know ...", "inform the doctor ...": asking Donna to pass
-/// something on, not to tell the visitor ("tell me where", "let me know").
+/// "Tell Tom ...", "let Priya know ...", "inform the doctor ...", "would you mind letting
+/// her know ...": asking Donna to pass something on, not to tell the visitor ("tell me
+/// where", "let me know").
 fn asks_to_pass_on(w: &[String]) -> bool {
     w.iter().enumerate().any(|(i, word)| {
         let next = w.get(i + 1).map(String::as_str);
         let not_visitor = !matches!(next, Some("me" | "us") | None);
         match word.as_str() {
-            "tell" | "inform" => not_visitor,
-            "let" => not_visitor && w[i + 1..].iter().take(4).any(|x| x == "know"),
+            "tell" | "telling" | "inform" | "informing" => not_visitor,
+            "let" | "letting" => not_visitor && w[i + 1..].iter().take(4).any(|x| x == "know"),
             _ => false,
         }
     })
@@ -740,7 +746,9 @@ fn words_after(message: &str, words_of: &[String]) -> Option<String> {
         if rest
             .get(..lead.len())
             .is_some_and(|p| p.eq_ignore_ascii_case(lead))
-            && let Some(after) = rest.get(lead.len()..).filter(|a| a.starts_with([' ', ',']))
+            && let Some(after) = rest
+                .get(lead.len()..)
+                .filter(|a| a.is_empty() || a.starts_with([' ', ',', '.', '?', '!']))
         {
             rest = after.trim_start_matches([',', ' ']);
         }

@@ -488,6 +488,35 @@ fn places_by_their_short_names_and_staff_by_their_roles() {
     assert!(!asked("Is there a general waiting area?").starts_with("General Practice"));
 }
 
+/// A favour asked for someone named by their role, in any form of the verb, is a message to
+/// them with the words that follow.
+#[test]
+fn a_message_for_someone_asked_for_by_their_role() {
+    let mut v = Visit::at(10);
+    assert_eq!(
+        v.say("Would you mind telling the pharmacist that my order can wait?"),
+        "Thank you. And who should I say it's from?"
+    );
+    assert!(v.say("Ann Lee").contains("passed"));
+    let stored = v.reception.store().messages_since(0).unwrap();
+    assert_eq!(
+        (stored[0].for_staff_id.as_str(), stored[0].body.as_str()),
+        ("tom-becker", "my order can wait")
+    );
+    // Nothing after the role, or after the name: what to tell them is asked.
+    for asked in [
+        "Could you be letting the practice manager know?",
+        "Could you let Tom Becker know",
+    ] {
+        let mut v = Visit::at(10);
+        assert_eq!(
+            v.say(asked),
+            "Of course. What would you like me to tell them?",
+            "{asked}"
+        );
+    }
+}
+
 /// One word after "I'm" is a name only when written as one.
 #[test]
 fn how_a_visitor_is_is_not_their_name() {
