@@ -275,8 +275,9 @@ pub fn example_texts(profile: &Profile) -> Vec<String> {
 }
 
 /// The shared intents' examples, each FAQ entry's (its topic, asked for, its keywords, its
-/// answer and the everyday phrasings of its kind, see [`crate::everyday`]) and each department's (its name, asking the way to it, and the roles of the people
-/// who work there: a visitor may know what they need done, not what the department is called).
+/// answer and the everyday phrasings of its kind, see [`crate::everyday`]) and each
+/// department's (its name, asking the way to it, and the roles of the people who work there: a
+/// visitor may know what they need done, not what the department is called).
 fn examples(profile: &Profile) -> Vec<(Sense, String)> {
     let mut out: Vec<(Sense, String)> = Vec::new();
     for (intent, examples) in INTENT_EXAMPLES {
