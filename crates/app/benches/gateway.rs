@@ -16,6 +16,10 @@
 
 #![allow(clippy::unwrap_used)] // a benchmark that cannot set itself up should stop loudly
 
+#[path = "../../../benches/support/cpu_time.rs"]
+mod cpu_time;
+
+use cpu_time::cpu_seconds;
 use std::borrow::Cow;
 use std::io::Write;
 use std::process::Command;
@@ -190,18 +194,6 @@ fn wrk(url: &str, script: Option<&str>, duration: &str) -> String {
     }
     let out = cmd.arg(url).output().unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// This process's user and system CPU time so far, in seconds: every server thread's, none of
-/// `wrk`'s.
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    // The fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
-    // utime and stime are fields 14 and 15 of the whole line, in ticks of 100 a second (the
-    // kernel's USER_HZ on Linux).
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
 }
 
 fn measure(name: &'static str, url: &str, script: Option<&str>) -> Result {

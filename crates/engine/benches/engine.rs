@@ -8,6 +8,10 @@
 
 #![allow(clippy::unwrap_used)] // a bench that cannot set up should stop loudly
 
+#[path = "../../../benches/support/cpu_time.rs"]
+mod cpu_time;
+
+use cpu_time::cpu_seconds;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,15 +61,6 @@ async fn until(ws: &mut Ws, kind: &str) -> usize {
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
-/// CPU time of this process so far (user + system), from /proc.
-fn cpu_time() -> Duration {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks: u64 = fields.get(11).and_then(|u| u.parse().ok()).unwrap_or(0)
-        + fields.get(12).and_then(|s| s.parse().ok()).unwrap_or(0);
-    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
 
 fn main() {
@@ -121,7 +116,7 @@ fn main() {
         // 2. Capacity: sessions streaming answers back to back.
         for sessions in [10usize, 100] {
             let run_for = Duration::from_secs(5);
-            let cpu0 = cpu_time();
+            let cpu0 = cpu_seconds();
             let start = Instant::now();
             let mut tasks = Vec::new();
             for _ in 0..sessions {
@@ -147,7 +142,7 @@ fn main() {
                 events += e;
             }
             let wall = start.elapsed().as_secs_f64();
-            let cpu = (cpu_time() - cpu0).as_secs_f64();
+            let cpu = cpu_seconds() - cpu0;
             println!(
                 "{sessions:>4} sessions streaming for {:.0} s: {:>8.0} responses/s, {:>9.0} events/s, {:.2} cores busy (client and engine in one process), {:.0} responses per CPU-second",
                 run_for.as_secs_f64(),

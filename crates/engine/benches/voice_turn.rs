@@ -13,9 +13,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench that cannot set up should stop loudly
 
+#[path = "../../../benches/support/cpu_time.rs"]
+mod cpu_time;
 #[path = "../tests/util/mod.rs"]
 mod util;
 
+use cpu_time::cpu_seconds;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -134,13 +137,6 @@ async fn turn(url: &str, pcm: &[i16]) -> (f64, String) {
         let _ = tx.close().await;
     }
     (elapsed.unwrap_or_default(), transcript.unwrap_or_default())
-}
-
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
-    ticks / 100.0
 }
 
 fn pct(sorted: &[f64], p: f64) -> f64 {

@@ -8,9 +8,12 @@
 //! `DONNA_WHISPER_WINDOW=fitted` has whisper read a window fitted to each utterance instead of
 //! its full 30 s.
 
+#[path = "../../../benches/support/cpu_time.rs"]
+mod cpu_time;
 #[path = "../tests/util/mod.rs"]
 mod util;
 
+use cpu_time::cpu_seconds;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,14 +30,6 @@ struct Run {
     fast: FastResult,
     fast_cpu: f64,
     whisper: Option<(String, f32, Duration, f64)>,
-}
-
-/// CPU time of this process so far, from /proc (user + system, in clock ticks of 10 ms).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn percentile(mut v: Vec<Duration>, p: f64) -> Duration {
