@@ -23,7 +23,7 @@ use donna_audio::{Capture, CaptureConfig, DeviceState, Frame, Player, PlayerConf
 use donna_realtime::protocol::session::{
     AudioConfig, AudioFormat, AudioInput, AudioOutput, Transcription, TurnDetection,
 };
-use donna_realtime::{AgentState, RealtimeClient, UiUpdate};
+use donna_realtime::{AgentState, RealtimeClient, TurnError, UiUpdate};
 use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 
@@ -363,9 +363,15 @@ impl Driver {
         let _ = self.events.send(e);
     }
 
+    /// The visitor takes the floor: Donna stops mid-sentence, and an answer still being made is
+    /// cancelled before she says it.
     async fn press(&mut self) {
         if self.player.is_playing() {
             self.barge_in(BargeInTrigger::Button).await;
+        } else if matches!(self.session, AgentState::Thinking | AgentState::Speaking)
+            && let Err(e) = self.client.cancel().await
+        {
+            tracing::warn!(error = %e, "cancel not sent");
         }
         self.capture.clear();
         self.pressed = true;
@@ -467,7 +473,9 @@ impl Driver {
         match update {
             // Without a speaker the answer is shown, not queued: a speaker plugged in minutes
             // later must not play stale words.
-            UiUpdate::AssistantAudio { item_id, audio } if self.speaker_works() => {
+            // While the button is held the visitor has the floor: audio of the answer the press
+            // cancelled, still on its way, is not played over them.
+            UiUpdate::AssistantAudio { item_id, audio } if self.speaker_works() && !self.pressed => {
                 self.player.push(&item_id, &audio);
             }
             UiUpdate::StopPlayback { .. } => self.barge_in(BargeInTrigger::Server).await,
@@ -513,6 +521,11 @@ impl Driver {
                     done: true,
                 });
             }
+            // Only this side cancels (a press, a stop, a new visitor): that is no failure to show.
+            UiUpdate::TurnFailed {
+                error: TurnError::Cancelled,
+                ..
+            } => {}
             UiUpdate::TurnFailed { error, .. } => {
                 self.emit(VoiceEvent::Error {
                     message: error.to_string(),

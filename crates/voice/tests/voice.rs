@@ -131,13 +131,31 @@ where
     S: futures_util::Sink<Message> + Unpin,
     S::Error: std::fmt::Debug,
 {
-    let text = |v: Value| Message::text(v.to_string());
+    response_created(ws).await;
+    speak_audio(ws).await;
+}
+
+/// `response.created` for `resp_1`: the service has started on an answer.
+async fn response_created<S>(ws: &mut S)
+where
+    S: futures_util::Sink<Message> + Unpin,
+    S::Error: std::fmt::Debug,
+{
     let r = json!({"object":"realtime.response","id":"resp_1","status":"in_progress","status_details":null,"output":[],"conversation_id":"conv_1","usage":null});
-    ws.send(text(
-        json!({"type":"response.created","event_id":"ev_r1","response":r}),
+    ws.send(Message::text(
+        json!({"type":"response.created","event_id":"ev_r1","response":r}).to_string(),
     ))
     .await
     .unwrap();
+}
+
+/// The audio of `resp_1`'s answer (see [`speak`]).
+async fn speak_audio<S>(ws: &mut S)
+where
+    S: futures_util::Sink<Message> + Unpin,
+    S::Error: std::fmt::Debug,
+{
+    let text = |v: Value| Message::text(v.to_string());
     let item =
         json!({"id":"item_a1","type":"message","status":"in_progress","role":"assistant","content":[]});
     ws.send(text(json!({"type":"response.output_item.added","event_id":"ev_r2","response_id":"resp_1","output_index":0,"item":item})))
@@ -245,6 +263,145 @@ async fn barge_in_truncates_at_exactly_what_the_speaker_played() {
     assert!(
         heard_ms >= audio_end_ms as f64 - 0.2 && heard_ms < audio_end_ms as f64 + 1.2,
         "speaker played {heard_ms:.2} ms, truncate says {audio_end_ms}"
+    );
+}
+
+/// A push-to-talk service that is slow to answer: a committed turn gets `response.created` at
+/// once, and the answer's audio only after the client cancels it (or after three seconds), as
+/// a service whose deltas were already on their way when the cancel came.
+async fn slow_service(seen: Arc<Mutex<Vec<Value>>>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let text = |v: Value| Message::text(v.to_string());
+        let session =
+            json!({"type":"realtime","object":"realtime.session","id":"sess_1","model":"gpt-realtime"});
+        ws.send(text(
+            json!({"type":"session.created","event_id":"ev_1","session":session}),
+        ))
+        .await
+        .unwrap();
+        let mut answer_at = None;
+        let mut n = 10;
+        loop {
+            let due = async {
+                match answer_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                msg = ws.next() => {
+                    let Some(Ok(Message::Text(t))) = msg else { return };
+                    let v: Value = serde_json::from_str(&t).unwrap();
+                    seen.lock().unwrap().push(v.clone());
+                    n += 1;
+                    match v["type"].as_str().unwrap_or("") {
+                        "session.update" => {
+                            let mut s = v["session"].clone();
+                            s["id"] = json!("sess_1");
+                            ws.send(text(json!({"type":"session.updated","event_id":format!("ev_{n}"),"session":s}))).await.unwrap();
+                        }
+                        "input_audio_buffer.commit" => {
+                            ws.send(text(json!({"type":"input_audio_buffer.committed","event_id":format!("ev_{n}"),
+                                "previous_item_id":null,"item_id":"item_u1"}))).await.unwrap();
+                        }
+                        "response.create" => {
+                            response_created(&mut ws).await;
+                            answer_at = Some(tokio::time::Instant::now() + Duration::from_secs(3));
+                        }
+                        "response.cancel" => answer_at = Some(tokio::time::Instant::now()),
+                        _ => {}
+                    }
+                }
+                () = due => {
+                    answer_at = None;
+                    speak_audio(&mut ws).await;
+                    let r = json!({"object":"realtime.response","id":"resp_1","status":"cancelled",
+                        "status_details":{"type":"cancelled","reason":"client_cancelled"},"output":[],
+                        "conversation_id":"conv_1","usage":null});
+                    ws.send(text(json!({"type":"response.done","event_id":"ev_done","response":r}))).await.unwrap();
+                }
+            }
+        }
+    });
+    url
+}
+
+/// The visitor lets go of the button, then presses it again before Donna has said a word: the
+/// answer being made is cancelled, and what the service had already sent of it is not played
+/// over the visitor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pressing_while_donna_thinks_keeps_her_quiet() {
+    let Some(_devices) = devices().await else { return };
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let url = slow_service(seen.clone()).await;
+    let options = ConnectOptions::new(
+        &url,
+        "gpt-realtime",
+        Credential::new("sk-test"),
+        voice_session(TurnMode::PushToTalk),
+    );
+    let client = Arc::new(RealtimeClient::connect(options).await.unwrap());
+    let voice = tokio::task::block_in_place(|| Voice::start(client.clone(), VoiceConfig::default())).unwrap();
+    let mut events = voice.subscribe();
+    let recorder = record_speaker("pressed-while-thinking.raw");
+    let sent = |kind: &str| seen.lock().unwrap().iter().any(|v| v["type"] == kind);
+
+    voice.press().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    voice.release().await.unwrap();
+    next_matching(&mut events, Duration::from_secs(5), |e| {
+        matches!(
+            e,
+            VoiceEvent::State {
+                state: donna_voice::VoiceState::Thinking
+            }
+        )
+    })
+    .await
+    .expect("Donna thinks once the turn is committed");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sent("response.create") {
+        assert!(Instant::now() < deadline, "no response asked for");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // `response.created` is on its way back; let it land, then take the floor again.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    voice.press().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !sent("response.cancel") {
+        assert!(
+            Instant::now() < deadline,
+            "the answer being made was not cancelled"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The answer's audio arrives now; for two seconds the visitor holds the button.
+    let mut shown = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        loop {
+            match events.recv().await {
+                Ok(VoiceEvent::State { state }) => shown.push(state),
+                Ok(VoiceEvent::Error { message }) => panic!("an error was shown: {message}"),
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    })
+    .await;
+    voice.stop().await;
+    let played = tokio::task::block_in_place(|| recorder.finish()).unwrap();
+    assert!(
+        !shown.contains(&donna_voice::VoiceState::Speaking),
+        "the panel kept listening while the button was held: {shown:?}"
+    );
+    let seconds = audible_seconds(&played);
+    assert!(
+        seconds < 0.1,
+        "nothing of the cancelled answer was played: {seconds:.2} s audible"
     );
 }
 
