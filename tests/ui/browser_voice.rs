@@ -18,19 +18,20 @@ use super::util::{self, Sandbox, Served};
 use super::{require_display, staff_list};
 
 /// The visitor's words: the reason for the visit (about 2.3 s), a long pause for Donna's
-/// answer, the name (from about 12.3 s to 13.6 s), and quiet. espeak-ng drops a pause before
+/// answer (on a loaded machine, recognising the words and answering take seconds), the name
+/// (from about 16.3 s to 17.6 s), and quiet. espeak-ng drops a pause before
 /// the first word, so [`LEAD`] is added to the recording itself.
-const VISITOR: &str = "<speak>Hello, I'm here to see Maria Chen.<break time=\"10s\"/>\
+const VISITOR: &str = "<speak>Hello, I'm here to see Maria Chen.<break time=\"14s\"/>\
 My name is Ann Walker.<break time=\"10s\"/></speak>";
 /// Quiet at the start of the recording, which plays from when the page opens the microphone:
 /// the page connects meanwhile (from a few hundred milliseconds to seconds on a loaded machine).
 const LEAD: f32 = 5.0;
 /// When the visitor holds the button, counted from the page being ready: each span covers one
 /// sentence whenever the page is ready within [`LEAD`] of opening the microphone (the first
-/// sentence is heard from 5 to 7.3 s, the second from 17.3 to 18.6 s).
+/// sentence is heard from 5 to 7.3 s, the second from 21.3 to 22.6 s).
 const TURNS: [(Duration, Duration); 2] = [
     (Duration::ZERO, Duration::from_millis(8_000)),
-    (Duration::from_millis(11_000), Duration::from_millis(19_000)),
+    (Duration::from_millis(15_000), Duration::from_millis(23_000)),
 ];
 /// One spoken check-in at a time: two browsers and two recognisers at once on a small machine
 /// make each page's start too slow for the script above.

@@ -18,6 +18,16 @@ const TOKEN_KEY = "donna.kiosk-token";
 const RELEASE_TAIL_MS = 200;
 /** After a dropped session, the next try. */
 const RETRY_MS = 2000;
+/**
+ * Errors that report a harmless race (a cancel that found the answer already finished, a tap
+ * too short to hold a word): the conversation goes on and the visitor is told nothing.
+ */
+const BENIGN_ERRORS = new Set([
+  "response_cancel_not_active",
+  "item_truncate_invalid_item_id",
+  "input_audio_buffer_commit_empty",
+  "conversation_already_has_active_response",
+]);
 
 /** The kiosk token this browser holds, taking a new one from the address first. */
 export function kioskToken() {
@@ -52,6 +62,7 @@ export class BrowserVoice {
     this.link = null;
     this.pressed = false;
     this.speaking = null; // the response whose audio is playing
+    this.responding = null; // the response being made, from response.created to response.done
     this.items = new Map(); // response id -> its audio item id
     this.closed = false;
   }
@@ -115,6 +126,7 @@ export class BrowserVoice {
     if (this.closed || link !== this.link) return;
     this.link = null;
     this.speaking = null;
+    this.responding = null;
     this.state("idle");
     setTimeout(() => {
       if (!this.closed && !this.link) this.connect().catch(() => this.dropped(this.link));
@@ -128,6 +140,7 @@ export class BrowserVoice {
     this.link = null;
     old?.close();
     this.speaking = null;
+    this.responding = null;
     this.items.clear();
     await this.connect();
   }
@@ -139,8 +152,10 @@ export class BrowserVoice {
   async press() {
     if (this.pressed || !this.link) return;
     this.pressed = true;
-    // Talking over Donna stops her; the session keeps only what was heard.
-    if (this.speaking) this.link.interrupt(this.speaking);
+    // A held button gives the visitor the floor: it stops Donna mid-sentence (the session keeps
+    // only what was heard), and an answer still being made is dropped before she says it.
+    const answer = this.speaking ?? this.responding;
+    if (answer) this.link.interrupt(answer);
     this.send({ type: "input_audio_buffer.clear" });
     this.link.listen(true);
     this.state("listening");
@@ -162,6 +177,11 @@ export class BrowserVoice {
 
   /** Donna's audio for `responseId` started (or, with null, stopped) playing. */
   playing(responseId) {
+    if (responseId && this.pressed) {
+      // Her audio began as the visitor took the floor: it stops before it is heard.
+      this.link?.interrupt(responseId);
+      return;
+    }
     this.speaking = responseId;
     if (responseId) this.state("speaking");
     else if (!this.pressed) this.state("idle");
@@ -188,6 +208,9 @@ export class BrowserVoice {
       case "conversation.item.input_audio_transcription.completed":
         this.emit({ type: "caption", speaker: "visitor", item_id: event.item_id, text: event.transcript, done: true });
         break;
+      case "response.created":
+        this.responding = event.response?.id ?? null;
+        break;
       case "response.output_item.added":
         this.items.set(event.response_id, event.item?.id);
         break;
@@ -198,12 +221,12 @@ export class BrowserVoice {
         this.emit({ type: "caption", speaker: "donna", item_id: event.item_id, text: event.transcript, done: true });
         break;
       case "response.done":
+        if (this.responding === event.response?.id) this.responding = null;
         // A response with nothing to say aloud ends here; a spoken one when its audio stops.
         if (!this.speaking && !this.pressed) this.state("idle");
         break;
       case "error":
-        // Too little audio (a tap on the button) is no failure worth a word.
-        if (event.error?.code !== "input_audio_buffer_commit_empty") this.emit({ type: "error", error: event.error });
+        if (!BENIGN_ERRORS.has(event.error?.code)) this.emit({ type: "error", error: event.error });
         if (!this.pressed && !this.speaking) this.state("idle");
         break;
     }

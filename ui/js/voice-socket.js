@@ -21,6 +21,7 @@ export class SocketLink {
     this.playhead = 0;
     this.current = null; // { responseId, itemId, startedAt }
     this.done = new Set(); // responses whose audio has all arrived
+    this.cancelled = new Set(); // responses stopped here: their deltas still on the way are dropped
   }
 
   async connect() {
@@ -51,8 +52,9 @@ export class SocketLink {
     this.streaming = on;
   }
 
-  /** Stop Donna here, and tell the session how much of her item was heard. */
-  interrupt() {
+  /** Stop Donna's `responseId` here, and tell the session how much of her item was heard. */
+  interrupt(responseId) {
+    this.cancelled.add(responseId);
     const current = this.current;
     this.stopPlayback();
     this.send({ type: "response.cancel" });
@@ -75,6 +77,7 @@ export class SocketLink {
         this.schedule(event);
         break;
       case "response.output_audio.done":
+        if (this.cancelled.has(event.response_id)) break;
         this.done.add(event.response_id);
         if (!this.sources.length) this.finished();
         break;
@@ -84,6 +87,12 @@ export class SocketLink {
 
   /** Queue a delta after what is already playing. */
   schedule(event) {
+    if (this.cancelled.has(event.response_id)) return;
+    if (this.voice.pressed) {
+      // The visitor holds the button: an answer that arrives now is not played over them.
+      this.interrupt(event.response_id);
+      return;
+    }
     const bytes = Uint8Array.from(atob(event.delta), (c) => c.charCodeAt(0));
     const samples = new Int16Array(bytes.buffer, 0, bytes.length >> 1);
     if (!samples.length) return;
