@@ -96,6 +96,84 @@ pub const KINDS: &[Kind] = &[
     },
 ];
 
+/// What visitors ask a front desk that most businesses do not offer: out of reach, so the
+/// sentence model should take them for that rather than for the nearest thing the desk does
+/// ("is there a good pub near here?" is not the toilets). A profile whose FAQ names one of
+/// these (a hotel's taxi rank) keeps it: see [`outside`].
+pub const OUTSIDE: &[Kind] = &[
+    Kind {
+        marks: &[
+            "restaurant",
+            "restaurants",
+            "cafe",
+            "café",
+            "canteen",
+            "food",
+            "lunch",
+            "pub",
+            "bar",
+        ],
+        asked: &[
+            "is there a good pub near here",
+            "can you recommend a restaurant nearby",
+            "where can I get lunch around here",
+            "is there a cafe nearby",
+            "where can I buy a sandwich",
+        ],
+    },
+    Kind {
+        marks: &[
+            "taxi",
+            "taxis",
+            "cab",
+            "bus",
+            "buses",
+            "train",
+            "trains",
+            "subway",
+            "metro",
+            "tube",
+            "transport",
+        ],
+        asked: &[
+            "can you call me a taxi",
+            "where's the nearest bus stop",
+            "how do I get to the train station",
+            "which way to the subway",
+            "when is the next bus",
+        ],
+    },
+    Kind {
+        marks: &["cash", "atm", "cashpoint", "bank", "fees", "prices"],
+        asked: &[
+            "is there a cash machine nearby",
+            "where can I get some cash out",
+            "how much do you charge",
+            "what are your fees",
+        ],
+    },
+    Kind {
+        marks: &["weather"],
+        asked: &["is it going to rain today", "what's the forecast"],
+    },
+    Kind {
+        marks: &["jobs", "careers", "vacancies", "recruitment"],
+        asked: &[
+            "are you hiring",
+            "do you have any vacancies",
+            "can I hand in my CV",
+        ],
+    },
+    Kind {
+        marks: &["charging", "charger", "chargers", "socket", "sockets"],
+        asked: &[
+            "is there a plug I can use",
+            "do you have a socket for my phone",
+            "do you have a phone charger",
+        ],
+    },
+];
+
 impl Kind {
     /// Whether `faq` is of this kind: one of its marks is a word of the topic or a keyword.
     fn names(&self, faq: &FaqEntry) -> bool {
@@ -111,6 +189,14 @@ pub fn asked_for(faq: &FaqEntry) -> impl Iterator<Item = &'static str> + '_ {
     KINDS
         .iter()
         .filter(|kind| kind.names(faq))
+        .flat_map(|kind| kind.asked.iter().copied())
+}
+
+/// The phrasings of every outside kind no FAQ entry of the profile names.
+pub fn outside(faq: &[FaqEntry]) -> impl Iterator<Item = &'static str> + '_ {
+    OUTSIDE
+        .iter()
+        .filter(|kind| !faq.iter().any(|entry| kind.names(entry)))
         .flat_map(|kind| kind.asked.iter().copied())
 }
 
@@ -139,6 +225,20 @@ mod tests {
             asked.contains(&"can I get online") && asked.contains(&"I'm thirsty"),
             "{asked:?}"
         );
+    }
+
+    #[test]
+    fn what_a_profile_offers_is_not_out_of_reach() {
+        let clinic = [faq("restrooms", &["toilet"]), faq("parking", &["car park"])];
+        let away: Vec<_> = outside(&clinic).collect();
+        assert!(away.contains(&"can you call me a taxi"), "{away:?}");
+        assert!(away.contains(&"is there a good pub near here"), "{away:?}");
+        // A hotel with a taxi rank answers for taxis, buses and trains itself.
+        let hotel = [faq("Taxis", &["cab", "airport transfer"])];
+        let away: Vec<_> = outside(&hotel).collect();
+        assert!(!away.contains(&"can you call me a taxi"), "{away:?}");
+        assert!(!away.contains(&"where's the nearest bus stop"), "{away:?}");
+        assert!(away.contains(&"are you hiring"), "{away:?}");
     }
 
     #[test]

@@ -274,7 +274,8 @@ pub fn example_texts(profile: &Profile) -> Vec<String> {
         .collect()
 }
 
-/// The shared intents' examples, each FAQ entry's (its topic, asked for, its keywords, its
+/// The shared intents' examples, what most front desks do not offer unless the profile's FAQ
+/// names it (see [`crate::everyday::OUTSIDE`]), each FAQ entry's (its topic, asked for, its keywords, its
 /// answer and the everyday phrasings of its kind, see [`crate::everyday`]) and each
 /// department's (its name, asking the way to it, and the roles of the people who work there: a
 /// visitor may know what they need done, not what the department is called).
@@ -287,6 +288,10 @@ fn examples(profile: &Profile) -> Vec<(Sense, String)> {
                 .map(|text| (Sense::Intent(*intent), (*text).to_owned())),
         );
     }
+    out.extend(
+        crate::everyday::outside(&profile.faq)
+            .map(|text| (Sense::Intent(Intent::Elsewhere), text.to_owned())),
+    );
     for (i, faq) in profile.faq.iter().enumerate() {
         let asked = [
             faq.topic.clone(),
