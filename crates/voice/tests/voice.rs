@@ -58,45 +58,73 @@ fn voice_session(mode: TurnMode) -> SessionConfig {
 
 // --- barge-in against a scripted service -----------------------------------------------------
 
+/// A fake service on a free port: its URL, and the listener its one client connects to.
+async fn bind_service() -> (String, tokio::net::TcpListener) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    (url, listener)
+}
+
+type ServiceSocket = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;
+
+/// The client's connection, greeted with `session.created`.
+async fn accept_session(listener: tokio::net::TcpListener) -> ServiceSocket {
+    let (tcp, _) = listener.accept().await.unwrap();
+    let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+    let session = json!({"type":"realtime","object":"realtime.session","id":"sess_1","model":"gpt-realtime"});
+    ws.send(Message::text(
+        json!({"type":"session.created","event_id":"ev_1","session":session}).to_string(),
+    ))
+    .await
+    .unwrap();
+    ws
+}
+
+/// The client's next event, recorded in `seen`, with a `session.update` answered; `None` once
+/// the client has gone.
+async fn client_event(ws: &mut ServiceSocket, seen: &Mutex<Vec<Value>>) -> Option<Value> {
+    let Some(Ok(Message::Text(t))) = ws.next().await else {
+        return None;
+    };
+    let v: Value = serde_json::from_str(&t).unwrap();
+    let n = {
+        let mut seen = seen.lock().unwrap();
+        seen.push(v.clone());
+        seen.len()
+    };
+    if v["type"] == "session.update" {
+        let mut s = v["session"].clone();
+        s["id"] = json!("sess_1");
+        let updated = json!({"type":"session.updated","event_id":format!("ev_u{n}"),"session":s});
+        ws.send(Message::text(updated.to_string())).await.unwrap();
+    }
+    Some(v)
+}
+
+/// Until `at`, or forever without one.
+async fn until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// A service that answers the first microphone audio with three seconds of assistant audio (a
 /// steady tone, so the speaker's recording shows exactly where it stopped), then reports the
 /// visitor speaking, and records what the client sends.
 async fn scripted_service(seen: Arc<Mutex<Vec<Value>>>, speak_after: Duration) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let (url, listener) = bind_service().await;
     tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let mut ws = accept_session(listener).await;
         let text = |v: Value| Message::text(v.to_string());
-        let session =
-            json!({"type":"realtime","object":"realtime.session","id":"sess_1","model":"gpt-realtime"});
-        ws.send(text(
-            json!({"type":"session.created","event_id":"ev_1","session":session}),
-        ))
-        .await
-        .unwrap();
         let mut script_started = false;
         let mut speak_at = None;
-        let mut n = 10;
         loop {
-            let sleep = async {
-                match speak_at {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
-                msg = ws.next() => {
-                    let Some(Ok(Message::Text(t))) = msg else { return };
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    seen.lock().unwrap().push(v.clone());
-                    n += 1;
+                v = client_event(&mut ws, &seen) => {
+                    let Some(v) = v else { return };
+                    let n = seen.lock().unwrap().len();
                     match v["type"].as_str().unwrap_or("") {
-                        "session.update" => {
-                            let mut s = v["session"].clone();
-                            s["id"] = json!("sess_1");
-                            ws.send(text(json!({"type":"session.updated","event_id":format!("ev_{n}"),"session":s}))).await.unwrap();
-                        }
                         "input_audio_buffer.append" if !script_started => {
                             // The voice path is up and streaming. Answer a second later, as a
                             // kiosk whose devices have been open a while: a stream's first
@@ -113,7 +141,7 @@ async fn scripted_service(seen: Arc<Mutex<Vec<Value>>>, speak_after: Duration) -
                         _ => {}
                     }
                 }
-                () = sleep => {
+                () = until(speak_at) => {
                     speak_at = None;
                     ws.send(text(json!({"type":"input_audio_buffer.speech_started","event_id":"ev_sp",
                         "audio_start_ms":4200,"item_id":"item_u2"}))).await.unwrap();
@@ -270,40 +298,17 @@ async fn barge_in_truncates_at_exactly_what_the_speaker_played() {
 /// once, and the answer's audio only after the client cancels it (or after three seconds), as
 /// a service whose deltas were already on their way when the cancel came.
 async fn slow_service(seen: Arc<Mutex<Vec<Value>>>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/v1", listener.local_addr().unwrap());
+    let (url, listener) = bind_service().await;
     tokio::spawn(async move {
-        let (tcp, _) = listener.accept().await.unwrap();
-        let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
+        let mut ws = accept_session(listener).await;
         let text = |v: Value| Message::text(v.to_string());
-        let session =
-            json!({"type":"realtime","object":"realtime.session","id":"sess_1","model":"gpt-realtime"});
-        ws.send(text(
-            json!({"type":"session.created","event_id":"ev_1","session":session}),
-        ))
-        .await
-        .unwrap();
         let mut answer_at = None;
-        let mut n = 10;
         loop {
-            let due = async {
-                match answer_at {
-                    Some(at) => tokio::time::sleep_until(at).await,
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
-                msg = ws.next() => {
-                    let Some(Ok(Message::Text(t))) = msg else { return };
-                    let v: Value = serde_json::from_str(&t).unwrap();
-                    seen.lock().unwrap().push(v.clone());
-                    n += 1;
+                v = client_event(&mut ws, &seen) => {
+                    let Some(v) = v else { return };
+                    let n = seen.lock().unwrap().len();
                     match v["type"].as_str().unwrap_or("") {
-                        "session.update" => {
-                            let mut s = v["session"].clone();
-                            s["id"] = json!("sess_1");
-                            ws.send(text(json!({"type":"session.updated","event_id":format!("ev_{n}"),"session":s}))).await.unwrap();
-                        }
                         "input_audio_buffer.commit" => {
                             ws.send(text(json!({"type":"input_audio_buffer.committed","event_id":format!("ev_{n}"),
                                 "previous_item_id":null,"item_id":"item_u1"}))).await.unwrap();
@@ -316,7 +321,7 @@ async fn slow_service(seen: Arc<Mutex<Vec<Value>>>) -> String {
                         _ => {}
                     }
                 }
-                () = due => {
+                () = until(answer_at) => {
                     answer_at = None;
                     speak_audio(&mut ws).await;
                     let r = json!({"object":"realtime.response","id":"resp_1","status":"cancelled",
