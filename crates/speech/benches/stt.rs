@@ -14,6 +14,7 @@ mod cpu_time;
 mod util;
 
 use cpu_time::cpu_seconds;
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,7 +22,7 @@ use donna_speech::stt::text::word_errors;
 use donna_speech::stt::{
     DomainModel, FAST_CONFIDENCE, FastRecognizer, FastResult, Whisper, WhisperOptions, Window,
 };
-use util::{CONDITIONS, Condition, OUT_OF_DOMAIN, PHRASES};
+use util::{CONDITIONS, Condition, NAMES_GIVEN, OUT_OF_DOMAIN, PHRASES};
 
 /// One utterance through both recognisers.
 struct Run {
@@ -99,6 +100,42 @@ fn run(
     runs
 }
 
+/// What the fast path claims under each rule, on the same decodes: every word a word of the
+/// domain's sentences (the rule before), or the words in the sentences' order, visitors' own
+/// names never claimed (the rule now). Claimed utterances with any word wrong are counted.
+fn compare_rules(domain: &donna_speech::stt::Domain, phrases: &[Run], outside: &[Run], names: &[Run]) {
+    let words: HashSet<String> = domain.corpus().into_iter().flat_map(|(s, _)| s).collect();
+    let by_words = |r: &Run| {
+        r.fast.confidence >= FAST_CONFIDENCE
+            && !r.fast.text.is_empty()
+            && r.fast.text.split(' ').all(|w| words.contains(w))
+    };
+    let by_order = |r: &Run| accepted(r, FAST_CONFIDENCE);
+    let claimed = |runs: &[Run], rule: &dyn Fn(&Run) -> bool| {
+        let kept: Vec<&Run> = runs.iter().filter(|r| rule(r)).collect();
+        let wrong = kept
+            .iter()
+            .filter(|r| word_errors(r.reference, &r.fast.text).0 > 0)
+            .count();
+        format!("{}/{} ({wrong} wrong)", kept.len(), runs.len())
+    };
+    println!(
+        "\nwhat the fast path claims (confidence >= {FAST_CONFIDENCE}), both rules on the same decodes:"
+    );
+    println!("| rule | in-domain phrases | visitors' own names | out of domain |\n|---|---:|---:|---:|");
+    for (name, rule) in [
+        ("words in the domain", &by_words as &dyn Fn(&Run) -> bool),
+        ("words in the domain's order, names never", &by_order),
+    ] {
+        println!(
+            "| {name} | {} | {} | {} |",
+            claimed(phrases, rule),
+            claimed(names, rule),
+            claimed(outside, rule)
+        );
+    }
+}
+
 fn main() {
     if !util::espeak_available() {
         eprintln!("espeak-ng is needed: apt-get install espeak-ng");
@@ -142,6 +179,7 @@ fn main() {
 
     let mut all_in: Vec<Run> = Vec::new();
     let mut all_out: Vec<Run> = Vec::new();
+    let mut all_names: Vec<Run> = Vec::new();
     println!(
         "\n{} in-domain phrases and {} out-of-domain phrases per condition; WER in %, fast path \
          trusted when in domain and confidence >= {FAST_CONFIDENCE}",
@@ -192,7 +230,9 @@ fn main() {
         );
         all_in.extend(runs_in);
         all_out.extend(runs_out);
+        all_names.extend(run(NAMES_GIVEN, condition, &mut fast, whisper.as_deref()));
     }
+    compare_rules(&domain, &all_in, &all_out, &all_names);
 
     println!(
         "\nconfidence threshold sweep over all conditions: in-domain utterances the fast path keeps, \

@@ -7,7 +7,9 @@
 //! estimated ([`super::arpa`]). The template sentences are the *domain*; a background of common
 //! English words is added at unigram level so that speech outside the domain decodes as those
 //! words instead of being forced into a plausible-looking domain sentence — which is what lets
-//! the fast path say "this is not mine" and hand over to whisper.
+//! the fast path say "this is not mine" and hand over to whisper. Background words are common
+//! words, though, and many are the domain's too: the fast path claims only what follows the
+//! domain's sentences word by word ([`InDomain`]), and never a visitor's own name.
 //!
 //! Building takes a few tens of milliseconds, so the engine rebuilds whenever the profile
 //! changes.
@@ -127,7 +129,13 @@ const TEMPLATES: &[&str] = &[
     "okay",
     "thank you",
     "thanks",
-    // Names.
+];
+
+/// Visitors giving their own names, with the staff's names standing in. In the language model,
+/// so that the words around a name decode well; never claimed by the fast path (see
+/// [`InDomain`]): a visitor's name is almost never a staff member's, and whatever the fast path
+/// makes of it from the words it knows ("my name is tom" for "My name is Tom Brown") is a guess.
+const NAME_TEMPLATES: &[&str] = &[
     "my name is {F} {L}",
     "i'm {F} {L}",
     "it's {F} {L}",
@@ -216,6 +224,26 @@ impl Domain {
     /// The template sentences, each repeated so that every template carries the same weight
     /// whatever the number of its expansions: `(words, times)`.
     pub fn corpus(&self) -> Vec<(Vec<String>, u32)> {
+        let expanded = self.expand(TEMPLATES.iter().chain(NAME_TEMPLATES));
+        let most = expanded.iter().map(Vec::len).max().unwrap_or(1);
+        expanded
+            .into_iter()
+            .flat_map(|sentences| {
+                let times = most.div_ceil(sentences.len()) as u32;
+                sentences.into_iter().map(move |s| (s, times))
+            })
+            .collect()
+    }
+
+    /// The sentences the fast path may claim to have heard: every template's but a visitor's
+    /// own name's.
+    pub fn claimable(&self) -> Vec<Vec<String>> {
+        self.expand(TEMPLATES).into_iter().flatten().collect()
+    }
+
+    /// Each template's sentences, its slots filled from the profile; a template whose slot has
+    /// nothing to fill it (no departments) is left out.
+    fn expand<'t>(&self, templates: impl IntoIterator<Item = &'t &'t str>) -> Vec<Vec<Vec<String>>> {
         let (people, firsts, lasts) = people(self);
         let times = times();
         let normalise = |list: &[String]| -> Vec<String> {
@@ -245,14 +273,13 @@ impl Domain {
             })
         };
         let mut expanded: Vec<Vec<Vec<String>>> = Vec::new();
-        for template in TEMPLATES {
+        for template in templates {
             let parts: Vec<&str> = template.split(' ').collect();
             let slots: Vec<&Vec<String>> = parts
                 .iter()
                 .filter_map(|p| p.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
                 .filter_map(slot)
                 .collect();
-            // A template whose slot has nothing to fill it (no departments) is left out.
             if slots.iter().any(|s| s.is_empty()) {
                 continue;
             }
@@ -278,14 +305,7 @@ impl Domain {
                 .collect();
             expanded.push(sentences);
         }
-        let most = expanded.iter().map(Vec::len).max().unwrap_or(1);
         expanded
-            .into_iter()
-            .flat_map(|sentences| {
-                let times = most.div_ceil(sentences.len()) as u32;
-                sentences.into_iter().map(move |s| (s, times))
-            })
-            .collect()
     }
 
     /// An initial prompt for whisper: the organisation, the staff and the departments, so that
@@ -317,6 +337,57 @@ impl Domain {
 }
 
 /// A built domain: the files pocketsphinx loads and the vocabulary that counts as in domain.
+/// What the fast path may claim as heard: a hypothesis in the words of the claimable sentences
+/// ([`Domain::claimable`]) *and* in their order, every three neighbouring words (the sentence's
+/// start and end included) as they stand in one of them. Words alone are not enough: the
+/// sentences hold many common words ("at", "are", "the"), and speech the profile could not
+/// foresee, a visitor's own name above all, decodes as a confident string of them ("it's the
+/// lift" for "It's Peter Novak", 0.98 sure). Pairs are not enough either: "my name is the
+/// wifi" is made of pairs that all occur.
+#[derive(Debug, Clone, Default)]
+pub struct InDomain {
+    words: HashSet<String>,
+    /// Runs of three neighbouring words, `""` standing for a sentence's start or end.
+    triples: HashSet<[String; 3]>,
+}
+
+impl InDomain {
+    fn of(sentences: &[Vec<String>]) -> Self {
+        let mut domain = Self::default();
+        for sentence in sentences {
+            domain.words.extend(sentence.iter().cloned());
+            let words: Vec<&str> = sentence.iter().map(String::as_str).collect();
+            domain.triples.extend(
+                Self::framed(&words)
+                    .windows(3)
+                    .map(|w| [w[0].to_owned(), w[1].to_owned(), w[2].to_owned()]),
+            );
+        }
+        domain
+    }
+
+    /// `words` between sentence edges.
+    fn framed<'a>(words: &[&'a str]) -> Vec<&'a str> {
+        let edge = std::iter::once("");
+        edge.clone().chain(words.iter().copied()).chain(edge).collect()
+    }
+
+    /// The template sentences' words.
+    pub fn words(&self) -> impl Iterator<Item = &str> {
+        self.words.iter().map(String::as_str)
+    }
+
+    /// `words` (at least one) follow the domain's sentences, word by word.
+    pub fn holds(&self, words: &[&str]) -> bool {
+        !words.is_empty()
+            && words.iter().all(|w| self.words.contains(*w))
+            && Self::framed(words).windows(3).all(|w| {
+                self.triples
+                    .contains(&[w[0].to_owned(), w[1].to_owned(), w[2].to_owned()])
+            })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct DomainModel {
     /// The ARPA trigram model.
@@ -325,8 +396,8 @@ pub struct DomainModel {
     pub dict: PathBuf,
     /// The acoustic model directory.
     pub acoustic_model: PathBuf,
-    /// Words of the template sentences. A hypothesis made only of these is in domain.
-    pub in_domain: HashSet<String>,
+    /// The template sentences' words and word order; see [`InDomain`].
+    pub in_domain: InDomain,
     /// Words whose pronunciation was guessed, and how.
     pub guessed: Vec<(String, Source)>,
     /// Unigrams, bigrams and trigrams in the model.
@@ -357,7 +428,7 @@ impl DomainModel {
             .take(BACKGROUND_WORDS)
             .map(|l| l.trim().to_owned())
             .collect();
-        let in_domain: HashSet<String> = corpus.iter().flat_map(|(s, _)| s.iter().cloned()).collect();
+        let in_domain = InDomain::of(&domain.claimable());
         let model = Model::estimate(&corpus, &background, SMOOTHING);
         let vocabulary: BTreeSet<String> = model.vocabulary().map(str::to_owned).collect();
         let lexicon = Lexicon::build(&cmudict, &vocabulary)?;
@@ -474,8 +545,8 @@ mod tests {
             .filter_map(|l| l.split(' ').next())
             .filter(|w| !w.contains('('))
             .collect();
-        for word in &model.in_domain {
-            assert!(dict_words.contains(word.as_str()), "{word} has no pronunciation");
+        for word in model.in_domain.words() {
+            assert!(dict_words.contains(word), "{word} has no pronunciation");
             assert!(arpa.contains(&format!(" {word} ")), "{word} not in the model");
         }
         for name in ["priya", "okafor"] {

@@ -2,10 +2,9 @@
 //! speaks. It gives live captions and, for the short in-domain sentences that make up most of a
 //! front desk's traffic, a final transcript in a fraction of whisper's time.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use super::domain::DomainModel;
+use super::domain::{DomainModel, InDomain};
 use super::transcript::{INPUT_RATE, MODEL_RATE};
 use crate::SpeechError;
 use crate::resample::Stream;
@@ -18,7 +17,8 @@ pub struct FastResult {
     pub text: String,
     /// See [`FastRecognizer::finish`].
     pub confidence: f32,
-    /// Every word is a word of the domain's sentences (none came from the background words).
+    /// The words follow the domain's sentences (see [`InDomain`]): none came from the
+    /// background words, and none is out of the sentences' order.
     pub in_domain: bool,
     /// Time spent in `finish` (the work left after the end of speech).
     pub elapsed: Duration,
@@ -34,7 +34,7 @@ pub struct FastRecognizer {
     audio: Vec<i16>,
     /// How much of `audio` the decoder has seen.
     decoded: usize,
-    in_domain: HashSet<String>,
+    in_domain: InDomain,
     in_utterance: bool,
     /// Utterances finished by this decoder; see [`FastRecognizer::finish`].
     finished: u64,
@@ -163,7 +163,8 @@ impl FastRecognizer {
             .iter()
             .map(|w| w.posterior)
             .fold(None, |m: Option<f64>, p| Some(m.map_or(p, |m| m.min(p))));
-        let in_domain = !text.is_empty() && text.split(' ').all(|w| self.in_domain.contains(base_word(w)));
+        let words: Vec<&str> = text.split(' ').filter(|w| !w.is_empty()).map(base_word).collect();
+        let in_domain = self.in_domain.holds(&words);
         Ok(FastResult {
             text,
             confidence: confidence.unwrap_or(0.0).clamp(0.0, 1.0) as f32,

@@ -24,7 +24,7 @@ pub mod whisper;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use domain::{Domain, DomainModel};
+pub use domain::{Domain, DomainModel, InDomain};
 pub use fast::{FastRecognizer, FastResult};
 pub use lexicon::Source as PronunciationSource;
 pub use transcriber::{Heard, LiveRecognizer, Transcriber};

@@ -33,6 +33,19 @@ pub const OUT_OF_DOMAIN: &[&str] = &[
     "My daughter has had a fever and a bad cough since Sunday.",
 ];
 
+/// Visitors giving their own names, which no profile can list: the fast path must hand them
+/// to whisper, however sure it is of the common words it made of them.
+pub const NAMES_GIVEN: &[&str] = &[
+    "My name is Ann Walker.",
+    "My name is Tom Brown.",
+    "I'm Grace Okoye.",
+    "It's Peter Novak.",
+    "My name is James Fletcher.",
+    "My name's Li Wei.",
+    "This is Sam Green.",
+    "My name is Maria Rossi.",
+];
+
 /// How a phrase is rendered.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Condition {
