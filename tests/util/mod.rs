@@ -475,25 +475,11 @@ pub fn speech_models() -> Option<String> {
 
 /// `caption` holds `name`, as spelt or one letter away ("Wahlker" for "Walker"): a recogniser
 /// that has never met a visitor's name may spell it either way, and both are the name heard.
+/// Spelt out letter by letter, the recognisers' word edit distance counts letters.
 pub fn heard_name(caption: &str, name: &str) -> bool {
-    let name: Vec<char> = name.to_lowercase().chars().collect();
+    let spelt = |word: &str| word.chars().map(String::from).collect::<Vec<_>>().join(" ");
     caption
         .to_lowercase()
         .split(|c: char| !c.is_alphabetic())
-        .any(|word| letters_apart(&word.chars().collect::<Vec<_>>(), &name) <= 1)
-}
-
-/// Levenshtein distance: letters inserted, deleted or changed to turn `a` into `b`.
-fn letters_apart(a: &[char], b: &[char]) -> usize {
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (above + 1).min(row[j] + 1).min(diagonal + usize::from(ca != cb));
-            diagonal = above;
-        }
-    }
-    row[b.len()]
+        .any(|word| donna_speech::stt::text::word_errors(&spelt(name), &spelt(word)).0 <= 1)
 }

@@ -336,7 +336,6 @@ impl Domain {
     }
 }
 
-/// A built domain: the files pocketsphinx loads and the vocabulary that counts as in domain.
 /// What the fast path may claim as heard: a hypothesis in the words of the claimable sentences
 /// ([`Domain::claimable`]) *and* in their order, every three neighbouring words (the sentence's
 /// start and end included) as they stand in one of them. Words alone are not enough: the
@@ -372,7 +371,7 @@ impl InDomain {
         edge.clone().chain(words.iter().copied()).chain(edge).collect()
     }
 
-    /// The template sentences' words.
+    /// The claimable sentences' words.
     pub fn words(&self) -> impl Iterator<Item = &str> {
         self.words.iter().map(String::as_str)
     }
@@ -388,6 +387,7 @@ impl InDomain {
     }
 }
 
+/// A built domain: the files pocketsphinx loads and the vocabulary that counts as in domain.
 #[derive(Debug, Clone)]
 pub struct DomainModel {
     /// The ARPA trigram model.
@@ -396,7 +396,7 @@ pub struct DomainModel {
     pub dict: PathBuf,
     /// The acoustic model directory.
     pub acoustic_model: PathBuf,
-    /// The template sentences' words and word order; see [`InDomain`].
+    /// The claimable sentences' words and word order; see [`InDomain`].
     pub in_domain: InDomain,
     /// Words whose pronunciation was guessed, and how.
     pub guessed: Vec<(String, Source)>,
